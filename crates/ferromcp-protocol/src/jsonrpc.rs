@@ -1,0 +1,581 @@
+//! JSON-RPC 2.0 framing: decode bytes into messages, encode messages into bytes.
+//!
+//! Decoding keeps `params` and `result` as raw JSON ([`RawValue`]) so a handler deserializes
+//! them once, straight into its own typed struct. Every malformed input maps to the error the
+//! JSON-RPC specification names: unparseable bytes are a parse error (-32700); valid JSON that
+//! is not a JSON-RPC message is an invalid request (-32600).
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+/// The id of a JSON-RPC request: a number or a string (MCP forbids `null`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RequestId {
+    /// An integer id.
+    Number(i64),
+    /// A string id.
+    String(Arc<str>),
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestId::Number(n) => write!(f, "{n}"),
+            RequestId::String(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+impl From<i64> for RequestId {
+    fn from(n: i64) -> Self {
+        RequestId::Number(n)
+    }
+}
+
+impl From<&str> for RequestId {
+    fn from(s: &str) -> Self {
+        RequestId::String(s.into())
+    }
+}
+
+impl Serialize for RequestId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RequestId::Number(n) => serializer.serialize_i64(*n),
+            RequestId::String(s) => serializer.serialize_str(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RequestId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        RequestId::from_value(&value)
+            .ok_or_else(|| de::Error::custom("request id must be an integer or a string"))
+    }
+}
+
+impl RequestId {
+    /// Reads an id from a JSON value; `None` for `null`, floats, booleans and structures.
+    pub fn from_value(value: &Value) -> Option<RequestId> {
+        match value {
+            Value::Number(n) => n.as_i64().map(RequestId::Number),
+            Value::String(s) => Some(RequestId::String(s.as_str().into())),
+            _ => None,
+        }
+    }
+}
+
+/// The error codes ferromcp sends and understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode(pub i32);
+
+impl ErrorCode {
+    /// Invalid JSON was received.
+    pub const PARSE_ERROR: ErrorCode = ErrorCode(-32700);
+    /// The JSON sent is not a valid request object.
+    pub const INVALID_REQUEST: ErrorCode = ErrorCode(-32600);
+    /// The method does not exist or is not available.
+    pub const METHOD_NOT_FOUND: ErrorCode = ErrorCode(-32601);
+    /// Invalid method parameters.
+    pub const INVALID_PARAMS: ErrorCode = ErrorCode(-32602);
+    /// Internal error.
+    pub const INTERNAL_ERROR: ErrorCode = ErrorCode(-32603);
+    /// MCP (before 2026-07-28): the requested resource does not exist.
+    pub const RESOURCE_NOT_FOUND: ErrorCode = ErrorCode(-32002);
+    /// MCP 2025-11-25: the request needs a URL-mode elicitation first.
+    pub const URL_ELICITATION_REQUIRED: ErrorCode = ErrorCode(-32042);
+    /// ferromcp: the request was abandoned (cancelled or timed out). Never sent on the wire.
+    pub const REQUEST_CANCELLED: ErrorCode = ErrorCode(-32800);
+    /// ferromcp: the connection closed before an answer arrived. Never sent on the wire.
+    pub const CONNECTION_CLOSED: ErrorCode = ErrorCode(-32000);
+    /// ferromcp: the request timed out. Never sent on the wire.
+    pub const REQUEST_TIMEOUT: ErrorCode = ErrorCode(-32001);
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i32(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        i64::deserialize(deserializer)
+            .map(|c| ErrorCode(i32::try_from(c).unwrap_or(ErrorCode::INTERNAL_ERROR.0)))
+    }
+}
+
+/// The `error` member of a JSON-RPC error response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[error("JSON-RPC error {}: {message}", code.0)]
+pub struct ErrorObject {
+    /// The error code.
+    pub code: ErrorCode,
+    /// A short description.
+    pub message: String,
+    /// Extra information for the peer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+}
+
+impl ErrorObject {
+    /// An error with a code and a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorObject {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// Attaches `data`.
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    /// -32700.
+    pub fn parse_error(detail: impl fmt::Display) -> Self {
+        Self::new(ErrorCode::PARSE_ERROR, format!("Parse error: {detail}"))
+    }
+
+    /// -32600.
+    pub fn invalid_request(detail: impl fmt::Display) -> Self {
+        Self::new(ErrorCode::INVALID_REQUEST, format!("Invalid request: {detail}"))
+    }
+
+    /// -32601.
+    pub fn method_not_found(method: &str) -> Self {
+        Self::new(
+            ErrorCode::METHOD_NOT_FOUND,
+            format!("Method not found: {method}"),
+        )
+    }
+
+    /// -32602.
+    pub fn invalid_params(detail: impl fmt::Display) -> Self {
+        Self::new(ErrorCode::INVALID_PARAMS, format!("Invalid params: {detail}"))
+    }
+
+    /// -32603.
+    pub fn internal(detail: impl fmt::Display) -> Self {
+        Self::new(ErrorCode::INTERNAL_ERROR, format!("Internal error: {detail}"))
+    }
+}
+
+/// A request: it has an id and expects exactly one response.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Correlates the response.
+    pub id: RequestId,
+    /// The method name.
+    pub method: String,
+    /// The parameters, kept raw until a handler deserializes them.
+    pub params: Option<Box<RawValue>>,
+}
+
+/// A notification: no id, no response.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    /// The method name.
+    pub method: String,
+    /// The parameters, kept raw.
+    pub params: Option<Box<RawValue>>,
+}
+
+/// A successful response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The id of the request it answers.
+    pub id: RequestId,
+    /// The result, kept raw.
+    pub result: Box<RawValue>,
+}
+
+/// An error response; `id` is `None` when the request's id could not be read.
+#[derive(Debug, Clone)]
+pub struct ErrorResponse {
+    /// The id of the request it answers.
+    pub id: Option<RequestId>,
+    /// What went wrong.
+    pub error: ErrorObject,
+}
+
+/// One JSON-RPC message.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// A request.
+    Request(Request),
+    /// A notification.
+    Notification(Notification),
+    /// A successful response.
+    Response(Response),
+    /// An error response.
+    Error(ErrorResponse),
+}
+
+/// A message that could not be decoded, with the answer it deserves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodeError {
+    /// The request id, when one could be read (the error response echoes it).
+    pub id: Option<RequestId>,
+    /// The error to answer with.
+    pub error: ErrorObject,
+}
+
+/// What one frame of bytes decoded into.
+#[derive(Debug)]
+pub enum Decoded {
+    /// A single message (or why it is not one).
+    Single(Result<Message, DecodeError>),
+    /// A JSON array of messages; whether batches are allowed is the caller's decision,
+    /// because it depends on the negotiated revision.
+    Batch(Vec<Result<Message, DecodeError>>),
+}
+
+/// The fields of any JSON-RPC message; which are present decides the kind.
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    jsonrpc: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    id: Option<Value>,
+    #[serde(default)]
+    method: Option<Value>,
+    #[serde(default, deserialize_with = "present_raw")]
+    params: Option<Box<RawValue>>,
+    #[serde(default, deserialize_with = "present_raw")]
+    result: Option<Box<RawValue>>,
+    #[serde(default, deserialize_with = "present")]
+    error: Option<Value>,
+}
+
+/// Keeps `"id": null` apart from a missing id.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+fn present_raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>, D::Error> {
+    Box::<RawValue>::deserialize(d).map(Some)
+}
+
+/// Decodes one frame: a single message or a batch.
+///
+/// Returns `Err` only when the bytes are not JSON at all (or not an object or array); the
+/// error carries the -32700/-32600 answer with a `null` id.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    match first {
+        Some(b'[') => {
+            let items: Vec<Box<RawValue>> =
+                serde_json::from_slice(bytes).map_err(|e| DecodeError {
+                    id: None,
+                    error: ErrorObject::parse_error(e),
+                })?;
+            if items.is_empty() {
+                return Err(DecodeError {
+                    id: None,
+                    error: ErrorObject::invalid_request("empty batch"),
+                });
+            }
+            Ok(Decoded::Batch(
+                items.iter().map(|raw| decode_one(raw.get().as_bytes())).collect(),
+            ))
+        }
+        _ => Ok(Decoded::Single(decode_one(bytes))),
+    }
+}
+
+/// Decodes exactly one message (no batch).
+pub fn decode_one(bytes: &[u8]) -> Result<Message, DecodeError> {
+    let envelope: Envelope = match serde_json::from_slice(bytes) {
+        Ok(envelope) => envelope,
+        Err(e) if e.is_data() => {
+            // Valid JSON, but not an object (a string, a number, …).
+            return Err(DecodeError {
+                id: None,
+                error: ErrorObject::invalid_request("a JSON-RPC message must be an object"),
+            });
+        }
+        Err(e) => {
+            return Err(DecodeError {
+                id: None,
+                error: ErrorObject::parse_error(e),
+            })
+        }
+    };
+    classify(envelope)
+}
+
+fn classify(envelope: Envelope) -> Result<Message, DecodeError> {
+    let id = match &envelope.id {
+        None => None,
+        Some(value) => match RequestId::from_value(value) {
+            Some(id) => Some(id),
+            None => {
+                // A response to a request whose id we could not read carries `null`; anything
+                // else with a bad id is an invalid request we cannot correlate.
+                if value.is_null() && envelope.error.is_some() && envelope.method.is_none() {
+                    return Ok(Message::Error(ErrorResponse {
+                        id: None,
+                        error: parse_error_member(envelope.error.unwrap_or_default())?,
+                    }));
+                }
+                return Err(DecodeError {
+                    id: None,
+                    error: ErrorObject::invalid_request(
+                        "\"id\" must be an integer or a string",
+                    ),
+                });
+            }
+        },
+    };
+    let fail = |message: &str| DecodeError {
+        id: envelope_id(&envelope.id),
+        error: ErrorObject::invalid_request(message),
+    };
+    match envelope.jsonrpc {
+        Some(Value::String(ref v)) if v == "2.0" => {}
+        _ => return Err(fail("\"jsonrpc\" must be exactly \"2.0\"")),
+    }
+    if let Some(method) = envelope.method {
+        let Value::String(method) = method else {
+            return Err(fail("\"method\" must be a string"));
+        };
+        if envelope.result.is_some() || envelope.error.is_some() {
+            return Err(fail("a request cannot carry \"result\" or \"error\""));
+        }
+        if let Some(params) = &envelope.params {
+            if !matches!(params.get().as_bytes().first(), Some(b'{') | Some(b'[')) {
+                return Err(fail("\"params\" must be an object or an array"));
+            }
+        }
+        return Ok(match id {
+            Some(id) => Message::Request(Request {
+                id,
+                method,
+                params: envelope.params,
+            }),
+            None => Message::Notification(Notification {
+                method,
+                params: envelope.params,
+            }),
+        });
+    }
+    let Some(id) = id else {
+        return Err(fail("a message needs \"method\" or \"id\""));
+    };
+    match (envelope.result, envelope.error) {
+        (Some(result), None) => Ok(Message::Response(Response { id, result })),
+        (None, Some(error)) => match parse_error_member(error) {
+            Ok(error) => Ok(Message::Error(ErrorResponse {
+                id: Some(id),
+                error,
+            })),
+            Err(mut e) => {
+                e.id = Some(id);
+                Err(e)
+            }
+        },
+        _ => Err(fail("a response needs exactly one of \"result\" and \"error\"")),
+    }
+}
+
+fn envelope_id(id: &Option<Value>) -> Option<RequestId> {
+    id.as_ref().and_then(RequestId::from_value)
+}
+
+fn parse_error_member(value: Value) -> Result<ErrorObject, DecodeError> {
+    serde_json::from_value(value).map_err(|e| DecodeError {
+        id: None,
+        error: ErrorObject::invalid_request(format!("malformed \"error\" member: {e}")),
+    })
+}
+
+const PREFIX: &[u8] = br#"{"jsonrpc":"2.0""#;
+
+fn put_id(buf: &mut BytesMut, id: &RequestId) {
+    buf.put_slice(br#","id":"#);
+    match id {
+        RequestId::Number(n) => buf.put_slice(n.to_string().as_bytes()),
+        RequestId::String(s) => put_json(buf, &**s),
+    }
+}
+
+fn put_json<T: Serialize + ?Sized>(buf: &mut BytesMut, value: &T) {
+    // Serializing plain data into memory cannot fail; a failure here would be a bug in a
+    // `Serialize` impl, which we surface as `null` rather than a torn frame.
+    if serde_json::to_writer((&mut *buf).writer(), value).is_err() {
+        buf.put_slice(b"null");
+    }
+}
+
+/// Encodes a request.
+pub fn encode_request<P: Serialize + ?Sized>(id: &RequestId, method: &str, params: &P) -> Bytes {
+    let mut buf = BytesMut::with_capacity(128);
+    buf.put_slice(PREFIX);
+    put_id(&mut buf, id);
+    buf.put_slice(br#","method":"#);
+    put_json(&mut buf, method);
+    buf.put_slice(br#","params":"#);
+    put_json(&mut buf, params);
+    buf.put_u8(b'}');
+    buf.freeze()
+}
+
+/// Encodes a notification; `params` of `None` omits the member.
+pub fn encode_notification<P: Serialize + ?Sized>(method: &str, params: Option<&P>) -> Bytes {
+    let mut buf = BytesMut::with_capacity(128);
+    buf.put_slice(PREFIX);
+    buf.put_slice(br#","method":"#);
+    put_json(&mut buf, method);
+    if let Some(params) = params {
+        buf.put_slice(br#","params":"#);
+        put_json(&mut buf, params);
+    }
+    buf.put_u8(b'}');
+    buf.freeze()
+}
+
+/// Encodes a successful response around an already-serialized result.
+pub fn encode_response(id: &RequestId, result: &RawValue) -> Bytes {
+    let raw = result.get().as_bytes();
+    let mut buf = BytesMut::with_capacity(raw.len() + 40);
+    buf.put_slice(PREFIX);
+    put_id(&mut buf, id);
+    buf.put_slice(br#","result":"#);
+    buf.put_slice(raw);
+    buf.put_u8(b'}');
+    buf.freeze()
+}
+
+/// Encodes an error response; `id` of `None` is sent as `null`.
+pub fn encode_error(id: Option<&RequestId>, error: &ErrorObject) -> Bytes {
+    let mut buf = BytesMut::with_capacity(96);
+    buf.put_slice(PREFIX);
+    match id {
+        Some(id) => put_id(&mut buf, id),
+        None => buf.put_slice(br#","id":null"#),
+    }
+    buf.put_slice(br#","error":"#);
+    put_json(&mut buf, error);
+    buf.put_u8(b'}');
+    buf.freeze()
+}
+
+/// Serializes a value into a [`RawValue`], ready for [`encode_response`].
+pub fn to_raw<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
+    serde_json::value::to_raw_value(value).map_err(ErrorObject::internal)
+}
+
+/// Deserializes optional raw params into `T`; absent params read as `{}`.
+pub fn parse_params<T: for<'de> Deserialize<'de>>(
+    params: Option<&RawValue>,
+) -> Result<T, ErrorObject> {
+    let text = params.map(RawValue::get).unwrap_or("{}");
+    serde_json::from_str(text).map_err(ErrorObject::invalid_params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn single(bytes: &str) -> Result<Message, DecodeError> {
+        match decode(bytes.as_bytes()) {
+            Ok(Decoded::Single(m)) => m,
+            Ok(Decoded::Batch(_)) => panic!("unexpected batch"),
+            Err(e) => Err(e),
+        }
+    }
+
+    #[test]
+    fn decodes_each_kind() {
+        assert!(matches!(
+            single(r#"{"jsonrpc":"2.0","id":"a","method":"x","params":{}}"#),
+            Ok(Message::Request(r)) if r.id == RequestId::from("a")
+        ));
+        assert!(matches!(
+            single(r#"{"jsonrpc":"2.0","method":"n"}"#),
+            Ok(Message::Notification(_))
+        ));
+        assert!(matches!(
+            single(r#"{"jsonrpc":"2.0","id":7,"result":{}}"#),
+            Ok(Message::Response(r)) if r.id == RequestId::Number(7)
+        ));
+        assert!(matches!(
+            single(r#"{"jsonrpc":"2.0","id":7,"error":{"code":-32601,"message":"no"}}"#),
+            Ok(Message::Error(e)) if e.error.code == ErrorCode::METHOD_NOT_FOUND
+        ));
+    }
+
+    #[test]
+    fn maps_bad_input_to_spec_codes() {
+        let code = |s: &str| single(s).unwrap_err().error.code;
+        assert_eq!(code("{not json"), ErrorCode::PARSE_ERROR);
+        assert_eq!(code(r#""just a string""#), ErrorCode::INVALID_REQUEST);
+        assert_eq!(
+            code(r#"{"jsonrpc":"1.0","id":1,"method":"x"}"#),
+            ErrorCode::INVALID_REQUEST
+        );
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":null,"method":"x"}"#),
+            ErrorCode::INVALID_REQUEST
+        );
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":1.5,"method":"x"}"#),
+            ErrorCode::INVALID_REQUEST
+        );
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":1,"method":"x","params":3}"#),
+            ErrorCode::INVALID_REQUEST
+        );
+        assert_eq!(code(r#"{"jsonrpc":"2.0"}"#), ErrorCode::INVALID_REQUEST);
+        // The id survives so the error can be correlated.
+        assert_eq!(
+            single(r#"{"jsonrpc":"1.0","id":5,"method":"x"}"#)
+                .unwrap_err()
+                .id,
+            Some(RequestId::Number(5))
+        );
+    }
+
+    #[test]
+    fn batches_decode_item_by_item() {
+        let Decoded::Batch(items) =
+            decode(br#"[{"jsonrpc":"2.0","id":1,"method":"a"}, 3]"#).unwrap()
+        else {
+            panic!()
+        };
+        assert!(items[0].is_ok());
+        assert_eq!(
+            items[1].as_ref().unwrap_err().error.code,
+            ErrorCode::INVALID_REQUEST
+        );
+        assert_eq!(
+            decode(b"[]").unwrap_err().error.code,
+            ErrorCode::INVALID_REQUEST
+        );
+    }
+
+    #[test]
+    fn encodes_valid_json() {
+        let id = RequestId::from("x\"y");
+        let raw = to_raw(&serde_json::json!({"a": 1})).unwrap();
+        let v: Value = serde_json::from_slice(&encode_response(&id, &raw)).unwrap();
+        assert_eq!(v["id"], "x\"y");
+        let v: Value = serde_json::from_slice(&encode_error(
+            None,
+            &ErrorObject::method_not_found("nope"),
+        ))
+        .unwrap();
+        assert_eq!(v["id"], Value::Null);
+        assert_eq!(v["error"]["code"], -32601);
+    }
+}

@@ -1,0 +1,103 @@
+//! MCP protocol revisions and version negotiation.
+
+use std::fmt;
+
+/// A revision of the MCP specification that ferromcp speaks.
+///
+/// Ordered by date, so `v >= ProtocolVersion::V2025_06_18` reads as "has the features of
+/// 2025-06-18".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProtocolVersion {
+    /// The first stable revision.
+    V2024_11_05,
+    /// Adds audio content, tool annotations, completions capability, progress messages,
+    /// JSON-RPC batching and Streamable HTTP.
+    V2025_03_26,
+    /// Removes batching; adds structured tool output, elicitation, resource links and titles.
+    V2025_06_18,
+    /// Adds icons, sampling with tools, URL elicitation and tasks.
+    V2025_11_25,
+}
+
+impl ProtocolVersion {
+    /// Every revision ferromcp speaks, oldest first.
+    pub const ALL: [ProtocolVersion; 4] = [
+        ProtocolVersion::V2024_11_05,
+        ProtocolVersion::V2025_03_26,
+        ProtocolVersion::V2025_06_18,
+        ProtocolVersion::V2025_11_25,
+    ];
+
+    /// The newest revision ferromcp speaks.
+    pub const LATEST: ProtocolVersion = ProtocolVersion::V2025_11_25;
+
+    /// The date string used on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ProtocolVersion::V2024_11_05 => "2024-11-05",
+            ProtocolVersion::V2025_03_26 => "2025-03-26",
+            ProtocolVersion::V2025_06_18 => "2025-06-18",
+            ProtocolVersion::V2025_11_25 => "2025-11-25",
+        }
+    }
+
+    /// Parses a wire date string; `None` for a revision ferromcp does not speak.
+    pub fn parse(s: &str) -> Option<ProtocolVersion> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// The version a server answers `initialize` with: the client's when supported, else
+    /// the newest (the client then decides whether to go on).
+    pub fn negotiate(requested: &str) -> ProtocolVersion {
+        Self::parse(requested).unwrap_or(Self::LATEST)
+    }
+
+    /// JSON-RPC batches are allowed only in 2025-03-26 (added there, removed in 2025-06-18).
+    pub fn allows_batches(self) -> bool {
+        self == ProtocolVersion::V2025_03_26
+    }
+
+    /// Audio content, tool annotations and progress messages (2025-03-26 and later).
+    pub fn has_audio_and_annotations(self) -> bool {
+        self >= ProtocolVersion::V2025_03_26
+    }
+
+    /// Structured tool output, elicitation, resource links and titles (2025-06-18 and later).
+    pub fn has_structured_output(self) -> bool {
+        self >= ProtocolVersion::V2025_06_18
+    }
+
+    /// Icons and sampling with tools (2025-11-25 and later).
+    pub fn has_icons_and_sampling_tools(self) -> bool {
+        self >= ProtocolVersion::V2025_11_25
+    }
+}
+
+impl fmt::Display for ProtocolVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiation_echoes_supported_and_falls_back_to_latest() {
+        assert_eq!(
+            ProtocolVersion::negotiate("2025-03-26"),
+            ProtocolVersion::V2025_03_26
+        );
+        assert_eq!(ProtocolVersion::negotiate("1999-01-01"), ProtocolVersion::LATEST);
+    }
+
+    #[test]
+    fn only_2025_03_26_allows_batches() {
+        let allowed: Vec<_> = ProtocolVersion::ALL
+            .into_iter()
+            .filter(|v| v.allows_batches())
+            .collect();
+        assert_eq!(allowed, vec![ProtocolVersion::V2025_03_26]);
+    }
+}

@@ -1,0 +1,372 @@
+use std::sync::Arc;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use ferromcp_protocol::jsonrpc::{
+    decode, encode_error, encode_response, Decoded, Message, Notification, Request,
+};
+use ferromcp_protocol::types::{CancelledNotificationParams, ProgressNotificationParams};
+use ferromcp_protocol::{methods, ErrorObject, RequestId};
+use ferromcp_transport::{
+    FrameReader, FrameWriter, Incoming, Outgoing, OutgoingKind, Transport,
+};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::peer::lock;
+use crate::{Peer, RequestContext, Service};
+
+/// Per-connection settings.
+#[derive(Debug, Clone)]
+pub struct ConnectionConfig {
+    /// Incoming requests whose handlers may run at once; more are refused with -32603 until
+    /// one finishes, so a flood cannot exhaust memory.
+    pub max_concurrent_requests: usize,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        ConnectionConfig {
+            max_concurrent_requests: 1024,
+        }
+    }
+}
+
+/// A running connection: its [`Peer`] handle and the tasks that drive it.
+pub struct Connection {
+    peer: Peer,
+    reader: JoinHandle<()>,
+    writer: JoinHandle<()>,
+}
+
+impl Connection {
+    /// The handle to the other side.
+    pub fn peer(&self) -> &Peer {
+        &self.peer
+    }
+
+    /// Waits until the peer closes the connection and every queued message is written.
+    pub async fn wait(self) {
+        let _ = self.reader.await;
+        let _ = self.writer.await;
+    }
+
+    /// Closes the connection and waits for its tasks to finish.
+    pub async fn shutdown(self) {
+        self.peer.close();
+        self.wait().await;
+    }
+}
+
+/// Runs `service` over `transport` with default settings.
+pub fn serve<T: Transport, S: Service>(transport: T, service: S) -> Connection {
+    serve_with(transport, Arc::new(service), ConnectionConfig::default())
+}
+
+/// Runs `service` over `transport`. Must be called within a Tokio runtime.
+pub fn serve_with<T: Transport, S: Service>(
+    transport: T,
+    service: Arc<S>,
+    config: ConnectionConfig,
+) -> Connection {
+    let (reader, writer) = transport.split();
+    let (tx, rx) = mpsc::unbounded_channel();
+    let peer = Peer::new(tx);
+    service.on_start(&peer);
+    let writer = tokio::spawn(write_loop(writer, rx, peer.shared.closed.clone()));
+    let reader = tokio::spawn(read_loop(reader, service, peer.clone(), config));
+    Connection {
+        peer,
+        reader,
+        writer,
+    }
+}
+
+async fn write_loop<W: FrameWriter>(
+    mut writer: W,
+    mut queue: mpsc::UnboundedReceiver<Outgoing>,
+    closed: CancellationToken,
+) {
+    loop {
+        let next = tokio::select! {
+            biased;
+            message = queue.recv() => message,
+            _ = closed.cancelled() => None,
+        };
+        let Some(message) = next else { break };
+        let mut result = writer.write(message).await;
+        // Write the whole burst, then flush once.
+        while result.is_ok() {
+            match queue.try_recv() {
+                Ok(message) => result = writer.write(message).await,
+                Err(_) => break,
+            }
+        }
+        if let Err(error) = result.and(writer.flush().await) {
+            tracing::debug!(%error, "transport write failed; closing the connection");
+            closed.cancel();
+            return;
+        }
+    }
+    // Answers produced before the close still go out.
+    while let Ok(message) = queue.try_recv() {
+        if writer.write(message).await.is_err() {
+            break;
+        }
+    }
+    let _ = writer.close().await;
+}
+
+/// An incoming request whose handler is running.
+pub(crate) struct InFlight {
+    pub(crate) cancellation: CancellationToken,
+    /// `initialize` must not be cancelled (the specification says so).
+    cancellable: bool,
+}
+
+async fn read_loop<R: FrameReader, S: Service>(
+    mut reader: R,
+    service: Arc<S>,
+    peer: Peer,
+    config: ConnectionConfig,
+) {
+    let dispatcher = Dispatcher {
+        service,
+        peer,
+        config,
+    };
+    loop {
+        let incoming = tokio::select! {
+            biased;
+            _ = dispatcher.peer.closed() => break,
+            incoming = reader.read() => incoming,
+        };
+        match incoming {
+            Ok(Some(Incoming::Frame(frame))) => dispatcher.frame(&frame).await,
+            Ok(Some(Incoming::TooLarge { limit })) => dispatcher.reply_error(
+                None,
+                ErrorObject::invalid_request(format!(
+                    "message larger than the {limit}-byte limit"
+                )),
+            ),
+            Ok(None) => break,
+            Err(error) => {
+                tracing::debug!(%error, "transport read failed; closing the connection");
+                break;
+            }
+        }
+    }
+    // Closing cancels every running handler (their tokens are children of `closed`).
+    dispatcher.peer.close();
+    dispatcher.peer.fail_all_pending();
+    dispatcher.service.on_close();
+}
+
+struct Dispatcher<S> {
+    service: Arc<S>,
+    peer: Peer,
+    config: ConnectionConfig,
+}
+
+impl<S: Service> Dispatcher<S> {
+    async fn frame(&self, frame: &[u8]) {
+        match decode(frame) {
+            Err(error) => self.reply_error(error.id, error.error),
+            Ok(Decoded::Single(Err(error))) => self.reply_error(error.id, error.error),
+            Ok(Decoded::Single(Ok(message))) => {
+                if let Message::Request(request) = message {
+                    if let Some(task) = self.start_request(request) {
+                        let peer = self.peer.clone();
+                        tokio::spawn(async move {
+                            if let Some((id, frame)) = task.await {
+                                let _ = peer.send(Outgoing {
+                                    frame,
+                                    related_request: Some(id),
+                                    kind: OutgoingKind::Response,
+                                });
+                            }
+                        });
+                    }
+                } else {
+                    self.message(message).await;
+                }
+            }
+            Ok(Decoded::Batch(items)) => self.batch(items).await,
+        }
+    }
+
+    async fn batch(&self, items: Vec<Result<Message, ferromcp_protocol::jsonrpc::DecodeError>>) {
+        if !self.service.allows_batches() {
+            self.reply_error(
+                None,
+                ErrorObject::invalid_request(
+                    "JSON-RPC batches are not allowed in the negotiated protocol revision",
+                ),
+            );
+            return;
+        }
+        let mut answers: Vec<Bytes> = Vec::new();
+        let mut running = Vec::new();
+        for item in items {
+            match item {
+                Err(error) => answers.push(encode_error(error.id.as_ref(), &error.error)),
+                Ok(Message::Request(request)) => {
+                    if let Some(task) = self.start_request(request) {
+                        running.push(tokio::spawn(task));
+                    }
+                }
+                Ok(other) => self.message(other).await,
+            }
+        }
+        let peer = self.peer.clone();
+        tokio::spawn(async move {
+            for task in running {
+                if let Ok(Some((_, frame))) = task.await {
+                    answers.push(frame);
+                }
+            }
+            // A batch of notifications only gets no answer at all.
+            if answers.is_empty() {
+                return;
+            }
+            let mut array = BytesMut::new();
+            for (i, answer) in answers.iter().enumerate() {
+                array.put_u8(if i == 0 { b'[' } else { b',' });
+                array.put_slice(answer);
+            }
+            array.put_u8(b']');
+            let _ = peer.send(Outgoing {
+                frame: array.freeze(),
+                related_request: None,
+                kind: OutgoingKind::Response,
+            });
+        });
+    }
+
+    /// Registers an incoming request and returns the future that answers it, or answers
+    /// at once when it cannot run (duplicate id, too many in flight).
+    fn start_request(
+        &self,
+        request: Request,
+    ) -> Option<impl std::future::Future<Output = Option<(RequestId, Bytes)>> + Send + 'static>
+    {
+        let id = request.id.clone();
+        let cancellation = self.peer.shared.closed.child_token();
+        {
+            let mut in_flight = lock(&self.peer.shared.in_flight);
+            if in_flight.contains_key(&id) {
+                drop(in_flight);
+                self.reply_error(
+                    Some(id.clone()),
+                    ErrorObject::invalid_request(format!(
+                        "request id {id} is already in use by a request still in flight"
+                    )),
+                );
+                return None;
+            }
+            if in_flight.len() >= self.config.max_concurrent_requests {
+                drop(in_flight);
+                self.reply_error(
+                    Some(id),
+                    ErrorObject::internal(format!(
+                        "too many concurrent requests (limit {})",
+                        self.config.max_concurrent_requests
+                    )),
+                );
+                return None;
+            }
+            in_flight.insert(
+                id.clone(),
+                InFlight {
+                    cancellation: cancellation.clone(),
+                    cancellable: request.method != methods::INITIALIZE,
+                },
+            );
+        }
+        let service = self.service.clone();
+        let peer = self.peer.clone();
+        Some(async move {
+            let cx = RequestContext {
+                id: id.clone(),
+                cancellation: cancellation.clone(),
+                peer: peer.clone(),
+            };
+            let outcome = tokio::select! {
+                biased;
+                _ = cancellation.cancelled() => None,
+                result = service.handle_request(request, cx) => Some(result),
+            };
+            lock(&peer.shared.in_flight).remove(&id);
+            // A cancelled request gets no response, as the specification asks.
+            let frame = match outcome? {
+                Ok(result) => encode_response(&id, &result),
+                Err(error) => encode_error(Some(&id), &error),
+            };
+            Some((id, frame))
+        })
+    }
+
+    async fn message(&self, message: Message) {
+        match message {
+            Message::Request(_) => unreachable!("requests are started by the caller"),
+            Message::Notification(notification) => self.notification(notification).await,
+            Message::Response(response) => {
+                if !self.peer.complete(&response.id, Ok(response.result)) {
+                    tracing::debug!(id = %response.id, "ignoring a response to no pending request");
+                }
+            }
+            Message::Error(error) => match error.id {
+                Some(id) => {
+                    if !self.peer.complete(&id, Err(error.error)) {
+                        tracing::debug!(%id, "ignoring an error response to no pending request");
+                    }
+                }
+                None => tracing::warn!(error = %error.error, "the peer could not read a message we sent"),
+            },
+        }
+    }
+
+    async fn notification(&self, notification: Notification) {
+        match notification.method.as_str() {
+            methods::CANCELLED => {
+                let params: Option<CancelledNotificationParams> = notification
+                    .params
+                    .as_deref()
+                    .and_then(|p| serde_json::from_str(p.get()).ok());
+                if let Some(id) = params.and_then(|p| p.request_id) {
+                    // Unknown or finished ids are ignored, as the specification asks.
+                    if let Some(entry) = lock(&self.peer.shared.in_flight).get(&id) {
+                        if entry.cancellable {
+                            entry.cancellation.cancel();
+                        }
+                    }
+                }
+            }
+            methods::PROGRESS => {
+                let params: Option<ProgressNotificationParams> = notification
+                    .params
+                    .as_deref()
+                    .and_then(|p| serde_json::from_str(p.get()).ok());
+                let routed = params.is_some_and(|p| self.peer.route_progress(p));
+                if !routed {
+                    self.service
+                        .handle_notification(notification, &self.peer)
+                        .await;
+                }
+            }
+            _ => {
+                self.service
+                    .handle_notification(notification, &self.peer)
+                    .await
+            }
+        }
+    }
+
+    fn reply_error(&self, id: Option<RequestId>, error: ErrorObject) {
+        let _ = self.peer.send(Outgoing {
+            frame: encode_error(id.as_ref(), &error),
+            related_request: id,
+            kind: OutgoingKind::Response,
+        });
+    }
+}

@@ -1,0 +1,51 @@
+//! # ferromcp-rpc
+//!
+//! The JSON-RPC peer engine both MCP roles share. It drives one connection over any
+//! [`Transport`](ferromcp_transport::Transport):
+//!
+//! - a **reader task** decodes each frame ([`ferromcp_protocol::jsonrpc::decode`]), answers
+//!   malformed input with the right error, routes responses to the requests waiting for them,
+//!   handles `notifications/cancelled` and `notifications/progress` itself, and hands requests
+//!   and other notifications to the [`Service`];
+//! - every incoming request runs as its own task, so a slow handler never blocks the others;
+//! - a **writer task** sends what handlers and [`Peer`] handles queue, flushing whenever the
+//!   queue runs empty (one syscall for a burst of messages).
+//!
+//! A server session and a client are both just a [`Service`] plus a [`Peer`].
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use ferromcp_protocol::{jsonrpc::{self, Notification, Request}, ErrorObject};
+//! use ferromcp_rpc::{serve, Peer, RequestContext, RequestOptions, Service};
+//! use serde_json::value::RawValue;
+//!
+//! struct Echo;
+//! impl Service for Echo {
+//!     async fn handle_request(&self, request: Request, _cx: RequestContext)
+//!         -> Result<Box<RawValue>, ErrorObject> {
+//!         Ok(request.params.unwrap_or_else(|| jsonrpc::to_raw(&serde_json::json!({})).unwrap()))
+//!     }
+//!     async fn handle_notification(&self, _n: Notification, _peer: &Peer) {}
+//! }
+//!
+//! let (a, b) = ferromcp_transport::memory::pair();
+//! let _server = serve(a, Echo);
+//! let client = serve(b, Echo);
+//! let answer: serde_json::Value = client
+//!     .peer()
+//!     .request("echo", serde_json::json!({"x": 1}), RequestOptions::default())
+//!     .await
+//!     .unwrap();
+//! assert_eq!(answer["x"], 1);
+//! # }
+//! ```
+
+mod connection;
+mod error;
+mod peer;
+mod service;
+
+pub use connection::{serve, serve_with, Connection, ConnectionConfig};
+pub use error::RpcError;
+pub use peer::{Peer, ProgressCallback, RequestOptions};
+pub use service::{RequestContext, Service};

@@ -1,0 +1,341 @@
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ferromcp_protocol::jsonrpc::{encode_notification, encode_request};
+use ferromcp_protocol::types::{CancelledNotificationParams, ProgressNotificationParams};
+use ferromcp_protocol::{methods, ErrorObject, RequestId};
+use ferromcp_transport::{Outgoing, OutgoingKind};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::RpcError;
+
+/// Called for each `notifications/progress` about a request this side sent.
+pub type ProgressCallback = Arc<dyn Fn(ProgressNotificationParams) + Send + Sync>;
+
+/// How to send one request.
+#[derive(Clone, Default)]
+pub struct RequestOptions {
+    /// Give up (and send `notifications/cancelled`) after this long without an answer.
+    pub timeout: Option<Duration>,
+    /// Each progress notification restarts the timeout.
+    pub reset_timeout_on_progress: bool,
+    /// A hard limit that progress cannot extend.
+    pub max_total_timeout: Option<Duration>,
+    /// Ask for progress (a `progressToken` is added to `_meta`) and receive it here.
+    pub on_progress: Option<ProgressCallback>,
+    /// The incoming request this one is made on behalf of (routes it on Streamable HTTP).
+    pub related_request: Option<RequestId>,
+    /// Cancel the request when this fires.
+    pub cancellation: Option<CancellationToken>,
+}
+
+impl fmt::Debug for RequestOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestOptions")
+            .field("timeout", &self.timeout)
+            .field("reset_timeout_on_progress", &self.reset_timeout_on_progress)
+            .field("max_total_timeout", &self.max_total_timeout)
+            .field("on_progress", &self.on_progress.is_some())
+            .field("related_request", &self.related_request)
+            .finish()
+    }
+}
+
+impl RequestOptions {
+    /// Options with a timeout.
+    pub fn with_timeout(timeout: Duration) -> Self {
+        RequestOptions {
+            timeout: Some(timeout),
+            ..Default::default()
+        }
+    }
+}
+
+type Answer = Result<Box<RawValue>, ErrorObject>;
+
+pub(crate) struct ProgressRoute {
+    callback: ProgressCallback,
+    last_seen: Mutex<Instant>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) outbound: mpsc::UnboundedSender<Outgoing>,
+    pending: Mutex<HashMap<RequestId, oneshot::Sender<Answer>>>,
+    progress: Mutex<HashMap<RequestId, Arc<ProgressRoute>>>,
+    pub(crate) in_flight: Mutex<HashMap<RequestId, crate::connection::InFlight>>,
+    next_id: AtomicI64,
+    pub(crate) closed: CancellationToken,
+}
+
+/// A handle to the other side of a connection: send it requests and notifications.
+///
+/// Cheap to clone; every clone talks to the same connection.
+#[derive(Clone)]
+pub struct Peer {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Peer")
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl Peer {
+    pub(crate) fn new(outbound: mpsc::UnboundedSender<Outgoing>) -> Peer {
+        Peer {
+            shared: Arc::new(Shared {
+                outbound,
+                pending: Mutex::new(HashMap::new()),
+                progress: Mutex::new(HashMap::new()),
+                in_flight: Mutex::new(HashMap::new()),
+                next_id: AtomicI64::new(0),
+                closed: CancellationToken::new(),
+            }),
+        }
+    }
+
+    /// Sends a request and deserializes its result.
+    pub async fn request<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: Value,
+        options: RequestOptions,
+    ) -> Result<R, RpcError> {
+        let raw = self.request_raw(method, params, options).await?;
+        serde_json::from_str(raw.get()).map_err(|e| RpcError::InvalidResult(e.to_string()))
+    }
+
+    /// Sends a request and returns its raw result.
+    pub async fn request_raw(
+        &self,
+        method: &str,
+        mut params: Value,
+        options: RequestOptions,
+    ) -> Result<Box<RawValue>, RpcError> {
+        if self.is_closed() {
+            return Err(RpcError::ConnectionClosed);
+        }
+        let id = RequestId::Number(self.shared.next_id.fetch_add(1, Ordering::Relaxed));
+        let (tx, mut rx) = oneshot::channel();
+        lock(&self.shared.pending).insert(id.clone(), tx);
+        let mut guard = PendingGuard {
+            peer: self,
+            id: id.clone(),
+            related: options.related_request.clone(),
+            answered: false,
+        };
+        let route = options.on_progress.clone().map(|callback| {
+            let route = Arc::new(ProgressRoute {
+                callback,
+                last_seen: Mutex::new(Instant::now()),
+            });
+            lock(&self.shared.progress).insert(id.clone(), route.clone());
+            set_progress_token(&mut params, &id);
+            route
+        });
+        self.send(Outgoing {
+            frame: encode_request(&id, method, &params),
+            related_request: options.related_request.clone(),
+            kind: OutgoingKind::Request,
+        })?;
+
+        let started = Instant::now();
+        let hard_deadline = options.max_total_timeout.map(|d| started + d);
+        let cancellation = options.cancellation.clone().unwrap_or_default();
+        loop {
+            let deadline = match options.timeout {
+                Some(timeout) => {
+                    let from = match (&route, options.reset_timeout_on_progress) {
+                        (Some(route), true) => *lock(&route.last_seen),
+                        _ => started,
+                    };
+                    let soft = from + timeout;
+                    Some(hard_deadline.map_or(soft, |hard| soft.min(hard)))
+                }
+                None => hard_deadline,
+            };
+            let sleep = async {
+                match deadline {
+                    Some(deadline) => tokio::time::sleep_until(deadline).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                answer = &mut rx => {
+                    guard.answered = true;
+                    return match answer {
+                        Ok(Ok(result)) => Ok(result),
+                        Ok(Err(error)) => Err(RpcError::Remote(error)),
+                        Err(_) => Err(RpcError::ConnectionClosed),
+                    };
+                }
+                _ = sleep => {
+                    // Progress may have moved the deadline while we slept.
+                    let now = Instant::now();
+                    let expired_hard = hard_deadline.is_some_and(|hard| now >= hard);
+                    let moved = match (&route, options.reset_timeout_on_progress, options.timeout) {
+                        (Some(route), true, Some(timeout)) => *lock(&route.last_seen) + timeout > now,
+                        _ => false,
+                    };
+                    if expired_hard || !moved {
+                        return Err(RpcError::Timeout(now - started));
+                    }
+                }
+                _ = cancellation.cancelled() => return Err(RpcError::Cancelled),
+                _ = self.shared.closed.cancelled() => {
+                    guard.answered = true;
+                    return Err(RpcError::ConnectionClosed);
+                }
+            }
+        }
+    }
+
+    /// Sends a notification.
+    pub fn notify<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: Option<&P>,
+    ) -> Result<(), RpcError> {
+        self.notify_related(method, params, None)
+    }
+
+    /// Sends a notification that belongs to an incoming request (routes it on Streamable HTTP).
+    pub fn notify_related<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: Option<&P>,
+        related: Option<&RequestId>,
+    ) -> Result<(), RpcError> {
+        self.send(Outgoing {
+            frame: encode_notification(method, params),
+            related_request: related.cloned(),
+            kind: OutgoingKind::Notification,
+        })
+    }
+
+    /// Queues an encoded message.
+    pub fn send(&self, outgoing: Outgoing) -> Result<(), RpcError> {
+        if self.is_closed() {
+            return Err(RpcError::ConnectionClosed);
+        }
+        self.shared
+            .outbound
+            .send(outgoing)
+            .map_err(|_| RpcError::ConnectionClosed)
+    }
+
+    /// Whether the connection has closed.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.is_cancelled()
+    }
+
+    /// Resolves when the connection has closed.
+    pub async fn closed(&self) {
+        self.shared.closed.cancelled().await
+    }
+
+    /// Closes the connection: pending requests fail, running handlers are cancelled.
+    pub fn close(&self) {
+        self.shared.closed.cancel();
+    }
+
+    /// Number of incoming requests whose handlers are running.
+    pub fn in_flight_requests(&self) -> usize {
+        lock(&self.shared.in_flight).len()
+    }
+
+    pub(crate) fn complete(&self, id: &RequestId, answer: Answer) -> bool {
+        match lock(&self.shared.pending).remove(id) {
+            Some(tx) => {
+                let _ = tx.send(answer);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Delivers progress to the request it belongs to; false when no request asked for it.
+    pub(crate) fn route_progress(&self, params: ProgressNotificationParams) -> bool {
+        let route = lock(&self.shared.progress)
+            .get(&params.progress_token)
+            .cloned();
+        match route {
+            Some(route) => {
+                *lock(&route.last_seen) = Instant::now();
+                (route.callback)(params);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn fail_all_pending(&self) {
+        let pending: Vec<_> = lock(&self.shared.pending).drain().collect();
+        for (_, tx) in pending {
+            let _ = tx.send(Err(ErrorObject::new(
+                ferromcp_protocol::ErrorCode::CONNECTION_CLOSED,
+                "connection closed",
+            )));
+        }
+    }
+}
+
+/// Removes a request's bookkeeping however its future ends, and tells the peer when we
+/// stopped waiting without an answer (timeout, cancellation, or the future was dropped).
+struct PendingGuard<'a> {
+    peer: &'a Peer,
+    id: RequestId,
+    related: Option<RequestId>,
+    answered: bool,
+}
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        lock(&self.peer.shared.pending).remove(&self.id);
+        lock(&self.peer.shared.progress).remove(&self.id);
+        if !self.answered && !self.peer.is_closed() {
+            let params = CancelledNotificationParams {
+                request_id: Some(self.id.clone()),
+                reason: Some("the requester stopped waiting".into()),
+            };
+            let _ = self
+                .peer
+                .notify_related(methods::CANCELLED, Some(&params), self.related.as_ref());
+        }
+    }
+}
+
+fn set_progress_token(params: &mut Value, id: &RequestId) {
+    if !params.is_object() {
+        *params = Value::Object(Default::default());
+    }
+    let token = serde_json::to_value(id).unwrap_or(Value::Null);
+    if let Some(object) = params.as_object_mut() {
+        let meta = object
+            .entry("_meta")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Some(meta) = meta.as_object_mut() {
+            meta.insert("progressToken".into(), token);
+        }
+    }
+}
+
+/// Locks a mutex, shrugging off poisoning: the maps stay consistent because every critical
+/// section is a single insert or remove.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
