@@ -1,0 +1,1 @@
+//! The MCP client library of ferromcp (under construction).

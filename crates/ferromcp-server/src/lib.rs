@@ -1,0 +1,1 @@
+//! The MCP server framework of ferromcp (under construction).

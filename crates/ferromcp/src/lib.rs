@@ -1,0 +1,1 @@
+//! ferromcp (under construction).
