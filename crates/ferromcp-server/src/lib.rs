@@ -1,1 +1,55 @@
-//! The MCP server framework of ferromcp (under construction).
+//! # ferromcp-server
+//!
+//! The server framework of ferromcp: what Python's FastMCP is, in Rust. Tools, resources and
+//! prompts are async functions (mark them with the attribute macros of the `ferromcp` crate,
+//! or register [`ToolDef`]s, [`ResourceDef`]s and [`PromptDef`]s at run time); a [`Context`]
+//! gives each handler sampling, logging, progress, roots, elicitation and cancellation.
+//!
+//! Where things live:
+//! - [`McpServer`] (`server.rs`): the registries and the sessions; `serve` / `run_stdio`.
+//! - `session.rs`: one client's lifecycle and the routing of each request to its handler.
+//! - [`Context`] (`context.rs`): what a handler can ask of the client.
+//! - `tool.rs`, `resource.rs`, `prompt.rs`, `completion.rs`: the feature definitions and the
+//!   conversions from handler return values to MCP results.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use ferromcp_server::{Context, McpServer, ToolDef};
+//!
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct Greet { name: String }
+//!
+//! let server = McpServer::builder("greeter", "1.0.0")
+//!     .tool(ToolDef::new("greet", |ctx: Context, args: Greet| async move {
+//!         ctx.info(format!("greeting {}", args.name));
+//!         format!("Hello, {}!", args.name)
+//!     }).description("Greets someone."))
+//!     .build();
+//! let (server_end, _client_end) = ferromcp_transport::memory::pair();
+//! let _connection = server.serve(server_end);
+//! # }
+//! ```
+
+mod completion;
+mod context;
+mod error;
+mod prompt;
+mod resource;
+pub mod schema;
+mod server;
+mod session;
+mod tool;
+pub mod uri_template;
+
+pub use completion::{Completer, CompletionRequest, CompletionTarget, MAX_COMPLETION_VALUES};
+pub use context::{Context, Elicitation, DEFAULT_SAMPLE_MAX_TOKENS};
+pub use error::{BoxError, McpError};
+pub use prompt::{IntoPromptDef, IntoPromptResult, PromptArguments, PromptDef, PromptHandler};
+pub use resource::{
+    AnyResourceDef, IntoResourceDef, IntoResourceResult, ResourceDef, ResourceHandler,
+    ResourceRequest, ResourceTemplateDef,
+};
+pub use server::{McpServer, ServerBuilder, ServerConfig};
+pub use tool::{
+    Audio, Image, IntoToolDef, IntoToolResult, Json, NoArguments, ToolDef, ToolHandler,
+};
