@@ -266,11 +266,56 @@ fn present_raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>,
     Box::<RawValue>::deserialize(d).map(Some)
 }
 
-/// Decodes one frame: a single message or a batch.
+/// How deeply JSON may nest by default (the same bound serde_json puts on typed parsing).
+pub const DEFAULT_MAX_DEPTH: usize = 128;
+
+/// Decodes one frame: a single message or a batch, with the default nesting limit.
 ///
 /// Returns `Err` only when the bytes are not JSON at all (or not an object or array); the
 /// error carries the -32700/-32600 answer with a `null` id.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    decode_with_depth(bytes, DEFAULT_MAX_DEPTH)
+}
+
+/// Whether JSON text nests arrays and objects deeper than `max` (strings are skipped).
+/// Raw params are kept unparsed, so this bounds what a handler will later be asked to parse.
+pub fn nests_deeper_than(bytes: &[u8], max: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// [`decode`] with a nesting limit of `max_depth`.
+pub fn decode_with_depth(bytes: &[u8], max_depth: usize) -> Result<Decoded, DecodeError> {
+    if nests_deeper_than(bytes, max_depth) {
+        return Err(DecodeError {
+            id: None,
+            error: ErrorObject::parse_error(format!("JSON nests deeper than {max_depth} levels")),
+        });
+    }
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
     match first {
         Some(b'[') => {
@@ -417,15 +462,21 @@ fn put_json<T: Serialize + ?Sized>(buf: &mut BytesMut, value: &T) {
     }
 }
 
-/// Encodes a request.
-pub fn encode_request<P: Serialize + ?Sized>(id: &RequestId, method: &str, params: &P) -> Bytes {
+/// Encodes a request; `params` of `None` omits the member.
+pub fn encode_request<P: Serialize + ?Sized>(
+    id: &RequestId,
+    method: &str,
+    params: Option<&P>,
+) -> Bytes {
     let mut buf = BytesMut::with_capacity(128);
     buf.put_slice(PREFIX);
     put_id(&mut buf, id);
     buf.put_slice(br#","method":"#);
     put_json(&mut buf, method);
-    buf.put_slice(br#","params":"#);
-    put_json(&mut buf, params);
+    if let Some(params) = params {
+        buf.put_slice(br#","params":"#);
+        put_json(&mut buf, params);
+    }
     buf.put_u8(b'}');
     buf.freeze()
 }
@@ -562,6 +613,18 @@ mod tests {
             decode(b"[]").unwrap_err().error.code,
             ErrorCode::INVALID_REQUEST
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(
+            decode(deep.as_bytes()).unwrap_err().error.code,
+            ErrorCode::PARSE_ERROR
+        );
+        // Brackets inside strings do not count.
+        let quoted = format!("{{\"jsonrpc\":\"2.0\",\"method\":\"{}\"}}", "[".repeat(500));
+        assert!(decode(quoted.as_bytes()).is_ok());
     }
 
     #[test]

@@ -317,7 +317,7 @@ impl<S: Service> Dispatcher<S> {
             }
             Message::Error(error) => match error.id {
                 Some(id) => {
-                    if !self.peer.complete(&id, Err(error.error)) {
+                    if !self.peer.complete(&id, Err(crate::RpcError::Remote(error.error))) {
                         tracing::debug!(%id, "ignoring an error response to no pending request");
                     }
                 }

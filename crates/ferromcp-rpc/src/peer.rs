@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ferromcp_protocol::jsonrpc::{encode_notification, encode_request};
 use ferromcp_protocol::types::{CancelledNotificationParams, ProgressNotificationParams};
-use ferromcp_protocol::{methods, ErrorObject, RequestId};
+use ferromcp_protocol::{methods, RequestId};
 use ferromcp_transport::{Outgoing, OutgoingKind};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -60,7 +60,8 @@ impl RequestOptions {
     }
 }
 
-type Answer = Result<Box<RawValue>, ErrorObject>;
+/// What completes a pending request: its result, or why there is none.
+pub(crate) type Answer = Result<Box<RawValue>, RpcError>;
 
 pub(crate) struct ProgressRoute {
     callback: ProgressCallback,
@@ -145,14 +146,19 @@ impl Peer {
             set_progress_token(&mut params, &id);
             route
         });
+        // `null` params mean "none": the member is left out rather than sent as null.
+        let params_member = (!params.is_null()).then_some(&params);
         self.send(Outgoing {
-            frame: encode_request(&id, method, &params),
+            frame: encode_request(&id, method, params_member),
             related_request: options.related_request.clone(),
             kind: OutgoingKind::Request,
         })?;
 
         let started = Instant::now();
-        let hard_deadline = options.max_total_timeout.map(|d| started + d);
+        // A timeout too large to add to the clock (Duration::MAX, say) means "no deadline".
+        let hard_deadline = options
+            .max_total_timeout
+            .and_then(|d| started.checked_add(d));
         let cancellation = options.cancellation.clone().unwrap_or_default();
         loop {
             let deadline = match options.timeout {
@@ -161,8 +167,10 @@ impl Peer {
                         (Some(route), true) => *lock(&route.last_seen),
                         _ => started,
                     };
-                    let soft = from + timeout;
-                    Some(hard_deadline.map_or(soft, |hard| soft.min(hard)))
+                    match (from.checked_add(timeout), hard_deadline) {
+                        (Some(soft), Some(hard)) => Some(soft.min(hard)),
+                        (soft, hard) => soft.or(hard),
+                    }
                 }
                 None => hard_deadline,
             };
@@ -175,18 +183,16 @@ impl Peer {
             tokio::select! {
                 answer = &mut rx => {
                     guard.answered = true;
-                    return match answer {
-                        Ok(Ok(result)) => Ok(result),
-                        Ok(Err(error)) => Err(RpcError::Remote(error)),
-                        Err(_) => Err(RpcError::ConnectionClosed),
-                    };
+                    return answer.unwrap_or(Err(RpcError::ConnectionClosed));
                 }
                 _ = sleep => {
                     // Progress may have moved the deadline while we slept.
                     let now = Instant::now();
                     let expired_hard = hard_deadline.is_some_and(|hard| now >= hard);
                     let moved = match (&route, options.reset_timeout_on_progress, options.timeout) {
-                        (Some(route), true, Some(timeout)) => *lock(&route.last_seen) + timeout > now,
+                        (Some(route), true, Some(timeout)) => lock(&route.last_seen)
+                            .checked_add(timeout)
+                            .is_none_or(|deadline| deadline > now),
                         _ => false,
                     };
                     if expired_hard || !moved {
@@ -284,10 +290,7 @@ impl Peer {
     pub(crate) fn fail_all_pending(&self) {
         let pending: Vec<_> = lock(&self.shared.pending).drain().collect();
         for (_, tx) in pending {
-            let _ = tx.send(Err(ErrorObject::new(
-                ferromcp_protocol::ErrorCode::CONNECTION_CLOSED,
-                "connection closed",
-            )));
+            let _ = tx.send(Err(RpcError::ConnectionClosed));
         }
     }
 }

@@ -64,7 +64,9 @@ impl ChildProcessTransport {
 
 /// Writing half: the child's stdin, and the child itself so closing can reap it.
 pub struct ChildWriter {
-    lines: LineWriter<ChildStdin>,
+    /// `None` once closed: dropping the pipe is what closes the child's stdin (a shutdown
+    /// of a pipe does not).
+    lines: Option<LineWriter<ChildStdin>>,
     child: Child,
     grace: Duration,
 }
@@ -77,7 +79,7 @@ impl Transport for ChildProcessTransport {
         (
             LineReader::new(self.stdout, self.max_frame),
             ChildWriter {
-                lines: LineWriter::new(self.stdin),
+                lines: Some(LineWriter::new(self.stdin)),
                 child: self.child,
                 grace: Duration::from_secs(2),
             },
@@ -87,16 +89,24 @@ impl Transport for ChildProcessTransport {
 
 impl FrameWriter for ChildWriter {
     async fn write(&mut self, message: Outgoing) -> io::Result<()> {
-        self.lines.write(message).await
+        match &mut self.lines {
+            Some(lines) => lines.write(message).await,
+            None => Err(io::ErrorKind::BrokenPipe.into()),
+        }
     }
 
     async fn flush(&mut self) -> io::Result<()> {
-        self.lines.flush().await
+        match &mut self.lines {
+            Some(lines) => lines.flush().await,
+            None => Ok(()),
+        }
     }
 
     async fn close(&mut self) -> io::Result<()> {
         // Closing stdin asks the server to exit; a server that ignores it is killed.
-        let _ = self.lines.close().await;
+        if let Some(mut lines) = self.lines.take() {
+            let _ = lines.flush().await;
+        }
         match tokio::time::timeout(self.grace, self.child.wait()).await {
             Ok(status) => status.map(|_| ()),
             Err(_) => {
