@@ -148,7 +148,10 @@ impl ErrorObject {
 
     /// -32600.
     pub fn invalid_request(detail: impl fmt::Display) -> Self {
-        Self::new(ErrorCode::INVALID_REQUEST, format!("Invalid request: {detail}"))
+        Self::new(
+            ErrorCode::INVALID_REQUEST,
+            format!("Invalid request: {detail}"),
+        )
     }
 
     /// -32601.
@@ -161,12 +164,18 @@ impl ErrorObject {
 
     /// -32602.
     pub fn invalid_params(detail: impl fmt::Display) -> Self {
-        Self::new(ErrorCode::INVALID_PARAMS, format!("Invalid params: {detail}"))
+        Self::new(
+            ErrorCode::INVALID_PARAMS,
+            format!("Invalid params: {detail}"),
+        )
     }
 
     /// -32603.
     pub fn internal(detail: impl fmt::Display) -> Self {
-        Self::new(ErrorCode::INTERNAL_ERROR, format!("Internal error: {detail}"))
+        Self::new(
+            ErrorCode::INTERNAL_ERROR,
+            format!("Internal error: {detail}"),
+        )
     }
 }
 
@@ -331,7 +340,10 @@ pub fn decode_with_depth(bytes: &[u8], max_depth: usize) -> Result<Decoded, Deco
                 });
             }
             Ok(Decoded::Batch(
-                items.iter().map(|raw| decode_one(raw.get().as_bytes())).collect(),
+                items
+                    .iter()
+                    .map(|raw| decode_one(raw.get().as_bytes()))
+                    .collect(),
             ))
         }
         _ => Ok(Decoded::Single(decode_one(bytes))),
@@ -375,9 +387,7 @@ fn classify(envelope: Envelope) -> Result<Message, DecodeError> {
                 }
                 return Err(DecodeError {
                     id: None,
-                    error: ErrorObject::invalid_request(
-                        "\"id\" must be an integer or a string",
-                    ),
+                    error: ErrorObject::invalid_request("\"id\" must be an integer or a string"),
                 });
             }
         },
@@ -429,7 +439,9 @@ fn classify(envelope: Envelope) -> Result<Message, DecodeError> {
                 Err(e)
             }
         },
-        _ => Err(fail("a response needs exactly one of \"result\" and \"error\"")),
+        _ => Err(fail(
+            "a response needs exactly one of \"result\" and \"error\"",
+        )),
     }
 }
 
@@ -633,11 +645,9 @@ mod tests {
         let raw = to_raw(&serde_json::json!({"a": 1})).unwrap();
         let v: Value = serde_json::from_slice(&encode_response(&id, &raw)).unwrap();
         assert_eq!(v["id"], "x\"y");
-        let v: Value = serde_json::from_slice(&encode_error(
-            None,
-            &ErrorObject::method_not_found("nope"),
-        ))
-        .unwrap();
+        let v: Value =
+            serde_json::from_slice(&encode_error(None, &ErrorObject::method_not_found("nope")))
+                .unwrap();
         assert_eq!(v["id"], Value::Null);
         assert_eq!(v["error"]["code"], -32601);
     }

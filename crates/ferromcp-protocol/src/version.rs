@@ -89,7 +89,10 @@ mod tests {
             ProtocolVersion::negotiate("2025-03-26"),
             ProtocolVersion::V2025_03_26
         );
-        assert_eq!(ProtocolVersion::negotiate("1999-01-01"), ProtocolVersion::LATEST);
+        assert_eq!(
+            ProtocolVersion::negotiate("1999-01-01"),
+            ProtocolVersion::LATEST
+        );
     }
 
     #[test]

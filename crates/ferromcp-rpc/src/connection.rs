@@ -6,9 +6,7 @@ use ferromcp_protocol::jsonrpc::{
 };
 use ferromcp_protocol::types::{CancelledNotificationParams, ProgressNotificationParams};
 use ferromcp_protocol::{methods, ErrorObject, RequestId};
-use ferromcp_transport::{
-    FrameReader, FrameWriter, Incoming, Outgoing, OutgoingKind, Transport,
-};
+use ferromcp_transport::{FrameReader, FrameWriter, Incoming, Outgoing, OutgoingKind, Transport};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -145,9 +143,7 @@ async fn read_loop<R: FrameReader, S: Service>(
             Ok(Some(Incoming::Frame(frame))) => dispatcher.frame(&frame).await,
             Ok(Some(Incoming::TooLarge { limit })) => dispatcher.reply_error(
                 None,
-                ErrorObject::invalid_request(format!(
-                    "message larger than the {limit}-byte limit"
-                )),
+                ErrorObject::invalid_request(format!("message larger than the {limit}-byte limit")),
             ),
             Ok(None) => break,
             Err(error) => {
@@ -317,11 +313,16 @@ impl<S: Service> Dispatcher<S> {
             }
             Message::Error(error) => match error.id {
                 Some(id) => {
-                    if !self.peer.complete(&id, Err(crate::RpcError::Remote(error.error))) {
+                    if !self
+                        .peer
+                        .complete(&id, Err(crate::RpcError::Remote(error.error)))
+                    {
                         tracing::debug!(%id, "ignoring an error response to no pending request");
                     }
                 }
-                None => tracing::warn!(error = %error.error, "the peer could not read a message we sent"),
+                None => {
+                    tracing::warn!(error = %error.error, "the peer could not read a message we sent")
+                }
             },
         }
     }

@@ -313,9 +313,9 @@ impl Drop for PendingGuard<'_> {
                 request_id: Some(self.id.clone()),
                 reason: Some("the requester stopped waiting".into()),
             };
-            let _ = self
-                .peer
-                .notify_related(methods::CANCELLED, Some(&params), self.related.as_ref());
+            let _ =
+                self.peer
+                    .notify_related(methods::CANCELLED, Some(&params), self.related.as_ref());
         }
     }
 }

@@ -235,12 +235,14 @@ impl Context {
         &self,
         mut params: CreateMessageRequestParams,
     ) -> Result<CreateMessageResult, McpError> {
-        let sampling = self.client_capabilities().sampling.as_ref().ok_or(
-            McpError::CapabilityMissing {
-                capability: "sampling",
-                consequence: "this server cannot ask the client's LLM for a completion",
-            },
-        )?;
+        let sampling =
+            self.client_capabilities()
+                .sampling
+                .as_ref()
+                .ok_or(McpError::CapabilityMissing {
+                    capability: "sampling",
+                    consequence: "this server cannot ask the client's LLM for a completion",
+                })?;
         if params.tools.is_some() && sampling.tools.is_none() {
             return Err(McpError::CapabilityMissing {
                 capability: "sampling.tools",

@@ -5,11 +5,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
+use ferromcp_protocol::methods;
 use ferromcp_protocol::types::{
     Icon, Implementation, ListChangedCapability, ResourceUpdatedNotificationParams,
     ResourcesCapability, ServerCapabilities,
 };
-use ferromcp_protocol::methods;
 use ferromcp_rpc::{serve_with, Connection, ConnectionConfig};
 use ferromcp_transport::Transport;
 use indexmap::IndexMap;
@@ -267,7 +267,8 @@ impl McpServer {
     /// Serves one session on this process's stdin and stdout until the client closes stdin.
     /// Only protocol messages are written to stdout; send logs to stderr.
     pub async fn run_stdio(&self) -> std::io::Result<()> {
-        let transport = ferromcp_transport::stdio::stdio_with_limit(self.config().max_message_bytes);
+        let transport =
+            ferromcp_transport::stdio::stdio_with_limit(self.config().max_message_bytes);
         self.serve(transport).wait().await;
         Ok(())
     }
@@ -331,7 +332,9 @@ impl McpServer {
 
     /// Tells the clients subscribed to `uri` that it changed (`notifications/resources/updated`).
     pub fn notify_resource_updated(&self, uri: &str) {
-        let params = ResourceUpdatedNotificationParams { uri: uri.to_string() };
+        let params = ResourceUpdatedNotificationParams {
+            uri: uri.to_string(),
+        };
         for session in self.live_sessions() {
             if session.is_subscribed(uri) {
                 session.notify(methods::RESOURCES_UPDATED, Some(&params));
@@ -379,7 +382,8 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 pub(crate) fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 pub(crate) fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {

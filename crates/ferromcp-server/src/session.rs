@@ -265,7 +265,12 @@ impl ServerSession {
         };
         let size = self.server().config().page_size.max(1);
         let end = (start + size).min(items.len());
-        let page = items.values().skip(start).take(end - start).cloned().collect();
+        let page = items
+            .values()
+            .skip(start)
+            .take(end - start)
+            .cloned()
+            .collect();
         let next = (end < items.len()).then(|| end.to_string());
         Ok((page, next))
     }
@@ -302,7 +307,9 @@ impl ServerSession {
         params: ResourceRequestParams,
         cx: RequestContext,
     ) -> Result<Box<RawValue>, ErrorObject> {
-        let exact = read(&self.server().inner.resources).get(&params.uri).cloned();
+        let exact = read(&self.server().inner.resources)
+            .get(&params.uri)
+            .cloned();
         let (handler, request) = if let Some(resource) = exact {
             let request = ResourceRequest {
                 uri: params.uri.clone(),
@@ -340,7 +347,9 @@ impl ServerSession {
         params: GetPromptRequestParams,
         cx: RequestContext,
     ) -> Result<Box<RawValue>, ErrorObject> {
-        let prompt = read(&self.server().inner.prompts).get(&params.name).cloned();
+        let prompt = read(&self.server().inner.prompts)
+            .get(&params.name)
+            .cloned();
         let Some(prompt) = prompt else {
             return Err(ErrorObject::invalid_params(format!(
                 "Unknown prompt: {}",
@@ -379,7 +388,9 @@ impl ServerSession {
         let target = match &params.reference {
             CompletionReference::Prompt { name } => {
                 if !read(&self.server().inner.prompts).contains_key(name) {
-                    return Err(ErrorObject::invalid_params(format!("Unknown prompt: {name}")));
+                    return Err(ErrorObject::invalid_params(format!(
+                        "Unknown prompt: {name}"
+                    )));
                 }
                 CompletionTarget::PromptArgument(name.clone(), params.argument.name.clone())
             }
@@ -418,12 +429,12 @@ impl Service for ServerSession {
         match request.method.as_str() {
             methods::INITIALIZE => self.initialize(request.params.as_deref()),
             methods::PING => to_raw(&EmptyResult::default()),
-            _ if self.state.negotiated.get().is_none() => Err(ErrorObject::invalid_request(
-                format!(
+            _ if self.state.negotiated.get().is_none() => {
+                Err(ErrorObject::invalid_request(format!(
                     "the session is not initialized: send `initialize` before `{}`",
                     request.method
-                ),
-            )),
+                )))
+            }
             _ => self.route(request, cx).await,
         }
     }

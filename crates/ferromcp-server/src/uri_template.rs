@@ -73,9 +73,7 @@ impl UriTemplate {
                         _ => rest.len(),
                     };
                     let value = &rest[..end];
-                    if value.is_empty()
-                        || (!reserved && value.contains(['/', '?', '#', '&']))
-                    {
+                    if value.is_empty() || (!reserved && value.contains(['/', '?', '#', '&'])) {
                         return None;
                     }
                     values.insert(name.clone(), percent_decode(value)?);
@@ -118,7 +116,10 @@ mod tests {
         assert!(t.matches("weather://a/b/current").is_none());
         assert!(t.matches("weather:///current").is_none());
         let t = UriTemplate::parse("file:///{+path}").unwrap();
-        assert_eq!(t.matches("file:///a/b%20c.txt").unwrap()["path"], "a/b c.txt");
+        assert_eq!(
+            t.matches("file:///a/b%20c.txt").unwrap()["path"],
+            "a/b c.txt"
+        );
         let t = UriTemplate::parse("test://template/{id}/data").unwrap();
         assert_eq!(t.variables().collect::<Vec<_>>(), vec!["id"]);
         assert_eq!(t.matches("test://template/123/data").unwrap()["id"], "123");

@@ -189,6 +189,9 @@ mod tests {
         input.extend_from_slice(b"\nok\n");
         assert_eq!(frames(&input, 1000).await, vec!["TooLarge(1000)", "ok"]);
         // Exactly at the limit is fine; one over is not.
-        assert_eq!(frames(b"12345\n123456\nz\n", 5).await, vec!["12345", "TooLarge(5)", "z"]);
+        assert_eq!(
+            frames(b"12345\n123456\nz\n", 5).await,
+            vec!["12345", "TooLarge(5)", "z"]
+        );
     }
 }

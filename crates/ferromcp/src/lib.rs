@@ -1,1 +1,76 @@
-//! ferromcp (under construction).
+//! # ferromcp
+//!
+//! The Model Context Protocol in Rust: a server framework, a client library and transports,
+//! for every revision from 2024-11-05 to 2025-11-25.
+//!
+//! This crate gathers the layers under one name:
+//! - [`protocol`]: wire types, JSON-RPC, version negotiation;
+//! - [`transport`]: stdio, child processes, in-memory pairs;
+//! - [`rpc`]: the peer engine both roles run on;
+//! - [`server`]: tools, resources and prompts as async functions, with a [`Context`];
+//! - [`client`]: connect to any server and answer its sampling, roots and elicitation;
+//! - the attribute macros [`tool`], [`resource`] and [`prompt`].
+//!
+//! ```no_run
+//! use ferromcp::prelude::*;
+//!
+//! /// Adds two integers.
+//! #[tool]
+//! async fn add(a: i64, b: i64) -> String {
+//!     (a + b).to_string()
+//! }
+//!
+//! /// Summarizes text with the client's LLM, reporting progress as it goes.
+//! #[tool]
+//! async fn summarize(ctx: Context, text: String) -> Result<String, McpError> {
+//!     ctx.info("asking the client's model");
+//!     ctx.report_progress(1.0, Some(2.0), Some("sampling"));
+//!     let summary = ctx.sample(format!("Summarize:\n{text}")).await?;
+//!     ctx.report_progress(2.0, Some(2.0), Some("done"));
+//!     Ok(summary)
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     McpServer::builder("demo", "1.0.0")
+//!         .tool(add)
+//!         .tool(summarize)
+//!         .build()
+//!         .run_stdio()
+//!         .await
+//! }
+//! ```
+
+pub use ferromcp_client as client;
+pub use ferromcp_protocol as protocol;
+pub use ferromcp_rpc as rpc;
+pub use ferromcp_server as server;
+pub use ferromcp_transport as transport;
+
+pub use ferromcp_macros::{prompt, resource, tool};
+pub use ferromcp_protocol::types;
+pub use ferromcp_server::{Context, McpError, McpServer};
+
+/// The names most programs need.
+pub mod prelude {
+    pub use crate::{prompt, resource, tool};
+    pub use ferromcp_protocol::types::{
+        CallToolResult, Content, CreateMessageRequestParams, CreateMessageResult, LoggingLevel,
+        PromptMessage, ResourceContents, Role, Root, SamplingMessage,
+    };
+    pub use ferromcp_protocol::{ErrorObject, ProtocolVersion};
+    pub use ferromcp_server::{
+        Audio, Context, Elicitation, Image, Json, McpError, McpServer, PromptDef, ResourceDef,
+        ResourceTemplateDef, ToolDef,
+    };
+}
+
+/// What the attribute macros expand to refers to these paths; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use ferromcp_server as server;
+    pub use futures;
+    pub use schemars;
+    pub use serde;
+    pub use serde_json;
+}

@@ -1,0 +1,86 @@
+//! Interop with the official Python SDK (PyPI `mcp` 2.x, installed by
+//! `scripts/setup-python.sh`): its client drives our stdio server, and our client drives a
+//! Python server. Both run the seed scenario: sampling, roots, logging and progress.
+
+use std::sync::{Arc, Mutex};
+
+use ferromcp::client::RootsHandle;
+use ferromcp_tests::seed_client::{self, expected_events};
+use ferromcp_tests::{python, repo_root, Seen};
+use serde_json::{json, Value};
+use tokio::process::Command;
+
+const SERVER: &str = env!("CARGO_BIN_EXE_seed_server");
+
+#[tokio::test]
+async fn python_client_drives_our_stdio_server() {
+    let script = repo_root().join("tests/interop/python/client_drives_server.py");
+    let output = Command::new(python())
+        .arg(script)
+        .arg(SERVER)
+        .output()
+        .await
+        .expect("run the Python client");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "python client failed:\n{}\n{}",
+        stdout,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_str(stdout.lines().last().expect("a summary line"))
+        .expect("the summary is JSON");
+    assert_eq!(summary["protocolVersion"], "2025-11-25");
+    assert_eq!(summary["serverName"], "seed-server");
+    assert!(summary["tools"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("seed_tool")));
+    assert_eq!(
+        summary["seedText"],
+        "summary=python-sampled: Summarize: hello interop; roots=file:///tmp/ferromcp-root-a,file:///tmp/ferromcp-root-b"
+    );
+    assert_eq!(summary["seedIsError"], false);
+    assert_eq!(
+        summary["logs"],
+        json!([["info", "starting"], ["info", "finished"]])
+    );
+    assert_eq!(
+        summary["progress"],
+        json!([[1.0, 3.0, null], [2.0, 3.0, null], [3.0, 3.0, "done"]])
+    );
+    assert_eq!(summary["addText"], "5");
+}
+
+#[tokio::test]
+async fn our_client_drives_a_python_server() {
+    let script = repo_root().join("tests/interop/python/server_samples.py");
+    let mut command = Command::new(python());
+    command.arg(script);
+    let seen = Arc::new(Mutex::new(Vec::<Seen>::new()));
+    let client = seed_client::builder(seen.clone(), RootsHandle::new(seed_client::roots()))
+        .connect_stdio(command)
+        .await
+        .expect("connect to the Python server");
+    assert_eq!(client.server_info().name, "python-peer");
+    let result = client
+        .call_tool_with(
+            "seed_tool",
+            json!({"text": "hello python"}),
+            seed_client::recording_progress(seen.clone()),
+        )
+        .await
+        .expect("seed_tool");
+    assert_ne!(result.is_error, Some(true), "{result:?}");
+    assert_eq!(
+        result.text(),
+        "summary=sampled: Summarize: hello python; roots=file:///tmp/ferromcp-root-a,file:///tmp/ferromcp-root-b"
+    );
+    assert_eq!(*seen.lock().unwrap(), expected_events());
+    let sum = client
+        .call_tool("add", json!({"a": 2, "b": 3}))
+        .await
+        .unwrap();
+    assert_eq!(sum.text(), "5");
+    client.close().await;
+}
