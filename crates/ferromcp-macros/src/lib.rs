@@ -27,7 +27,7 @@
 //! type converts with `IntoToolResult`: text, numbers, `Content`, `Json<T>` (structured
 //! output with an `outputSchema`), or `Result<_, E>` (an `Err` is a result with `isError`).
 //!
-//! ```ignore
+//! ```
 //! use ferromcp::prelude::*;
 //!
 //! /// Divides two numbers.
@@ -62,7 +62,7 @@
 //! named like one of its variables and parsed from it with `FromStr` (a value that does not
 //! parse is an invalid-params error). The return type converts with `IntoResourceResult`.
 //!
-//! ```ignore
+//! ```
 //! use ferromcp::prelude::*;
 //!
 //! /// The project's readme.
@@ -90,7 +90,7 @@
 //! `Option<_>` ones optional; `#[arg(description = "...")]` or a doc comment describes them.
 //! The return type converts with `IntoPromptResult` (text is one user message).
 //!
-//! ```ignore
+//! ```
 //! use ferromcp::prelude::*;
 //!
 //! /// Asks for a code review.

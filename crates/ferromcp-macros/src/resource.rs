@@ -59,10 +59,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         let variables = template_variables(&uri)?;
         let reads = variable_reads(&feature, &uri, &variables)?;
         if let Some(title) = args.string("title") {
-            settings.push(quote! {
-                let mut __def = __def;
-                __def.template.title = ::core::option::Option::Some(::core::convert::Into::into(#title));
-            });
+            settings.push(quote!(let __def = __def.title(#title);));
         }
         let request = Ident::new("__req", Span::mixed_site());
         let request_pattern = if reads.is_empty() {

@@ -187,6 +187,12 @@ impl ResourceTemplateDef {
         self.template.mime_type = Some(mime.into());
         self
     }
+
+    /// Sets the display name.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.template.title = Some(title.into());
+        self
+    }
 }
 
 /// Anything that registers as a resource or template (a def, or a `#[resource]` function).

@@ -181,8 +181,10 @@ async fn slow_tools_do_not_block_others() {
 
 #[tokio::test]
 async fn tools_resources_prompts_and_completion() {
-    let mut config = ServerConfig::default();
-    config.page_size = 3;
+    let config = ServerConfig {
+        page_size: 3,
+        ..Default::default()
+    };
     let (client, _server, _conn, _seen, _roots) = memory_client(config).await;
 
     // Pagination: all pages, and a first page with a cursor.

@@ -68,6 +68,7 @@ pub mod prelude {
 /// What the attribute macros expand to refers to these paths; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use ferromcp_protocol as protocol;
     pub use ferromcp_server as server;
     pub use futures;
     pub use schemars;
