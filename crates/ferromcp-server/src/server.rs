@@ -255,8 +255,30 @@ impl McpServer {
     /// Serves one session over `transport` (one client). Must be called within a Tokio
     /// runtime; the returned [`Connection`] ends when the client disconnects.
     pub fn serve<T: Transport>(&self, transport: T) -> Connection {
+        self.serve_session(transport, None)
+    }
+
+    /// Serves one request-sized session that needs no `initialize`: it behaves as if the
+    /// client had initialized at `version` declaring no capabilities. Stateless Streamable
+    /// HTTP uses this for each request that carries no session.
+    pub fn serve_initialized<T: Transport>(
+        &self,
+        transport: T,
+        version: ferromcp_protocol::ProtocolVersion,
+    ) -> Connection {
+        self.serve_session(transport, Some(version))
+    }
+
+    fn serve_session<T: Transport>(
+        &self,
+        transport: T,
+        assume_initialized: Option<ferromcp_protocol::ProtocolVersion>,
+    ) -> Connection {
         let id = self.inner.next_session.fetch_add(1, Ordering::Relaxed);
         let state = Arc::new(SessionState::new(id, self.clone()));
+        if let Some(version) = assume_initialized {
+            state.assume_initialized(version);
+        }
         lock(&self.inner.sessions).insert(id, Arc::downgrade(&state));
         let config = ConnectionConfig {
             max_concurrent_requests: self.inner.config.max_concurrent_requests,

@@ -62,6 +62,15 @@ impl SessionState {
         }
     }
 
+    /// Marks the session initialized without a handshake (stateless transports).
+    pub fn assume_initialized(&self, version: ProtocolVersion) {
+        let _ = self.negotiated.set(Negotiated {
+            version,
+            client_capabilities: ClientCapabilities::default(),
+            client_info: Implementation::new("unknown", "unknown"),
+        });
+    }
+
     /// Only called once initialized: every handler runs after `initialize`.
     pub fn negotiated(&self) -> &Negotiated {
         self.negotiated

@@ -1,0 +1,16 @@
+//! # ferromcp-http
+//!
+//! MCP's Streamable HTTP transport, both sides, for the stateful revisions 2025-03-26 to
+//! 2025-11-25, plus the legacy HTTP+SSE transport of 2024-11-05 for old peers.
+//!
+//! - [`server`]: an axum [`Router`](axum::Router) serving an [`McpServer`](ferromcp_server::McpServer)
+//!   on one endpoint (default `/mcp`), mountable into any axum app.
+//! - [`client`]: a [`Transport`](ferromcp_transport::Transport) over reqwest that any
+//!   ferromcp client runs on.
+//! - [`sse`]: Server-Sent Events encoding and parsing.
+//! - [`headers`]: the header names both sides use.
+
+pub mod client;
+pub mod headers;
+pub mod server;
+pub mod sse;
