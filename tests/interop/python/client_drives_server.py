@@ -2,6 +2,7 @@
 
 Usage:
     python client_drives_server.py <server command> [args...]
+    python client_drives_server.py --http <Streamable HTTP endpoint URL>
 
 Launches the given command as an MCP server over stdio, answers the server's
 sampling and roots requests, records log and progress notifications, calls
@@ -14,6 +15,7 @@ Exit status: 0 on success, 1 on any error (traceback on stderr).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import traceback
@@ -24,6 +26,7 @@ import anyio
 import mcp_types as types
 from mcp import ClientSession, MCPDeprecationWarning, StdioServerParameters, stdio_client
 from mcp.client.session import ClientRequestContext
+from mcp.client.streamable_http import streamable_http_client
 
 # Sampling, roots and logging are flagged deprecated (2026-07-28) in this SDK;
 # the interop test exercises them on purpose, so keep stderr quiet about it.
@@ -73,8 +76,7 @@ async def run(command: list[str]) -> dict[str, Any]:
     async def progress_callback(value: float, total: float | None, message: str | None) -> None:
         progress.append([value, total, message])
 
-    server = StdioServerParameters(command=command[0], args=command[1:])
-    async with stdio_client(server) as (read_stream, write_stream):
+    async with _transport(command) as (read_stream, write_stream):
         async with ClientSession(
             read_stream,
             write_stream,
@@ -113,9 +115,21 @@ async def run(command: list[str]) -> dict[str, Any]:
     }
 
 
+@contextlib.asynccontextmanager
+async def _transport(command: list[str]):
+    """stdio for a command line; Streamable HTTP for `--http URL`."""
+    if command[0] == "--http":
+        async with streamable_http_client(command[1]) as streams:
+            yield streams[0], streams[1]
+    else:
+        server = StdioServerParameters(command=command[0], args=command[1:])
+        async with stdio_client(server) as streams:
+            yield streams[0], streams[1]
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 2:
-        print(f"usage: {argv[0]} <server command> [args...]", file=sys.stderr)
+        print(f"usage: {argv[0]} (<server command> [args...] | --http URL)", file=sys.stderr)
         return 2
     try:
         summary = anyio.run(run, argv[1:])

@@ -1,1 +1,73 @@
-//! The Streamable HTTP client (under construction).
+//! The HTTP client side: transports any ferromcp client runs on.
+//!
+//! - [`StreamableHttpTransport`]: MCP's Streamable HTTP (revisions 2025-03-26 and later):
+//!   POST per message, JSON or SSE answers, the standalone GET stream, sessions, resuming
+//!   dropped streams with `Last-Event-ID`, a new session when the server forgets the old one.
+//! - [`LegacySseTransport`]: the HTTP+SSE transport of 2024-11-05.
+//! - [`connect_auto`]: tries Streamable HTTP and falls back to HTTP+SSE, as the
+//!   specification's backwards-compatibility section describes.
+//! - [`connect`]: the one-call version for hosts: a [`ClientBuilder`] and a URL in, an
+//!   initialized [`ClientSession`] out.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), ferromcp_client::ClientError> {
+//! use ferromcp_client::Client;
+//!
+//! let session = ferromcp_http::client::connect(
+//!     Client::builder("my-host", "1.0.0"),
+//!     "http://127.0.0.1:8080/mcp",
+//! )
+//! .await?;
+//! let result = session
+//!     .call_tool("add", serde_json::json!({"a": 1, "b": 2}))
+//!     .await?;
+//! println!("{}", result.text());
+//! session.close().await;
+//! # Ok(()) }
+//! ```
+
+mod auto;
+mod config;
+mod core;
+mod http;
+mod inbox;
+mod legacy;
+mod renew;
+mod streamable;
+mod streams;
+
+use ferromcp_client::{ClientBuilder, ClientError, ClientSession};
+
+pub use auto::{connect_auto, connect_auto_with_config, AutoTransport, AutoWriter};
+pub use config::HttpClientConfig;
+pub use inbox::HttpReader;
+pub use legacy::{LegacySseTransport, LegacySseWriter};
+pub use streamable::{StreamableHttpTransport, StreamableHttpWriter};
+
+/// Connects `builder`'s client to the MCP server at `url`, over Streamable HTTP or, for an
+/// older server, the legacy HTTP+SSE transport ([`connect_auto`]), and runs `initialize`.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), ferromcp_client::ClientError> {
+/// use ferromcp_client::Client;
+///
+/// let session =
+///     ferromcp_http::client::connect(Client::builder("my-host", "1.0.0"), "http://127.0.0.1:8080/mcp")
+///         .await?;
+/// println!("connected to {}", session.server_info().name);
+/// # Ok(()) }
+/// ```
+pub async fn connect(builder: ClientBuilder, url: &str) -> Result<ClientSession, ClientError> {
+    connect_with_config(builder, url, HttpClientConfig::default()).await
+}
+
+/// [`connect`] with transport settings (extra headers such as `Authorization`, timeouts,
+/// reconnection).
+pub async fn connect_with_config(
+    builder: ClientBuilder,
+    url: &str,
+    config: HttpClientConfig,
+) -> Result<ClientSession, ClientError> {
+    let transport = connect_auto_with_config(url, config)?;
+    builder.connect(transport).await
+}

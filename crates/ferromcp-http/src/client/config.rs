@@ -1,0 +1,67 @@
+//! Settings shared by the HTTP client transports.
+
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+
+/// Settings of [`StreamableHttpTransport`](super::StreamableHttpTransport),
+/// [`LegacySseTransport`](super::LegacySseTransport) and [`AutoTransport`](super::AutoTransport).
+///
+/// ```
+/// use std::time::Duration;
+/// use ferromcp_http::client::HttpClientConfig;
+/// use reqwest::header::{HeaderValue, AUTHORIZATION};
+///
+/// let mut config = HttpClientConfig::default();
+/// config.headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer secret"));
+/// config.reconnect_delay = Duration::from_millis(250);
+/// assert!(config.open_get_stream);
+/// ```
+#[derive(Debug, Clone)]
+pub struct HttpClientConfig {
+    /// Extra headers sent with every HTTP request (`Authorization`, say).
+    pub headers: HeaderMap,
+    /// The longest wait for the response headers of an HTTP exchange that should be quick:
+    /// the handshake, POSTed notifications and responses, GET and DELETE, and the legacy
+    /// transport's `endpoint` event. A JSON-RPC request's own POST is bounded by the client's
+    /// request timeout instead, since a server may hold its answer as long as the work takes.
+    /// Default 30 s.
+    pub request_timeout: Duration,
+    /// How many times in a row a dropped SSE stream is reconnected without receiving an
+    /// event before giving up. Default 5.
+    pub max_reconnects: u32,
+    /// How long to wait before reconnecting a dropped SSE stream, unless the server asked
+    /// for another delay with the SSE `retry` field. Default 1 s.
+    pub reconnect_delay: Duration,
+    /// Whether to open the standalone GET stream, on which the server sends requests and
+    /// notifications unrelated to any request, once the session is initialized.
+    /// Default `true`.
+    pub open_get_stream: bool,
+    /// The HTTP client to use (to share its connection pool, proxy or TLS settings);
+    /// `None` builds a default one.
+    pub client: Option<reqwest::Client>,
+    /// The largest message accepted from the server, in bytes (a JSON body or an SSE
+    /// event). Default [`DEFAULT_MAX_FRAME_BYTES`](ferromcp_transport::DEFAULT_MAX_FRAME_BYTES).
+    pub max_message_bytes: usize,
+}
+
+impl Default for HttpClientConfig {
+    fn default() -> Self {
+        HttpClientConfig {
+            headers: HeaderMap::new(),
+            request_timeout: Duration::from_secs(30),
+            max_reconnects: 5,
+            reconnect_delay: Duration::from_secs(1),
+            open_get_stream: true,
+            client: None,
+            max_message_bytes: ferromcp_transport::DEFAULT_MAX_FRAME_BYTES,
+        }
+    }
+}
+
+impl HttpClientConfig {
+    /// The configured client, or a new default one.
+    pub(crate) fn http_client(&self) -> reqwest::Client {
+        self.client.clone().unwrap_or_default()
+    }
+}

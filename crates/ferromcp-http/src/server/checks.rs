@@ -1,0 +1,154 @@
+//! Validation of a request's headers and body, shared by every handler.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use bytes::{Bytes, BytesMut};
+use ferromcp_protocol::ProtocolVersion;
+use futures::StreamExt;
+use http::{header, HeaderMap};
+
+use super::error::HttpError;
+use crate::headers::{JSON, PROTOCOL_VERSION, SESSION_ID};
+
+/// An oversized body is read and discarded up to this much, so the client (still sending)
+/// sees the 413 instead of a reset connection.
+const DRAIN_MAX_BYTES: usize = 64 * 1024 * 1024;
+const DRAIN_MAX_TIME: Duration = Duration::from_secs(5);
+
+/// The `Mcp-Session-Id` header, if present (400 when it is not visible ASCII).
+pub(crate) fn session_header(headers: &HeaderMap) -> Result<Option<&str>, HttpError> {
+    match headers.get(SESSION_ID) {
+        None => Ok(None),
+        Some(value) => value
+            .to_str()
+            .map(Some)
+            .map_err(|_| HttpError::bad_request("the Mcp-Session-Id header is not visible ASCII")),
+    }
+}
+
+/// The `MCP-Protocol-Version` header: `None` when absent, 400 when unsupported (or
+/// repeated with different values).
+pub(crate) fn header_version(headers: &HeaderMap) -> Result<Option<ProtocolVersion>, HttpError> {
+    let mut found = None;
+    for value in headers.get_all(PROTOCOL_VERSION) {
+        let text = value.to_str().unwrap_or("").trim();
+        let Some(version) = ProtocolVersion::parse(text) else {
+            let supported: Vec<&str> = ProtocolVersion::ALL.iter().map(|v| v.as_str()).collect();
+            return Err(HttpError::bad_request(format!(
+                "unsupported MCP-Protocol-Version {text:?} (supported: {})",
+                supported.join(", ")
+            )));
+        };
+        if found.is_some_and(|first| first != version) {
+            return Err(HttpError::bad_request(
+                "conflicting MCP-Protocol-Version headers",
+            ));
+        }
+        found = Some(version);
+    }
+    Ok(found)
+}
+
+/// Whether the `Accept` header admits `wanted` (`type/subtype`): order-insensitive, with
+/// wildcards, ignoring ranges whose `q` is 0.
+pub(crate) fn accepts(headers: &HeaderMap, wanted: &str) -> bool {
+    let (wanted_type, _) = wanted.split_once('/').unwrap_or((wanted, ""));
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|range| {
+            let mut pieces = range.split(';').map(str::trim);
+            let media = pieces.next().unwrap_or("");
+            let refused = pieces.any(|p| {
+                p.split_once('=').is_some_and(|(k, v)| {
+                    k.trim().eq_ignore_ascii_case("q")
+                        && v.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
+                })
+            });
+            !refused
+                && (media == "*/*"
+                    || media.eq_ignore_ascii_case(wanted)
+                    || media
+                        .strip_suffix("/*")
+                        .is_some_and(|t| t.eq_ignore_ascii_case(wanted_type)))
+        })
+}
+
+/// Whether `Content-Type` is `application/json` (parameters such as charset allowed).
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case(JSON))
+}
+
+/// Reads the body up to `limit` bytes; 413 beyond (after discarding a bounded remainder).
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, HttpError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut stream = body.into_data_stream();
+    if declared.is_some_and(|len| len > limit as u64) {
+        drain(stream).await;
+        return Err(HttpError::too_large(limit));
+    }
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| HttpError::bad_request(format!("could not read the body: {e}")))?;
+        if buf.len() + chunk.len() > limit {
+            drain(stream).await;
+            return Err(HttpError::too_large(limit));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+async fn drain(mut stream: axum::body::BodyDataStream) {
+    let discard = async {
+        let mut seen = 0usize;
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen += chunk.len();
+            if seen > DRAIN_MAX_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_MAX_TIME, discard).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::headers::EVENT_STREAM;
+
+    fn with_accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn accept_is_order_insensitive_with_wildcards() {
+        let both = with_accept("text/event-stream, application/json");
+        assert!(accepts(&both, "application/json") && accepts(&both, EVENT_STREAM));
+        assert!(accepts(&with_accept("*/*"), EVENT_STREAM));
+        assert!(accepts(&with_accept("text/*;q=0.5"), EVENT_STREAM));
+        assert!(!accepts(&with_accept("application/json"), EVENT_STREAM));
+        assert!(!accepts(
+            &with_accept("text/event-stream;q=0"),
+            EVENT_STREAM
+        ));
+        assert!(!accepts(&HeaderMap::new(), EVENT_STREAM));
+    }
+}

@@ -1,0 +1,203 @@
+//! [`HttpServerConfig`]: every limit and switch of the HTTP server, with safe defaults.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::event_store::{EventStore, InMemoryEventStore};
+
+/// How the Streamable HTTP server behaves. `Default` is safe for a local server: it only
+/// answers requests addressed to `localhost`, `127.0.0.1` or `[::1]` (DNS-rebinding
+/// protection), keeps sessions and makes their streams resumable.
+///
+/// A server reachable under another host name must list it in
+/// [`allowed_hosts`](HttpServerConfig::allowed_hosts) (or allow any with `"*"`).
+///
+/// ```
+/// use std::time::Duration;
+/// use ferromcp_http::server::HttpServerConfig;
+///
+/// let config = HttpServerConfig::default()
+///     .endpoint("/api/mcp")
+///     .allow_host("mcp.example.com")
+///     .allow_origin("https://app.example.com")
+///     .session_idle_timeout(Duration::from_secs(600));
+/// assert_eq!(config.endpoint, "/api/mcp");
+/// assert!(config.allowed_hosts.contains(&"mcp.example.com".to_string()));
+/// ```
+#[derive(Clone)]
+pub struct HttpServerConfig {
+    /// The path of the MCP endpoint. Default `/mcp`.
+    pub endpoint: String,
+    /// `false` (default): a request is answered with JSON when its response is the first
+    /// thing the handler sends, and with an SSE stream when notifications or requests come
+    /// first. `true`: always JSON; related notifications then go to the standalone GET
+    /// stream, if one is open.
+    pub json_response: bool,
+    /// `true`: no sessions, no `Mcp-Session-Id`; each POST is served on its own and GET and
+    /// DELETE answer 405. Default `false`.
+    pub stateless: bool,
+    /// Accepted `Host` header values. An entry without a port matches any port; `"*"`
+    /// matches every host. Default: `localhost`, `127.0.0.1`, `[::1]`.
+    pub allowed_hosts: Vec<String>,
+    /// Accepted `Origin` header values (`scheme://host[:port]`). An entry without a port
+    /// matches any port; `"*"` matches every origin. A request without `Origin` (not from a
+    /// browser) is always accepted. Default: `http` and `https` on the three local hosts.
+    pub allowed_origins: Vec<String>,
+    /// Largest POST body, in bytes; larger ones get 413. Default 4 MiB.
+    pub max_body_bytes: usize,
+    /// Sessions open at once; an `initialize` beyond gets 503. Default 10 000.
+    pub max_sessions: usize,
+    /// A session without any request or stream for this long is ended (later requests get
+    /// 404). Default 30 minutes.
+    pub session_idle_timeout: Duration,
+    /// Where SSE events are kept so a client can resume a broken stream with
+    /// `Last-Event-ID`. Default: an [`InMemoryEventStore`]. `None` disables resumability.
+    pub event_store: Option<Arc<dyn EventStore>>,
+    /// Interval of SSE comment pings that keep proxies from closing idle streams (and reveal
+    /// clients that went away). Default 15 s; `None` sends none.
+    pub sse_keep_alive: Option<Duration>,
+    /// The reconnection delay announced on SSE streams (`retry:` field). Default `None`.
+    pub sse_retry: Option<Duration>,
+    /// How long a request whose POST stream broke keeps running while waiting for the
+    /// client to resume the stream; then it is cancelled. Default 30 s.
+    pub disconnect_grace: Duration,
+    /// Also serve the 2024-11-05 HTTP+SSE transport at `/sse` and `/messages`. Default
+    /// `false`.
+    pub legacy_sse: bool,
+    /// How long a graceful shutdown waits for requests in flight before closing every
+    /// session anyway. Default 10 s.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for HttpServerConfig {
+    fn default() -> Self {
+        let hosts = ["localhost", "127.0.0.1", "[::1]"];
+        HttpServerConfig {
+            endpoint: "/mcp".to_string(),
+            json_response: false,
+            stateless: false,
+            allowed_hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            allowed_origins: ["http", "https"]
+                .iter()
+                .flat_map(|scheme| hosts.iter().map(move |h| format!("{scheme}://{h}")))
+                .collect(),
+            max_body_bytes: 4 * 1024 * 1024,
+            max_sessions: 10_000,
+            session_idle_timeout: Duration::from_secs(30 * 60),
+            event_store: Some(Arc::new(InMemoryEventStore::default())),
+            sse_keep_alive: Some(Duration::from_secs(15)),
+            sse_retry: None,
+            disconnect_grace: Duration::from_secs(30),
+            legacy_sse: false,
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl fmt::Debug for HttpServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpServerConfig")
+            .field("endpoint", &self.endpoint)
+            .field("json_response", &self.json_response)
+            .field("stateless", &self.stateless)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_sessions", &self.max_sessions)
+            .field("session_idle_timeout", &self.session_idle_timeout)
+            .field("event_store", &self.event_store.is_some())
+            .field("sse_keep_alive", &self.sse_keep_alive)
+            .field("sse_retry", &self.sse_retry)
+            .field("disconnect_grace", &self.disconnect_grace)
+            .field("legacy_sse", &self.legacy_sse)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .finish()
+    }
+}
+
+impl HttpServerConfig {
+    /// Sets the endpoint path.
+    pub fn endpoint(mut self, path: impl Into<String>) -> Self {
+        self.endpoint = path.into();
+        self
+    }
+
+    /// Always answers requests with JSON (never SSE).
+    pub fn json_response(mut self, on: bool) -> Self {
+        self.json_response = on;
+        self
+    }
+
+    /// Serves without sessions.
+    pub fn stateless(mut self, on: bool) -> Self {
+        self.stateless = on;
+        self
+    }
+
+    /// Accepts one more `Host` value (`"*"` for any).
+    pub fn allow_host(mut self, host: impl Into<String>) -> Self {
+        self.allowed_hosts.push(host.into());
+        self
+    }
+
+    /// Accepts one more `Origin` value (`"*"` for any).
+    pub fn allow_origin(mut self, origin: impl Into<String>) -> Self {
+        self.allowed_origins.push(origin.into());
+        self
+    }
+
+    /// Sets the largest POST body.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Sets the number of sessions open at once.
+    pub fn max_sessions(mut self, sessions: usize) -> Self {
+        self.max_sessions = sessions;
+        self
+    }
+
+    /// Sets how long an idle session lives.
+    pub fn session_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.session_idle_timeout = timeout;
+        self
+    }
+
+    /// Replaces the event store (`None` disables resumability).
+    pub fn event_store(mut self, store: Option<Arc<dyn EventStore>>) -> Self {
+        self.event_store = store;
+        self
+    }
+
+    /// Sets the SSE keep-alive interval.
+    pub fn sse_keep_alive(mut self, interval: Option<Duration>) -> Self {
+        self.sse_keep_alive = interval;
+        self
+    }
+
+    /// Sets the `retry:` delay announced on SSE streams.
+    pub fn sse_retry(mut self, retry: Option<Duration>) -> Self {
+        self.sse_retry = retry;
+        self
+    }
+
+    /// Sets how long a request whose stream broke waits for a resume.
+    pub fn disconnect_grace(mut self, grace: Duration) -> Self {
+        self.disconnect_grace = grace;
+        self
+    }
+
+    /// Also serves the legacy HTTP+SSE transport.
+    pub fn legacy_sse(mut self, on: bool) -> Self {
+        self.legacy_sse = on;
+        self
+    }
+
+    /// Sets how long a graceful shutdown waits for requests in flight.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+}

@@ -1,0 +1,154 @@
+//! Running the server on a socket: [`serve`], [`run`] and the [`HttpServerHandle`] that
+//! shuts it down gracefully.
+
+use std::future::IntoFuture;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferromcp_server::McpServer;
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::config::HttpServerConfig;
+use super::router::{build, AppState};
+
+/// A snapshot of the server's activity, for monitoring and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HttpStats {
+    /// Streamable HTTP sessions open.
+    pub sessions: usize,
+    /// Legacy HTTP+SSE sessions open.
+    pub legacy_sessions: usize,
+    /// POSTed requests whose answer (JSON or SSE stream) is not finished.
+    pub requests_in_flight: usize,
+    /// Request handlers running in the sessions' engines.
+    pub handlers_in_flight: usize,
+    /// Requests with an open route (answered, streaming, or waiting for a resume).
+    pub request_streams: usize,
+    /// Standalone GET streams open.
+    pub standalone_streams: usize,
+    /// HTTP connections attached to a stream.
+    pub attached_streams: usize,
+}
+
+/// A server started by [`serve`]. Dropping the handle leaves the server running (until the
+/// runtime ends); call [`shutdown`](HttpServerHandle::shutdown) to stop it.
+pub struct HttpServerHandle {
+    local_addr: SocketAddr,
+    state: Arc<AppState>,
+    stop: CancellationToken,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl std::fmt::Debug for HttpServerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpServerHandle")
+            .field("local_addr", &self.local_addr)
+            .finish()
+    }
+}
+
+impl HttpServerHandle {
+    /// The address the server listens on (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Open sessions (Streamable HTTP and legacy).
+    pub fn session_count(&self) -> usize {
+        self.state.sessions.len() + self.state.legacy.len()
+    }
+
+    /// Counts of sessions, requests and streams.
+    pub fn stats(&self) -> HttpStats {
+        self.state.stats()
+    }
+
+    /// Stops gracefully: stops accepting connections, answers new requests with 503, lets
+    /// requests in flight finish (up to `shutdown_timeout`), then ends every session and
+    /// stream.
+    pub async fn shutdown(self) {
+        let timeout = self.state.config.shutdown_timeout;
+        self.state.begin_shutdown();
+        self.stop.cancel();
+        if !self.state.wait_idle(timeout).await {
+            tracing::warn!(
+                ?timeout,
+                "requests still in flight at shutdown; ending them"
+            );
+        }
+        self.state.sessions.end_all();
+        self.state.legacy.end_all();
+        // Connections close once their streams have ended; bound the wait all the same.
+        let mut task = self.task;
+        if tokio::time::timeout(timeout.max(Duration::from_secs(1)), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+        tracing::info!(addr = %self.local_addr, "MCP HTTP server stopped");
+    }
+}
+
+/// Binds `addr`, starts serving `server` in the background and returns at once.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
+/// use ferromcp_http::server::{serve, HttpServerConfig};
+/// use ferromcp_server::McpServer;
+///
+/// let server = McpServer::builder("demo", "1.0.0").build();
+/// let handle = serve(server, "127.0.0.1:0", HttpServerConfig::default()).await?;
+/// println!("listening on http://{}/mcp", handle.local_addr());
+/// handle.shutdown().await;
+/// # Ok(()) }
+/// ```
+pub async fn serve(
+    server: McpServer,
+    addr: impl ToSocketAddrs,
+    config: HttpServerConfig,
+) -> io::Result<HttpServerHandle> {
+    let listener = TcpListener::bind(addr).await?;
+    let local_addr = listener.local_addr()?;
+    let (router, state) = build(server, config);
+    let stop = CancellationToken::new();
+    let signal = stop.clone().cancelled_owned();
+    let task = tokio::spawn(
+        axum::serve(listener, router)
+            .with_graceful_shutdown(signal)
+            .into_future(),
+    );
+    tracing::info!(addr = %local_addr, "MCP HTTP server listening");
+    Ok(HttpServerHandle {
+        local_addr,
+        state,
+        stop,
+        task,
+    })
+}
+
+/// Serves until Ctrl-C, then shuts down gracefully.
+///
+/// ```no_run
+/// # async fn f() -> std::io::Result<()> {
+/// use ferromcp_http::server::{run, HttpServerConfig};
+/// use ferromcp_server::McpServer;
+///
+/// let server = McpServer::builder("demo", "1.0.0").build();
+/// run(server, "127.0.0.1:8000", HttpServerConfig::default()).await
+/// # }
+/// ```
+pub async fn run(
+    server: McpServer,
+    addr: impl ToSocketAddrs,
+    config: HttpServerConfig,
+) -> io::Result<()> {
+    let handle = serve(server, addr, config).await?;
+    let signal = tokio::signal::ctrl_c().await;
+    handle.shutdown().await;
+    signal
+}

@@ -1,0 +1,154 @@
+//! The HTTP+SSE transport of 2024-11-05, for clients that predate Streamable HTTP.
+//!
+//! `GET /sse` opens the session's one stream; its first event (`endpoint`) names the URL to
+//! POST messages to, `/messages?sessionId=<id>`. Every message of the server, whatever it
+//! answers, goes on that stream as an `event: message`. The session lives as long as the
+//! stream.
+
+use std::sync::Arc;
+
+use axum::extract::{OriginalUri, Request, State};
+use axum::response::{IntoResponse, Response};
+use ferromcp_protocol::jsonrpc::decode;
+use http::request::Parts;
+use http::Method;
+use tokio::sync::mpsc;
+
+use super::body::{accepted, sse_response};
+use super::checks::{is_json, read_body};
+use super::error::HttpError;
+use super::router::{allowed_origin, AppState};
+use super::security;
+use super::session::{new_session_id, short, Session};
+use super::stream::LIVE_CAPACITY;
+use crate::sse::encode_event;
+
+/// Where the stream is opened.
+pub(crate) const SSE_PATH: &str = "/sse";
+/// Where messages are posted.
+pub(crate) const MESSAGES_PATH: &str = "/messages";
+
+/// Ends the legacy session when its stream ends (or its client goes away).
+struct LegacyGuard {
+    state: Arc<AppState>,
+    id: Arc<str>,
+}
+
+impl Drop for LegacyGuard {
+    fn drop(&mut self) {
+        if self.state.legacy.end(&self.id) {
+            tracing::debug!(session = short(&self.id), "legacy SSE session ended");
+        }
+    }
+}
+
+/// `GET /sse`.
+pub(crate) async fn sse(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let response = open(&state, &parts).unwrap_or_else(IntoResponse::into_response);
+    security::with_cors(response, allowed_origin(&state, &parts.headers))
+}
+
+fn open(state: &Arc<AppState>, parts: &Parts) -> Result<Response, HttpError> {
+    let config = &state.config;
+    security::check(&config.allowed_hosts, &config.allowed_origins, parts)?;
+    if let Some(preflight) = security::preflight(&parts.method, &parts.headers, "GET") {
+        return Ok(preflight);
+    }
+    if parts.method != Method::GET {
+        return Err(HttpError::method_not_allowed("GET"));
+    }
+    if state.is_shutting_down() {
+        return Err(HttpError::unavailable("the server is shutting down"));
+    }
+    let id = new_session_id()
+        .map_err(|e| HttpError::internal(format!("no randomness for a session id: {e}")))?;
+    let (tx, rx) = mpsc::channel(LIVE_CAPACITY);
+    let mut options = state.session_options(false, None);
+    options.store = None;
+    options.legacy = Some(tx);
+    let others = state.sessions.len();
+    let session = state
+        .legacy
+        .insert_with(
+            |open| state.full(open, others),
+            || Session::start(&state.server, id.clone(), options),
+        )
+        .ok_or_else(|| HttpError::unavailable("too many sessions are open; try again later"))?;
+    tracing::info!(session = short(&id), "legacy SSE session started");
+    // The router may be nested under a prefix; the endpoint must carry it.
+    let prefix = parts
+        .extensions
+        .get::<OriginalUri>()
+        .and_then(|original| {
+            original
+                .path()
+                .strip_suffix(parts.uri.path())
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    let endpoint = format!("{prefix}{MESSAGES_PATH}?sessionId={id}");
+    let first = encode_event(None, Some("endpoint"), endpoint.as_bytes(), None);
+    let guard = LegacyGuard {
+        state: state.clone(),
+        id,
+    };
+    Ok(sse_response(
+        vec![first],
+        Some(rx),
+        session.closed.clone(),
+        state.sse_settings(),
+        guard,
+    ))
+}
+
+/// `POST /messages?sessionId=<id>`.
+pub(crate) async fn messages(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let response = post(&state, &parts, body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response);
+    security::with_cors(response, allowed_origin(&state, &parts.headers))
+}
+
+async fn post(
+    state: &Arc<AppState>,
+    parts: &Parts,
+    body: axum::body::Body,
+) -> Result<Response, HttpError> {
+    let config = &state.config;
+    security::check(&config.allowed_hosts, &config.allowed_origins, parts)?;
+    if let Some(preflight) = security::preflight(&parts.method, &parts.headers, "POST") {
+        return Ok(preflight);
+    }
+    if parts.method != Method::POST {
+        return Err(HttpError::method_not_allowed("POST"));
+    }
+    if state.is_shutting_down() {
+        return Err(HttpError::unavailable("the server is shutting down"));
+    }
+    let id = parts
+        .uri
+        .query()
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .find_map(|pair| pair.strip_prefix("sessionId="))
+        .ok_or_else(|| HttpError::bad_request("the sessionId query parameter is required"))?;
+    let session = state
+        .legacy
+        .get(id)
+        .ok_or_else(HttpError::session_not_found)?;
+    let body = read_body(&parts.headers, body, config.max_body_bytes).await?;
+    if !is_json(&parts.headers) {
+        return Err(HttpError::unsupported_media_type());
+    }
+    // Unreadable JSON is refused here; anything else the engine answers on the stream.
+    if let Err(error) = decode(&body) {
+        return Err(HttpError::bad_message(error.id, error.error));
+    }
+    session.touch();
+    if !session.feed(body).await {
+        return Err(HttpError::session_not_found());
+    }
+    Ok(accepted())
+}

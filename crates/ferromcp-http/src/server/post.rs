@@ -1,0 +1,348 @@
+//! POST: validating the message, creating sessions at `initialize`, feeding the engine and
+//! answering with JSON or an SSE stream.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::response::Response;
+use bytes::{BufMut, Bytes, BytesMut};
+use ferromcp_protocol::jsonrpc::{
+    decode, decode_one, encode_error, Decoded, Message, Notification,
+};
+use ferromcp_protocol::types::CancelledNotificationParams;
+use ferromcp_protocol::{methods, ErrorObject, ProtocolVersion, RequestId};
+use http::request::Parts;
+use http::{HeaderValue, StatusCode};
+use serde_json::value::RawValue;
+
+use super::body::{accepted, json_response, sse_response, StreamItem};
+use super::checks::{accepts, header_version, is_json, read_body, session_header};
+use super::error::HttpError;
+use super::router::AppState;
+use super::session::{new_session_id, short, AttachGuard, Session};
+use super::stream::RouteKey;
+use crate::headers::{EVENT_STREAM, JSON, SESSION_ID};
+
+/// The revision assumed when neither the session nor a header says (the specification's
+/// rule for clients that predate the header).
+const DEFAULT_VERSION: ProtocolVersion = ProtocolVersion::V2025_03_26;
+
+/// A POST body that is valid JSON-RPC (so far).
+enum Parsed {
+    Single(Message),
+    Batch(Vec<Box<RawValue>>),
+}
+
+/// What answering one request produced.
+enum Answer {
+    Json(Bytes),
+    Stream(Response),
+}
+
+impl Answer {
+    fn into_response(self) -> Response {
+        match self {
+            Answer::Json(body) => json_response(body),
+            Answer::Stream(response) => response,
+        }
+    }
+}
+
+pub(crate) async fn handle(
+    state: &Arc<AppState>,
+    parts: &Parts,
+    body: Body,
+) -> Result<Response, HttpError> {
+    let body = read_body(&parts.headers, body, state.config.max_body_bytes).await?;
+    if !is_json(&parts.headers) {
+        return Err(HttpError::unsupported_media_type());
+    }
+    if !(accepts(&parts.headers, JSON) && accepts(&parts.headers, EVENT_STREAM)) {
+        return Err(HttpError::not_acceptable(
+            "both application/json and text/event-stream",
+        ));
+    }
+    let parsed = parse(&body)?;
+    let version = header_version(&parts.headers)?;
+    if state.config.stateless {
+        return stateless(state, body, parsed, version).await;
+    }
+    let Some(id) = session_header(&parts.headers)? else {
+        return match parsed {
+            Parsed::Single(Message::Request(r)) if r.method == methods::INITIALIZE => {
+                initialize(state, r.id, body).await
+            }
+            _ => Err(HttpError::missing_session()),
+        };
+    };
+    let session = state
+        .sessions
+        .get(id)
+        .ok_or_else(HttpError::session_not_found)?;
+    session.touch();
+    match parsed {
+        Parsed::Batch(items) => {
+            let negotiated = session.version().or(version).unwrap_or(DEFAULT_VERSION);
+            if !negotiated.allows_batches() {
+                return Err(HttpError::bad_message(
+                    None,
+                    ErrorObject::invalid_request(format!(
+                        "JSON-RPC batches are not allowed in protocol revision {negotiated}"
+                    )),
+                ));
+            }
+            batch(state, &session, items).await
+        }
+        Parsed::Single(Message::Request(r)) => {
+            Ok(answer(state, &session, r.id, body).await?.into_response())
+        }
+        Parsed::Single(message) => {
+            deliver(&session, body, &message).await?;
+            Ok(accepted())
+        }
+    }
+}
+
+/// `initialize` without a session: mints one, starts its engine, and names it in the answer.
+async fn initialize(
+    state: &Arc<AppState>,
+    id: RequestId,
+    frame: Bytes,
+) -> Result<Response, HttpError> {
+    let session_id = new_session_id()
+        .map_err(|e| HttpError::internal(format!("no randomness for a session id: {e}")))?;
+    state.ensure_reaper();
+    let others = state.legacy.len();
+    let session = state
+        .sessions
+        .insert_with(
+            |open| state.full(open, others),
+            || {
+                Session::start(
+                    &state.server,
+                    session_id.clone(),
+                    state.session_options(false, None),
+                )
+            },
+        )
+        .ok_or_else(|| HttpError::unavailable("too many sessions are open; try again later"))?;
+    let answer = match answer(state, &session, id, frame).await {
+        Ok(answer) => answer,
+        Err(error) => {
+            state.sessions.end(&session_id);
+            return Err(error);
+        }
+    };
+    if let Answer::Json(body) = &answer {
+        match negotiated_version(body) {
+            Some(version) => session.set_version(version),
+            None => {
+                // initialize failed: there is no session to name.
+                state.sessions.end(&session_id);
+                return Ok(json_response(body.clone()));
+            }
+        }
+    }
+    tracing::info!(session = short(&session_id), "session started");
+    let mut response = answer.into_response();
+    if let Ok(value) = HeaderValue::from_str(&session_id) {
+        response.headers_mut().insert(SESSION_ID, value);
+    }
+    Ok(response)
+}
+
+/// The `protocolVersion` of a successful `initialize` answer.
+fn negotiated_version(answer: &[u8]) -> Option<ProtocolVersion> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        result: Option<InitResult>,
+    }
+    #[derive(serde::Deserialize)]
+    struct InitResult {
+        #[serde(rename = "protocolVersion")]
+        protocol_version: String,
+    }
+    let envelope: Envelope = serde_json::from_slice(answer).ok()?;
+    ProtocolVersion::parse(&envelope.result?.protocol_version)
+}
+
+/// Stateless: each request is served by a session of its own, closed with its answer.
+async fn stateless(
+    state: &Arc<AppState>,
+    body: Bytes,
+    parsed: Parsed,
+    version: Option<ProtocolVersion>,
+) -> Result<Response, HttpError> {
+    let version = version.unwrap_or(DEFAULT_VERSION);
+    match parsed {
+        Parsed::Single(Message::Request(request)) => {
+            // `initialize` is answered by a fresh session as usual (no id is issued); every
+            // other request by a session that behaves as initialized at `version`.
+            let assume = (request.method != methods::INITIALIZE).then_some(version);
+            let session = Session::start(
+                &state.server,
+                "stateless".into(),
+                state.session_options(true, assume),
+            );
+            let result = answer(state, &session, request.id, body).await;
+            Ok(result?.into_response())
+        }
+        Parsed::Single(_) => Ok(accepted()), // nothing to route a notification or response to
+        Parsed::Batch(items) => {
+            if !version.allows_batches() {
+                return Err(HttpError::bad_message(
+                    None,
+                    ErrorObject::invalid_request(format!(
+                        "JSON-RPC batches are not allowed in protocol revision {version}"
+                    )),
+                ));
+            }
+            let session = Session::start(
+                &state.server,
+                "stateless".into(),
+                state.session_options(true, Some(version)),
+            );
+            let result = batch(state, &session, items).await;
+            session.close();
+            result
+        }
+    }
+}
+
+/// Hands a notification or response to the engine; a cancellation also ends the request's
+/// stream, since a cancelled request gets no response.
+async fn deliver(session: &Session, frame: Bytes, message: &Message) -> Result<(), HttpError> {
+    if !session.feed(frame).await {
+        return Err(HttpError::session_not_found());
+    }
+    if let Message::Notification(notification) = message {
+        if let Some(id) = cancelled_request(notification) {
+            session.outbox.cancel(&id);
+        }
+    }
+    Ok(())
+}
+
+fn cancelled_request(notification: &Notification) -> Option<RequestId> {
+    if notification.method != methods::CANCELLED {
+        return None;
+    }
+    let params: CancelledNotificationParams =
+        serde_json::from_str(notification.params.as_deref()?.get()).ok()?;
+    params.request_id
+}
+
+/// Feeds one request and waits for the first frame about it: the response alone becomes a
+/// JSON answer; anything else starts an SSE stream that runs until the response.
+async fn answer(
+    state: &Arc<AppState>,
+    session: &Arc<Session>,
+    id: RequestId,
+    frame: Bytes,
+) -> Result<Answer, HttpError> {
+    let Some(attached) = session.outbox.register(&id, false) else {
+        if session.closed.is_cancelled() {
+            return Err(HttpError::session_not_found());
+        }
+        return Err(HttpError::bad_request(
+            "the request id is already in use by a request in flight",
+        )
+        .with_id(id));
+    };
+    // Both guards travel into the SSE body: the request counts as in flight, and its
+    // stream as attached, until the body ends or the client goes away.
+    let guard = AttachGuard::new(session.clone(), RouteKey::Request(id), attached.generation);
+    let in_flight = state.enter();
+    if !session.feed(frame).await {
+        return Err(HttpError::session_not_found());
+    }
+    let mut rx = attached.rx;
+    let closed = session.closed.clone();
+    match rx.recv().await {
+        Some(StreamItem::Json(body)) => Ok(Answer::Json(body)),
+        Some(StreamItem::Event(first)) => Ok(Answer::Stream(sse_response(
+            vec![first],
+            Some(rx),
+            closed,
+            state.sse_settings(),
+            (guard, in_flight),
+        ))),
+        None if closed.is_cancelled() => Err(HttpError::session_not_found()),
+        // Cancelled by the client: it gets no response, so the stream is empty.
+        None => Ok(Answer::Stream(sse_response(
+            Vec::new(),
+            None,
+            closed,
+            state.sse_settings(),
+            (),
+        ))),
+    }
+}
+
+/// A 2025-03-26 batch: every message goes to the engine on its own; the responses to its
+/// requests come back as one JSON array (their notifications go to the GET stream).
+async fn batch(
+    state: &Arc<AppState>,
+    session: &Arc<Session>,
+    items: Vec<Box<RawValue>>,
+) -> Result<Response, HttpError> {
+    let _in_flight = state.enter();
+    let mut answers: Vec<Bytes> = Vec::new();
+    let mut waiting = Vec::new();
+    for item in items {
+        let frame = Bytes::copy_from_slice(item.get().as_bytes());
+        match decode_one(&frame) {
+            Err(error) => answers.push(encode_error(error.id.as_ref(), &error.error)),
+            Ok(Message::Request(request)) => match session.outbox.register(&request.id, true) {
+                None => answers.push(encode_error(
+                    Some(&request.id),
+                    &ErrorObject::invalid_request("the request id is already in use"),
+                )),
+                Some(attached) => {
+                    let guard = AttachGuard::new(
+                        session.clone(),
+                        RouteKey::Request(request.id),
+                        attached.generation,
+                    );
+                    if !session.feed(frame).await {
+                        return Err(HttpError::session_not_found());
+                    }
+                    waiting.push((attached.rx, guard));
+                }
+            },
+            Ok(message) => deliver(session, frame, &message).await?,
+        }
+    }
+    if waiting.is_empty() && answers.is_empty() {
+        return Ok(accepted());
+    }
+    let only_errors = waiting.is_empty();
+    for (mut rx, _guard) in waiting {
+        if let Some(StreamItem::Json(body) | StreamItem::Event(body)) = rx.recv().await {
+            answers.push(body);
+        }
+    }
+    let mut array = BytesMut::new();
+    for (i, answer) in answers.iter().enumerate() {
+        array.put_u8(if i == 0 { b'[' } else { b',' });
+        array.put_slice(answer);
+    }
+    array.put_u8(b']');
+    let mut response = json_response(array.freeze());
+    if only_errors {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
+}
+
+/// Parses the body: one message, or (checked later against the revision) a batch.
+fn parse(body: &[u8]) -> Result<Parsed, HttpError> {
+    match decode(body) {
+        Err(error) => Err(HttpError::bad_message(error.id, error.error)),
+        Ok(Decoded::Single(Err(error))) => Err(HttpError::bad_message(error.id, error.error)),
+        Ok(Decoded::Single(Ok(message))) => Ok(Parsed::Single(message)),
+        Ok(Decoded::Batch(_)) => serde_json::from_slice(body)
+            .map(Parsed::Batch)
+            .map_err(|e| HttpError::bad_message(None, ErrorObject::parse_error(e))),
+    }
+}

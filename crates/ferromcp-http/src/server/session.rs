@@ -1,0 +1,399 @@
+//! Sessions: one MCP engine per client, the in-process transport that connects it to HTTP,
+//! and the table of open sessions.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use bytes::Bytes;
+use ferromcp_protocol::jsonrpc::encode_notification;
+use ferromcp_protocol::types::CancelledNotificationParams;
+use ferromcp_protocol::{methods, ProtocolVersion, RequestId};
+use ferromcp_rpc::{Connection, Peer};
+use ferromcp_server::McpServer;
+use ferromcp_transport::{FrameReader, FrameWriter, Incoming, Outgoing, Transport};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::body::StreamItem;
+use super::event_store::EventStore;
+use super::stream::{Detached, Outbox, RouteKey};
+use crate::sse::encode_event;
+
+/// Frames a POST may queue for the engine before it waits (the engine reads them at once).
+const INBOUND_CAPACITY: usize = 64;
+
+/// How a session is set up.
+pub(crate) struct SessionOptions {
+    /// A request-sized session of stateless mode: closed as soon as its answer is done.
+    pub transient: bool,
+    /// Serve as already initialized at this version (stateless requests).
+    pub assume: Option<ProtocolVersion>,
+    pub store: Option<Arc<dyn EventStore>>,
+    pub json_only: bool,
+    pub grace: Duration,
+    /// Legacy HTTP+SSE: every outgoing message goes to this one stream.
+    pub legacy: Option<mpsc::Sender<StreamItem>>,
+}
+
+/// One client's session.
+pub(crate) struct Session {
+    pub id: Arc<str>,
+    inbound: mpsc::Sender<Bytes>,
+    peer: Peer,
+    pub outbox: Outbox,
+    /// Fires when the session ends; every stream of it ends too.
+    pub closed: CancellationToken,
+    version: OnceLock<ProtocolVersion>,
+    last_active: Mutex<Instant>,
+    /// HTTP requests and streams of this session in progress (it is not idle meanwhile).
+    active: AtomicUsize,
+    transient: bool,
+    grace: Duration,
+    store: Option<Arc<dyn EventStore>>,
+    connection: Mutex<Option<Connection>>,
+    ended: AtomicBool,
+}
+
+impl Session {
+    /// Starts the engine for a new session. Must run within a Tokio runtime.
+    pub(crate) fn start(server: &McpServer, id: Arc<str>, options: SessionOptions) -> Arc<Session> {
+        let (inbound, rx) = mpsc::channel(INBOUND_CAPACITY);
+        let closed = CancellationToken::new();
+        Arc::new_cyclic(|weak: &Weak<Session>| {
+            let target = match options.legacy {
+                Some(tx) => Target::Legacy(tx, closed.clone()),
+                None => Target::Session(weak.clone()),
+            };
+            let transport = SessionTransport {
+                reader: SessionReader {
+                    rx,
+                    closed: closed.clone(),
+                },
+                writer: SessionWriter { target },
+            };
+            // Nothing is written before a frame is fed, which happens after this returns,
+            // so the writer's `Weak` always upgrades.
+            let connection = match options.assume {
+                Some(version) => server.serve_initialized(transport, version),
+                None => server.serve(transport),
+            };
+            let version = OnceLock::new();
+            if let Some(v) = options.assume {
+                let _ = version.set(v);
+            }
+            Session {
+                outbox: Outbox::new(id.clone(), options.store.clone(), options.json_only),
+                id,
+                inbound,
+                peer: connection.peer().clone(),
+                closed,
+                version,
+                last_active: Mutex::new(Instant::now()),
+                active: AtomicUsize::new(0),
+                transient: options.transient,
+                grace: options.grace,
+                store: options.store,
+                connection: Mutex::new(Some(connection)),
+                ended: AtomicBool::new(false),
+            }
+        })
+    }
+
+    /// Hands one frame to the engine; `false` when the session has ended.
+    pub(crate) async fn feed(&self, frame: Bytes) -> bool {
+        tokio::select! {
+            biased;
+            _ = self.closed.cancelled() => false,
+            sent = self.inbound.send(frame) => sent.is_ok(),
+        }
+    }
+
+    /// The negotiated revision, once `initialize` succeeded.
+    pub(crate) fn version(&self) -> Option<ProtocolVersion> {
+        self.version.get().copied()
+    }
+
+    pub(crate) fn set_version(&self, version: ProtocolVersion) {
+        let _ = self.version.set(version);
+    }
+
+    pub(crate) fn touch(&self) {
+        *lock(&self.last_active) = Instant::now();
+    }
+
+    /// Whether nothing happened for `timeout` and nothing is in progress.
+    pub(crate) fn idle_longer_than(&self, timeout: Duration) -> bool {
+        self.active.load(Ordering::Acquire) == 0 && lock(&self.last_active).elapsed() > timeout
+    }
+
+    /// Handlers of this session still running.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.peer.in_flight_requests()
+    }
+
+    /// Ends the session: the engine stops (cancelling its handlers), streams close and the
+    /// stored events are forgotten.
+    pub(crate) fn close(&self) {
+        // `closed` may already have fired (a legacy stream that broke); clean up once anyway.
+        if self.ended.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        tracing::debug!(session = short(&self.id), "session closed");
+        self.closed.cancel();
+        self.peer.close();
+        self.outbox.close();
+        if let Some(store) = &self.store {
+            store.forget_session(&self.id);
+        }
+        // The engine's tasks end on their own now that the peer is closed.
+        drop(lock(&self.connection).take());
+    }
+
+    /// Routes a frame the engine wrote.
+    fn route_outgoing(self: &Arc<Self>, out: Outgoing) {
+        if let Some(detached) = self.outbox.route(out) {
+            self.start_grace(detached);
+        }
+    }
+
+    /// The HTTP side of a stream went away.
+    fn detached(self: &Arc<Self>, key: &RouteKey, generation: u64) {
+        if self.transient {
+            // Stateless: nobody can resume, so the request ends with its connection.
+            self.close();
+            return;
+        }
+        if let Some(detached) = self.outbox.detach(key, generation) {
+            self.start_grace(detached);
+        }
+    }
+
+    /// Gives a request whose client went away `grace` to resume, then cancels it.
+    fn start_grace(self: &Arc<Self>, (id, generation): Detached) {
+        let session = Arc::downgrade(self);
+        let closed = self.closed.clone();
+        let grace = self.grace;
+        // A stream dropped while the runtime shuts down has nobody left to cancel for.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            tokio::select! {
+                _ = closed.cancelled() => return,
+                _ = tokio::time::sleep(grace) => {}
+            }
+            let Some(session) = session.upgrade() else {
+                return;
+            };
+            if session.outbox.expire(&id, generation) {
+                tracing::debug!(session = short(&session.id), %id, "no resume within the grace period; cancelling");
+                session.cancel_request(id).await;
+            }
+        });
+    }
+
+    /// Feeds the engine a `notifications/cancelled` for a request of the client.
+    pub(crate) async fn cancel_request(&self, id: RequestId) {
+        let params = CancelledNotificationParams {
+            request_id: Some(id),
+            reason: Some("the client disconnected and did not resume".into()),
+        };
+        self.feed(encode_notification(methods::CANCELLED, Some(&params)))
+            .await;
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // However the session is let go, its engine must not outlive it.
+        self.closed.cancel();
+        self.peer.close();
+    }
+}
+
+/// Held by the HTTP side of a stream (or of a request awaiting its answer): marks the
+/// session busy, and reports the stream gone when dropped.
+pub(crate) struct AttachGuard {
+    session: Arc<Session>,
+    key: RouteKey,
+    generation: u64,
+}
+
+impl AttachGuard {
+    pub(crate) fn new(session: Arc<Session>, key: RouteKey, generation: u64) -> Self {
+        session.active.fetch_add(1, Ordering::AcqRel);
+        AttachGuard {
+            session,
+            key,
+            generation,
+        }
+    }
+}
+
+impl Drop for AttachGuard {
+    fn drop(&mut self) {
+        self.session.touch();
+        self.session.active.fetch_sub(1, Ordering::AcqRel);
+        self.session.detached(&self.key, self.generation);
+    }
+}
+
+// ---- the in-process transport ---------------------------------------------------------
+
+struct SessionTransport {
+    reader: SessionReader,
+    writer: SessionWriter,
+}
+
+impl Transport for SessionTransport {
+    type Reader = SessionReader;
+    type Writer = SessionWriter;
+    fn split(self) -> (SessionReader, SessionWriter) {
+        (self.reader, self.writer)
+    }
+}
+
+struct SessionReader {
+    rx: mpsc::Receiver<Bytes>,
+    closed: CancellationToken,
+}
+
+impl FrameReader for SessionReader {
+    async fn read(&mut self) -> std::io::Result<Option<Incoming>> {
+        tokio::select! {
+            biased;
+            _ = self.closed.cancelled() => Ok(None),
+            frame = self.rx.recv() => Ok(frame.map(Incoming::Frame)),
+        }
+    }
+}
+
+enum Target {
+    Session(Weak<Session>),
+    Legacy(mpsc::Sender<StreamItem>, CancellationToken),
+}
+
+struct SessionWriter {
+    target: Target,
+}
+
+impl FrameWriter for SessionWriter {
+    async fn write(&mut self, out: Outgoing) -> std::io::Result<()> {
+        match &self.target {
+            Target::Session(session) => {
+                if let Some(session) = session.upgrade() {
+                    session.route_outgoing(out);
+                }
+            }
+            Target::Legacy(tx, closed) => {
+                let event = encode_event(None, Some("message"), &out.frame, None);
+                if tx.try_send(StreamItem::Event(event)).is_err() {
+                    // The one stream is gone or hopelessly behind: the session cannot go on.
+                    closed.cancel();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// ---- the table ------------------------------------------------------------------------
+
+/// The open sessions, by id.
+#[derive(Default)]
+pub(crate) struct SessionTable {
+    map: Mutex<HashMap<Arc<str>, Arc<Session>>>,
+}
+
+impl SessionTable {
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<Session>> {
+        lock(&self.map).get(id).cloned()
+    }
+
+    /// Creates and inserts a session unless `full` says there is no room.
+    pub(crate) fn insert_with(
+        &self,
+        full: impl FnOnce(usize) -> bool,
+        make: impl FnOnce() -> Arc<Session>,
+    ) -> Option<Arc<Session>> {
+        let mut map = lock(&self.map);
+        if full(map.len()) {
+            return None;
+        }
+        let session = make();
+        map.insert(session.id.clone(), session.clone());
+        Some(session)
+    }
+
+    /// Removes and closes a session; false when it was not there.
+    pub(crate) fn end(&self, id: &str) -> bool {
+        let session = lock(&self.map).remove(id);
+        match session {
+            Some(session) => {
+                session.close();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.map).len()
+    }
+
+    pub(crate) fn all(&self) -> Vec<Arc<Session>> {
+        lock(&self.map).values().cloned().collect()
+    }
+
+    /// Ends the sessions idle for longer than `timeout`; returns how many.
+    pub(crate) fn reap(&self, timeout: Duration) -> usize {
+        let idle: Vec<Arc<Session>> = {
+            let mut map = lock(&self.map);
+            let ids: Vec<Arc<str>> = map
+                .values()
+                .filter(|s| s.idle_longer_than(timeout))
+                .map(|s| s.id.clone())
+                .collect();
+            ids.iter().filter_map(|id| map.remove(id)).collect()
+        };
+        for session in &idle {
+            tracing::debug!(session = short(&session.id), "session expired");
+            session.close();
+        }
+        idle.len()
+    }
+
+    /// Ends every session.
+    pub(crate) fn end_all(&self) {
+        let all: Vec<Arc<Session>> = lock(&self.map).drain().map(|(_, s)| s).collect();
+        for session in all {
+            session.close();
+        }
+    }
+}
+
+/// A new session id: 32 bytes from the operating system's CSPRNG, in hex (visible ASCII).
+pub(crate) fn new_session_id() -> Result<Arc<str>, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(hex::encode(bytes).into())
+}
+
+/// The first 8 characters of a session id: enough to tell sessions apart in logs, too few
+/// to hijack one.
+pub(crate) fn short(session: &str) -> &str {
+    session.get(..8).unwrap_or(session)
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
