@@ -11,6 +11,9 @@
 //! - [`headers`]: the header names both sides use.
 
 pub mod client;
+mod ext;
 pub mod headers;
 pub mod server;
 pub mod sse;
+
+pub use ext::McpServerHttpExt;

@@ -36,7 +36,10 @@ fn assert_seed_summary(summary: &Value, sampled_prefix: &str) {
         format!("summary={sampled_prefix}Summarize: hello interop; roots=file:///tmp/ferromcp-root-a,file:///tmp/ferromcp-root-b")
     );
     assert_eq!(summary["seedIsError"], false);
-    assert_eq!(summary["logs"], json!([["info", "starting"], ["info", "finished"]]));
+    assert_eq!(
+        summary["logs"],
+        json!([["info", "starting"], ["info", "finished"]])
+    );
     let progress: Vec<f64> = summary["progress"]
         .as_array()
         .unwrap()

@@ -1,7 +1,7 @@
 //! # ferromcp
 //!
 //! The Model Context Protocol in Rust: a server framework, a client library and transports,
-//! for every revision from 2024-11-05 to 2025-11-25.
+//! for every revision from 2024-11-05 to 2025-11-25, over stdio and Streamable HTTP.
 //!
 //! This crate gathers the layers under one name:
 //! - [`protocol`]: wire types, JSON-RPC, version negotiation;
@@ -9,6 +9,7 @@
 //! - [`rpc`]: the peer engine both roles run on;
 //! - [`server`]: tools, resources and prompts as async functions, with a [`Context`];
 //! - [`client`]: connect to any server and answer its sampling, roots and elicitation;
+//! - [`http`]: Streamable HTTP, server (an axum router; `server.run_http(addr)`) and client;
 //! - the attribute macros [`tool`], [`resource`] and [`prompt`].
 //!
 //! ```no_run
@@ -42,6 +43,7 @@
 //! ```
 
 pub use ferromcp_client as client;
+pub use ferromcp_http as http;
 pub use ferromcp_protocol as protocol;
 pub use ferromcp_rpc as rpc;
 pub use ferromcp_server as server;
@@ -54,6 +56,7 @@ pub use ferromcp_server::{Context, McpError, McpServer};
 /// The names most programs need.
 pub mod prelude {
     pub use crate::{prompt, resource, tool};
+    pub use ferromcp_http::McpServerHttpExt;
     pub use ferromcp_protocol::types::{
         CallToolResult, Content, CreateMessageRequestParams, CreateMessageResult, LoggingLevel,
         PromptMessage, ResourceContents, Role, Root, SamplingMessage,

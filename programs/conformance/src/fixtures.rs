@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use ferromcp::prelude::*;
 use ferromcp::server::{NoArguments, PromptArguments, ResourceRequest};
-use ferromcp::types::{
-    ElicitRequestParams, EmbeddedResource, JsonObject, PromptMessage, Tool,
-};
+use ferromcp::types::{ElicitRequestParams, EmbeddedResource, JsonObject, PromptMessage, Tool};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -260,28 +258,44 @@ fn json_schema_tool() -> ToolDef {
 fn resources() -> Vec<ferromcp::server::AnyResourceDef> {
     use ferromcp::server::IntoResourceDef;
     vec![
-        ResourceDef::new("test://static-text", "static-text", |_c: Context, _r: ResourceRequest| async {
-            "This is the content of the static text resource."
-        })
+        ResourceDef::new(
+            "test://static-text",
+            "static-text",
+            |_c: Context, _r: ResourceRequest| async {
+                "This is the content of the static text resource."
+            },
+        )
         .description("A static text resource.")
         .mime_type("text/plain")
         .into_resource_def(),
-        ResourceDef::new("test://static-binary", "static-binary", |_c: Context, _r: ResourceRequest| async {
-            ResourceContents::blob("test://static-binary", PNG_BASE64).with_mime_type("image/png")
-        })
+        ResourceDef::new(
+            "test://static-binary",
+            "static-binary",
+            |_c: Context, _r: ResourceRequest| async {
+                ResourceContents::blob("test://static-binary", PNG_BASE64)
+                    .with_mime_type("image/png")
+            },
+        )
         .description("A static binary resource.")
         .mime_type("image/png")
         .into_resource_def(),
-        ResourceDef::new("test://watched-resource", "watched-resource", |_c: Context, _r: ResourceRequest| async {
-            "This resource can be subscribed to."
-        })
+        ResourceDef::new(
+            "test://watched-resource",
+            "watched-resource",
+            |_c: Context, _r: ResourceRequest| async { "This resource can be subscribed to." },
+        )
         .description("A resource to subscribe to.")
         .mime_type("text/plain")
         .into_resource_def(),
-        ResourceTemplateDef::new("test://template/{id}/data", "template-data", |_c: Context, r: ResourceRequest| async move {
-            let id = r.variables.get("id").cloned().unwrap_or_default();
-            json!({"id": id, "templateTest": true, "data": format!("Data for ID: {id}")}).to_string()
-        })
+        ResourceTemplateDef::new(
+            "test://template/{id}/data",
+            "template-data",
+            |_c: Context, r: ResourceRequest| async move {
+                let id = r.variables.get("id").cloned().unwrap_or_default();
+                json!({"id": id, "templateTest": true, "data": format!("Data for ID: {id}")})
+                    .to_string()
+            },
+        )
         .description("Data for an id.")
         .mime_type("application/json")
         .into_resource_def(),
@@ -290,44 +304,54 @@ fn resources() -> Vec<ferromcp::server::AnyResourceDef> {
 
 fn prompts() -> Vec<PromptDef> {
     vec![
-        PromptDef::new("test_simple_prompt", |_c: Context, _a: PromptArguments| async {
-            "This is a simple prompt for testing."
-        })
+        PromptDef::new(
+            "test_simple_prompt",
+            |_c: Context, _a: PromptArguments| async { "This is a simple prompt for testing." },
+        )
         .description("A prompt without arguments."),
-        PromptDef::new("test_prompt_with_arguments", |_c: Context, a: PromptArguments| async move {
-            format!(
-                "Prompt with arguments: arg1='{}', arg2='{}'",
-                a.get("arg1").map_or("", String::as_str),
-                a.get("arg2").map_or("", String::as_str)
-            )
-        })
+        PromptDef::new(
+            "test_prompt_with_arguments",
+            |_c: Context, a: PromptArguments| async move {
+                format!(
+                    "Prompt with arguments: arg1='{}', arg2='{}'",
+                    a.get("arg1").map_or("", String::as_str),
+                    a.get("arg2").map_or("", String::as_str)
+                )
+            },
+        )
         .description("A prompt with two arguments.")
         .argument("arg1", "First argument", true)
         .argument("arg2", "Second argument", true),
-        PromptDef::new("test_prompt_with_embedded_resource", |_c: Context, a: PromptArguments| async move {
-            let uri = a.get("resourceUri").cloned().unwrap_or_default();
-            vec![
-                PromptMessage {
-                    role: Role::User,
-                    content: Content::resource(
-                        ResourceContents::text(uri, "Embedded resource content for testing.")
-                            .with_mime_type("text/plain"),
-                    ),
-                },
-                PromptMessage::user("Please process the embedded resource above."),
-            ]
-        })
+        PromptDef::new(
+            "test_prompt_with_embedded_resource",
+            |_c: Context, a: PromptArguments| async move {
+                let uri = a.get("resourceUri").cloned().unwrap_or_default();
+                vec![
+                    PromptMessage {
+                        role: Role::User,
+                        content: Content::resource(
+                            ResourceContents::text(uri, "Embedded resource content for testing.")
+                                .with_mime_type("text/plain"),
+                        ),
+                    },
+                    PromptMessage::user("Please process the embedded resource above."),
+                ]
+            },
+        )
         .description("A prompt embedding a resource.")
         .argument("resourceUri", "The resource to embed", true),
-        PromptDef::new("test_prompt_with_image", |_c: Context, _a: PromptArguments| async {
-            vec![
-                PromptMessage {
-                    role: Role::User,
-                    content: png_image(),
-                },
-                PromptMessage::user("Please analyze the image above."),
-            ]
-        })
+        PromptDef::new(
+            "test_prompt_with_image",
+            |_c: Context, _a: PromptArguments| async {
+                vec![
+                    PromptMessage {
+                        role: Role::User,
+                        content: png_image(),
+                    },
+                    PromptMessage::user("Please analyze the image above."),
+                ]
+            },
+        )
         .description("A prompt with an image."),
     ]
 }

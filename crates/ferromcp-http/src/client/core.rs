@@ -1,5 +1,6 @@
 //! The state of one Streamable HTTP connection and its HTTP exchanges.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -10,6 +11,7 @@ use ferromcp_protocol::RequestId;
 use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
 use serde_json::json;
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::http::{send, ACCEPT_BOTH};
@@ -33,6 +35,8 @@ struct State {
     pending_initialize: Option<RequestId>,
     /// Stops the standalone GET stream's task.
     get_stream: Option<CancellationToken>,
+    /// Stops the exchange of each request still running, by request id.
+    requests: HashMap<RequestId, CancellationToken>,
 }
 
 /// One Streamable HTTP connection: the endpoint, the session, and the tasks reading it.
@@ -185,8 +189,12 @@ impl Core {
         match session {
             Some(stale) if response.status() == StatusCode::NOT_FOUND => {
                 drop(response);
-                self.renew_session(&stale)
+                // On a task of its own: a caller that gives up must not leave it half done.
+                let core = self.clone();
+                tokio::spawn(async move { core.renew_session(&stale).await })
                     .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|renewed| renewed)
                     .map_err(|e| format!("the session expired and could not be renewed: {e}"))?;
                 self.post_once(frame, false, timeout).await
             }
@@ -221,6 +229,25 @@ impl Core {
                 tracing::debug!(status = %response.status(), "ended the MCP session")
             }
             Err(error) => tracing::debug!(%error, "could not end the MCP session"),
+        }
+    }
+
+    /// Starts a request's exchange on a task of its own, which
+    /// [`cancel_request`](Core::cancel_request) stops.
+    pub(crate) fn start_request(self: &Arc<Self>, frame: Bytes, id: RequestId, init: bool) {
+        let token = self.closed.child_token();
+        self.state().requests.insert(id.clone(), token.clone());
+        let core = self.clone();
+        spawn_until(token, async move {
+            core.clone().run_request(frame, id.clone(), init).await;
+            core.state().requests.remove(&id);
+        });
+    }
+
+    /// Stops reading (and resuming) the answer to a request the client gave up on.
+    pub(crate) fn cancel_request(&self, id: &RequestId) {
+        if let Some(token) = self.state().requests.remove(id) {
+            token.cancel();
         }
     }
 
@@ -321,19 +348,25 @@ impl Core {
         }
     }
 
-    /// Opens (or reopens) the standalone GET stream.
-    pub(crate) fn start_get_stream(self: &Arc<Self>) {
+    /// Opens (or reopens) the standalone GET stream. The receiver hears when the server
+    /// answered the first GET (whatever it said).
+    pub(crate) fn start_get_stream(self: &Arc<Self>) -> oneshot::Receiver<()> {
         let token = self.closed.child_token();
         if let Some(old) = self.state().get_stream.replace(token.clone()) {
             old.cancel();
         }
-        spawn_until(token, super::streams::run_get_stream(self.clone()));
+        let (answered, receiver) = oneshot::channel();
+        spawn_until(
+            token,
+            super::streams::run_get_stream(self.clone(), answered),
+        );
+        receiver
     }
 
     /// Reopens the GET stream if one was opened (after the session was renewed).
     pub(crate) fn restart_get_stream(self: &Arc<Self>) {
         if self.state().get_stream.is_some() {
-            self.start_get_stream();
+            drop(self.start_get_stream());
         }
     }
 }

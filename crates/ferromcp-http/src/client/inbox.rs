@@ -131,6 +131,21 @@ pub(crate) fn protocol_version_of(result: &RawValue) -> Option<String> {
         .map(|init| init.protocol_version)
 }
 
+/// The `requestId` of a `notifications/cancelled` frame.
+pub(crate) fn cancelled_request(frame: &[u8]) -> Option<RequestId> {
+    #[derive(Deserialize)]
+    struct Cancelled {
+        params: Params,
+    }
+    #[derive(Deserialize)]
+    struct Params {
+        #[serde(rename = "requestId")]
+        request_id: Value,
+    }
+    let cancelled: Cancelled = serde_json::from_slice(frame).ok()?;
+    RequestId::from_value(&cancelled.params.request_id)
+}
+
 /// An error body's JSON-RPC error object (`{"error": {...}}`), if it has one.
 pub(crate) fn error_object_of(body: &[u8]) -> Option<ErrorObject> {
     #[derive(Deserialize)]
@@ -231,5 +246,9 @@ mod tests {
         let body = br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Bad"}}"#;
         assert_eq!(error_object_of(body).map(|e| e.code.0), Some(-32000));
         assert!(error_object_of(b"<html>").is_none());
+        let cancelled =
+            br#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":4}}"#;
+        assert_eq!(cancelled_request(cancelled), Some(RequestId::Number(4)));
+        assert_eq!(cancelled_request(b"{}"), None);
     }
 }

@@ -2,6 +2,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use ferromcp_protocol::methods;
@@ -11,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::core::Core;
 use super::http::parse_url;
-use super::inbox::{self, HttpReader, Peek};
+use super::inbox::{self, cancelled_request, HttpReader, Peek};
 use super::HttpClientConfig;
 
 /// A client transport speaking MCP's Streamable HTTP to one endpoint.
@@ -100,9 +101,13 @@ impl std::fmt::Debug for StreamableHttpWriter {
     }
 }
 
+/// The longest `notifications/initialized` waits for the standalone GET to be answered.
+const GET_STREAM_WAIT: Duration = Duration::from_secs(5);
+
 /// Sends one outgoing frame. A request is POSTed on a task of its own, so a slow answer
 /// blocks nothing; a notification or response is POSTed in place (the server accepts it at
-/// once), which keeps `notifications/initialized` ahead of what follows it.
+/// once), which keeps `notifications/initialized` ahead of what follows it. After
+/// `notifications/cancelled`, the cancelled request's answer is no longer read.
 pub(crate) async fn write_frame(core: &Arc<Core>, frame: Bytes) {
     let peek = Peek::of(&frame);
     if let Some(id) = peek.request_id() {
@@ -111,14 +116,28 @@ pub(crate) async fn write_frame(core: &Arc<Core>, frame: Bytes) {
         if initialize {
             core.remember_initialize(&frame, &id);
         }
-        let task = core.clone().run_request(frame, id, initialize);
-        core.spawn(task);
+        core.start_request(frame, id, initialize);
     } else {
         let initialized = peek.is(methods::INITIALIZED);
+        let cancelled = if peek.is(methods::CANCELLED) {
+            cancelled_request(&frame)
+        } else {
+            None
+        };
         drop(peek);
         core.send_message(frame).await;
+        // The client gave up on it (cancelled, or timed out): stop reading its stream.
+        if let Some(id) = cancelled {
+            core.cancel_request(&id);
+        }
         if initialized && core.config.open_get_stream {
-            core.start_get_stream();
+            // Wait (briefly) until the server has the GET stream, so that what the client
+            // sends next cannot overtake it: a server may route messages by which streams
+            // are open.
+            let answered = core.start_get_stream();
+            let _ =
+                tokio::time::timeout(GET_STREAM_WAIT.min(core.config.request_timeout), answered)
+                    .await;
         }
     }
 }

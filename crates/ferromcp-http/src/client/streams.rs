@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use ferromcp_protocol::RequestId;
+use reqwest::header::HeaderValue;
 use reqwest::{Response, StatusCode};
+use tokio::sync::oneshot;
 
 use super::core::Core;
 use super::http::is_permanent;
@@ -108,6 +110,11 @@ pub(crate) async fn read_post_stream(
 
 /// Resumes a stream with GET + `Last-Event-ID`, waiting the retry delay before each try.
 async fn reconnect(core: &Core, last: &str, failures: &mut u32) -> Result<Response, String> {
+    if HeaderValue::from_str(last).is_err() {
+        return Err(format!(
+            "the event id {last:?} cannot be sent as Last-Event-ID"
+        ));
+    }
     loop {
         if *failures >= core.config.max_reconnects {
             return Err(format!("gave up after {failures} reconnection attempts"));
@@ -138,7 +145,9 @@ async fn reconnect(core: &Core, last: &str, failures: &mut u32) -> Result<Respon
 /// The standalone GET stream: server requests and notifications unrelated to any request.
 /// A server without one (405, or any other client error) is fine; a dropped stream is
 /// reopened with `Last-Event-ID`, up to `max_reconnects` times in a row without an event.
-pub(crate) async fn run_get_stream(core: Arc<Core>) {
+/// `answered` is told once the first GET got its answer.
+pub(crate) async fn run_get_stream(core: Arc<Core>, answered: oneshot::Sender<()>) {
+    let mut answered = Some(answered);
     let mut last: Option<String> = None;
     let mut failures = 0;
     let mut first = true;
@@ -151,7 +160,11 @@ pub(crate) async fn run_get_stream(core: Arc<Core>) {
             tokio::time::sleep(core.retry_delay()).await;
         }
         first = false;
-        match core.get(last.as_deref()).await {
+        let response = core.get(last.as_deref()).await;
+        if let Some(answered) = answered.take() {
+            let _ = answered.send(());
+        }
+        match response {
             Ok(mut response)
                 if response.status().is_success()
                     && body_kind(&response) == BodyKind::EventStream =>

@@ -15,10 +15,30 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use ferromcp_client::{Client, ClientBuilder, ClientSession};
+use ferromcp_http::client::{HttpClientConfig, StreamableHttpTransport};
 use ferromcp_http::sse::encode_event;
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
+
+/// Every test finishes well within this; a hang fails instead of blocking the suite.
+pub const LIMIT: Duration = Duration::from_secs(20);
+
+pub fn builder() -> ClientBuilder {
+    Client::builder("test-host", "1.0.0").request_timeout(Duration::from_secs(10))
+}
+
+pub async fn open(fake: &Fake, builder: ClientBuilder, config: HttpClientConfig) -> ClientSession {
+    let transport = StreamableHttpTransport::with_config(&fake.url, config).unwrap();
+    builder.connect(transport).await.unwrap()
+}
+
+pub async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(LIMIT, future)
+        .await
+        .expect("the test timed out")
+}
 
 /// One HTTP request the fake server received.
 #[derive(Debug, Clone)]
@@ -53,6 +73,7 @@ pub struct FakeState {
     waiting: HashMap<String, oneshot::Sender<Value>>,
     replay: HashMap<String, Vec<Bytes>>,
     open_streams: Vec<Tx>,
+    hanging: Option<Tx>,
 }
 
 #[derive(Clone)]
@@ -82,6 +103,14 @@ impl Fake {
 
     pub fn hits(&self) -> Vec<Hit> {
         self.state().hits.clone()
+    }
+
+    /// Whether the client dropped the `hang` tool's stream.
+    pub fn hanging_closed(&self) -> bool {
+        self.state()
+            .hanging
+            .as_ref()
+            .is_some_and(|tx| tx.is_closed())
     }
 
     /// The hits whose JSON-RPC method is `method`.
@@ -168,7 +197,11 @@ fn rpc_error(status: StatusCode, code: i32, message: &str) -> Response {
 /// Checks the session of a request after `initialize`: `Some` is the refusal to answer with.
 fn refuse_session(state: &Mutex<FakeState>, headers: &HeaderMap) -> Option<Response> {
     let Some(session) = text(headers, "mcp-session-id") else {
-        return Some(rpc_error(StatusCode::BAD_REQUEST, -32000, "Missing session ID"));
+        return Some(rpc_error(
+            StatusCode::BAD_REQUEST,
+            -32000,
+            "Missing session ID",
+        ));
     };
     let mut state = state.lock().unwrap();
     if !state.sessions.contains(&session) {
@@ -296,6 +329,12 @@ async fn call_tool(state: &Arc<Mutex<FakeState>>, id: &Value, params: &Value) ->
                 let _ =
                     tx.unbounded_send(event(None, &tool_text(&id, &format!("model said {said}"))));
             });
+            response
+        }
+        "hang" => {
+            let (tx, response) = sse();
+            let _ = tx.unbounded_send(priming("h-1", None));
+            state.lock().unwrap().hanging = Some(tx);
             response
         }
         "fail500" => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),

@@ -10,7 +10,9 @@ use serde_json::{json, Value};
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Accepts every elicitation, filling each field with its schema's default (SEP-1034).
-async fn accept_with_defaults(params: ElicitRequestParams) -> Result<ElicitResult, ferromcp::protocol::ErrorObject> {
+async fn accept_with_defaults(
+    params: ElicitRequestParams,
+) -> Result<ElicitResult, ferromcp::protocol::ErrorObject> {
     let mut content = JsonObject::new();
     let properties = params
         .requested_schema
@@ -42,7 +44,9 @@ async fn run(scenario: &str, url: &str) -> Result<(), AnyError> {
         "initialize" => {}
         "tools_call" => {
             let tool = tools.first().ok_or("the server lists no tools")?;
-            let result = client.call_tool(&tool.name, json!({"a": 2, "b": 3})).await?;
+            let result = client
+                .call_tool(&tool.name, json!({"a": 2, "b": 3}))
+                .await?;
             println!("{}: {}", tool.name, result.text());
         }
         "elicitation-sep1034-client-defaults" => {
@@ -70,7 +74,7 @@ async fn main() {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
-    let url = std::env::args().last().unwrap_or_default();
+    let url = std::env::args().next_back().unwrap_or_default();
     let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").unwrap_or_default();
     if let Err(error) = run(&scenario, &url).await {
         eprintln!("conformance-client ({scenario}): {error}");

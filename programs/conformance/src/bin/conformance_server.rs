@@ -31,7 +31,10 @@ async fn main() -> std::io::Result<()> {
         ..Default::default()
     };
     let handle = serve(build_server(), ("127.0.0.1", port), config).await?;
-    eprintln!("conformance-server listening on http://{}/mcp", handle.local_addr());
+    eprintln!(
+        "conformance-server listening on http://{}/mcp",
+        handle.local_addr()
+    );
     tokio::signal::ctrl_c().await?;
     handle.shutdown().await;
     Ok(())
