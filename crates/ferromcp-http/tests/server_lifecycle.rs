@@ -1,7 +1,7 @@
 //! Streamable HTTP server over time: resuming broken streams, clients that go away, idle
 //! sessions, graceful shutdown.
 
-#[path = "server_support.rs"]
+#[path = "server_support/mod.rs"]
 mod support;
 
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The server's other shapes: stateless, JSON-only, legacy HTTP+SSE, and mounted into an
 //! existing axum app.
 
-#[path = "server_support.rs"]
+#[path = "server_support/mod.rs"]
 mod support;
 
 use ferromcp_http::server::{router, HttpServerConfig};

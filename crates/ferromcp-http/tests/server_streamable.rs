@@ -1,7 +1,7 @@
 //! Streamable HTTP server: sessions, JSON and SSE answers, server-to-client requests, the
 //! standalone stream, and every error status.
 
-#[path = "server_support.rs"]
+#[path = "server_support/mod.rs"]
 mod support;
 
 use std::collections::HashSet;
