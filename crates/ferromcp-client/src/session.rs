@@ -179,6 +179,8 @@ impl ClientSession {
         let params = CallToolRequestParams {
             name: name.to_owned(),
             arguments,
+            input_responses: None,
+            request_state: None,
             meta: None,
         };
         self.request(methods::TOOLS_CALL, &params, options).await
@@ -268,6 +270,8 @@ impl ClientSession {
         let params = GetPromptRequestParams {
             name: name.to_owned(),
             arguments: (!arguments.is_empty()).then_some(arguments),
+            input_responses: None,
+            request_state: None,
             meta: None,
         };
         self.request(methods::PROMPTS_GET, &params, CallOptions::default())
@@ -325,6 +329,8 @@ impl ClientSession {
 fn resource(uri: &str) -> ResourceRequestParams {
     ResourceRequestParams {
         uri: uri.to_owned(),
+        input_responses: None,
+        request_state: None,
         meta: None,
     }
 }

@@ -91,6 +91,12 @@ impl ErrorCode {
     pub const RESOURCE_NOT_FOUND: ErrorCode = ErrorCode(-32002);
     /// MCP 2025-11-25: the request needs a URL-mode elicitation first.
     pub const URL_ELICITATION_REQUIRED: ErrorCode = ErrorCode(-32042);
+    /// MCP 2026-07-28: HTTP headers disagree with the body (or are missing/malformed).
+    pub const HEADER_MISMATCH: ErrorCode = ErrorCode(-32020);
+    /// MCP 2026-07-28: the request needs a capability the client did not declare.
+    pub const MISSING_REQUIRED_CLIENT_CAPABILITY: ErrorCode = ErrorCode(-32021);
+    /// MCP 2026-07-28: the request's protocol version is unknown or unsupported.
+    pub const UNSUPPORTED_PROTOCOL_VERSION: ErrorCode = ErrorCode(-32022);
     /// ferromcp: the request was abandoned (cancelled or timed out). Never sent on the wire.
     pub const REQUEST_CANCELLED: ErrorCode = ErrorCode(-32800);
     /// ferromcp: the connection closed before an answer arrived. Never sent on the wire.

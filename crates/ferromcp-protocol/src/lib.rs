@@ -21,6 +21,7 @@
 
 pub mod adapt;
 pub mod jsonrpc;
+pub mod meta;
 pub mod methods;
 pub mod types;
 pub mod version;

@@ -55,3 +55,11 @@ pub const ROOTS_LIST: &str = "roots/list";
 pub const ROOTS_LIST_CHANGED: &str = "notifications/roots/list_changed";
 /// Client feature: the server asks the user for input.
 pub const ELICITATION_CREATE: &str = "elicitation/create";
+
+/// 2026-07-28: what the server supports (replaces the `initialize` handshake).
+pub const SERVER_DISCOVER: &str = "server/discover";
+/// 2026-07-28: a long-lived request on which list-changed and resource-updated
+/// notifications flow.
+pub const SUBSCRIPTIONS_LISTEN: &str = "subscriptions/listen";
+/// 2026-07-28: the first message on a `subscriptions/listen` stream.
+pub const SUBSCRIPTIONS_ACKNOWLEDGED: &str = "notifications/subscriptions/acknowledged";

@@ -17,19 +17,35 @@ pub enum ProtocolVersion {
     V2025_06_18,
     /// Adds icons, sampling with tools, URL elicitation and tasks.
     V2025_11_25,
+    /// Stateless: no `initialize` and no sessions; per-request `_meta`, `server/discover`,
+    /// `resultType`, Multi Round-Trip Requests instead of server-to-client requests, and
+    /// `subscriptions/listen`.
+    V2026_07_28,
 }
 
 impl ProtocolVersion {
     /// Every revision ferromcp speaks, oldest first.
-    pub const ALL: [ProtocolVersion; 4] = [
+    pub const ALL: [ProtocolVersion; 5] = [
+        ProtocolVersion::V2024_11_05,
+        ProtocolVersion::V2025_03_26,
+        ProtocolVersion::V2025_06_18,
+        ProtocolVersion::V2025_11_25,
+        ProtocolVersion::V2026_07_28,
+    ];
+
+    /// The revisions with an `initialize` handshake and sessions, oldest first.
+    pub const STATEFUL: [ProtocolVersion; 4] = [
         ProtocolVersion::V2024_11_05,
         ProtocolVersion::V2025_03_26,
         ProtocolVersion::V2025_06_18,
         ProtocolVersion::V2025_11_25,
     ];
 
-    /// The newest revision ferromcp speaks.
+    /// The newest revision with an `initialize` handshake: what `initialize` negotiates.
     pub const LATEST: ProtocolVersion = ProtocolVersion::V2025_11_25;
+
+    /// The newest revision of all, the stateless one.
+    pub const MODERN: ProtocolVersion = ProtocolVersion::V2026_07_28;
 
     /// The date string used on the wire.
     pub const fn as_str(self) -> &'static str {
@@ -38,6 +54,7 @@ impl ProtocolVersion {
             ProtocolVersion::V2025_03_26 => "2025-03-26",
             ProtocolVersion::V2025_06_18 => "2025-06-18",
             ProtocolVersion::V2025_11_25 => "2025-11-25",
+            ProtocolVersion::V2026_07_28 => "2026-07-28",
         }
     }
 
@@ -46,10 +63,18 @@ impl ProtocolVersion {
         Self::ALL.into_iter().find(|v| v.as_str() == s)
     }
 
-    /// The version a server answers `initialize` with: the client's when supported, else
-    /// the newest (the client then decides whether to go on).
+    /// The version a server answers `initialize` with: the client's when it is a stateful
+    /// revision ferromcp speaks, else the newest stateful one (the client then decides
+    /// whether to go on). `initialize` never negotiates the stateless revision.
     pub fn negotiate(requested: &str) -> ProtocolVersion {
-        Self::parse(requested).unwrap_or(Self::LATEST)
+        Self::parse(requested)
+            .filter(|v| v.is_stateful())
+            .unwrap_or(Self::LATEST)
+    }
+
+    /// Whether this revision has `initialize` and sessions (everything before 2026-07-28).
+    pub fn is_stateful(self) -> bool {
+        self < ProtocolVersion::V2026_07_28
     }
 
     /// JSON-RPC batches are allowed only in 2025-03-26 (added there, removed in 2025-06-18).
