@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 revisions=("$@")
-[ ${#revisions[@]} -gt 0 ] || revisions=(2025-11-25)
+[ ${#revisions[@]} -gt 0 ] || revisions=(2025-11-25 2026-07-28)
 
 PATH="$(scripts/setup-node.sh | tail -n 1):$PATH"
 export PATH

@@ -23,4 +23,4 @@ echo "== cargo test"
 cargo test --workspace --locked
 
 echo "== conformance suite"
-scripts/conformance.sh 2025-11-25
+scripts/conformance.sh 2025-11-25 2026-07-28

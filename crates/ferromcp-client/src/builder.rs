@@ -7,19 +7,26 @@ use std::time::Duration;
 use ferromcp_protocol::adapt::AdaptTo;
 use ferromcp_protocol::types::{
     ClientCapabilities, ElicitationCapability, Implementation, InitializeRequestParams,
-    InitializeResult, LoggingMessageNotificationParams, ProgressNotificationParams,
-    RootsCapability, SamplingCapability,
+    LoggingMessageNotificationParams, ProgressNotificationParams, RootsCapability,
+    SamplingCapability,
 };
 use ferromcp_protocol::{methods, ProtocolVersion};
-use ferromcp_rpc::{serve_with, ConnectionConfig, Peer, RequestOptions, RpcError};
+use ferromcp_rpc::{serve_with, ConnectionConfig, Peer};
 use ferromcp_transport::child::ChildProcessTransport;
 use ferromcp_transport::Transport;
 
 use crate::handlers::Handlers;
-use crate::options::{Defaults, DEFAULT_REQUEST_TIMEOUT, LONGEST_TIMEOUT};
+use crate::handshake::{discover, initialize, Discovered};
+use crate::modern::{modern_capabilities, Modern};
+use crate::mrtr::DEFAULT_MAX_INPUT_ROUNDS;
+use crate::options::{Defaults, DEFAULT_REQUEST_TIMEOUT};
 use crate::service::ClientService;
 use crate::session::{ClientSession, ServerDetails};
-use crate::{ClientError, ElicitationHandler, ListChanged, RootsHandle, SamplingHandler};
+use crate::{ClientError, ElicitationHandler, Era, ListChanged, RootsHandle, SamplingHandler};
+
+/// How long [`Era::Auto`] waits for an answer to its `server/discover` probe before it
+/// takes the server for a legacy one.
+pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The entry point of the client library: start with [`Client::builder`].
 #[derive(Debug, Clone, Copy)]
@@ -31,9 +38,12 @@ impl Client {
         ClientBuilder {
             client_info: Implementation::new(name, version),
             protocol_version: ProtocolVersion::LATEST,
+            era: None,
             handlers: Handlers::default(),
             roots: None,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            probe_timeout: DEFAULT_PROBE_TIMEOUT,
+            max_input_rounds: DEFAULT_MAX_INPUT_ROUNDS,
             connection: ConnectionConfig::default(),
         }
     }
@@ -46,18 +56,63 @@ impl Client {
 pub struct ClientBuilder {
     client_info: Implementation,
     protocol_version: ProtocolVersion,
+    era: Option<Era>,
     handlers: Handlers,
     roots: Option<RootsHandle>,
     request_timeout: Duration,
+    probe_timeout: Duration,
+    max_input_rounds: u32,
     connection: ConnectionConfig,
 }
 
 impl ClientBuilder {
     /// The protocol revision to ask for (default [`ProtocolVersion::LATEST`]). The server
-    /// may answer with another revision; any revision ferromcp speaks is accepted.
+    /// may answer `initialize` with another revision; any revision ferromcp speaks is
+    /// accepted. [`ProtocolVersion::V2026_07_28`] selects [`Era::Modern`] unless
+    /// [`ClientBuilder::era`] says otherwise (a legacy handshake then asks for
+    /// [`ProtocolVersion::LATEST`]).
     pub fn protocol_version(mut self, version: ProtocolVersion) -> Self {
         self.protocol_version = version;
         self
+    }
+
+    /// Which generation of MCP to speak (default [`Era::Legacy`], or [`Era::Modern`] after
+    /// `protocol_version(ProtocolVersion::V2026_07_28)`); see [`Era`].
+    pub fn era(mut self, era: Era) -> Self {
+        self.era = Some(era);
+        self
+    }
+
+    /// How long [`Era::Auto`] waits for the `server/discover` probe to be answered before
+    /// falling back to `initialize` (default [`DEFAULT_PROBE_TIMEOUT`]).
+    pub fn probe_timeout(mut self, timeout: Duration) -> Self {
+        self.probe_timeout = timeout;
+        self
+    }
+
+    /// How many `input_required` rounds one 2026-07-28 call may take before it fails with
+    /// [`ClientError::InputRequired`] (default 8).
+    pub fn max_input_rounds(mut self, rounds: u32) -> Self {
+        self.max_input_rounds = rounds;
+        self
+    }
+
+    /// The era [`connect`](ClientBuilder::connect) will use.
+    fn effective_era(&self) -> Era {
+        self.era.unwrap_or(if self.protocol_version.is_stateful() {
+            Era::Legacy
+        } else {
+            Era::Modern
+        })
+    }
+
+    /// The revision `initialize` asks for.
+    fn legacy_version(&self) -> ProtocolVersion {
+        if self.protocol_version.is_stateful() {
+            self.protocol_version
+        } else {
+            ProtocolVersion::LATEST
+        }
     }
 
     /// A human-readable name for the client (`clientInfo.title`, 2025-06-18).
@@ -149,10 +204,82 @@ impl ClientBuilder {
         }
     }
 
-    /// Connects over `transport`: sends `initialize`, checks the server's protocol version,
-    /// then sends `notifications/initialized`. Nothing else is sent before that completes.
+    /// Connects over `transport` and opens a session in the configured [`Era`].
+    ///
+    /// Legacy: sends `initialize`, checks the server's protocol version, then sends
+    /// `notifications/initialized`; nothing else is sent before that completes. Modern and
+    /// auto: probe with `server/discover` first (see [`Era`]).
     pub async fn connect<T: Transport>(self, transport: T) -> Result<ClientSession, ClientError> {
-        let requested = self.protocol_version;
+        let service = Arc::new(ClientService {
+            handlers: self.handlers.clone(),
+            roots: self.roots.clone(),
+            listeners: Arc::default(),
+            requested: self.legacy_version(),
+            negotiated: OnceLock::new(),
+        });
+        let connection = serve_with(transport, service.clone(), self.connection.clone());
+        let peer = connection.peer().clone();
+        let (details, modern) = match self.open(&peer, &service).await {
+            Ok(opened) => opened,
+            Err(error) => {
+                connection.shutdown().await;
+                return Err(error);
+            }
+        };
+        let defaults = Defaults {
+            timeout: self.request_timeout,
+            on_progress: self.handlers.on_progress.clone(),
+        };
+        Ok(ClientSession::new(
+            connection, details, defaults, service, modern,
+        ))
+    }
+
+    /// Probes (modern and auto) and runs the handshake (legacy and fallback).
+    async fn open(
+        &self,
+        peer: &Peer,
+        service: &ClientService,
+    ) -> Result<(ServerDetails, Option<Arc<Modern>>), ClientError> {
+        let era = self.effective_era();
+        let mut version = self.legacy_version();
+        if era != Era::Legacy {
+            let modern = Modern::new(
+                ProtocolVersion::MODERN,
+                &modern_capabilities(self.capabilities()),
+                &self.client_info,
+                self.max_input_rounds,
+            );
+            let timeout = match era {
+                Era::Auto => self.probe_timeout,
+                _ => self.request_timeout,
+            };
+            match discover(peer, &modern, timeout).await? {
+                Discovered::Modern(details) => {
+                    let _ = service.negotiated.set(details.protocol_version);
+                    return Ok((details, Some(Arc::new(modern))));
+                }
+                Discovered::Legacy { reason, .. } if era == Era::Modern => {
+                    return Err(ClientError::UnsupportedProtocolVersion(format!(
+                        "not 2026-07-28: {reason}"
+                    )));
+                }
+                Discovered::Legacy { reason, version: named } => {
+                    tracing::debug!(%reason, "the server is not a 2026-07-28 server; sending initialize");
+                    version = named.map_or(version, |named| named.min(version));
+                }
+            }
+        }
+        self.handshake(peer, service, version).await.map(|d| (d, None))
+    }
+
+    /// The `initialize` handshake, asking for `requested`.
+    async fn handshake(
+        &self,
+        peer: &Peer,
+        service: &ClientService,
+        requested: ProtocolVersion,
+    ) -> Result<ServerDetails, ClientError> {
         let mut params = InitializeRequestParams {
             protocol_version: requested.as_str().to_owned(),
             capabilities: self.capabilities(),
@@ -162,53 +289,27 @@ impl ClientBuilder {
         params.adapt_to(requested);
         let params = serde_json::to_value(&params)
             .map_err(|e| ClientError::InvalidArguments(e.to_string()))?;
-
-        let service = Arc::new(ClientService {
-            handlers: self.handlers.clone(),
-            roots: self.roots.clone(),
-            requested,
-            negotiated: OnceLock::new(),
-        });
-        let connection = serve_with(transport, service.clone(), self.connection.clone());
-        let peer = connection.peer().clone();
-
-        let result = match initialize(&peer, params, self.request_timeout).await {
-            Ok(result) => result,
-            Err(error) => {
-                connection.shutdown().await;
-                return Err(error);
-            }
-        };
-        let Some(version) = ProtocolVersion::parse(&result.protocol_version) else {
+        let result = initialize(peer, params, self.request_timeout).await?;
+        let Some(version) = ProtocolVersion::parse(&result.protocol_version)
+            .filter(|v| v.is_stateful())
+        else {
             // The specification: a client that does not speak the server's choice disconnects.
-            connection.shutdown().await;
             return Err(ClientError::UnsupportedProtocolVersion(
                 result.protocol_version,
             ));
         };
         // Set once, right here, before anything reads it; a second set cannot happen.
         let _ = service.negotiated.set(version);
-        if let Err(error) = peer.notify::<()>(methods::INITIALIZED, None) {
-            connection.shutdown().await;
-            return Err(error.into());
-        }
+        peer.notify::<()>(methods::INITIALIZED, None)?;
         if let Some(roots) = &self.roots {
             roots.register(peer.clone());
         }
-        let defaults = Defaults {
-            timeout: self.request_timeout,
-            on_progress: self.handlers.on_progress.clone(),
-        };
-        Ok(ClientSession::new(
-            connection,
-            ServerDetails {
-                protocol_version: version,
-                server_info: result.server_info,
-                capabilities: result.capabilities,
-                instructions: result.instructions,
-            },
-            defaults,
-        ))
+        Ok(ServerDetails {
+            protocol_version: version,
+            server_info: result.server_info,
+            capabilities: result.capabilities,
+            instructions: result.instructions,
+        })
     }
 
     /// Launches `command` as a child process speaking MCP on its stdin/stdout, and
@@ -222,31 +323,12 @@ impl ClientBuilder {
     }
 }
 
-/// Sends `initialize` with a timeout of its own: the specification forbids cancelling
-/// `initialize`, so on timeout the connection is closed first (which suppresses the
-/// engine's `notifications/cancelled`) and then the request is abandoned.
-async fn initialize(
-    peer: &Peer,
-    params: serde_json::Value,
-    timeout: Duration,
-) -> Result<InitializeResult, ClientError> {
-    let request =
-        peer.request::<InitializeResult>(methods::INITIALIZE, params, RequestOptions::default());
-    tokio::pin!(request);
-    tokio::select! {
-        result = &mut request => result.map_err(|e: RpcError| e.into()),
-        _ = tokio::time::sleep(timeout.min(LONGEST_TIMEOUT)) => {
-            peer.close();
-            Err(ClientError::Timeout(timeout))
-        }
-    }
-}
-
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("client_info", &self.client_info)
             .field("protocol_version", &self.protocol_version)
+            .field("era", &self.effective_era())
             .field("capabilities", &self.capabilities())
             .field("request_timeout", &self.request_timeout)
             .finish_non_exhaustive()

@@ -12,9 +12,10 @@ pub enum ClientError {
     /// The server answered with a JSON-RPC error (unknown tool, invalid params, …).
     #[error("the server returned an error: {0}")]
     Remote(ErrorObject),
-    /// The server answered `initialize` with a protocol revision this client does not
-    /// speak; the connection was closed, as the specification asks.
-    #[error("the server chose protocol version {0:?}, which this client does not support")]
+    /// The server speaks no protocol revision this client does: it answered `initialize`
+    /// with one the client does not know (the connection was closed, as the specification
+    /// asks), or, for a client set to 2026-07-28 only, it turned out to be a legacy server.
+    #[error("the server's protocol version ({0}) is not one this client speaks")]
     UnsupportedProtocolVersion(String),
     /// No answer in time; the server was sent `notifications/cancelled`.
     #[error("the request timed out after {0:?}")]
@@ -31,6 +32,16 @@ pub enum ClientError {
     /// The arguments given to a call cannot be sent (tool arguments must be an object).
     #[error("invalid arguments: {0}")]
     InvalidArguments(String),
+    /// The server needs input the client cannot give (2026-07-28 multi-round-trip
+    /// requests): it asked for something no handler answers, a handler failed, or it kept
+    /// asking past the round limit
+    /// ([`ClientBuilder::max_input_rounds`](crate::ClientBuilder::max_input_rounds)).
+    #[error("the server's input request could not be fulfilled: {0}")]
+    InputRequired(String),
+    /// The operation does not exist in the protocol revision the session speaks
+    /// (`resources/subscribe` in 2026-07-28, `subscriptions/listen` before it, …).
+    #[error("not available in this protocol revision: {0}")]
+    Unsupported(String),
     /// Starting or talking to the transport failed (spawning a server process, say).
     #[error("transport I/O error: {0}")]
     Io(#[from] io::Error),
@@ -48,6 +59,8 @@ impl ClientError {
             ClientError::UnsupportedProtocolVersion(_)
             | ClientError::InvalidResult(_)
             | ClientError::InvalidArguments(_)
+            | ClientError::InputRequired(_)
+            | ClientError::Unsupported(_)
             | ClientError::Io(_) => None,
         }
     }

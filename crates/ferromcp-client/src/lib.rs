@@ -48,17 +48,26 @@
 //! ```
 
 mod builder;
+mod calls;
+mod era;
 mod error;
 mod handlers;
+mod handshake;
+mod listen;
+mod modern;
+mod mrtr;
 mod options;
 mod paging;
 mod roots;
 mod service;
 mod session;
 
-pub use builder::{Client, ClientBuilder};
+pub use builder::{Client, ClientBuilder, DEFAULT_PROBE_TIMEOUT};
+pub use era::Era;
 pub use error::ClientError;
 pub use handlers::{ElicitationHandler, ListChanged, SamplingHandler};
+pub use listen::{Subscription, SubscriptionEvent};
+pub use mrtr::DEFAULT_MAX_INPUT_ROUNDS;
 pub use options::{CallOptions, DEFAULT_REQUEST_TIMEOUT};
 pub use roots::RootsHandle;
 pub use session::ClientSession;

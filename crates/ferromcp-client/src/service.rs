@@ -1,7 +1,7 @@
 //! The client's side of the engine: answers what the server sends.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use ferromcp_protocol::adapt::AdaptTo;
 use ferromcp_protocol::jsonrpc::{parse_params, to_raw, Notification, Request};
@@ -18,12 +18,15 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use crate::handlers::{guarded, Handlers, ListChanged};
+use crate::listen::Listeners;
 use crate::RootsHandle;
 
 /// Answers server→client requests and dispatches server notifications to callbacks.
 pub(crate) struct ClientService {
     pub(crate) handlers: Handlers,
     pub(crate) roots: Option<RootsHandle>,
+    /// The open `subscriptions/listen` streams (2026-07-28).
+    pub(crate) listeners: Arc<Listeners>,
     /// The version asked for; answers are lowered to it until `initialize` completes.
     pub(crate) requested: ProtocolVersion,
     /// The version the server chose, set once `initialize` answers.
@@ -35,21 +38,50 @@ impl ClientService {
         self.negotiated.get().copied().unwrap_or(self.requested)
     }
 
-    async fn sampling(&self, request: &Request) -> Result<Box<RawValue>, ErrorObject> {
+    /// Answers one request of the server's: a JSON-RPC request (legacy) or an entry of an
+    /// `input_required` result (modern). `ping` is answered by the caller.
+    pub(crate) async fn answer(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        match method {
+            methods::SAMPLING_CREATE_MESSAGE => self.sampling(method, params).await,
+            methods::ELICITATION_CREATE => self.elicitation(method, params).await,
+            methods::ROOTS_LIST => match &self.roots {
+                Some(roots) => to_raw(&ListRootsResult {
+                    roots: roots.get(),
+                    meta: None,
+                }),
+                None => Err(ErrorObject::method_not_found(method)),
+            },
+            other => Err(ErrorObject::method_not_found(other)),
+        }
+    }
+
+    async fn sampling(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+    ) -> Result<Box<RawValue>, ErrorObject> {
         let Some(handler) = &self.handlers.sampling else {
-            return Err(ErrorObject::method_not_found(&request.method));
+            return Err(ErrorObject::method_not_found(method));
         };
-        let params: CreateMessageRequestParams = parse_params(request.params.as_deref())?;
+        let params: CreateMessageRequestParams = parse_params(params)?;
         let mut result = unwind_safe(handler.create_message(params), "sampling").await?;
         lower_sampling_result(&mut result, self.version());
         to_raw(&result)
     }
 
-    async fn elicitation(&self, request: &Request) -> Result<Box<RawValue>, ErrorObject> {
+    async fn elicitation(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+    ) -> Result<Box<RawValue>, ErrorObject> {
         let Some(handler) = &self.handlers.elicitation else {
-            return Err(ErrorObject::method_not_found(&request.method));
+            return Err(ErrorObject::method_not_found(method));
         };
-        let params: ElicitRequestParams = parse_params(request.params.as_deref())?;
+        let params: ElicitRequestParams = parse_params(params)?;
         // Only form mode is announced; a missing mode means form (specification).
         if let Some(mode) = params.mode.as_deref().filter(|m| *m != "form") {
             return Err(ErrorObject::invalid_params(format!(
@@ -69,21 +101,15 @@ impl Service for ClientService {
     ) -> Result<Box<RawValue>, ErrorObject> {
         match request.method.as_str() {
             methods::PING => to_raw(&EmptyResult::default()),
-            methods::SAMPLING_CREATE_MESSAGE => self.sampling(&request).await,
-            methods::ELICITATION_CREATE => self.elicitation(&request).await,
-            methods::ROOTS_LIST => match &self.roots {
-                Some(roots) => to_raw(&ListRootsResult {
-                    roots: roots.get(),
-                    meta: None,
-                }),
-                None => Err(ErrorObject::method_not_found(&request.method)),
-            },
-            other => Err(ErrorObject::method_not_found(other)),
+            method => self.answer(method, request.params.as_deref()).await,
         }
     }
 
     async fn handle_notification(&self, notification: Notification, _peer: &Peer) {
         let h = &self.handlers;
+        // 2026-07-28: the ack and the notifications of a `subscriptions/listen` stream also
+        // go to that subscription's handle; the callbacks below hear them all the same.
+        self.listeners.route(&notification);
         match notification.method.as_str() {
             methods::LOGGING_MESSAGE => {
                 if let (Some(f), Some(p)) = (
@@ -120,7 +146,7 @@ impl Service for ClientService {
 
 /// Turns a panicking handler into an internal error for the server, which would otherwise
 /// wait for an answer that never comes.
-async fn unwind_safe<T>(
+pub(crate) async fn unwind_safe<T>(
     future: BoxFuture<'static, Result<T, ErrorObject>>,
     what: &str,
 ) -> Result<T, ErrorObject> {

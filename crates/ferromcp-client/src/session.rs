@@ -1,29 +1,28 @@
 //! A connected, initialized session with one server, and the calls it can make.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use ferromcp_protocol::methods;
 use ferromcp_protocol::types::{
-    CallToolRequestParams, CallToolResult, CompleteRequestParams, CompleteResult,
-    CompletionArgument, CompletionContext, CompletionReference, Cursor, EmptyResult,
-    GetPromptRequestParams, GetPromptResult, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, LoggingLevel,
-    PaginatedRequestParams, Prompt, ReadResourceResult, Resource, ResourceRequestParams,
-    ResourceTemplate, ServerCapabilities, SetLevelRequestParams, Tool,
+    CallToolRequestParams, CallToolResult, EmptyResult, Implementation, LoggingLevel,
+    ServerCapabilities, SetLevelRequestParams, SubscriptionFilter,
+    SubscriptionsListenRequestParams,
 };
-use ferromcp_protocol::ProtocolVersion;
+use ferromcp_protocol::{ErrorCode, ProtocolVersion};
 use ferromcp_rpc::{Connection, Peer};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::modern::Modern;
 use crate::options::Defaults;
-use crate::paging::collect_all;
-use crate::{CallOptions, ClientError};
+use crate::service::ClientService;
+use crate::{CallOptions, ClientError, Subscription};
 
-/// What the server said about itself in `initialize`.
+/// What the server said about itself in `initialize` or `server/discover`.
+#[derive(Debug)]
 pub(crate) struct ServerDetails {
     pub(crate) protocol_version: ProtocolVersion,
     pub(crate) server_info: Implementation,
@@ -31,11 +30,16 @@ pub(crate) struct ServerDetails {
     pub(crate) instructions: Option<String>,
 }
 
-/// An initialized session with one server. Cheap to clone; every clone uses the same
-/// connection, which closes on [`ClientSession::close`] or when the last clone is dropped.
+/// An open session with one server. Cheap to clone; every clone uses the same connection,
+/// which closes on [`ClientSession::close`] or when the last clone is dropped.
 ///
 /// Calls may run concurrently from many tasks. Each waits at most the client's request
 /// timeout (progress restarts it) and fails with a [`ClientError`].
+///
+/// With a 2026-07-28 server ([`ClientSession::is_modern`]) the same calls work statelessly:
+/// each request carries the client's protocol version, capabilities, identity and log
+/// level in `params._meta`, and a result of type `input_required` is answered with the
+/// builder's handlers and retried until it completes (see [`crate::Era`]).
 #[derive(Clone)]
 pub struct ClientSession {
     inner: Arc<Inner>,
@@ -47,6 +51,10 @@ struct Inner {
     connection: Mutex<Option<Connection>>,
     server: ServerDetails,
     defaults: Defaults,
+    /// Answers the server's input requests (MRTR) and routes listen notifications.
+    service: Arc<ClientService>,
+    /// Set for a 2026-07-28 session.
+    modern: Option<Arc<Modern>>,
 }
 
 impl Drop for Inner {
@@ -57,18 +65,32 @@ impl Drop for Inner {
 }
 
 impl ClientSession {
-    pub(crate) fn new(connection: Connection, server: ServerDetails, defaults: Defaults) -> Self {
+    pub(crate) fn new(
+        connection: Connection,
+        server: ServerDetails,
+        defaults: Defaults,
+        service: Arc<ClientService>,
+        modern: Option<Arc<Modern>>,
+    ) -> Self {
         ClientSession {
             inner: Arc::new(Inner {
                 peer: connection.peer().clone(),
                 connection: Mutex::new(Some(connection)),
                 server,
                 defaults,
+                service,
+                modern,
             }),
         }
     }
 
-    /// The protocol revision the server chose.
+    /// Whether the session speaks the stateless revision 2026-07-28.
+    pub fn is_modern(&self) -> bool {
+        self.inner.modern.is_some()
+    }
+
+    /// The protocol revision in use: the one the server chose in `initialize`, or
+    /// 2026-07-28.
     pub fn protocol_version(&self) -> ProtocolVersion {
         self.inner.server.protocol_version
     }
@@ -98,7 +120,9 @@ impl ClientSession {
         self.inner.peer.is_closed()
     }
 
-    /// Sends any request with the session's defaults and deserializes the result.
+    /// Sends any request with the session's defaults and deserializes the result. In a
+    /// 2026-07-28 session the request carries the per-request `_meta`, and `input_required`
+    /// results are answered and retried until the server completes.
     pub async fn request<P, R>(
         &self,
         method: &str,
@@ -111,42 +135,48 @@ impl ClientSession {
     {
         let params = serde_json::to_value(params)
             .map_err(|e| ClientError::InvalidArguments(e.to_string()))?;
-        let options = self.inner.defaults.request_options(&options);
-        Ok(self.inner.peer.request(method, params, options).await?)
+        let raw = self.request_raw(method, params, &options).await?;
+        serde_json::from_str(raw.get()).map_err(|e| ClientError::InvalidResult(e.to_string()))
     }
 
-    /// Checks the server is alive.
-    pub async fn ping(&self) -> Result<(), ClientError> {
-        let _: EmptyResult = self
-            .request(
-                methods::PING,
-                &EmptyResult::default(),
-                CallOptions::default(),
-            )
-            .await?;
-        Ok(())
-    }
-
-    async fn page<R: DeserializeOwned>(
+    async fn request_raw(
         &self,
         method: &str,
-        cursor: Option<Cursor>,
-    ) -> Result<R, ClientError> {
-        let params = PaginatedRequestParams { cursor, meta: None };
-        self.request(method, &params, CallOptions::default()).await
+        params: Value,
+        options: &CallOptions,
+    ) -> Result<Box<RawValue>, ClientError> {
+        let inner = &self.inner;
+        match &inner.modern {
+            None => {
+                let options = inner.defaults.request_options(options);
+                Ok(inner.peer.request_raw(method, params, options).await?)
+            }
+            Some(modern) => {
+                crate::mrtr::request(
+                    &inner.peer,
+                    modern,
+                    &inner.service,
+                    &inner.defaults,
+                    method,
+                    params,
+                    options,
+                )
+                .await
+            }
+        }
     }
 
-    /// Every tool, following `nextCursor` through all pages.
-    pub async fn list_tools(&self) -> Result<Vec<Tool>, ClientError> {
-        collect_all(|cursor| self.list_tools_page(cursor)).await
-    }
-
-    /// One page of tools; pass the previous page's `next_cursor` for the next.
-    pub async fn list_tools_page(
-        &self,
-        cursor: Option<String>,
-    ) -> Result<ListToolsResult, ClientError> {
-        self.page(methods::TOOLS_LIST, cursor).await
+    /// Checks the server is alive: `ping`, or `server/discover` in 2026-07-28 (which has
+    /// no `ping`).
+    pub async fn ping(&self) -> Result<(), ClientError> {
+        let method = match self.is_modern() {
+            true => methods::SERVER_DISCOVER,
+            false => methods::PING,
+        };
+        let _: Value = self
+            .request(method, &EmptyResult::default(), CallOptions::default())
+            .await?;
+        Ok(())
     }
 
     /// Calls a tool. `arguments` is a JSON object, or `null` for none. A tool that fails
@@ -183,130 +213,71 @@ impl ClientSession {
             request_state: None,
             meta: None,
         };
-        self.request(methods::TOOLS_CALL, &params, options).await
+        match self.request(methods::TOOLS_CALL, &params, options.clone()).await {
+            // Over HTTP, a 2026-07-28 server checks the `Mcp-Param-*` headers the transport
+            // derives from the tool's schema; the schema may have changed since it was
+            // listed, so list again (refreshing it) and retry once.
+            Err(error)
+                if self.is_modern()
+                    && error.code() == Some(ErrorCode::HEADER_MISMATCH) =>
+            {
+                tracing::debug!(tool = name, %error, "listing tools again after a header mismatch");
+                self.list_tools().await?;
+                self.request(methods::TOOLS_CALL, &params, options).await
+            }
+            other => other,
+        }
     }
 
-    /// Every resource, following `nextCursor` through all pages.
-    pub async fn list_resources(&self) -> Result<Vec<Resource>, ClientError> {
-        collect_all(|cursor| self.list_resources_page(cursor)).await
-    }
-
-    /// One page of resources.
-    pub async fn list_resources_page(
-        &self,
-        cursor: Option<String>,
-    ) -> Result<ListResourcesResult, ClientError> {
-        self.page(methods::RESOURCES_LIST, cursor).await
-    }
-
-    /// Every resource template, following `nextCursor` through all pages.
-    pub async fn list_resource_templates(&self) -> Result<Vec<ResourceTemplate>, ClientError> {
-        collect_all(|cursor| self.list_resource_templates_page(cursor)).await
-    }
-
-    /// One page of resource templates.
-    pub async fn list_resource_templates_page(
-        &self,
-        cursor: Option<String>,
-    ) -> Result<ListResourceTemplatesResult, ClientError> {
-        self.page(methods::RESOURCES_TEMPLATES_LIST, cursor).await
-    }
-
-    /// Reads a resource.
-    pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, ClientError> {
-        self.request(
-            methods::RESOURCES_READ,
-            &resource(uri),
-            CallOptions::default(),
-        )
-        .await
-    }
-
-    /// Asks for `notifications/resources/updated` when `uri` changes (see
-    /// [`ClientBuilder::on_resource_updated`](crate::ClientBuilder::on_resource_updated)).
-    pub async fn subscribe_resource(&self, uri: &str) -> Result<(), ClientError> {
-        let _: EmptyResult = self
-            .request(
-                methods::RESOURCES_SUBSCRIBE,
-                &resource(uri),
-                CallOptions::default(),
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// Ends a subscription.
-    pub async fn unsubscribe_resource(&self, uri: &str) -> Result<(), ClientError> {
-        let _: EmptyResult = self
-            .request(
-                methods::RESOURCES_UNSUBSCRIBE,
-                &resource(uri),
-                CallOptions::default(),
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// Every prompt, following `nextCursor` through all pages.
-    pub async fn list_prompts(&self) -> Result<Vec<Prompt>, ClientError> {
-        collect_all(|cursor| self.list_prompts_page(cursor)).await
-    }
-
-    /// One page of prompts.
-    pub async fn list_prompts_page(
-        &self,
-        cursor: Option<String>,
-    ) -> Result<ListPromptsResult, ClientError> {
-        self.page(methods::PROMPTS_LIST, cursor).await
-    }
-
-    /// Renders a prompt with argument values.
-    pub async fn get_prompt(
-        &self,
-        name: &str,
-        arguments: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<GetPromptResult, ClientError> {
-        let arguments: BTreeMap<String, String> = arguments.into_iter().collect();
-        let params = GetPromptRequestParams {
-            name: name.to_owned(),
-            arguments: (!arguments.is_empty()).then_some(arguments),
-            input_responses: None,
-            request_state: None,
-            meta: None,
-        };
-        self.request(methods::PROMPTS_GET, &params, CallOptions::default())
-            .await
-    }
-
-    /// Asks for completions of a prompt argument or resource template variable. `context`
-    /// (other arguments already filled in) is dropped for servers before 2025-06-18.
-    pub async fn complete(
-        &self,
-        reference: CompletionReference,
-        argument: CompletionArgument,
-        context: Option<CompletionContext>,
-    ) -> Result<CompleteResult, ClientError> {
-        let params = CompleteRequestParams {
-            reference,
-            argument,
-            context: context.filter(|_| self.protocol_version().has_structured_output()),
-            meta: None,
-        };
-        self.request(
-            methods::COMPLETION_COMPLETE,
-            &params,
-            CallOptions::default(),
-        )
-        .await
-    }
-
-    /// Asks the server to send log messages at `level` and above.
+    /// Asks the server to send log messages at `level` and above. In 2026-07-28 the level
+    /// is a per-request setting: it is stored and sent in the `_meta` of every later
+    /// request (without it, a modern server sends no log messages at all).
     pub async fn set_log_level(&self, level: LoggingLevel) -> Result<(), ClientError> {
+        if let Some(modern) = &self.inner.modern {
+            modern.set_log_level(level);
+            return Ok(());
+        }
         let params = SetLevelRequestParams { level, meta: None };
         let _: EmptyResult = self
             .request(methods::LOGGING_SET_LEVEL, &params, CallOptions::default())
             .await?;
         Ok(())
+    }
+
+    /// Opens a `subscriptions/listen` stream (2026-07-28) for the notifications `filter`
+    /// opts in to, and waits for the server's acknowledgement (at most the request
+    /// timeout). The [`Subscription`] yields the notifications; the builder's callbacks
+    /// hear them too. Several subscriptions may be open at once.
+    pub async fn listen(&self, filter: SubscriptionFilter) -> Result<Subscription, ClientError> {
+        let Some(modern) = &self.inner.modern else {
+            return Err(ClientError::Unsupported(
+                "subscriptions/listen needs protocol 2026-07-28; use on_list_changed and \
+                 subscribe_resource"
+                    .into(),
+            ));
+        };
+        let params = SubscriptionsListenRequestParams {
+            notifications: filter,
+            meta: None,
+        };
+        let mut params = serde_json::to_value(params)
+            .map_err(|e| ClientError::InvalidArguments(e.to_string()))?;
+        modern.stamp(&mut params);
+        let inner = &self.inner;
+        inner
+            .service
+            .listeners
+            .open(&inner.peer, params, inner.defaults.timeout)
+            .await
+    }
+
+    pub(crate) fn legacy_only(&self, method: &str) -> Result<(), ClientError> {
+        match self.is_modern() {
+            true => Err(ClientError::Unsupported(format!(
+                "{method} does not exist in 2026-07-28; use ClientSession::listen"
+            ))),
+            false => Ok(()),
+        }
     }
 
     /// Closes the connection and waits until it is down: pending calls fail with
@@ -323,15 +294,6 @@ impl ClientSession {
         if let Some(connection) = connection {
             connection.wait().await;
         }
-    }
-}
-
-fn resource(uri: &str) -> ResourceRequestParams {
-    ResourceRequestParams {
-        uri: uri.to_owned(),
-        input_responses: None,
-        request_state: None,
-        meta: None,
     }
 }
 

@@ -39,6 +39,17 @@ pub enum McpError {
     /// A JSON-RPC error to send as is.
     #[error("{0}")]
     Protocol(ErrorObject),
+    /// 2026-07-28: the client has not answered this request to it yet. The framework
+    /// answers the request with an `InputRequiredResult` and runs the handler again when
+    /// the client retries with the answer (see [`crate::mrtr`]). Handlers only pass it on.
+    #[doc(hidden)]
+    #[error(
+        "the client's answer to `{method}` is needed first; the request will be retried with it"
+    )]
+    InputRequired {
+        /// The method asked of the client.
+        method: &'static str,
+    },
 }
 
 impl McpError {

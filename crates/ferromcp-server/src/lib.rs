@@ -5,10 +5,21 @@
 //! or register [`ToolDef`]s, [`ResourceDef`]s and [`PromptDef`]s at run time); a [`Context`]
 //! gives each handler sampling, logging, progress, roots, elicitation and cancellation.
 //!
+//! One server speaks every revision at once, request by request: a request carrying
+//! 2026-07-28 `_meta` (or a `server/discover`) is served statelessly, anything else follows
+//! the `initialize` handshake of the stateful revisions, on the same connection. Handlers
+//! are written once for both; see [`mrtr`] for how their asks to the client work in
+//! 2026-07-28.
+//!
 //! Where things live:
-//! - [`McpServer`] (`server.rs`): the registries and the sessions; `serve` / `run_stdio`.
-//! - `session.rs`: one client's lifecycle and the routing of each request to its handler.
-//! - [`Context`] (`context.rs`): what a handler can ask of the client.
+//! - [`McpServer`] (`server.rs`): the registries, the sessions and the 2026-07-28 listeners;
+//!   `serve` / `serve_with_options` / `run_stdio`. [`ServerBuilder`] (`builder.rs`),
+//!   [`ServerConfig`] and [`SessionOptions`] (`config.rs`).
+//! - `session.rs`: one client's lifecycle and the routing of each stateful request.
+//! - `modern/`: 2026-07-28 requests: `_meta` checks, results, Multi Round-Trip Requests,
+//!   `requestState`, `subscriptions/listen`.
+//! - `handlers.rs`: what both eras share (pages, lookups, completions).
+//! - [`Context`] (`context/`): what a handler can ask of the client.
 //! - `tool.rs`, `resource.rs`, `prompt.rs`, `completion.rs`: the feature definitions and the
 //!   conversions from handler return values to MCP results.
 //!
@@ -30,9 +41,13 @@
 //! # }
 //! ```
 
+mod builder;
 mod completion;
+mod config;
 mod context;
 mod error;
+mod handlers;
+mod modern;
 mod prompt;
 mod resource;
 pub mod schema;
@@ -41,7 +56,12 @@ mod session;
 mod tool;
 pub mod uri_template;
 
+#[doc = include_str!("../docs/mrtr.md")]
+pub mod mrtr {}
+
+pub use builder::ServerBuilder;
 pub use completion::{Completer, CompletionRequest, CompletionTarget, MAX_COMPLETION_VALUES};
+pub use config::{ServerConfig, SessionOptions};
 pub use context::{Context, Elicitation, DEFAULT_SAMPLE_MAX_TOKENS};
 pub use error::{BoxError, McpError};
 pub use prompt::{IntoPromptDef, IntoPromptResult, PromptArguments, PromptDef, PromptHandler};
@@ -49,7 +69,7 @@ pub use resource::{
     AnyResourceDef, IntoResourceDef, IntoResourceResult, ResourceDef, ResourceHandler,
     ResourceRequest, ResourceTemplateDef,
 };
-pub use server::{McpServer, ServerBuilder, ServerConfig};
+pub use server::McpServer;
 pub use tool::{
     Audio, Image, IntoToolDef, IntoToolResult, Json, NoArguments, ToolDef, ToolHandler,
 };

@@ -3,164 +3,25 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::time::Duration;
 
 use ferromcp_protocol::methods;
 use ferromcp_protocol::types::{
-    Icon, Implementation, ListChangedCapability, ResourceUpdatedNotificationParams,
-    ResourcesCapability, ServerCapabilities,
+    Implementation, ListChangedCapability, ResourceUpdatedNotificationParams, ResourcesCapability,
+    ServerCapabilities,
 };
 use ferromcp_rpc::{serve_with, Connection, ConnectionConfig};
 use ferromcp_transport::Transport;
 use indexmap::IndexMap;
 
-use crate::completion::{Completer, CompletionRequest, CompletionTarget};
+use crate::builder::ServerBuilder;
+use crate::completion::{Completer, CompletionTarget};
+use crate::config::{ServerConfig, SessionOptions};
+use crate::modern::listen::Listeners;
+use crate::modern::state::StateCodec;
 use crate::prompt::{IntoPromptDef, PromptDef};
 use crate::resource::{AnyResourceDef, IntoResourceDef, ResourceDef, ResourceTemplateDef};
 use crate::session::{ServerSession, SessionState};
 use crate::tool::{IntoToolDef, ToolDef};
-
-/// Limits and timeouts of a server.
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// Items per page of `tools/list`, `resources/list`, `resources/templates/list` and
-    /// `prompts/list`.
-    pub page_size: usize,
-    /// How long a handler waits for the client to answer sampling, roots or elicitation.
-    pub client_request_timeout: Duration,
-    /// Largest incoming message on stdio, in bytes.
-    pub max_message_bytes: usize,
-    /// Requests of one session whose handlers may run at once.
-    pub max_concurrent_requests: usize,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            page_size: 100,
-            client_request_timeout: Duration::from_secs(300),
-            max_message_bytes: ferromcp_transport::DEFAULT_MAX_FRAME_BYTES,
-            max_concurrent_requests: 1024,
-        }
-    }
-}
-
-/// Builds an [`McpServer`].
-pub struct ServerBuilder {
-    info: Implementation,
-    instructions: Option<String>,
-    tools: Vec<ToolDef>,
-    resources: Vec<AnyResourceDef>,
-    prompts: Vec<PromptDef>,
-    completers: HashMap<CompletionTarget, Completer>,
-    config: ServerConfig,
-}
-
-impl ServerBuilder {
-    /// Sets the display name.
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.info.title = Some(title.into());
-        self
-    }
-
-    /// Sets the description of the implementation.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.info.description = Some(description.into());
-        self
-    }
-
-    /// Sets the icons.
-    pub fn icons(mut self, icons: Vec<Icon>) -> Self {
-        self.info.icons = Some(icons);
-        self
-    }
-
-    /// Sets instructions for the model on how to use this server.
-    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
-        self.instructions = Some(instructions.into());
-        self
-    }
-
-    /// Adds a tool (a `#[tool]` function or a [`ToolDef`]).
-    pub fn tool(mut self, tool: impl IntoToolDef) -> Self {
-        self.tools.push(tool.into_tool_def());
-        self
-    }
-
-    /// Adds a resource or resource template.
-    pub fn resource(mut self, resource: impl IntoResourceDef) -> Self {
-        self.resources.push(resource.into_resource_def());
-        self
-    }
-
-    /// Adds a prompt.
-    pub fn prompt(mut self, prompt: impl IntoPromptDef) -> Self {
-        self.prompts.push(prompt.into_prompt_def());
-        self
-    }
-
-    /// Completes values of a prompt's argument.
-    pub fn complete_prompt_argument(
-        mut self,
-        prompt: impl Into<String>,
-        argument: impl Into<String>,
-        completer: impl Fn(&CompletionRequest) -> Vec<String> + Send + Sync + 'static,
-    ) -> Self {
-        self.completers.insert(
-            CompletionTarget::PromptArgument(prompt.into(), argument.into()),
-            Arc::new(completer),
-        );
-        self
-    }
-
-    /// Completes values of a resource template's variable.
-    pub fn complete_template_variable(
-        mut self,
-        uri_template: impl Into<String>,
-        variable: impl Into<String>,
-        completer: impl Fn(&CompletionRequest) -> Vec<String> + Send + Sync + 'static,
-    ) -> Self {
-        self.completers.insert(
-            CompletionTarget::TemplateVariable(uri_template.into(), variable.into()),
-            Arc::new(completer),
-        );
-        self
-    }
-
-    /// Replaces the limits and timeouts.
-    pub fn config(mut self, config: ServerConfig) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Builds the server.
-    pub fn build(self) -> McpServer {
-        let server = McpServer {
-            inner: Arc::new(ServerInner {
-                info: self.info,
-                instructions: self.instructions,
-                config: self.config,
-                tools: RwLock::default(),
-                resources: RwLock::default(),
-                templates: RwLock::default(),
-                prompts: RwLock::default(),
-                completers: RwLock::new(self.completers),
-                sessions: Mutex::default(),
-                next_session: AtomicU64::new(1),
-            }),
-        };
-        for tool in self.tools {
-            server.insert_tool(tool);
-        }
-        for resource in self.resources {
-            server.insert_resource(resource);
-        }
-        for prompt in self.prompts {
-            server.insert_prompt(prompt);
-        }
-        server
-    }
-}
 
 pub(crate) struct ServerInner {
     info: Implementation,
@@ -173,6 +34,10 @@ pub(crate) struct ServerInner {
     pub(crate) completers: RwLock<HashMap<CompletionTarget, Completer>>,
     sessions: Mutex<HashMap<u64, Weak<SessionState>>>,
     next_session: AtomicU64,
+    /// Open 2026-07-28 `subscriptions/listen` requests, on any connection.
+    pub(crate) listeners: Arc<Listeners>,
+    /// Seals and opens the `requestState` of Multi Round-Trip Requests.
+    pub(crate) state_codec: StateCodec,
 }
 
 /// An MCP server: what it offers, and every session serving it. Cheap to clone.
@@ -206,14 +71,31 @@ impl std::fmt::Debug for McpServer {
 impl McpServer {
     /// Starts building a server with a name and a version.
     pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
-        ServerBuilder {
-            info: Implementation::new(name, version),
-            instructions: None,
-            tools: Vec::new(),
-            resources: Vec::new(),
-            prompts: Vec::new(),
-            completers: HashMap::new(),
-            config: ServerConfig::default(),
+        ServerBuilder::new(Implementation::new(name, version))
+    }
+
+    pub(crate) fn new(
+        info: Implementation,
+        instructions: Option<String>,
+        config: ServerConfig,
+        completers: HashMap<CompletionTarget, Completer>,
+    ) -> McpServer {
+        let state_codec = StateCodec::new(config.request_state_key.as_deref());
+        McpServer {
+            inner: Arc::new(ServerInner {
+                info,
+                instructions,
+                config,
+                tools: RwLock::default(),
+                resources: RwLock::default(),
+                templates: RwLock::default(),
+                prompts: RwLock::default(),
+                completers: RwLock::new(completers),
+                sessions: Mutex::default(),
+                next_session: AtomicU64::new(1),
+                listeners: Arc::default(),
+                state_codec,
+            }),
         }
     }
 
@@ -232,8 +114,9 @@ impl McpServer {
         &self.inner.config
     }
 
-    /// What the server offers: tools, resources (with subscriptions), prompts, logging and
-    /// completions, each announcing list changes, since any of them may change at run time.
+    /// What the server offers to a client of the stateful revisions (the `initialize`
+    /// result): tools, resources (with subscriptions), prompts, logging and completions,
+    /// each announcing list changes, since any of them may change at run time.
     pub fn capabilities(&self) -> ServerCapabilities {
         let list_changed = Some(ListChangedCapability {
             list_changed: Some(true),
@@ -252,10 +135,40 @@ impl McpServer {
         }
     }
 
+    /// What the server offers right now, declaring only what exists: `tools`, `prompts` and
+    /// `resources` (with subscriptions) once at least one is registered, `completions` once
+    /// a completer is, and `logging` always (any handler may log). This is what
+    /// `server/discover` answers (2026-07-28), where a method behind an undeclared
+    /// capability is refused with -32601.
+    pub fn current_capabilities(&self) -> ServerCapabilities {
+        let list_changed = || ListChangedCapability {
+            list_changed: Some(true),
+        };
+        let has_resources =
+            !read(&self.inner.resources).is_empty() || !read(&self.inner.templates).is_empty();
+        ServerCapabilities {
+            experimental: None,
+            logging: Some(Default::default()),
+            completions: (!read(&self.inner.completers).is_empty()).then(Default::default),
+            prompts: (!read(&self.inner.prompts).is_empty()).then(list_changed),
+            resources: has_resources.then_some(ResourcesCapability {
+                subscribe: Some(true),
+                list_changed: Some(true),
+            }),
+            tools: (!read(&self.inner.tools).is_empty()).then(list_changed),
+            tasks: None,
+        }
+    }
+
     /// Serves one session over `transport` (one client). Must be called within a Tokio
     /// runtime; the returned [`Connection`] ends when the client disconnects.
+    ///
+    /// The connection serves both eras, request by request: a request whose `params._meta`
+    /// names `io.modelcontextprotocol/protocolVersion` (or a `server/discover`) is served
+    /// statelessly under 2026-07-28, whatever happened before on the connection; any other
+    /// request follows the `initialize` handshake of the stateful revisions.
     pub fn serve<T: Transport>(&self, transport: T) -> Connection {
-        self.serve_session(transport, None)
+        self.serve_with_options(transport, SessionOptions::default())
     }
 
     /// Serves one request-sized session that needs no `initialize`: it behaves as if the
@@ -266,17 +179,34 @@ impl McpServer {
         transport: T,
         version: ferromcp_protocol::ProtocolVersion,
     ) -> Connection {
-        self.serve_session(transport, Some(version))
+        let options = SessionOptions {
+            assume_initialized: Some(version),
+            ..SessionOptions::default()
+        };
+        self.serve_with_options(transport, options)
     }
 
-    fn serve_session<T: Transport>(
+    /// Serves one session with what the transport knows about it, such as the
+    /// authenticated caller ([`SessionOptions::principal`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use ferromcp_server::{McpServer, SessionOptions};
+    ///
+    /// let server = McpServer::builder("demo", "1.0.0").build();
+    /// let (server_end, _client_end) = ferromcp_transport::memory::pair();
+    /// let options = SessionOptions::default().with_principal("alice");
+    /// let _connection = server.serve_with_options(server_end, options);
+    /// # }
+    /// ```
+    pub fn serve_with_options<T: Transport>(
         &self,
         transport: T,
-        assume_initialized: Option<ferromcp_protocol::ProtocolVersion>,
+        options: SessionOptions,
     ) -> Connection {
         let id = self.inner.next_session.fetch_add(1, Ordering::Relaxed);
-        let state = Arc::new(SessionState::new(id, self.clone()));
-        if let Some(version) = assume_initialized {
+        let state = Arc::new(SessionState::new(id, self.clone(), options.principal));
+        if let Some(version) = options.assume_initialized {
             state.assume_initialized(version);
         }
         lock(&self.inner.sessions).insert(id, Arc::downgrade(&state));
@@ -304,6 +234,18 @@ impl McpServer {
 
     pub(crate) fn forget_session(&self, id: u64) {
         lock(&self.inner.sessions).remove(&id);
+    }
+
+    /// Number of open 2026-07-28 `subscriptions/listen` requests, on every connection.
+    pub fn listener_count(&self) -> usize {
+        self.inner.listeners.count()
+    }
+
+    /// Ends every open `subscriptions/listen` request gracefully: each is answered with
+    /// `{"resultType": "complete", "_meta": {"io.modelcontextprotocol/subscriptionId": …}}`.
+    /// Call it before shutting down, so clients know the subscription ended on purpose.
+    pub fn end_subscriptions(&self) {
+        self.inner.listeners.end_all();
     }
 
     /// Adds (or replaces) a tool at run time and tells every client the list changed.
@@ -352,7 +294,9 @@ impl McpServer {
         removed
     }
 
-    /// Tells the clients subscribed to `uri` that it changed (`notifications/resources/updated`).
+    /// Tells the clients subscribed to `uri` that it changed (`notifications/resources/updated`):
+    /// stateful sessions that sent `resources/subscribe`, and 2026-07-28 listeners whose
+    /// `resourceSubscriptions` name it.
     pub fn notify_resource_updated(&self, uri: &str) {
         let params = ResourceUpdatedNotificationParams {
             uri: uri.to_string(),
@@ -362,13 +306,14 @@ impl McpServer {
                 session.notify(methods::RESOURCES_UPDATED, Some(&params));
             }
         }
+        self.inner.listeners.resource_updated(uri);
     }
 
-    fn insert_tool(&self, tool: ToolDef) {
+    pub(crate) fn insert_tool(&self, tool: ToolDef) {
         write(&self.inner.tools).insert(tool.tool.name.clone(), Arc::new(tool));
     }
 
-    fn insert_resource(&self, resource: AnyResourceDef) {
+    pub(crate) fn insert_resource(&self, resource: AnyResourceDef) {
         match resource {
             AnyResourceDef::Static(r) => {
                 write(&self.inner.resources).insert(r.resource.uri.clone(), Arc::new(r));
@@ -379,7 +324,7 @@ impl McpServer {
         }
     }
 
-    fn insert_prompt(&self, prompt: PromptDef) {
+    pub(crate) fn insert_prompt(&self, prompt: PromptDef) {
         write(&self.inner.prompts).insert(prompt.prompt.name.clone(), Arc::new(prompt));
     }
 
@@ -390,10 +335,13 @@ impl McpServer {
             .collect()
     }
 
+    /// Sends a `list_changed` notification to every initialized session and to every
+    /// 2026-07-28 listener that asked for it.
     fn broadcast(&self, method: &str) {
         for session in self.live_sessions() {
             session.notify::<()>(method, None);
         }
+        self.inner.listeners.list_changed(method);
     }
 }
 

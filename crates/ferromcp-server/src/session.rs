@@ -1,8 +1,11 @@
 //! One client's session: the lifecycle state machine and the routing of each request to
 //! its handler. This is where an MCP request is *routed*; the handlers live in
 //! [`crate::tool`], [`crate::resource`] and [`crate::prompt`].
+//!
+//! A request carrying 2026-07-28 `_meta` (or a `server/discover`) goes to [`crate::modern`]
+//! instead, whatever the session's state: it needs no `initialize` and uses none of it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -14,10 +17,10 @@ use ferromcp_rpc::{Peer, RequestContext, Service};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::completion::{CompletionRequest, CompletionTarget, MAX_COMPLETION_VALUES};
+use crate::context::Era;
 use crate::error::McpError;
-use crate::resource::ResourceRequest;
-use crate::server::{lock, read};
+use crate::modern;
+use crate::server::lock;
 use crate::{Context, McpServer};
 
 /// What `initialize` settled.
@@ -35,6 +38,8 @@ const LOG_LEVEL_UNSET: u8 = u8::MAX;
 pub(crate) struct SessionState {
     id: u64,
     pub server: McpServer,
+    /// Who the caller is, when the transport said (binds `requestState`, scopes caching).
+    pub principal: Option<String>,
     negotiated: OnceLock<Negotiated>,
     log_level: AtomicU8,
     roots: Mutex<RootsCache>,
@@ -50,10 +55,11 @@ struct RootsCache {
 }
 
 impl SessionState {
-    pub fn new(id: u64, server: McpServer) -> SessionState {
+    pub fn new(id: u64, server: McpServer, principal: Option<String>) -> SessionState {
         SessionState {
             id,
             server,
+            principal,
             negotiated: OnceLock::new(),
             log_level: AtomicU8::new(LOG_LEVEL_UNSET),
             roots: Mutex::default(),
@@ -176,9 +182,11 @@ impl ServerSession {
             progress_token,
             cx.cancellation,
             cx.peer,
+            Era::Legacy,
         )
     }
 
+    /// Routes a request of a stateful revision (the session is initialized).
     async fn route(
         &self,
         request: Request,
@@ -186,42 +194,17 @@ impl ServerSession {
     ) -> Result<Box<RawValue>, ErrorObject> {
         let params = request.params.as_deref();
         let version = self.state.version();
+        let server = self.server();
         match request.method.as_str() {
             methods::TOOLS_LIST => {
-                let page: PaginatedRequestParams = parse_params(params)?;
-                let (tools, next_cursor) = self.page(&read(&self.server().inner.tools), page)?;
-                let mut result = ListToolsResult {
-                    tools: tools.into_iter().map(|t| t.tool.clone()).collect(),
-                    next_cursor,
-                    meta: None,
-                };
-                result.adapt_to(version);
-                to_raw(&result)
+                adapted(server.list_tools_page(&parse_params(params)?)?, version)
             }
             methods::TOOLS_CALL => self.call_tool(parse_params(params)?, cx).await,
             methods::RESOURCES_LIST => {
-                let page: PaginatedRequestParams = parse_params(params)?;
-                let (items, next_cursor) =
-                    self.page(&read(&self.server().inner.resources), page)?;
-                let mut result = ListResourcesResult {
-                    resources: items.into_iter().map(|r| r.resource.clone()).collect(),
-                    next_cursor,
-                    meta: None,
-                };
-                result.adapt_to(version);
-                to_raw(&result)
+                adapted(server.list_resources_page(&parse_params(params)?)?, version)
             }
             methods::RESOURCES_TEMPLATES_LIST => {
-                let page: PaginatedRequestParams = parse_params(params)?;
-                let (items, next_cursor) =
-                    self.page(&read(&self.server().inner.templates), page)?;
-                let mut result = ListResourceTemplatesResult {
-                    resource_templates: items.into_iter().map(|t| t.template.clone()).collect(),
-                    next_cursor,
-                    meta: None,
-                };
-                result.adapt_to(version);
-                to_raw(&result)
+                adapted(server.list_templates_page(&parse_params(params)?)?, version)
             }
             methods::RESOURCES_READ => self.read_resource(parse_params(params)?, cx).await,
             methods::RESOURCES_SUBSCRIBE => {
@@ -235,18 +218,10 @@ impl ServerSession {
                 to_raw(&EmptyResult::default())
             }
             methods::PROMPTS_LIST => {
-                let page: PaginatedRequestParams = parse_params(params)?;
-                let (items, next_cursor) = self.page(&read(&self.server().inner.prompts), page)?;
-                let mut result = ListPromptsResult {
-                    prompts: items.into_iter().map(|p| p.prompt.clone()).collect(),
-                    next_cursor,
-                    meta: None,
-                };
-                result.adapt_to(version);
-                to_raw(&result)
+                adapted(server.list_prompts_page(&parse_params(params)?)?, version)
             }
             methods::PROMPTS_GET => self.get_prompt(parse_params(params)?, cx).await,
-            methods::COMPLETION_COMPLETE => self.complete(parse_params(params)?),
+            methods::COMPLETION_COMPLETE => to_raw(&server.complete(parse_params(params)?)?),
             methods::LOGGING_SET_LEVEL => {
                 let params: SetLevelRequestParams = parse_params(params)?;
                 self.state
@@ -258,57 +233,24 @@ impl ServerSession {
         }
     }
 
-    /// One page of a registry, with the cursor of the next. Cursors are opaque offsets.
-    fn page<T: Clone>(
-        &self,
-        items: &indexmap::IndexMap<String, T>,
-        request: PaginatedRequestParams,
-    ) -> Result<(Vec<T>, Option<Cursor>), ErrorObject> {
-        let start = match request.cursor.as_deref() {
-            None => 0,
-            Some(cursor) => cursor
-                .parse::<usize>()
-                .ok()
-                .filter(|&offset| offset <= items.len())
-                .ok_or_else(|| ErrorObject::invalid_params(format!("invalid cursor {cursor:?}")))?,
-        };
-        let size = self.server().config().page_size.max(1);
-        let end = (start + size).min(items.len());
-        let page = items
-            .values()
-            .skip(start)
-            .take(end - start)
-            .cloned()
-            .collect();
-        let next = (end < items.len()).then(|| end.to_string());
-        Ok((page, next))
-    }
-
     async fn call_tool(
         &self,
         params: CallToolRequestParams,
         cx: RequestContext,
     ) -> Result<Box<RawValue>, ErrorObject> {
-        let tool = read(&self.server().inner.tools).get(&params.name).cloned();
-        let Some(tool) = tool else {
-            return Err(ErrorObject::invalid_params(format!(
-                "Unknown tool: {}",
-                params.name
-            )));
-        };
+        let tool = self.server().find_tool(&params.name)?;
         let ctx = self.context(cx, params.meta.as_ref());
         let outcome = tool
             .handler
             .call(ctx, params.arguments.unwrap_or_default())
             .await;
-        let mut result = match outcome {
+        let result = match outcome {
             Ok(result) => result,
             Err(McpError::Protocol(error)) => return Err(error),
             // Everything else is the tool's failure, reported for the model to read.
             Err(error) => CallToolResult::error(error.to_string()),
         };
-        result.adapt_to(self.state.version());
-        to_raw(&result)
+        adapted(result, self.state.version())
     }
 
     async fn read_resource(
@@ -316,33 +258,10 @@ impl ServerSession {
         params: ResourceRequestParams,
         cx: RequestContext,
     ) -> Result<Box<RawValue>, ErrorObject> {
-        let exact = read(&self.server().inner.resources)
-            .get(&params.uri)
-            .cloned();
-        let (handler, request) = if let Some(resource) = exact {
-            let request = ResourceRequest {
-                uri: params.uri.clone(),
-                variables: BTreeMap::new(),
-                mime_type: resource.resource.mime_type.clone(),
-            };
-            (resource.handler.clone(), request)
-        } else {
-            let templates = read(&self.server().inner.templates);
-            let matched = templates.values().find_map(|t| {
-                t.matcher.matches(&params.uri).map(|variables| {
-                    let request = ResourceRequest {
-                        uri: params.uri.clone(),
-                        variables,
-                        mime_type: t.template.mime_type.clone(),
-                    };
-                    (t.handler.clone(), request)
-                })
-            });
-            matched.ok_or_else(|| {
-                ErrorObject::new(ErrorCode::RESOURCE_NOT_FOUND, "Resource not found")
-                    .with_data(serde_json::json!({ "uri": params.uri }))
-            })?
-        };
+        let (handler, request) = self.server().resolve_resource(&params.uri).ok_or_else(|| {
+            ErrorObject::new(ErrorCode::RESOURCE_NOT_FOUND, "Resource not found")
+                .with_data(serde_json::json!({ "uri": params.uri }))
+        })?;
         let ctx = self.context(cx, params.meta.as_ref());
         let result = handler
             .read(ctx, request)
@@ -356,30 +275,8 @@ impl ServerSession {
         params: GetPromptRequestParams,
         cx: RequestContext,
     ) -> Result<Box<RawValue>, ErrorObject> {
-        let prompt = read(&self.server().inner.prompts)
-            .get(&params.name)
-            .cloned();
-        let Some(prompt) = prompt else {
-            return Err(ErrorObject::invalid_params(format!(
-                "Unknown prompt: {}",
-                params.name
-            )));
-        };
         let arguments = params.arguments.unwrap_or_default();
-        let missing: Vec<&str> = prompt
-            .prompt
-            .arguments
-            .iter()
-            .flatten()
-            .filter(|a| a.required == Some(true) && !arguments.contains_key(&a.name))
-            .map(|a| a.name.as_str())
-            .collect();
-        if !missing.is_empty() {
-            return Err(ErrorObject::invalid_params(format!(
-                "missing required arguments: {}",
-                missing.join(", ")
-            )));
-        }
+        let prompt = self.server().find_prompt(&params.name, &arguments)?;
         let ctx = self.context(cx, params.meta.as_ref());
         let mut result = prompt
             .handler
@@ -389,44 +286,17 @@ impl ServerSession {
         if result.description.is_none() {
             result.description = prompt.prompt.description.clone();
         }
-        result.adapt_to(self.state.version());
-        to_raw(&result)
+        adapted(result, self.state.version())
     }
+}
 
-    fn complete(&self, params: CompleteRequestParams) -> Result<Box<RawValue>, ErrorObject> {
-        let target = match &params.reference {
-            CompletionReference::Prompt { name } => {
-                if !read(&self.server().inner.prompts).contains_key(name) {
-                    return Err(ErrorObject::invalid_params(format!(
-                        "Unknown prompt: {name}"
-                    )));
-                }
-                CompletionTarget::PromptArgument(name.clone(), params.argument.name.clone())
-            }
-            CompletionReference::Resource { uri } => {
-                CompletionTarget::TemplateVariable(uri.clone(), params.argument.name.clone())
-            }
-        };
-        let completer = read(&self.server().inner.completers).get(&target).cloned();
-        let mut values = match completer {
-            Some(completer) => completer(&CompletionRequest {
-                argument: params.argument.name,
-                value: params.argument.value,
-                context: params.context.and_then(|c| c.arguments).unwrap_or_default(),
-            }),
-            None => Vec::new(),
-        };
-        let total = values.len();
-        values.truncate(MAX_COMPLETION_VALUES);
-        to_raw(&CompleteResult {
-            completion: Completion {
-                has_more: Some(total > values.len()),
-                total: Some(total as u64),
-                values,
-            },
-            meta: None,
-        })
-    }
+/// Lowers a result to the negotiated revision and serializes it.
+fn adapted<T: AdaptTo + Serialize>(
+    mut result: T,
+    version: ProtocolVersion,
+) -> Result<Box<RawValue>, ErrorObject> {
+    result.adapt_to(version);
+    to_raw(&result)
 }
 
 impl Service for ServerSession {
@@ -435,6 +305,10 @@ impl Service for ServerSession {
         request: Request,
         cx: RequestContext,
     ) -> Result<Box<RawValue>, ErrorObject> {
+        // 2026-07-28 is chosen per request, whatever the session did before.
+        if modern::is_modern(&request) {
+            return modern::handle(&self.state, request, cx).await;
+        }
         match request.method.as_str() {
             methods::INITIALIZE => self.initialize(request.params.as_deref()),
             methods::PING => to_raw(&EmptyResult::default()),

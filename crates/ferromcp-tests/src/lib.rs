@@ -1,6 +1,7 @@
 //! Shared helpers of the end-to-end tests: a raw stdio peer that sends bytes no real client
 //! would, the official JSON schemas of each revision, and where the Python peer lives.
 
+pub mod dual_era;
 pub mod seed;
 
 use std::path::PathBuf;

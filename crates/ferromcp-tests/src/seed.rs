@@ -63,6 +63,26 @@ async fn seed_tool(ctx: Context, args: TextArgs) -> Result<String, McpError> {
     Ok(format!("summary={summary}; roots={}", uris.join(",")))
 }
 
+/// Samples, elicits and lists roots: the same code answers a legacy session (server-to-client
+/// requests) and a 2026-07-28 request (Multi Round-Trip).
+async fn survey(ctx: Context, args: TextArgs) -> Result<String, McpError> {
+    ctx.info("survey started");
+    let summary = ctx
+        .sample(format!("{SEED_TOOL_SAMPLE_PREFIX}{}", args.text))
+        .await?;
+    let name = match ctx.elicit::<Contact>("What is your name?").await? {
+        Elicitation::Accepted(contact) => contact.name,
+        Elicitation::Declined => "(declined)".to_string(),
+        Elicitation::Cancelled => "(cancelled)".to_string(),
+    };
+    let roots = ctx.list_roots().await?;
+    let uris: Vec<&str> = roots.iter().map(|r| r.uri.as_str()).collect();
+    Ok(format!(
+        "summary={summary}; name={name}; roots={}",
+        uris.join(",")
+    ))
+}
+
 /// The seed server with the given limits.
 pub fn build_server(config: ServerConfig) -> McpServer {
     McpServer::builder("seed-server", env!("CARGO_PKG_VERSION"))
@@ -86,6 +106,9 @@ pub fn build_server(config: ServerConfig) -> McpServer {
                 "Samples a summary, logs, reports progress and lists the client's roots.",
             ),
         )
+        .tool(ToolDef::new("survey", survey).description(
+            "Samples, asks the user's name and lists the client's roots.",
+        ))
         .tool(
             ToolDef::new("slow", |ctx: Context, args: SlowArgs| async move {
                 let steps = args.millis.div_ceil(10).max(1);

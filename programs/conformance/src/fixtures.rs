@@ -356,16 +356,24 @@ fn prompts() -> Vec<PromptDef> {
     ]
 }
 
-/// The conformance server: every fixture the 2025-11-25 server scenarios call.
+/// The conformance server: every fixture the 2025-11-25 and 2026-07-28 server scenarios
+/// call, on one server that serves both eras.
 pub fn build_server() -> McpServer {
     let mut builder = McpServer::builder("ferromcp-conformance-server", env!("CARGO_PKG_VERSION"));
-    for tool in tools() {
+    for tool in tools()
+        .into_iter()
+        .chain(crate::modern_fixtures::mrtr_tools())
+        .chain(crate::modern_fixtures::diagnostic_tools())
+    {
         builder = builder.tool(tool);
     }
     for resource in resources() {
         builder = builder.resource(resource);
     }
-    for prompt in prompts() {
+    for prompt in prompts()
+        .into_iter()
+        .chain([crate::modern_fixtures::mrtr_prompt()])
+    {
         builder = builder.prompt(prompt);
     }
     builder

@@ -2,3 +2,4 @@
 //! calls by name. `docs/conformance-notes.md` lists what each scenario checks.
 
 pub mod fixtures;
+pub mod modern_fixtures;

@@ -4,6 +4,8 @@
 // Each test binary uses a different subset of the helpers.
 #![allow(dead_code)]
 
+pub mod modern;
+
 use std::io;
 use std::time::Duration;
 
@@ -229,12 +231,12 @@ impl Drop for Reporter {
 }
 
 /// The server's end of the pair, reporting each frame it reads as JSON.
-struct Tap {
+pub struct Tap {
     inner: MemoryTransport,
     frames: mpsc::UnboundedSender<Value>,
 }
 
-struct TapReader {
+pub struct TapReader {
     inner: MemoryReader,
     frames: mpsc::UnboundedSender<Value>,
 }
@@ -265,6 +267,17 @@ impl FrameReader for TapReader {
         }
         Ok(item)
     }
+}
+
+/// An in-memory pair: the client's end, and the server's end reporting every frame it reads.
+pub fn tapped() -> (MemoryTransport, Tap, mpsc::UnboundedReceiver<Value>) {
+    let (client_end, server_end) = pair();
+    let (frames_tx, frames) = mpsc::unbounded_channel();
+    let tap = Tap {
+        inner: server_end,
+        frames: frames_tx,
+    };
+    (client_end, tap, frames)
 }
 
 /// A client connected to a [`FakeServer`].

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use ferromcp_protocol::jsonrpc::encode_error;
-use ferromcp_protocol::{methods, RequestId};
+use ferromcp_protocol::{methods, ErrorCode, ErrorObject, RequestId};
+use reqwest::header::HeaderMap;
 use ferromcp_transport::{FrameWriter, Outgoing, Transport};
 use reqwest::{StatusCode, Url};
 use tokio_util::sync::CancellationToken;
@@ -31,6 +32,12 @@ pub struct AutoTransport {
 ///
 /// Nothing is sent until the first frame, which [`ClientBuilder::connect`] makes the
 /// `initialize` request. See [`connect`](super::connect) for the one-call version.
+///
+/// A client that speaks 2026-07-28 ([`Era`](ferromcp_client::Era)) first sends a
+/// `server/discover` probe. A 2xx answer, or a 400 whose body is one of the modern errors
+/// (-32020, -32021, -32022), settles on Streamable HTTP; any other refusal is handed to the
+/// client as the probe's error and the choice stays open, so the `initialize` the client
+/// falls back to is treated as above.
 ///
 /// [`ClientBuilder::connect`]: ferromcp_client::ClientBuilder::connect
 ///
@@ -108,7 +115,15 @@ impl AutoWriter {
     async fn first(&mut self, core: Arc<Core>, frame: Bytes) {
         let peek = Peek::of(&frame);
         let id = peek.request_id().filter(|_| peek.is(methods::INITIALIZE));
+        let probe = peek
+            .request_id()
+            .filter(|_| peek.is(methods::SERVER_DISCOVER));
         drop(peek);
+        if let Some(probe) = probe {
+            if let Some(headers) = core.modern_headers(&frame, &probe) {
+                return self.probe(core, frame, probe, headers).await;
+            }
+        }
         let Some(id) = id else {
             write_frame(&core, frame).await;
             self.state = State::Streamable(core);
@@ -155,6 +170,56 @@ impl AutoWriter {
             }
         }
     }
+}
+
+impl AutoWriter {
+    /// Sends the `server/discover` probe of a 2026-07-28 client; settles on Streamable HTTP
+    /// only if the server answers it as a modern server would.
+    async fn probe(&mut self, core: Arc<Core>, frame: Bytes, id: RequestId, headers: HeaderMap) {
+        let limit = Some(core.config.request_timeout);
+        let response = match core.post_modern(&frame, headers, limit).await {
+            Ok(response) => response,
+            Err(error) => {
+                core.forget_modern(&id);
+                return core.inbox.fail(&id, error, None).await;
+            }
+        };
+        let status = response.status();
+        if status.is_success() {
+            self.state = State::Streamable(core.clone());
+            let task = core.clone().handle_response(response, Some(id.clone()), false);
+            let owner = core.clone();
+            return core.spawn(async move {
+                task.await;
+                owner.forget_modern(&id);
+            });
+        }
+        core.forget_modern(&id);
+        let (body, text) = body_snippet(response).await;
+        match error_object_of(&body) {
+            Some(error) => {
+                if is_modern_error(&error) {
+                    self.state = State::Streamable(core.clone());
+                }
+                core.inbox.frame(encode_error(Some(&id), &error)).await;
+            }
+            None => {
+                let message = format!("server/discover was answered with HTTP {status}");
+                let data = serde_json::json!({"status": status.as_u16(), "body": text});
+                core.inbox.fail(&id, message, Some(data)).await;
+            }
+        }
+    }
+}
+
+/// The errors only a 2026-07-28 server sends.
+fn is_modern_error(error: &ErrorObject) -> bool {
+    [
+        ErrorCode::HEADER_MISMATCH,
+        ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+        ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
+    ]
+    .contains(&error.code)
 }
 
 /// Neither transport worked: fail `initialize` with the server's own error if its 4xx

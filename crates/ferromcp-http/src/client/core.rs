@@ -6,19 +6,18 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use ferromcp_protocol::jsonrpc::encode_error;
 use ferromcp_protocol::RequestId;
-use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
-use serde_json::json;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::http::{send, ACCEPT_BOTH};
 use super::inbox::{
-    body_kind, body_snippet, error_object_of, protocol_version_of, read_body, BodyError, BodyKind,
+    body_kind, protocol_version_of, BodyKind,
     Inbox, Peek,
 };
+use super::modern::ModernState;
 use super::HttpClientConfig;
 use crate::headers::{EVENT_STREAM, JSON, LAST_EVENT_ID, PROTOCOL_VERSION, SESSION_ID};
 
@@ -48,6 +47,8 @@ pub(crate) struct Core {
     /// Cancelled when the transport closes: stops every task and ends the reader.
     pub(crate) closed: CancellationToken,
     state: Mutex<State>,
+    /// What 2026-07-28 requests need (`modern.rs`).
+    modern: Mutex<ModernState>,
     /// Serializes session renewals; counts them for fresh request ids.
     pub(crate) renewals: tokio::sync::Mutex<u64>,
 }
@@ -66,12 +67,17 @@ impl Core {
             inbox,
             closed,
             state: Mutex::new(State::default()),
+            modern: Mutex::new(ModernState::default()),
             renewals: tokio::sync::Mutex::new(0),
         })
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn modern(&self) -> MutexGuard<'_, ModernState> {
+        self.modern.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The session id the server assigned, if any.
@@ -134,6 +140,10 @@ impl Core {
                 }
             }
             answered
+        };
+        let frame = match &answered {
+            Some(id) => self.check_tools_list(id, frame),
+            None => frame,
         };
         self.inbox.frame(frame).await;
         answered
@@ -234,27 +244,35 @@ impl Core {
 
     /// Starts a request's exchange on a task of its own, which
     /// [`cancel_request`](Core::cancel_request) stops.
-    pub(crate) fn start_request(self: &Arc<Self>, frame: Bytes, id: RequestId, init: bool) {
+    pub(crate) fn start_request(self: &Arc<Self>, frame: Bytes, id: RequestId, how: Post) {
         let token = self.closed.child_token();
         self.state().requests.insert(id.clone(), token.clone());
         let core = self.clone();
         spawn_until(token, async move {
-            core.clone().run_request(frame, id.clone(), init).await;
+            core.clone().run_request(frame, id.clone(), how).await;
             core.state().requests.remove(&id);
+            core.forget_modern(&id);
         });
     }
 
     /// Stops reading (and resuming) the answer to a request the client gave up on.
     pub(crate) fn cancel_request(&self, id: &RequestId) {
+        self.forget_modern(id);
         if let Some(token) = self.state().requests.remove(id) {
             token.cancel();
         }
     }
 
     /// Sends a request and routes its answer (or the reason there is none) to the reader.
-    pub(crate) async fn run_request(self: Arc<Self>, frame: Bytes, id: RequestId, init: bool) {
-        let timeout = init.then_some(self.config.request_timeout);
-        match self.post(&frame, init, timeout).await {
+    pub(crate) async fn run_request(self: Arc<Self>, frame: Bytes, id: RequestId, how: Post) {
+        let (posted, init) = match how {
+            Post::Legacy { initialize } => {
+                let timeout = initialize.then_some(self.config.request_timeout);
+                (self.post(&frame, initialize, timeout).await, initialize)
+            }
+            Post::Modern(headers) => (self.post_modern(&frame, headers, None).await, false),
+        };
+        match posted {
             Ok(response) => self.handle_response(response, Some(id), init).await,
             Err(error) => self.inbox.fail(&id, error, None).await,
         }
@@ -272,78 +290,6 @@ impl Core {
             Ok(response) => {
                 let core = self.clone();
                 self.spawn(async move { core.handle_response(response, None, false).await });
-            }
-        }
-    }
-
-    /// Reads the answer to a POST: JSON, an SSE stream, or an error status.
-    pub(crate) async fn handle_response(
-        self: Arc<Self>,
-        mut response: Response,
-        id: Option<RequestId>,
-        initialize: bool,
-    ) {
-        let status = response.status();
-        if !status.is_success() {
-            return self.error_status(response, id.as_ref()).await;
-        }
-        if initialize {
-            self.capture_session(&response);
-        }
-        match body_kind(&response) {
-            BodyKind::EventStream => super::streams::read_post_stream(&self, response, id).await,
-            BodyKind::Json => match read_body(&mut response, self.config.max_message_bytes).await {
-                Ok(body) if !body.trim_ascii().is_empty() => {
-                    self.deliver(body).await;
-                }
-                Ok(_) => {
-                    self.fail_opt(id.as_ref(), "the server sent an empty JSON body")
-                        .await
-                }
-                Err(BodyError::TooLarge(limit)) => match &id {
-                    Some(id) => {
-                        let message = format!("the server's answer exceeds the {limit}-byte limit");
-                        self.inbox.fail(id, message, None).await;
-                    }
-                    None => self.inbox.too_large(limit).await,
-                },
-                Err(BodyError::Http(error)) => {
-                    let message = format!("reading the server's answer failed: {error}");
-                    self.fail_opt(id.as_ref(), message).await;
-                }
-            },
-            BodyKind::Other => {
-                let message =
-                    format!("the server answered HTTP {status} without a JSON-RPC response");
-                self.fail_opt(id.as_ref(), message).await;
-            }
-        }
-    }
-
-    async fn fail_opt(&self, id: Option<&RequestId>, message: impl Into<String>) {
-        if let Some(id) = id {
-            self.inbox.fail(id, message, None).await;
-        }
-    }
-
-    /// An error status: the request fails with the body's JSON-RPC error if it has one,
-    /// else with a -32603 error naming the status.
-    pub(crate) async fn error_status(&self, response: Response, id: Option<&RequestId>) {
-        let status = response.status();
-        let (body, text) = body_snippet(response).await;
-        let Some(id) = id else {
-            tracing::warn!(%status, body = %text, "the MCP server refused a message");
-            return;
-        };
-        match error_object_of(&body) {
-            Some(error) => self.inbox.frame(encode_error(Some(id), &error)).await,
-            None => {
-                let mut data = json!({ "status": status.as_u16() });
-                if !text.is_empty() {
-                    data["body"] = text.into();
-                }
-                let message = format!("the MCP server answered HTTP {status}");
-                self.inbox.fail(id, message, Some(data)).await;
             }
         }
     }
@@ -369,6 +315,17 @@ impl Core {
             drop(self.start_get_stream());
         }
     }
+}
+
+/// How a request is POSTed.
+pub(crate) enum Post {
+    /// With the session's headers (none for `initialize`).
+    Legacy {
+        /// Whether this is the `initialize` request.
+        initialize: bool,
+    },
+    /// A 2026-07-28 request, with these headers and no session.
+    Modern(HeaderMap),
 }
 
 /// Runs `task` until it ends or `token` is cancelled.

@@ -26,12 +26,15 @@
 //! # Ok(()) }
 //! ```
 
+mod answer;
 mod auto;
 mod config;
 mod core;
 mod http;
 mod inbox;
 mod legacy;
+mod modern;
+mod param_headers;
 mod renew;
 mod streamable;
 mod streams;

@@ -10,7 +10,7 @@ use ferromcp_transport::{FrameWriter, Outgoing, Transport};
 use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 
-use super::core::Core;
+use super::core::{Core, Post};
 use super::http::parse_url;
 use super::inbox::{self, cancelled_request, HttpReader, Peek};
 use super::HttpClientConfig;
@@ -113,10 +113,14 @@ pub(crate) async fn write_frame(core: &Arc<Core>, frame: Bytes) {
     if let Some(id) = peek.request_id() {
         let initialize = peek.is(methods::INITIALIZE);
         drop(peek);
+        if let Some(headers) = core.modern_headers(&frame, &id) {
+            core.start_request(frame, id, Post::Modern(headers));
+            return;
+        }
         if initialize {
             core.remember_initialize(&frame, &id);
         }
-        core.start_request(frame, id, initialize);
+        core.start_request(frame, id, Post::Legacy { initialize });
     } else {
         let initialized = peek.is(methods::INITIALIZED);
         let cancelled = if peek.is(methods::CANCELLED) {
@@ -125,6 +129,11 @@ pub(crate) async fn write_frame(core: &Arc<Core>, frame: Bytes) {
             None
         };
         drop(peek);
+        // 2026-07-28 cancels by closing the request's stream; nothing is POSTed.
+        if let Some(id) = cancelled.as_ref().filter(|id| core.is_modern(id)) {
+            core.cancel_request(id);
+            return;
+        }
         core.send_message(frame).await;
         // The client gave up on it (cancelled, or timed out): stop reading its stream.
         if let Some(id) = cancelled {

@@ -88,6 +88,12 @@ pub(crate) async fn read_post_stream(
         if pumped.events > 0 {
             failures = 0;
         }
+        // 2026-07-28 streams cannot be resumed: the request is lost.
+        if core.is_modern(id) {
+            let message = "the server's SSE stream ended before the response";
+            core.inbox.fail(id, message, None).await;
+            return;
+        }
         let Some(last) = parser.last_event_id().map(str::to_owned) else {
             let message = "the server's SSE stream ended before the response, without an event \
                            id to resume from";

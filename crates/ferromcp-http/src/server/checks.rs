@@ -27,16 +27,21 @@ pub(crate) fn session_header(headers: &HeaderMap) -> Result<Option<&str>, HttpEr
     }
 }
 
-/// The `MCP-Protocol-Version` header: `None` when absent, 400 when unsupported (or
-/// repeated with different values).
+/// The `MCP-Protocol-Version` header of a stateful request (sessions, GET, DELETE):
+/// `None` when absent, 400 when it is not a stateful revision (2026-07-28 has no sessions)
+/// or is repeated with different values.
 pub(crate) fn header_version(headers: &HeaderMap) -> Result<Option<ProtocolVersion>, HttpError> {
     let mut found = None;
     for value in headers.get_all(PROTOCOL_VERSION) {
         let text = value.to_str().unwrap_or("").trim();
-        let Some(version) = ProtocolVersion::parse(text) else {
-            let supported: Vec<&str> = ProtocolVersion::ALL.iter().map(|v| v.as_str()).collect();
+        let parsed = ProtocolVersion::parse(text).filter(|v| v.is_stateful());
+        let Some(version) = parsed else {
+            let supported: Vec<&str> = ProtocolVersion::STATEFUL
+                .iter()
+                .map(|v| v.as_str())
+                .collect();
             return Err(HttpError::bad_request(format!(
-                "unsupported MCP-Protocol-Version {text:?} (supported: {})",
+                "unsupported MCP-Protocol-Version {text:?} here (with sessions: {})",
                 supported.join(", ")
             )));
         };

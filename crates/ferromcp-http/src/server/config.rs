@@ -8,7 +8,8 @@ use super::event_store::{EventStore, InMemoryEventStore};
 
 /// How the Streamable HTTP server behaves. `Default` is safe for a local server: it only
 /// answers requests addressed to `localhost`, `127.0.0.1` or `[::1]` (DNS-rebinding
-/// protection), keeps sessions and makes their streams resumable.
+/// protection), keeps sessions and makes their streams resumable, and serves the stateless
+/// revision 2026-07-28 beside the stateful ones.
 ///
 /// A server reachable under another host name must list it in
 /// [`allowed_hosts`](HttpServerConfig::allowed_hosts) (or allow any with `"*"`).
@@ -35,8 +36,18 @@ pub struct HttpServerConfig {
     /// stream, if one is open.
     pub json_response: bool,
     /// `true`: no sessions, no `Mcp-Session-Id`; each POST is served on its own and GET and
-    /// DELETE answer 405. Default `false`.
+    /// DELETE answer 405. Default `false`. (Concerns the stateful revisions only: 2026-07-28
+    /// requests never have sessions.)
     pub stateless: bool,
+    /// Also serve revision 2026-07-28 on the endpoint: a POST whose `MCP-Protocol-Version`
+    /// is not a stateful revision, or whose `params._meta` names
+    /// `io.modelcontextprotocol/protocolVersion`, is answered statelessly. Default `true`;
+    /// `false` answers such requests as the stateful revisions would (400).
+    pub modern: bool,
+    /// How strictly the 2026-07-28 request headers (`MCP-Protocol-Version`, `Mcp-Method`,
+    /// `Mcp-Name`, `Mcp-Param-*`) are checked against the body. Default
+    /// [`HeaderValidation::Strict`].
+    pub header_validation: HeaderValidation,
     /// Accepted `Host` header values. An entry without a port matches any port; `"*"`
     /// matches every host. Default: `localhost`, `127.0.0.1`, `[::1]`.
     pub allowed_hosts: Vec<String>,
@@ -77,6 +88,8 @@ impl Default for HttpServerConfig {
             endpoint: "/mcp".to_string(),
             json_response: false,
             stateless: false,
+            modern: true,
+            header_validation: HeaderValidation::Strict,
             allowed_hosts: hosts.iter().map(|h| h.to_string()).collect(),
             allowed_origins: ["http", "https"]
                 .iter()
@@ -101,6 +114,8 @@ impl fmt::Debug for HttpServerConfig {
             .field("endpoint", &self.endpoint)
             .field("json_response", &self.json_response)
             .field("stateless", &self.stateless)
+            .field("modern", &self.modern)
+            .field("header_validation", &self.header_validation)
             .field("allowed_hosts", &self.allowed_hosts)
             .field("allowed_origins", &self.allowed_origins)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -132,6 +147,18 @@ impl HttpServerConfig {
     /// Serves without sessions.
     pub fn stateless(mut self, on: bool) -> Self {
         self.stateless = on;
+        self
+    }
+
+    /// Serves (or not) revision 2026-07-28 beside the stateful ones.
+    pub fn modern(mut self, on: bool) -> Self {
+        self.modern = on;
+        self
+    }
+
+    /// Sets how strictly 2026-07-28 request headers are checked.
+    pub fn header_validation(mut self, validation: HeaderValidation) -> Self {
+        self.header_validation = validation;
         self
     }
 
@@ -200,4 +227,19 @@ impl HttpServerConfig {
         self.shutdown_timeout = timeout;
         self
     }
+}
+
+/// How a 2026-07-28 request's headers are held against its body. Whatever the setting, a
+/// header that is present must agree with the body (400, JSON-RPC -32020 otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HeaderValidation {
+    /// As the specification requires: `MCP-Protocol-Version` and `Mcp-Method` on every
+    /// request, `Mcp-Name` on `tools/call`, `prompts/get` and `resources/read`, and an
+    /// `Mcp-Param-*` header for every argument the tool's schema marks with
+    /// `x-mcp-header`. A missing one is an error.
+    #[default]
+    Strict,
+    /// Missing headers are tolerated (for clients that carry everything in the body, such
+    /// as bridges from stdio); present ones are still checked.
+    Lenient,
 }

@@ -32,6 +32,11 @@ pub struct HttpStats {
     pub standalone_streams: usize,
     /// HTTP connections attached to a stream.
     pub attached_streams: usize,
+    /// 2026-07-28 requests whose answer (JSON or SSE stream) is not finished, listens
+    /// included.
+    pub modern_requests: usize,
+    /// 2026-07-28 `subscriptions/listen` streams open.
+    pub listen_streams: usize,
 }
 
 /// A server started by [`serve`]. Dropping the handle leaves the server running (until the
@@ -57,7 +62,7 @@ impl HttpServerHandle {
         self.local_addr
     }
 
-    /// Open sessions (Streamable HTTP and legacy).
+    /// Open sessions (Streamable HTTP and legacy; 2026-07-28 requests have none).
     pub fn session_count(&self) -> usize {
         self.state.sessions.len() + self.state.legacy.len()
     }
@@ -67,13 +72,18 @@ impl HttpServerHandle {
         self.state.stats()
     }
 
-    /// Stops gracefully: stops accepting connections, answers new requests with 503, lets
-    /// requests in flight finish (up to `shutdown_timeout`), then ends every session and
-    /// stream.
+    /// Stops gracefully: stops accepting connections, answers new requests with 503, ends
+    /// every 2026-07-28 `subscriptions/listen` with its completion result, lets requests in
+    /// flight finish (up to `shutdown_timeout`), then ends every session and stream.
     pub async fn shutdown(self) {
         let timeout = self.state.config.shutdown_timeout;
         self.state.begin_shutdown();
         self.stop.cancel();
+        // Listens never finish on their own: end them first, or the wait below is in vain.
+        let listens = self.state.modern.end_listens(self.state.server.info());
+        if listens > 0 {
+            tracing::debug!(listens, "ended the subscriptions/listen streams");
+        }
         if !self.state.wait_idle(timeout).await {
             tracing::warn!(
                 ?timeout,
@@ -82,6 +92,7 @@ impl HttpServerHandle {
         }
         self.state.sessions.end_all();
         self.state.legacy.end_all();
+        self.state.modern.close_all();
         // Connections close once their streams have ended; bound the wait all the same.
         let mut task = self.task;
         if tokio::time::timeout(timeout.max(Duration::from_secs(1)), &mut task)

@@ -1,5 +1,6 @@
-//! The Streamable HTTP server (MCP revisions 2025-03-26 to 2025-11-25), with the legacy
-//! HTTP+SSE transport of 2024-11-05 on request.
+//! The Streamable HTTP server: the stateful revisions 2025-03-26 to 2025-11-25 and the
+//! stateless 2026-07-28 on one endpoint, with the legacy HTTP+SSE transport of 2024-11-05
+//! on request.
 //!
 //! [`router`] turns an [`McpServer`] into an axum [`Router`] serving one endpoint (default
 //! `/mcp`) that you can merge or nest into your own app; [`serve`] and [`run`] bind a socket
@@ -21,16 +22,39 @@
 //! rebinding), then the body size (413), `Content-Type` (415), `Accept` (406), JSON (400)
 //! and `MCP-Protocol-Version` (400). Errors carry a JSON-RPC error body.
 //!
+//! **2026-07-28** ([`modern`](HttpServerConfig::modern), on by default) shares the endpoint.
+//! A POST whose `MCP-Protocol-Version` is not a stateful revision, or whose `params._meta`
+//! names `io.modelcontextprotocol/protocolVersion`, is served without a session (unless its
+//! `Mcp-Session-Id` names a live one): no `Mcp-Session-Id` is issued or needed, and an
+//! engine of its own answers it and ends. Before that, the standard headers are held
+//! against the body (see [`HeaderValidation`]):
+//! missing `_meta` fields are 400 with -32602; a missing or disagreeing
+//! `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` or `Mcp-Param-*` (arguments marked
+//! `x-mcp-header` in the tool's schema) is 400 with -32020; a version other than 2026-07-28
+//! in `_meta` is 400 with -32022 (`data.supported`, `data.requested`). The engine's own
+//! errors keep the request id and map to a status: -32601 is 404; -32602, -32020, -32021
+//! and -32022 are 400; others 200. Answers are JSON, or SSE when progress or logs come
+//! first; a `subscriptions/listen` is an SSE stream that stays open (with keep-alive
+//! comments) until the client disconnects (which cancels it), the engine ends it, or the
+//! server shuts down (which answers it with its completion result first). Notifications
+//! are answered 202; a `notifications/cancelled` reaches the request it names when that
+//! is unambiguous (same id and `Authorization`). GET and DELETE that speak 2026-07-28 get
+//! 405.
+//!
 //! A client whose SSE connection breaks may resume it within
 //! [`disconnect_grace`](HttpServerConfig::disconnect_grace); after that its request is
 //! cancelled. Idle sessions expire after
 //! [`session_idle_timeout`](HttpServerConfig::session_idle_timeout).
 //!
 //! Files: `config.rs` (settings), `router.rs` (axum handlers for GET, DELETE and the method
-//! dispatch), `post.rs` (POST), `checks.rs` (header and body validation), `session.rs` (sessions and the in-process transport feeding
-//! each one's engine), `stream.rs` (routing outgoing messages to streams), `body.rs` (JSON
-//! and SSE bodies), `event_store.rs` (resumability), `security.rs` (Host/Origin, CORS),
-//! `legacy.rs` (HTTP+SSE), `handle.rs` (serve, run, shutdown), `error.rs`.
+//! dispatch), `post.rs` (POST), `checks.rs` (header and body validation), `session.rs`
+//! (sessions and the in-process transport feeding each one's engine), `stream.rs` (routing
+//! outgoing messages to streams), `body.rs` (JSON and SSE bodies), `event_store.rs`
+//! (resumability), `security.rs` (Host/Origin, CORS), `legacy.rs` (HTTP+SSE), `handle.rs`
+//! (serve, run, shutdown), `error.rs`; for 2026-07-28: `modern.rs` (classification and
+//! answering), `modern_checks.rs` (`_meta`, version and standard headers),
+//! `tool_headers.rs` (`Mcp-Param-*`), `encoding.rs` (header values, Base64),
+//! `inflight.rs` (the requests being answered).
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
@@ -74,17 +98,22 @@ use ferromcp_server::McpServer;
 mod body;
 mod checks;
 mod config;
+mod encoding;
 mod error;
 mod event_store;
 mod handle;
+mod inflight;
 mod legacy;
+mod modern;
+mod modern_checks;
 mod post;
 mod router;
 mod security;
 mod session;
 mod stream;
+mod tool_headers;
 
-pub use config::HttpServerConfig;
+pub use config::{HeaderValidation, HttpServerConfig};
 pub use event_store::{EventStore, InMemoryEventStore, Replay, StoredEvent};
 pub use handle::{run, serve, HttpServerHandle, HttpStats};
 

@@ -1,5 +1,6 @@
 //! POST: validating the message, creating sessions at `initialize`, feeding the engine and
-//! answering with JSON or an SSE stream.
+//! answering with JSON or an SSE stream. 2026-07-28 requests branch off to `modern.rs`
+//! once parsed.
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use serde_json::value::RawValue;
 use super::body::{accepted, json_response, sse_response, StreamItem};
 use super::checks::{accepts, header_version, is_json, read_body, session_header};
 use super::error::HttpError;
+use super::modern;
 use super::router::AppState;
 use super::session::{new_session_id, short, AttachGuard, Session};
 use super::stream::RouteKey;
@@ -28,13 +30,13 @@ use crate::headers::{EVENT_STREAM, JSON, SESSION_ID};
 const DEFAULT_VERSION: ProtocolVersion = ProtocolVersion::V2025_03_26;
 
 /// A POST body that is valid JSON-RPC (so far).
-enum Parsed {
+pub(crate) enum Parsed {
     Single(Message),
     Batch(Vec<Box<RawValue>>),
 }
 
 /// What answering one request produced.
-enum Answer {
+pub(crate) enum Answer {
     Json(Bytes),
     Stream(Response),
 }
@@ -63,6 +65,9 @@ pub(crate) async fn handle(
         ));
     }
     let parsed = parse(&body)?;
+    if modern::is_modern(state, &parts.headers, &parsed) {
+        return modern::handle(state, parts, body, parsed).await;
+    }
     let version = header_version(&parts.headers)?;
     if state.config.stateless {
         return stateless(state, body, parsed, version).await;
@@ -93,9 +98,9 @@ pub(crate) async fn handle(
             }
             batch(state, &session, items).await
         }
-        Parsed::Single(Message::Request(r)) => {
-            Ok(answer(state, &session, r.id, body).await?.into_response())
-        }
+        Parsed::Single(Message::Request(r)) => Ok(answer(state, &session, r.id, body, ())
+            .await?
+            .into_response()),
         Parsed::Single(message) => {
             deliver(&session, body, &message).await?;
             Ok(accepted())
@@ -126,7 +131,7 @@ async fn initialize(
             },
         )
         .ok_or_else(|| HttpError::unavailable("too many sessions are open; try again later"))?;
-    let answer = match answer(state, &session, id, frame).await {
+    let answer = match answer(state, &session, id, frame, ()).await {
         Ok(answer) => answer,
         Err(error) => {
             state.sessions.end(&session_id);
@@ -184,7 +189,7 @@ async fn stateless(
                 "stateless".into(),
                 state.session_options(true, assume),
             );
-            let result = answer(state, &session, request.id, body).await;
+            let result = answer(state, &session, request.id, body, ()).await;
             Ok(result?.into_response())
         }
         Parsed::Single(_) => Ok(accepted()), // nothing to route a notification or response to
@@ -223,7 +228,8 @@ async fn deliver(session: &Session, frame: Bytes, message: &Message) -> Result<(
     Ok(())
 }
 
-fn cancelled_request(notification: &Notification) -> Option<RequestId> {
+/// The request a `notifications/cancelled` names.
+pub(crate) fn cancelled_request(notification: &Notification) -> Option<RequestId> {
     if notification.method != methods::CANCELLED {
         return None;
     }
@@ -233,12 +239,14 @@ fn cancelled_request(notification: &Notification) -> Option<RequestId> {
 }
 
 /// Feeds one request and waits for the first frame about it: the response alone becomes a
-/// JSON answer; anything else starts an SSE stream that runs until the response.
-async fn answer(
+/// JSON answer; anything else starts an SSE stream that runs until the response. `extra`
+/// is dropped with the answer (with the stream, when there is one).
+pub(crate) async fn answer<G: Send + 'static>(
     state: &Arc<AppState>,
     session: &Arc<Session>,
     id: RequestId,
     frame: Bytes,
+    extra: G,
 ) -> Result<Answer, HttpError> {
     let Some(attached) = session.outbox.register(&id, false) else {
         if session.closed.is_cancelled() {
@@ -265,7 +273,7 @@ async fn answer(
             Some(rx),
             closed,
             state.sse_settings(),
-            (guard, in_flight),
+            (guard, in_flight, extra),
         ))),
         None if closed.is_cancelled() => Err(HttpError::session_not_found()),
         // Cancelled by the client: it gets no response, so the stream is empty.

@@ -1,5 +1,6 @@
 //! The axum side: the shared state, the endpoint's method dispatch, GET and DELETE. POST
-//! lives in `post.rs`, the header and body checks in `checks.rs`.
+//! lives in `post.rs` (and `modern.rs` for 2026-07-28), the header and body checks in
+//! `checks.rs`.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -20,9 +21,10 @@ use super::body::{sse_response, SseSettings};
 use super::checks::{accepts, header_version, session_header};
 use super::config::HttpServerConfig;
 use super::error::HttpError;
+use super::inflight::ModernRequests;
 use super::session::{short, AttachGuard, Session, SessionOptions, SessionTable};
 use super::stream::{OpenError, RouteKey};
-use super::{legacy, post, security, HttpStats};
+use super::{legacy, modern, post, security, HttpStats};
 use crate::headers::{EVENT_STREAM, LAST_EVENT_ID};
 
 /// Everything the handlers share.
@@ -31,6 +33,8 @@ pub(crate) struct AppState {
     pub config: HttpServerConfig,
     pub sessions: SessionTable,
     pub legacy: SessionTable,
+    /// The 2026-07-28 requests being answered.
+    pub modern: ModernRequests,
     shutting_down: AtomicBool,
     in_flight: AtomicUsize,
     idle: Notify,
@@ -135,6 +139,10 @@ impl AppState {
         for session in self.legacy.all() {
             stats.handlers_in_flight += session.in_flight();
         }
+        let (requests, listens, handlers) = self.modern.counts();
+        stats.modern_requests = requests;
+        stats.listen_streams = listens;
+        stats.handlers_in_flight += handlers;
         stats
     }
 }
@@ -162,6 +170,7 @@ pub(crate) fn build(server: McpServer, config: HttpServerConfig) -> (Router, Arc
         config,
         sessions: SessionTable::default(),
         legacy: SessionTable::default(),
+        modern: ModernRequests::default(),
         shutting_down: AtomicBool::new(false),
         in_flight: AtomicUsize::new(0),
         idle: Notify::new(),
@@ -215,6 +224,10 @@ async fn dispatch(state: &Arc<AppState>, parts: &Parts, body: Body) -> Result<Re
     }
     match parts.method {
         Method::POST => post::handle(state, parts, body).await,
+        // 2026-07-28 has neither a GET stream nor sessions to delete.
+        Method::GET | Method::DELETE if modern::refuses(state, &parts.headers) => {
+            Err(HttpError::method_not_allowed("POST"))
+        }
         Method::GET if !config.stateless => get(state, parts).await,
         Method::DELETE if !config.stateless => delete(state, parts),
         _ => Err(HttpError::method_not_allowed(allow)),

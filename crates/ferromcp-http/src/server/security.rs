@@ -90,8 +90,11 @@ fn split_host_port(authority: &str) -> (&str, Option<&str>) {
 }
 
 const EXPOSED: &str = "mcp-session-id, mcp-protocol-version";
-const ALLOWED_HEADERS: &str =
-    "content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id";
+const ALLOWED_HEADERS: &str = "content-type, accept, authorization, mcp-session-id, \
+     mcp-protocol-version, last-event-id, mcp-method, mcp-name";
+/// 2026-07-28 clients mirror tool arguments into headers with this prefix; a preflight
+/// asking for such headers gets them allowed by name.
+const PARAM_PREFIX: &str = "mcp-param-";
 
 /// Answers a CORS preflight (`OPTIONS` with `Access-Control-Request-Method`), if it is one.
 /// Only reached after [`check`] accepted the origin.
@@ -105,10 +108,25 @@ pub(crate) fn preflight(method: &Method, headers: &HeaderMap, methods: &str) -> 
     if let Ok(methods) = HeaderValue::from_str(methods) {
         h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, methods);
     }
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static(ALLOWED_HEADERS),
-    );
+    let mut allowed = ALLOWED_HEADERS.to_string();
+    let requested = headers
+        .get_all(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|name| {
+            name.get(..PARAM_PREFIX.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(PARAM_PREFIX))
+                && header::HeaderName::from_bytes(name.as_bytes()).is_ok()
+        });
+    for name in requested {
+        allowed.push_str(", ");
+        allowed.push_str(&name.to_ascii_lowercase());
+    }
+    if let Ok(value) = HeaderValue::from_str(&allowed) {
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, value);
+    }
     h.insert(
         header::ACCESS_CONTROL_MAX_AGE,
         HeaderValue::from_static("86400"),

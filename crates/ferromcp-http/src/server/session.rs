@@ -155,7 +155,11 @@ impl Session {
     /// Routes a frame the engine wrote.
     fn route_outgoing(self: &Arc<Self>, out: Outgoing) {
         if let Some(detached) = self.outbox.route(out) {
-            self.start_grace(detached);
+            if self.transient {
+                self.close(); // its client fell behind, and cannot resume
+            } else {
+                self.start_grace(detached);
+            }
         }
     }
 

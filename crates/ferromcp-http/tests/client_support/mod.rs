@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod modern;
+
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -3,6 +3,8 @@
 //! pin the wire behaviour.
 #![allow(dead_code, missing_docs)]
 
+pub mod modern;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,15 +1,17 @@
 //! The client the official MCP conformance suite drives. The suite runs
-//! `conformance-client <server-url>` with `MCP_CONFORMANCE_SCENARIO` naming the scenario
-//! (and `MCP_CONFORMANCE_PROTOCOL_VERSION`, `MCP_CONFORMANCE_CONTEXT`); the client does what
-//! the scenario expects of a well-behaved host, then exits 0.
+//! `conformance-client <server-url>` with `MCP_CONFORMANCE_SCENARIO` naming the scenario,
+//! `MCP_CONFORMANCE_PROTOCOL_VERSION` the revision (`2025-*`: the `initialize` handshake;
+//! `2026-07-28`: the stateless revision) and, for some scenarios, `MCP_CONFORMANCE_CONTEXT`
+//! (JSON). The client does what the scenario expects of a well-behaved host, then exits 0.
 
-use ferromcp::client::{Client, ClientSession};
-use ferromcp::types::{ElicitAction, ElicitRequestParams, ElicitResult, JsonObject};
+use ferromcp::client::{Client, ClientSession, Era};
+use ferromcp::types::{ElicitAction, ElicitRequestParams, ElicitResult, JsonObject, Tool};
 use serde_json::{json, Value};
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Accepts every elicitation, filling each field with its schema's default (SEP-1034).
+/// Accepts every elicitation, filling each field with its schema's default (SEP-1034), and
+/// a boolean without one with `true`.
 async fn accept_with_defaults(
     params: ElicitRequestParams,
 ) -> Result<ElicitResult, ferromcp::protocol::ErrorObject> {
@@ -22,6 +24,8 @@ async fn accept_with_defaults(
     for (name, schema) in properties.into_iter().flatten() {
         if let Some(default) = schema.get("default") {
             content.insert(name.clone(), default.clone());
+        } else if schema.get("type") == Some(&json!("boolean")) {
+            content.insert(name.clone(), Value::Bool(true));
         }
     }
     Ok(ElicitResult {
@@ -31,17 +35,92 @@ async fn accept_with_defaults(
     })
 }
 
-async fn connect(url: &str) -> Result<ClientSession, AnyError> {
+async fn connect(url: &str, era: Era) -> Result<ClientSession, AnyError> {
     let builder = Client::builder("ferromcp-conformance-client", env!("CARGO_PKG_VERSION"))
+        .era(era)
         .elicitation_handler(accept_with_defaults);
     Ok(ferromcp_http::client::connect(builder, url).await?)
 }
 
-async fn run(scenario: &str, url: &str) -> Result<(), AnyError> {
-    let client = connect(url).await?;
+/// Plausible arguments for a tool: a value for every property of a simple type.
+fn sample_arguments(tool: &Tool) -> Value {
+    let mut arguments = JsonObject::new();
+    let properties = tool.input_schema.get("properties").and_then(Value::as_object);
+    for (name, schema) in properties.into_iter().flatten() {
+        let value = match schema.get("enum").and_then(Value::as_array) {
+            Some(values) if !values.is_empty() => values[0].clone(),
+            _ => match schema.get("type").and_then(Value::as_str) {
+                Some("string") => json!("us-west1"),
+                Some("integer") => json!(1),
+                Some("number") => json!(1.5),
+                Some("boolean") => json!(true),
+                _ => continue,
+            },
+        };
+        arguments.insert(name.clone(), value);
+    }
+    Value::Object(arguments)
+}
+
+/// Calls every tool with sample arguments; a failing call is reported, not fatal.
+async fn call_each(client: &ClientSession, tools: &[Tool]) {
+    for tool in tools {
+        match client.call_tool(&tool.name, sample_arguments(tool)).await {
+            Ok(result) => println!("{}: {}", tool.name, result.text()),
+            Err(error) => eprintln!("{}: {error}", tool.name),
+        }
+    }
+}
+
+/// `tools/call` for each `toolCalls` entry of the scenario's context, arguments as given.
+async fn context_calls(client: &ClientSession) -> Result<(), AnyError> {
+    let context: Value = serde_json::from_str(&std::env::var("MCP_CONFORMANCE_CONTEXT")?)?;
+    let calls = context["toolCalls"].as_array().ok_or("no toolCalls in the context")?;
+    for call in calls {
+        let name = call["name"].as_str().ok_or("a tool call without a name")?;
+        let arguments = call.get("arguments").cloned().unwrap_or(Value::Null);
+        let result = client.call_tool(name, arguments).await?;
+        println!("{name}: {}", result.text());
+    }
+    Ok(())
+}
+
+/// The MRTR scenario: an unrelated call, then the two input-required tools (the client
+/// answers and retries inside `call_tool`), then one whose result has no `resultType`.
+async fn request_state(client: &ClientSession) -> Result<(), AnyError> {
+    for tool in [
+        "test_mrtr_unrelated",
+        "test_mrtr_echo_state",
+        "test_mrtr_no_state",
+        "test_mrtr_no_result_type",
+    ] {
+        let result = client.call_tool(tool, json!({})).await?;
+        println!("{tool}: {}", result.text());
+    }
+    Ok(())
+}
+
+/// Every method that carries standard headers: lists, then each tool, resource and prompt.
+async fn standard_headers(client: &ClientSession, tools: &[Tool]) -> Result<(), AnyError> {
+    call_each(client, tools).await;
+    for resource in client.list_resources().await? {
+        let read = client.read_resource(&resource.uri).await?;
+        println!("{}: {} contents", resource.uri, read.contents.len());
+    }
+    for prompt in client.list_prompts().await? {
+        let arguments = prompt.arguments.iter().flatten().filter(|a| a.required == Some(true));
+        let arguments = arguments.map(|a| (a.name.clone(), "test".to_owned()));
+        let got = client.get_prompt(&prompt.name, arguments).await?;
+        println!("{}: {} messages", prompt.name, got.messages.len());
+    }
+    Ok(())
+}
+
+async fn run(scenario: &str, url: &str, era: Era) -> Result<(), AnyError> {
+    let client = connect(url, era).await?;
     let tools = client.list_tools().await?;
     match scenario {
-        "initialize" => {}
+        "initialize" | "request-metadata" | "json-schema-ref-no-deref" => {}
         "tools_call" => {
             let tool = tools.first().ok_or("the server lists no tools")?;
             let result = client
@@ -59,6 +138,11 @@ async fn run(scenario: &str, url: &str) -> Result<(), AnyError> {
             let result = client.call_tool("test_reconnection", json!({})).await?;
             println!("{}", result.text());
         }
+        "sep-2322-client-request-state" => request_state(&client).await?,
+        "http-standard-headers" => standard_headers(&client, &tools).await?,
+        "http-custom-headers" => context_calls(&client).await?,
+        // The invalid tools were dropped from the list; call what is left.
+        "http-invalid-tool-headers" => call_each(&client, &tools).await,
         other => {
             // Unknown scenarios: exercise the basics and report what was seen.
             eprintln!("unknown scenario {other:?}: listed {} tools", tools.len());
@@ -76,8 +160,15 @@ async fn main() {
         .init();
     let url = std::env::args().next_back().unwrap_or_default();
     let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").unwrap_or_default();
-    if let Err(error) = run(&scenario, &url).await {
-        eprintln!("conformance-client ({scenario}): {error}");
+    let version = std::env::var("MCP_CONFORMANCE_PROTOCOL_VERSION").unwrap_or_default();
+    // 2025-* (and older) is the handshake; anything newer is the stateless revision.
+    let era = match version.as_str() {
+        "" => Era::Legacy,
+        v if v.starts_with("2024-") || v.starts_with("2025-") => Era::Legacy,
+        _ => Era::Modern,
+    };
+    if let Err(error) = run(&scenario, &url, era).await {
+        eprintln!("conformance-client ({scenario}, {version}): {error}");
         std::process::exit(1);
     }
 }

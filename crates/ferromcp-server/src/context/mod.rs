@@ -1,23 +1,25 @@
 //! The [`Context`] a handler receives: its line back to the client.
 
+mod client;
+
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use ferromcp_protocol::adapt::AdaptTo;
 use ferromcp_protocol::types::{
-    ClientCapabilities, CreateMessageRequestParams, CreateMessageResult, ElicitAction,
-    ElicitRequestParams, ElicitResult, Implementation, ListRootsResult, LoggingLevel,
-    LoggingMessageNotificationParams, ProgressNotificationParams, ProgressToken, Root,
+    ClientCapabilities, Implementation, LoggingLevel, LoggingMessageNotificationParams,
+    ProgressNotificationParams, ProgressToken,
 };
 use ferromcp_protocol::{methods, ProtocolVersion, RequestId};
-use ferromcp_rpc::{Peer, RequestOptions};
-use schemars::JsonSchema;
+use ferromcp_rpc::Peer;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::McpError;
-use crate::schema;
+use crate::modern::mrtr::ModernCall;
 use crate::session::SessionState;
 use crate::McpServer;
 
@@ -31,6 +33,12 @@ pub const DEFAULT_SAMPLE_MAX_TOKENS: u32 = 1024;
 /// notice cancellation ([`cancellation`](Context::cancellation)).
 ///
 /// Cheap to clone; a handler that spawns work can hand clones to it.
+///
+/// The same handler serves both eras. On a request of a stateful revision, asks go to the
+/// client as JSON-RPC requests; on a 2026-07-28 request they are Multi Round-Trip Requests:
+/// the first unanswered ask ends this execution, the client is answered `input_required`,
+/// and the handler runs again from the start when the client retries with the answers
+/// (see [`crate::mrtr`] for what that means for side effects, and [`Context::remember`]).
 ///
 /// ```no_run
 /// use ferromcp_server::{Context, McpError};
@@ -48,6 +56,8 @@ pub const DEFAULT_SAMPLE_MAX_TOKENS: u32 = 1024;
 #[derive(Clone)]
 pub struct Context {
     inner: Arc<ContextInner>,
+    /// The key of this context's next 2026-07-28 ask ([`Context::with_input_key`]).
+    input_key: Option<Arc<str>>,
 }
 
 struct ContextInner {
@@ -58,6 +68,15 @@ struct ContextInner {
     cancellation: CancellationToken,
     peer: Peer,
     session: Arc<SessionState>,
+    era: Era,
+}
+
+/// Which era the request being handled belongs to.
+pub(crate) enum Era {
+    /// A stateful revision: the session's negotiated state applies.
+    Legacy,
+    /// 2026-07-28: the request's own `_meta`, and its Multi Round-Trip state.
+    Modern(Arc<ModernCall>),
 }
 
 impl std::fmt::Debug for Context {
@@ -87,6 +106,7 @@ impl Context {
         progress_token: Option<ProgressToken>,
         cancellation: CancellationToken,
         peer: Peer,
+        era: Era,
     ) -> Context {
         Context {
             inner: Arc::new(ContextInner {
@@ -96,7 +116,9 @@ impl Context {
                 cancellation,
                 peer,
                 session,
+                era,
             }),
+            input_key: None,
         }
     }
 
@@ -116,19 +138,37 @@ impl Context {
         self.inner.cancellation.is_cancelled()
     }
 
-    /// The revision negotiated with this client.
+    /// The revision of this request: the one negotiated by `initialize`, or 2026-07-28 for
+    /// a request that carried its own `_meta`.
     pub fn protocol_version(&self) -> ProtocolVersion {
-        self.inner.session.version()
+        match &self.inner.era {
+            Era::Legacy => self.inner.session.version(),
+            Era::Modern(_) => ProtocolVersion::MODERN,
+        }
     }
 
-    /// What the client declared it can do.
+    /// What the client declared it can do: at `initialize`, or (2026-07-28) in this
+    /// request's `_meta`.
     pub fn client_capabilities(&self) -> &ClientCapabilities {
-        &self.inner.session.negotiated().client_capabilities
+        match &self.inner.era {
+            Era::Legacy => &self.inner.session.negotiated().client_capabilities,
+            Era::Modern(call) => &call.view.client_capabilities,
+        }
     }
 
-    /// Who the client is.
+    /// Who the client is: from `initialize`, or (2026-07-28) this request's `_meta`
+    /// (`unknown` when it does not say).
     pub fn client_info(&self) -> &Implementation {
-        &self.inner.session.negotiated().client_info
+        match &self.inner.era {
+            Era::Legacy => &self.inner.session.negotiated().client_info,
+            Era::Modern(call) => &call.view.client_info,
+        }
+    }
+
+    /// Who the caller is, when the transport said
+    /// ([`SessionOptions::principal`](crate::SessionOptions::principal)).
+    pub fn principal(&self) -> Option<&str> {
+        self.inner.session.principal.as_deref()
     }
 
     /// The server this request arrived at.
@@ -144,11 +184,18 @@ impl Context {
     // ---- logging -------------------------------------------------------------------------
 
     /// Sends a log message to the client (`notifications/message`) if its level passes the
-    /// client's `logging/setLevel` threshold, and records it with `tracing` either way.
+    /// client's threshold, and records it with `tracing` either way. The threshold is the
+    /// session's `logging/setLevel` (every level until one is set); a 2026-07-28 request
+    /// gets log messages only when its `_meta` names `io.modelcontextprotocol/logLevel`,
+    /// at that level and above.
     pub fn log(&self, level: LoggingLevel, logger: Option<&str>, data: impl Into<Value>) {
         let data = data.into();
         mirror_to_tracing(level, logger, &data);
-        if !self.inner.session.log_enabled(level) {
+        let enabled = match &self.inner.era {
+            Era::Legacy => self.inner.session.log_enabled(level),
+            Era::Modern(call) => call.view.log_level.is_some_and(|min| level >= min),
+        };
+        if !enabled {
             return;
         }
         let params = LoggingMessageNotificationParams {
@@ -219,136 +266,56 @@ impl Context {
         self.inner.progress_token.as_ref()
     }
 
-    // ---- requests to the client ----------------------------------------------------------
+    // ---- Multi Round-Trip Requests -------------------------------------------------------
 
-    /// Asks the client's LLM to answer `prompt` and returns the text of its answer.
+    /// Runs `compute` once per logical request and returns its value.
     ///
-    /// Fails with [`McpError::CapabilityMissing`] when the client did not declare `sampling`.
-    pub async fn sample(&self, prompt: impl Into<String>) -> Result<String, McpError> {
-        let params = CreateMessageRequestParams::from_prompt(prompt, DEFAULT_SAMPLE_MAX_TOKENS);
-        Ok(self.create_message(params).await?.text_content())
-    }
-
-    /// Sends a full `sampling/createMessage` request: messages, system prompt, max tokens,
-    /// temperature, stop sequences, model preferences and (2025-11-25) tools.
-    pub async fn create_message(
-        &self,
-        mut params: CreateMessageRequestParams,
-    ) -> Result<CreateMessageResult, McpError> {
-        let sampling =
-            self.client_capabilities()
-                .sampling
-                .as_ref()
-                .ok_or(McpError::CapabilityMissing {
-                    capability: "sampling",
-                    consequence: "this server cannot ask the client's LLM for a completion",
-                })?;
-        if params.tools.is_some() && sampling.tools.is_none() {
-            return Err(McpError::CapabilityMissing {
-                capability: "sampling.tools",
-                consequence: "a sampling request cannot offer tools to the client's LLM",
-            });
-        }
-        params.adapt_to(self.protocol_version());
-        self.ask_client(methods::SAMPLING_CREATE_MESSAGE, &params)
-            .await
-    }
-
-    /// The client's roots (`roots/list`). Cached for the session and refreshed when the
-    /// client sends `notifications/roots/list_changed`.
-    pub async fn list_roots(&self) -> Result<Arc<Vec<Root>>, McpError> {
-        if self.client_capabilities().roots.is_none() {
-            return Err(McpError::CapabilityMissing {
-                capability: "roots",
-                consequence: "this server cannot ask which folders it may use",
-            });
-        }
-        let session = &self.inner.session;
-        let generation = match session.cached_roots() {
-            Ok(roots) => return Ok(roots),
-            Err(generation) => generation,
-        };
-        let result: ListRootsResult = self
-            .ask_client(methods::ROOTS_LIST, &serde_json::json!({}))
-            .await?;
-        let roots = Arc::new(result.roots);
-        session.cache_roots(generation, roots.clone());
-        Ok(roots)
-    }
-
-    /// Asks the user to fill in a form whose fields are those of `T` (form-mode elicitation).
-    /// `T`'s fields must be primitives (strings, numbers, booleans, enums of strings).
+    /// On a 2026-07-28 request that needs several rounds (each unanswered ask ends an
+    /// execution; the client retries and the handler runs again from the start), the value
+    /// is kept in the integrity-protected `requestState` under `key`, and later executions
+    /// get it back without polling `compute` again. Use it for expensive or side-effecting
+    /// steps before an ask. On a request of a stateful revision the handler runs once, so
+    /// `compute` simply runs.
+    ///
+    /// The value travels to the client and back, signed but **not encrypted**: never
+    /// remember secrets. It must serialize to JSON; keys are per request (pick distinct
+    /// keys for distinct steps). Fails only if the value cannot be serialized.
     ///
     /// ```no_run
-    /// # async fn f(ctx: ferromcp_server::Context) -> Result<(), ferromcp_server::McpError> {
-    /// use ferromcp_server::Elicitation;
+    /// use ferromcp_server::{Context, McpError};
     ///
-    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
-    /// struct Confirm { proceed: bool }
-    ///
-    /// match ctx.elicit::<Confirm>("Delete 3 files?").await? {
-    ///     Elicitation::Accepted(Confirm { proceed: true }) => { /* go on */ }
-    ///     _ => { /* stop */ }
+    /// async fn book_trip(ctx: Context, city: String) -> Result<String, McpError> {
+    ///     // Searched once, even though the handler runs again after the user answers.
+    ///     let offers: Vec<String> = ctx
+    ///         .remember("offers", async { vec![format!("{city} by train"), format!("{city} by air")] })
+    ///         .await?;
+    ///     // First execution: no answer yet, the request returns `input_required` here.
+    ///     // Second execution: `offers` comes from the requestState, the answer from the retry.
+    ///     let choice = ctx.sample(format!("Pick the best of {offers:?}")).await?;
+    ///     Ok(choice)
     /// }
-    /// # Ok(()) }
     /// ```
-    pub async fn elicit<T: DeserializeOwned + JsonSchema>(
-        &self,
-        message: impl Into<String>,
-    ) -> Result<Elicitation<T>, McpError> {
-        let params = ElicitRequestParams {
-            mode: None,
-            message: message.into(),
-            requested_schema: Some(schema::input_schema_for::<T>()),
-            url: None,
-            elicitation_id: None,
-            meta: None,
+    pub async fn remember<T, F>(&self, key: &str, compute: F) -> Result<T, McpError>
+    where
+        T: Serialize + DeserializeOwned + Send,
+        F: Future<Output = T> + Send,
+    {
+        let Era::Modern(call) = &self.inner.era else {
+            return Ok(compute.await);
         };
-        let result = self.elicit_raw(params).await?;
-        Ok(match result.action {
-            ElicitAction::Accept => {
-                let content = Value::Object(result.content.unwrap_or_default());
-                let value = serde_json::from_value(content).map_err(|e| {
-                    McpError::tool(format!("the client's answer does not fit the form: {e}"))
-                })?;
-                Elicitation::Accepted(value)
+        if let Some(value) = call.recall(key) {
+            match serde_json::from_value(value) {
+                Ok(value) => return Ok(value),
+                Err(error) => {
+                    tracing::debug!(key, %error, "remembered value has another shape; computing again")
+                }
             }
-            ElicitAction::Decline => Elicitation::Declined,
-            ElicitAction::Cancel => Elicitation::Cancelled,
-        })
-    }
-
-    /// Sends an `elicitation/create` request as given.
-    pub async fn elicit_raw(&self, params: ElicitRequestParams) -> Result<ElicitResult, McpError> {
-        if self.client_capabilities().elicitation.is_none() {
-            return Err(McpError::CapabilityMissing {
-                capability: "elicitation",
-                consequence: "this server cannot ask the user for input",
-            });
         }
-        self.ask_client(methods::ELICITATION_CREATE, &params).await
-    }
-
-    /// Sends a request to the client on behalf of this request, with the server's timeout,
-    /// and gives up when this request is cancelled.
-    async fn ask_client<P: serde::Serialize, R: DeserializeOwned>(
-        &self,
-        method: &'static str,
-        params: &P,
-    ) -> Result<R, McpError> {
-        let params = serde_json::to_value(params)
-            .map_err(|e| McpError::tool(format!("could not encode `{method}`: {e}")))?;
-        let options = RequestOptions {
-            timeout: Some(self.server().config().client_request_timeout),
-            related_request: Some(self.inner.request_id.clone()),
-            cancellation: Some(self.inner.cancellation.clone()),
-            ..Default::default()
-        };
-        self.inner
-            .peer
-            .request(method, params, options)
-            .await
-            .map_err(|source| McpError::Client { method, source })
+        let value = compute.await;
+        let json = serde_json::to_value(&value)
+            .map_err(|e| McpError::tool(format!("cannot remember `{key}`: {e}")))?;
+        call.keep(key, json);
+        Ok(value)
     }
 }
 

@@ -1,0 +1,177 @@
+//! The checks of a 2026-07-28 request before its engine sees it, in the order that answers
+//! every probe of the conformance suite:
+//!
+//! 1. the standard headers are present: `MCP-Protocol-Version`, `Mcp-Method`, and
+//!    `Mcp-Name` when the body names a tool, prompt or resource (strict validation only);
+//! 2. `params._meta` carries `io.modelcontextprotocol/protocolVersion` (a string) and
+//!    `io.modelcontextprotocol/clientCapabilities` (an object): else -32602;
+//! 3. the headers agree with the body: else -32020 (before the version check, so a header
+//!    `2026-07-28` with `_meta` naming another version is a mismatch);
+//! 4. the version is one that per-request `_meta` exists in: else -32022, naming what the
+//!    server speaks and echoing what was asked.
+//!
+//! Header values are compared after trimming optional whitespace; `Mcp-Name` may use the
+//! `=?base64?…?=` form. Values are case-sensitive.
+
+use ferromcp_protocol::meta::{CLIENT_CAPABILITIES, PROTOCOL_VERSION as META_VERSION};
+use ferromcp_protocol::{methods, ErrorCode, ErrorObject, ProtocolVersion};
+use http::HeaderMap;
+use serde_json::{json, Value};
+
+use super::config::HeaderValidation;
+use super::encoding::decode_value;
+use crate::headers::PROTOCOL_VERSION;
+
+/// The request's method, mirrored.
+pub(crate) const MCP_METHOD: &str = "mcp-method";
+/// The tool or prompt name, or the resource URI, mirrored.
+pub(crate) const MCP_NAME: &str = "mcp-name";
+
+/// Runs the checks; the error is the JSON-RPC error to answer with (always status 400).
+pub(crate) fn validate(
+    headers: &HeaderMap,
+    validation: HeaderValidation,
+    method: &str,
+    params: Option<&Value>,
+) -> Result<(), ErrorObject> {
+    let version = header(headers, PROTOCOL_VERSION, false)?;
+    let mcp_method = header(headers, MCP_METHOD, false)?;
+    let mcp_name = header(headers, MCP_NAME, true)?;
+    let body_name = named(method, params);
+    if validation == HeaderValidation::Strict {
+        if version.is_none() {
+            return Err(mismatch("the MCP-Protocol-Version header is required"));
+        }
+        if mcp_method.is_none() {
+            return Err(mismatch("the Mcp-Method header is required"));
+        }
+        if body_name.is_some() && mcp_name.is_none() {
+            return Err(mismatch(format!(
+                "the Mcp-Name header is required on {method}"
+            )));
+        }
+    }
+    let requested = meta_version(params)?;
+    if version.as_deref().is_some_and(|v| v != requested) {
+        return Err(mismatch(format!(
+            "MCP-Protocol-Version says {:?} but _meta says {requested:?}",
+            version.unwrap_or_default()
+        )));
+    }
+    if mcp_method.as_deref().is_some_and(|m| m != method) {
+        return Err(mismatch(format!(
+            "Mcp-Method does not match the body's method {method:?}"
+        )));
+    }
+    if let (Some(header), Some(body)) = (mcp_name.as_deref(), body_name) {
+        if header != body {
+            return Err(mismatch(format!(
+                "Mcp-Name does not match the body's {:?}",
+                if method == methods::RESOURCES_READ {
+                    "uri"
+                } else {
+                    "name"
+                }
+            )));
+        }
+    }
+    match ProtocolVersion::parse(requested) {
+        Some(v) if !v.is_stateful() => Ok(()),
+        _ => Err(unsupported_version(requested)),
+    }
+}
+
+/// A header's value, trimmed (and decoded when `encoded` allows the Base64 form); `None`
+/// when absent. Repeated headers must agree.
+fn header(headers: &HeaderMap, name: &str, encoded: bool) -> Result<Option<String>, ErrorObject> {
+    let mut found: Option<String> = None;
+    for value in headers.get_all(name) {
+        let text = if encoded {
+            decode_value(value)
+                .map_err(|bad| mismatch(format!("the {name} header {}", bad.describe())))?
+        } else {
+            value
+                .to_str()
+                .map(|v| v.trim().to_string())
+                .map_err(|_| mismatch(format!("the {name} header is not visible ASCII")))?
+        };
+        if found.as_ref().is_some_and(|first| *first != text) {
+            return Err(mismatch(format!("conflicting {name} headers")));
+        }
+        found = Some(text);
+    }
+    Ok(found)
+}
+
+/// What `Mcp-Name` mirrors: `params.name` of `tools/call` and `prompts/get`, `params.uri`
+/// of `resources/read`.
+pub(crate) fn named<'a>(method: &str, params: Option<&'a Value>) -> Option<&'a str> {
+    let field = match method {
+        methods::TOOLS_CALL | methods::PROMPTS_GET => "name",
+        methods::RESOURCES_READ => "uri",
+        _ => return None,
+    };
+    params?.get(field)?.as_str()
+}
+
+/// The `_meta` protocol version, once `_meta` has both required keys (else -32602).
+fn meta_version(params: Option<&Value>) -> Result<&str, ErrorObject> {
+    let meta = params
+        .and_then(Value::as_object)
+        .and_then(|p| p.get("_meta"))
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            ErrorObject::invalid_params(format!(
+                "a 2026-07-28 request needs params._meta with `{META_VERSION}` and \
+                 `{CLIENT_CAPABILITIES}`"
+            ))
+        })?;
+    let version = meta
+        .get(META_VERSION)
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            ErrorObject::invalid_params(format!("_meta lacks a string `{META_VERSION}`"))
+        })?;
+    if !meta.get(CLIENT_CAPABILITIES).is_some_and(Value::is_object) {
+        return Err(ErrorObject::invalid_params(format!(
+            "_meta lacks `{CLIENT_CAPABILITIES}` (an object; {{}} declares none)"
+        )));
+    }
+    Ok(version)
+}
+
+/// Every revision the server speaks, newest first (as `server/discover` lists them).
+pub(crate) fn supported_versions() -> Vec<&'static str> {
+    ProtocolVersion::ALL
+        .iter()
+        .rev()
+        .map(|v| v.as_str())
+        .collect()
+}
+
+/// -32022: what the server speaks, and what was asked.
+fn unsupported_version(requested: &str) -> ErrorObject {
+    let supported = supported_versions();
+    let message = if ProtocolVersion::parse(requested).is_some() {
+        format!(
+            "Unsupported protocol version: {requested} is spoken only after initialize; \
+             per-request _meta needs {}",
+            ProtocolVersion::MODERN
+        )
+    } else {
+        format!(
+            "Unsupported protocol version: {requested} (supported: {})",
+            supported.join(", ")
+        )
+    };
+    ErrorObject::new(ErrorCode::UNSUPPORTED_PROTOCOL_VERSION, message)
+        .with_data(json!({ "supported": supported, "requested": requested }))
+}
+
+/// -32020 HeaderMismatch.
+pub(crate) fn mismatch(detail: impl std::fmt::Display) -> ErrorObject {
+    ErrorObject::new(
+        ErrorCode::HEADER_MISMATCH,
+        format!("Header mismatch: {detail}"),
+    )
+}

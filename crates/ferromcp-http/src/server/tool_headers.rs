@@ -1,0 +1,252 @@
+//! `Mcp-Param-*`: the headers a 2026-07-28 client mirrors from the `tools/call` arguments
+//! that the tool's `inputSchema` marks with `x-mcp-header`, so that intermediaries can route
+//! on them. The server holds each against the body (400, -32020 on a mismatch).
+//!
+//! An annotation counts only where the schema reaches it through `properties` alone (as
+//! clients require); an argument that is absent or `null` needs no header, any other
+//! string, number or boolean needs one whose (decoded) text equals it: numbers compare
+//! numerically, booleans as `true`/`false`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferromcp_protocol::jsonrpc::encode_request;
+use ferromcp_protocol::{methods, ProtocolVersion, RequestId};
+use ferromcp_server::McpServer;
+use http::{HeaderMap, HeaderName};
+use serde_json::{json, Value};
+
+use super::body::StreamItem;
+use super::config::HeaderValidation;
+use super::encoding::decode_value;
+use super::session::{Session, SessionOptions};
+
+/// The prefix of the mirrored argument headers.
+pub(crate) const PARAM_PREFIX: &str = "mcp-param-";
+
+/// Listing pages read to find one tool; beyond, the tool is treated as unknown.
+const MAX_PAGES: usize = 1000;
+/// How long the listing may take.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One argument a tool's schema wants mirrored: where it sits in `arguments`, and the
+/// header it goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Annotation {
+    pub path: Vec<String>,
+    pub header: HeaderName,
+}
+
+/// The annotated arguments of an `inputSchema`. Annotations that no
+/// client could send (not a header token) are left out.
+pub(crate) fn annotations(schema: &Value) -> Vec<Annotation> {
+    let mut found = Vec::new();
+    walk(schema, &mut Vec::new(), &mut found);
+    found
+}
+
+fn walk(schema: &Value, path: &mut Vec<String>, found: &mut Vec<Annotation>) {
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    for (key, property) in properties {
+        path.push(key.clone());
+        let header = property
+            .get("x-mcp-header")
+            .and_then(Value::as_str)
+            .filter(|name| !name.is_empty())
+            .and_then(|name| HeaderName::try_from(format!("{PARAM_PREFIX}{name}")).ok());
+        if let Some(header) = header {
+            found.push(Annotation {
+                path: path.clone(),
+                header,
+            });
+        }
+        walk(property, path, found);
+        path.pop();
+    }
+}
+
+/// Checks the `Mcp-Param-*` headers of a `tools/call` against its `arguments`; the error
+/// says what is wrong.
+pub(crate) fn check(
+    headers: &HeaderMap,
+    annotations: &[Annotation],
+    arguments: Option<&Value>,
+    validation: HeaderValidation,
+) -> Result<(), String> {
+    for annotation in annotations {
+        let value = arguments
+            .and_then(|args| annotation.path.iter().try_fold(args, |at, key| at.get(key)))
+            .filter(|v| !v.is_null());
+        let mut sent = headers.get_all(&annotation.header).iter();
+        let (header, repeated) = (sent.next(), sent.next().is_some());
+        let name = &annotation.header;
+        let expected = match value {
+            None if header.is_none() => continue,
+            None => return Err(format!("{name} is sent but its argument is absent")),
+            Some(Value::String(text)) => Expected::Text(text),
+            Some(Value::Number(n)) => Expected::Number(n.as_f64().unwrap_or(f64::NAN)),
+            Some(Value::Bool(b)) => Expected::Text(if *b { "true" } else { "false" }),
+            Some(_) => continue, // objects and arrays cannot be mirrored
+        };
+        let Some(header) = header else {
+            if validation == HeaderValidation::Lenient {
+                continue;
+            }
+            return Err(format!("{name} is required: the argument has a value"));
+        };
+        if repeated {
+            return Err(format!("{name} is repeated"));
+        }
+        let text = decode_value(header).map_err(|bad| format!("{name} {}", bad.describe()))?;
+        let matches = match expected {
+            Expected::Text(body) => text == body,
+            Expected::Number(body) => text.parse::<f64>().is_ok_and(|h| h == body),
+        };
+        if !matches {
+            return Err(format!("{name} does not match its argument"));
+        }
+    }
+    Ok(())
+}
+
+enum Expected<'a> {
+    Text(&'a str),
+    Number(f64),
+}
+
+/// The annotated arguments of the tool `name`, read from the server's own `tools/list`;
+/// `None` when there is no such tool.
+pub(crate) async fn tool_annotations(server: &McpServer, name: &str) -> Option<Vec<Annotation>> {
+    let find = async {
+        let session = Session::start(server, "lookup".into(), SessionOptions::internal());
+        let found = find_tool(&session, name).await;
+        session.close();
+        found
+    };
+    let schema = tokio::time::timeout(LOOKUP_TIMEOUT, find).await.ok()??;
+    Some(annotations(&schema))
+}
+
+async fn find_tool(session: &Arc<Session>, name: &str) -> Option<Value> {
+    let mut cursor: Option<String> = None;
+    for page in 0..MAX_PAGES {
+        let id = RequestId::Number(page as i64);
+        let params = match &cursor {
+            Some(cursor) => json!({ "cursor": cursor }),
+            None => json!({}),
+        };
+        let mut attached = session.outbox.register(&id, true)?;
+        if !session
+            .feed(encode_request(&id, methods::TOOLS_LIST, Some(&params)))
+            .await
+        {
+            return None;
+        }
+        let Some(StreamItem::Json(answer)) = attached.rx.recv().await else {
+            return None;
+        };
+        let mut answer: Value = serde_json::from_slice(&answer).ok()?;
+        let result = answer.get_mut("result")?;
+        let tools = result.get_mut("tools")?.as_array_mut()?;
+        if let Some(tool) = tools.iter_mut().find(|t| t["name"] == name) {
+            return Some(tool.get_mut("inputSchema")?.take());
+        }
+        cursor = Some(result.get("nextCursor")?.as_str()?.to_string());
+    }
+    None
+}
+
+impl SessionOptions {
+    /// A throwaway engine for the server's own listings.
+    fn internal() -> SessionOptions {
+        SessionOptions {
+            transient: true,
+            assume: Some(ProtocolVersion::LATEST),
+            store: None,
+            json_only: true,
+            grace: Duration::ZERO,
+            legacy: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Value {
+        json!({"type": "object", "properties": {
+            "region": {"type": "string", "x-mcp-header": "Region"},
+            "priority": {"type": "integer", "x-mcp-header": "Priority"},
+            "verbose": {"type": ["boolean", "null"], "x-mcp-header": "Verbose"},
+            "query": {"type": "string"},
+            "nested": {"type": "object", "properties": {
+                "zone": {"type": "string", "x-mcp-header": "Zone"}}},
+            "list": {"type": "array", "items": {"type": "string", "x-mcp-header": "Item"}},
+            "bad": {"type": "string", "x-mcp-header": "My Region"}
+        }})
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(HeaderName::try_from(*name).unwrap(), value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn only_properties_paths_count() {
+        let mut found: Vec<String> = annotations(&schema())
+            .iter()
+            .map(|a| format!("{}={}", a.path.join("."), a.header))
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "nested.zone=mcp-param-zone",
+                "priority=mcp-param-priority",
+                "region=mcp-param-region",
+                "verbose=mcp-param-verbose",
+            ]
+        );
+    }
+
+    #[test]
+    fn headers_are_held_against_the_arguments() {
+        let found = annotations(&schema());
+        let args = json!({"region": "us-west1", "priority": 42, "verbose": null,
+                          "nested": {"zone": " a "}, "query": "SELECT 1"});
+        let good = headers(&[
+            ("mcp-param-region", "us-west1"),
+            ("Mcp-Param-Priority", "42.0"),
+            ("mcp-param-zone", "=?base64?IGEg?="),
+        ]);
+        let strict = HeaderValidation::Strict;
+        assert_eq!(check(&good, &found, Some(&args), strict), Ok(()));
+
+        let wrong = headers(&[
+            ("mcp-param-region", "us-east1"),
+            ("mcp-param-priority", "42"),
+            ("mcp-param-zone", "=?base64?IGEg?="),
+        ]);
+        assert!(check(&wrong, &found, Some(&args), strict).is_err());
+        let missing = headers(&[("mcp-param-priority", "42")]);
+        assert!(check(&missing, &found, Some(&args), strict).is_err());
+        assert_eq!(
+            check(&missing, &found, Some(&args), HeaderValidation::Lenient),
+            Ok(())
+        );
+        // A header for a null argument is not expected, and not allowed either.
+        let mut extra = good.clone();
+        extra.insert("mcp-param-verbose", "true".parse().unwrap());
+        assert!(check(&extra, &found, Some(&args), strict).is_err());
+        let args = json!({"verbose": false});
+        let boolean = headers(&[("mcp-param-verbose", "false")]);
+        assert_eq!(check(&boolean, &found, Some(&args), strict), Ok(()));
+        assert_eq!(check(&HeaderMap::new(), &found, None, strict), Ok(()));
+    }
+}

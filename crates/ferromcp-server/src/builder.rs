@@ -1,0 +1,129 @@
+//! [`ServerBuilder`]: what an [`McpServer`] offers, collected before it starts.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ferromcp_protocol::types::{Icon, Implementation};
+
+use crate::completion::{Completer, CompletionRequest, CompletionTarget};
+use crate::config::ServerConfig;
+use crate::prompt::{IntoPromptDef, PromptDef};
+use crate::resource::{AnyResourceDef, IntoResourceDef};
+use crate::server::McpServer;
+use crate::tool::{IntoToolDef, ToolDef};
+
+/// Builds an [`McpServer`].
+pub struct ServerBuilder {
+    info: Implementation,
+    instructions: Option<String>,
+    tools: Vec<ToolDef>,
+    resources: Vec<AnyResourceDef>,
+    prompts: Vec<PromptDef>,
+    completers: HashMap<CompletionTarget, Completer>,
+    config: ServerConfig,
+}
+
+impl ServerBuilder {
+    pub(crate) fn new(info: Implementation) -> ServerBuilder {
+        ServerBuilder {
+            info,
+            instructions: None,
+            tools: Vec::new(),
+            resources: Vec::new(),
+            prompts: Vec::new(),
+            completers: HashMap::new(),
+            config: ServerConfig::default(),
+        }
+    }
+
+    /// Sets the display name.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.info.title = Some(title.into());
+        self
+    }
+
+    /// Sets the description of the implementation.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.info.description = Some(description.into());
+        self
+    }
+
+    /// Sets the icons.
+    pub fn icons(mut self, icons: Vec<Icon>) -> Self {
+        self.info.icons = Some(icons);
+        self
+    }
+
+    /// Sets instructions for the model on how to use this server.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Adds a tool (a `#[tool]` function or a [`ToolDef`]).
+    pub fn tool(mut self, tool: impl IntoToolDef) -> Self {
+        self.tools.push(tool.into_tool_def());
+        self
+    }
+
+    /// Adds a resource or resource template.
+    pub fn resource(mut self, resource: impl IntoResourceDef) -> Self {
+        self.resources.push(resource.into_resource_def());
+        self
+    }
+
+    /// Adds a prompt.
+    pub fn prompt(mut self, prompt: impl IntoPromptDef) -> Self {
+        self.prompts.push(prompt.into_prompt_def());
+        self
+    }
+
+    /// Completes values of a prompt's argument.
+    pub fn complete_prompt_argument(
+        mut self,
+        prompt: impl Into<String>,
+        argument: impl Into<String>,
+        completer: impl Fn(&CompletionRequest) -> Vec<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.completers.insert(
+            CompletionTarget::PromptArgument(prompt.into(), argument.into()),
+            Arc::new(completer),
+        );
+        self
+    }
+
+    /// Completes values of a resource template's variable.
+    pub fn complete_template_variable(
+        mut self,
+        uri_template: impl Into<String>,
+        variable: impl Into<String>,
+        completer: impl Fn(&CompletionRequest) -> Vec<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.completers.insert(
+            CompletionTarget::TemplateVariable(uri_template.into(), variable.into()),
+            Arc::new(completer),
+        );
+        self
+    }
+
+    /// Replaces the limits and timeouts.
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Builds the server.
+    pub fn build(self) -> McpServer {
+        let server = McpServer::new(self.info, self.instructions, self.config, self.completers);
+        for tool in self.tools {
+            server.insert_tool(tool);
+        }
+        for resource in self.resources {
+            server.insert_resource(resource);
+        }
+        for prompt in self.prompts {
+            server.insert_prompt(prompt);
+        }
+        server
+    }
+}

@@ -1,0 +1,111 @@
+//! [`ServerConfig`] (limits, timeouts, caching hints, `requestState` protection) and
+//! [`SessionOptions`] (what a transport knows about one connection).
+
+use std::time::Duration;
+
+use ferromcp_protocol::ProtocolVersion;
+
+/// Limits and timeouts of a server.
+///
+/// ```
+/// use std::time::Duration;
+/// use ferromcp_server::ServerConfig;
+///
+/// let config = ServerConfig {
+///     // Every replica of the server shares this key, so a 2026-07-28 retry may land on
+///     // any of them.
+///     request_state_key: Some(b"a secret of at least 32 bytes, shared".to_vec()),
+///     list_cache_ttl: Duration::from_secs(300),
+///     ..Default::default()
+/// };
+/// assert_eq!(config.read_cache_ttl, Duration::ZERO);
+/// ```
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// Items per page of `tools/list`, `resources/list`, `resources/templates/list` and
+    /// `prompts/list`.
+    pub page_size: usize,
+    /// How long a handler waits for the client to answer sampling, roots or elicitation.
+    pub client_request_timeout: Duration,
+    /// Largest incoming message on stdio, in bytes.
+    pub max_message_bytes: usize,
+    /// Requests of one session whose handlers may run at once.
+    pub max_concurrent_requests: usize,
+    /// 2026-07-28: the `ttlMs` caching hint of `server/discover`, `tools/list`,
+    /// `prompts/list`, `resources/list` and `resources/templates/list` (default 60 s).
+    pub list_cache_ttl: Duration,
+    /// 2026-07-28: the `ttlMs` caching hint of `resources/read` (default 0: always stale).
+    pub read_cache_ttl: Duration,
+    /// 2026-07-28: the HMAC-SHA256 key protecting the `requestState` of Multi Round-Trip
+    /// Requests: a secret of at least 32 random bytes. Give every instance of a replicated
+    /// server the same key, so a retry can land on any of them. `None` (the default) uses a random key made once per process:
+    /// a retry must then come back to the same process, and a restart invalidates every
+    /// outstanding `requestState`.
+    pub request_state_key: Option<Vec<u8>>,
+    /// 2026-07-28: how long a `requestState` stays valid after it was issued (default 10
+    /// minutes). An older one is refused with -32602.
+    pub request_state_ttl: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            page_size: 100,
+            client_request_timeout: Duration::from_secs(300),
+            max_message_bytes: ferromcp_transport::DEFAULT_MAX_FRAME_BYTES,
+            max_concurrent_requests: 1024,
+            list_cache_ttl: Duration::from_secs(60),
+            read_cache_ttl: Duration::ZERO,
+            request_state_key: None,
+            request_state_ttl: Duration::from_secs(600),
+        }
+    }
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key is a secret: say whether one is set, never what it is.
+        let key = self.request_state_key.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ServerConfig")
+            .field("page_size", &self.page_size)
+            .field("client_request_timeout", &self.client_request_timeout)
+            .field("max_message_bytes", &self.max_message_bytes)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
+            .field("list_cache_ttl", &self.list_cache_ttl)
+            .field("read_cache_ttl", &self.read_cache_ttl)
+            .field("request_state_key", &key)
+            .field("request_state_ttl", &self.request_state_ttl)
+            .finish()
+    }
+}
+
+/// What the transport knows about one connection, for
+/// [`McpServer::serve_with_options`](crate::McpServer::serve_with_options).
+///
+/// ```
+/// use ferromcp_server::SessionOptions;
+///
+/// // An HTTP layer that authenticated the caller names them here: 2026-07-28 results are
+/// // then cached privately, and a `requestState` issued to them is refused to anyone else.
+/// let options = SessionOptions::default().with_principal("user:42");
+/// assert_eq!(options.principal.as_deref(), Some("user:42"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// Who the caller is (an authenticated subject), if the transport knows. It binds the
+    /// `requestState` of Multi Round-Trip Requests to this caller and makes 2026-07-28
+    /// caching hints `private`.
+    pub principal: Option<String>,
+    /// Behave as if the client had sent `initialize` at this revision, declaring no
+    /// capabilities (what [`McpServer::serve_initialized`](crate::McpServer::serve_initialized)
+    /// does). Requests carrying 2026-07-28 `_meta` never need it.
+    pub assume_initialized: Option<ProtocolVersion>,
+}
+
+impl SessionOptions {
+    /// Options naming the caller.
+    pub fn with_principal(mut self, principal: impl Into<String>) -> Self {
+        self.principal = Some(principal.into());
+        self
+    }
+}
