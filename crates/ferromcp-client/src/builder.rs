@@ -121,13 +121,15 @@ impl ClientBuilder {
         self
     }
 
-    /// Answers `sampling/createMessage` and declares the `sampling` capability.
+    /// Answers `sampling/createMessage` and declares the `sampling` capability (in
+    /// 2026-07-28, on every request, for MRTR input requests).
     pub fn sampling_handler<H: SamplingHandler>(mut self, handler: H) -> Self {
         self.handlers.sampling = Some(Arc::new(handler));
         self
     }
 
-    /// Answers `roots/list` from `roots` and declares `roots: {listChanged: true}`.
+    /// Answers `roots/list` from `roots` and declares `roots: {listChanged: true}` (in
+    /// 2026-07-28: `roots: {}`, and `roots/list` arrives as an MRTR input request).
     pub fn roots(mut self, roots: RootsHandle) -> Self {
         self.roots = Some(roots);
         self
@@ -257,20 +259,25 @@ impl ClientBuilder {
             match discover(peer, &modern, timeout).await? {
                 Discovered::Modern(details) => {
                     let _ = service.negotiated.set(details.protocol_version);
-                    return Ok((details, Some(Arc::new(modern))));
+                    return Ok((*details, Some(Arc::new(modern))));
                 }
                 Discovered::Legacy { reason, .. } if era == Era::Modern => {
                     return Err(ClientError::UnsupportedProtocolVersion(format!(
                         "not 2026-07-28: {reason}"
                     )));
                 }
-                Discovered::Legacy { reason, version: named } => {
+                Discovered::Legacy {
+                    reason,
+                    version: named,
+                } => {
                     tracing::debug!(%reason, "the server is not a 2026-07-28 server; sending initialize");
                     version = named.map_or(version, |named| named.min(version));
                 }
             }
         }
-        self.handshake(peer, service, version).await.map(|d| (d, None))
+        self.handshake(peer, service, version)
+            .await
+            .map(|d| (d, None))
     }
 
     /// The `initialize` handshake, asking for `requested`.
@@ -290,8 +297,8 @@ impl ClientBuilder {
         let params = serde_json::to_value(&params)
             .map_err(|e| ClientError::InvalidArguments(e.to_string()))?;
         let result = initialize(peer, params, self.request_timeout).await?;
-        let Some(version) = ProtocolVersion::parse(&result.protocol_version)
-            .filter(|v| v.is_stateful())
+        let Some(version) =
+            ProtocolVersion::parse(&result.protocol_version).filter(|v| v.is_stateful())
         else {
             // The specification: a client that does not speak the server's choice disconnects.
             return Err(ClientError::UnsupportedProtocolVersion(

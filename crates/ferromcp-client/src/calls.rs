@@ -155,7 +155,6 @@ impl ClientSession {
         )
         .await
     }
-
 }
 
 fn resource(uri: &str) -> ResourceRequestParams {
@@ -166,4 +165,3 @@ fn resource(uri: &str) -> ResourceRequestParams {
         meta: None,
     }
 }
-

@@ -37,7 +37,7 @@ pub(crate) async fn initialize(
 #[derive(Debug)]
 pub(crate) enum Discovered {
     /// A 2026-07-28 server.
-    Modern(ServerDetails),
+    Modern(Box<ServerDetails>),
     /// Not a modern server: use `initialize`, asking for `version` if the server named a
     /// legacy revision it supports.
     Legacy {
@@ -90,13 +90,13 @@ pub(crate) async fn discover(
                         reason: format!("the server supports only {}", supported.join(", ")),
                         version: Some(version),
                     }),
-                    None => Err(ClientError::UnsupportedProtocolVersion(if supported
-                        .is_empty()
-                    {
-                        "none named".into()
-                    } else {
-                        supported.join(", ")
-                    })),
+                    None => Err(ClientError::UnsupportedProtocolVersion(
+                        if supported.is_empty() {
+                            "none named".into()
+                        } else {
+                            supported.join(", ")
+                        },
+                    )),
                 };
             }
             ErrorCode::HEADER_MISMATCH | ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY => {
@@ -159,12 +159,12 @@ fn read_discover(result: Value, version: ProtocolVersion) -> Discovered {
         .get("instructions")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    Discovered::Modern(ServerDetails {
+    Discovered::Modern(Box::new(ServerDetails {
         protocol_version: version,
         server_info,
         capabilities,
         instructions,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -191,12 +191,21 @@ mod tests {
         };
         assert_eq!(details.server_info.name, "b");
 
-        assert!(matches!(read_discover(json!({"resultType": "complete"}), MODERN), Discovered::Modern(_)));
-        assert!(matches!(read_discover(json!({}), MODERN), Discovered::Legacy { version: None, .. }));
+        assert!(matches!(
+            read_discover(json!({"resultType": "complete"}), MODERN),
+            Discovered::Modern(_)
+        ));
+        assert!(matches!(
+            read_discover(json!({}), MODERN),
+            Discovered::Legacy { version: None, .. }
+        ));
         let old = json!({"supportedVersions": ["2025-06-18", "2025-03-26", "1999-01-01"]});
         assert!(matches!(
             read_discover(old, MODERN),
-            Discovered::Legacy { version: Some(ProtocolVersion::V2025_06_18), .. }
+            Discovered::Legacy {
+                version: Some(ProtocolVersion::V2025_06_18),
+                ..
+            }
         ));
     }
 }

@@ -15,6 +15,14 @@
 //! The session speaks whatever revision the server chose (2024-11-05 to 2025-11-25) and
 //! lowers what it sends to that revision.
 //!
+//! The stateless revision 2026-07-28 is one [`Era`] away: `.era(Era::Modern)` (or
+//! [`Era::Auto`], which probes with `server/discover` and falls back to `initialize`). The
+//! API stays the same: every request then carries the client's version, capabilities,
+//! identity and log level in `params._meta`; `input_required` results are answered with the
+//! same sampling, elicitation and roots handlers and retried (multi-round-trip requests);
+//! [`ClientSession::listen`] opens a `subscriptions/listen` stream. [`Era::Legacy`] is the
+//! default.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), ferromcp_client::ClientError> {
 //! use ferromcp_client::{CallOptions, Client, RootsHandle};

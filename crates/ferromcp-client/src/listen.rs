@@ -162,7 +162,9 @@ impl Listeners {
             return; // a repeated acknowledgement
         }
         if let Some(pending) = state.pending.take() {
-            state.active.insert(id.clone(), (pending.serial, pending.events));
+            state
+                .active
+                .insert(id.clone(), (pending.serial, pending.events));
             let _ = pending.ack.send((id, filter));
         }
     }

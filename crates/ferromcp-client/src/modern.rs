@@ -43,11 +43,17 @@ impl Modern {
 
     /// Sends `notifications/message` at `level` and above on every later request.
     pub(crate) fn set_log_level(&self, level: LoggingLevel) {
-        *self.log_level.lock().unwrap_or_else(PoisonError::into_inner) = Some(level);
+        *self
+            .log_level
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(level);
     }
 
     fn log_level(&self) -> Option<LoggingLevel> {
-        *self.log_level.lock().unwrap_or_else(PoisonError::into_inner)
+        *self
+            .log_level
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Adds the reserved keys to `params._meta`, creating `params` and `_meta` as needed
@@ -94,9 +100,8 @@ pub(crate) fn outcome(result: &RawValue) -> Result<Outcome, ClientError> {
         #[serde(rename = "resultType", default, borrow)]
         result_type: Option<std::borrow::Cow<'a, str>>,
     }
-    let kind: Kind<'_> = serde_json::from_str(result.get()).map_err(|e| {
-        ClientError::InvalidResult(format!("the result is not a JSON object: {e}"))
-    })?;
+    let kind: Kind<'_> = serde_json::from_str(result.get())
+        .map_err(|e| ClientError::InvalidResult(format!("the result is not a JSON object: {e}")))?;
     match kind.result_type.as_deref() {
         None | Some(RESULT_COMPLETE) => Ok(Outcome::Complete),
         Some(RESULT_INPUT_REQUIRED) => serde_json::from_str(result.get())
@@ -140,8 +145,14 @@ mod tests {
         let meta = &params["_meta"];
         assert_eq!(meta[meta::PROTOCOL_VERSION], "2026-07-28");
         assert_eq!(meta[meta::CLIENT_CAPABILITIES], json!({}));
-        assert_eq!(meta[meta::CLIENT_INFO], json!({"name": "c", "version": "1"}));
-        assert_eq!((meta["progressToken"].clone(), meta["x"].clone()), (json!(3), json!(1)));
+        assert_eq!(
+            meta[meta::CLIENT_INFO],
+            json!({"name": "c", "version": "1"})
+        );
+        assert_eq!(
+            (meta["progressToken"].clone(), meta["x"].clone()),
+            (json!(3), json!(1))
+        );
         assert!(meta.get(meta::LOG_LEVEL).is_none());
 
         modern.set_log_level(LoggingLevel::Warning);

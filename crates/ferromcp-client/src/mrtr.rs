@@ -40,7 +40,10 @@ pub(crate) async fn request(
             object.remove("inputResponses");
             object.remove("requestState");
             if let Some(responses) = responses {
-                object.insert("inputResponses".into(), serde_json::to_value(responses).map_err(json_error)?);
+                object.insert(
+                    "inputResponses".into(),
+                    serde_json::to_value(responses).map_err(json_error)?,
+                );
             }
             if let Some(state) = state {
                 object.insert("requestState".into(), Value::String(state.clone()));

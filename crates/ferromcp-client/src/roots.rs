@@ -12,7 +12,8 @@ use ferromcp_rpc::Peer;
 /// Give it to [`ClientBuilder::roots`](crate::ClientBuilder::roots); the client then
 /// announces `roots: {listChanged: true}` and answers `roots/list` from it. Every session
 /// built with the same handle (or a clone) sees the same list, and [`RootsHandle::set`]
-/// tells each of them with `notifications/roots/list_changed`.
+/// tells each of them with `notifications/roots/list_changed`. A 2026-07-28 session is not
+/// told (the revision has no such notification): its server asks again on each request.
 ///
 /// ```
 /// use ferromcp_client::RootsHandle;

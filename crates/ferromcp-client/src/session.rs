@@ -111,6 +111,8 @@ impl ClientSession {
     }
 
     /// The engine's handle to the server, for requests and notifications this API lacks.
+    /// Requests sent through it directly get no 2026-07-28 `_meta`: prefer
+    /// [`ClientSession::request`], which adds it.
     pub fn peer(&self) -> &Peer {
         &self.inner.peer
     }
@@ -213,14 +215,14 @@ impl ClientSession {
             request_state: None,
             meta: None,
         };
-        match self.request(methods::TOOLS_CALL, &params, options.clone()).await {
+        match self
+            .request(methods::TOOLS_CALL, &params, options.clone())
+            .await
+        {
             // Over HTTP, a 2026-07-28 server checks the `Mcp-Param-*` headers the transport
             // derives from the tool's schema; the schema may have changed since it was
             // listed, so list again (refreshing it) and retry once.
-            Err(error)
-                if self.is_modern()
-                    && error.code() == Some(ErrorCode::HEADER_MISMATCH) =>
-            {
+            Err(error) if self.is_modern() && error.code() == Some(ErrorCode::HEADER_MISMATCH) => {
                 tracing::debug!(tool = name, %error, "listing tools again after a header mismatch");
                 self.list_tools().await?;
                 self.request(methods::TOOLS_CALL, &params, options).await

@@ -91,7 +91,9 @@ async fn modern_probes_discover_and_stamps_every_request() {
     assert_full_meta(&frame_with_method(&mut h.frames, "server/discover").await["params"]["_meta"]);
     let rest = methods_seen(&mut h.frames).await;
     assert!(
-        !rest.iter().any(|m| m == "initialize" || m.starts_with("logging/")),
+        !rest
+            .iter()
+            .any(|m| m == "initialize" || m.starts_with("logging/")),
         "{rest:?}"
     );
 }
@@ -214,12 +216,18 @@ async fn each_era_refuses_the_others_methods() {
         .map_err(|(e, _)| e)
         .unwrap();
     let error = modern.session.subscribe_resource("file:///a").await;
-    assert!(matches!(error, Err(ClientError::Unsupported(_))), "{error:?}");
+    assert!(
+        matches!(error, Err(ClientError::Unsupported(_))),
+        "{error:?}"
+    );
 
     let legacy = connect_modern(Client::builder("c", "1"), Discover::Modern)
         .await
         .map_err(|(e, _)| e)
         .unwrap();
     let error = legacy.session.listen(SubscriptionFilter::default()).await;
-    assert!(matches!(error, Err(ClientError::Unsupported(_))), "{error:?}");
+    assert!(
+        matches!(error, Err(ClientError::Unsupported(_))),
+        "{error:?}"
+    );
 }

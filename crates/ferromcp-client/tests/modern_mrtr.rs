@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use common::modern::{connect_modern, id_of, Discover, ModernHarness};
 use common::{frame_with_method, next, SOON};
-use ferromcp_client::{Client, ClientBuilder, ClientError, Era, ListChanged, RootsHandle};
 use ferromcp_client::SubscriptionEvent;
+use ferromcp_client::{Client, ClientBuilder, ClientError, Era, ListChanged, RootsHandle};
 use ferromcp_protocol::types::{
     CreateMessageRequestParams, CreateMessageResult, ElicitAction, ElicitRequestParams,
     ElicitResult, Root, SubscriptionFilter,
@@ -30,7 +30,10 @@ fn answering_client(gate: Arc<Semaphore>) -> ClientBuilder {
         .roots(RootsHandle::new(vec![Root::new("file:///work", "work")]))
         .sampling_handler(|p: CreateMessageRequestParams| async move {
             let question = p.last_user_text().unwrap_or_default().to_owned();
-            Ok(CreateMessageResult::text("m", format!("Paris ({question})")))
+            Ok(CreateMessageResult::text(
+                "m",
+                format!("Paris ({question})"),
+            ))
         })
         .elicitation_handler(move |_: ElicitRequestParams| {
             let gate = gate.clone();
@@ -62,7 +65,11 @@ async fn mrtr_answers_every_input_over_several_rounds_and_isolates_other_calls()
     assert!(unrelated["params"].get("requestState").is_none());
     gate.add_permits(2);
 
-    let result = tokio::time::timeout(SOON, call).await.unwrap().unwrap().unwrap();
+    let result = tokio::time::timeout(SOON, call)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert_eq!(result.text(), "done");
 
     // Round 2: all three answers, keyed as asked, the state echoed, a new id, same params.
@@ -71,11 +78,20 @@ async fn mrtr_answers_every_input_over_several_rounds_and_isolates_other_calls()
     assert_eq!(second["params"]["arguments"], json!({"q": 1}));
     assert_eq!(second["params"]["requestState"], "state-1");
     let responses = &second["params"]["inputResponses"];
-    assert_eq!(responses["confirm"], json!({"action": "accept", "content": {"ok": true}}));
-    assert_eq!(responses["sample"]["content"]["text"], "Paris (capital of France?)");
+    assert_eq!(
+        responses["confirm"],
+        json!({"action": "accept", "content": {"ok": true}})
+    );
+    assert_eq!(
+        responses["sample"]["content"]["text"],
+        "Paris (capital of France?)"
+    );
     assert_eq!(responses["sample"]["model"], "m");
     assert_eq!(responses["where"]["roots"][0]["uri"], "file:///work");
-    assert_eq!(second["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"], "2026-07-28");
+    assert_eq!(
+        second["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"],
+        "2026-07-28"
+    );
 
     // Round 3: the server sent no state this time, so the key is left out entirely.
     let third = frame_with_method(&mut h.frames, "tools/call").await;
@@ -86,7 +102,10 @@ async fn mrtr_answers_every_input_over_several_rounds_and_isolates_other_calls()
     );
     let ids = [id_of(&first), id_of(&second), id_of(&third)];
     assert!(ids[0] != ids[2] && ids[1] != ids[2]);
-    assert_eq!(result.structured_content.unwrap()["second"]["again"]["action"], "accept");
+    assert_eq!(
+        result.structured_content.unwrap()["second"]["again"]["action"],
+        "accept"
+    );
 }
 
 #[tokio::test]
@@ -141,7 +160,11 @@ async fn a_missing_result_type_is_complete_and_an_unknown_one_is_invalid() {
     let plain = h.session.call_tool("no_type", json!({})).await.unwrap();
     assert_eq!(plain.text(), "plain");
     frame_with_method(&mut h.frames, "tools/call").await;
-    let error = h.session.call_tool("bad_type", json!({})).await.unwrap_err();
+    let error = h
+        .session
+        .call_tool("bad_type", json!({}))
+        .await
+        .unwrap_err();
     assert!(matches!(error, ClientError::InvalidResult(_)), "{error}");
     // Exactly one attempt each: nothing was retried.
     let second = frame_with_method(&mut h.frames, "tools/call").await;
@@ -156,7 +179,8 @@ async fn a_missing_result_type_is_complete_and_an_unknown_one_is_invalid() {
 async fn listen_delivers_its_notifications_and_closing_cancels_it() {
     let changes = Arc::new(Mutex::new(Vec::new()));
     let seen = changes.clone();
-    let builder = Client::builder("c", "1").on_list_changed(move |which| seen.lock().unwrap().push(which));
+    let builder =
+        Client::builder("c", "1").on_list_changed(move |which| seen.lock().unwrap().push(which));
     let mut h = start(builder).await;
     let filter = SubscriptionFilter {
         tools_list_changed: Some(true),
@@ -168,9 +192,15 @@ async fn listen_delivers_its_notifications_and_closing_cancels_it() {
     let listen = frame_with_method(&mut h.frames, "subscriptions/listen").await;
     assert_eq!(&id_of(&listen), subscription.id());
     assert_eq!(listen["params"]["notifications"]["toolsListChanged"], true);
-    assert_eq!(listen["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"], "2026-07-28");
+    assert_eq!(
+        listen["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"],
+        "2026-07-28"
+    );
 
-    assert_eq!(subscription.next().await, Some(SubscriptionEvent::ListChanged(ListChanged::Tools)));
+    assert_eq!(
+        subscription.next().await,
+        Some(SubscriptionEvent::ListChanged(ListChanged::Tools))
+    );
     assert_eq!(
         subscription.next().await,
         Some(SubscriptionEvent::ResourceUpdated("file:///a".into()))
@@ -194,7 +224,10 @@ async fn listen_delivers_its_notifications_and_closing_cancels_it() {
     let cancelled = frame_with_method(&mut h.frames, "notifications/cancelled").await;
     assert_eq!(id_of(&json!({"id": cancelled["params"]["requestId"]})), id);
     let _ = next(&mut h.events).await; // the second one listening
-    assert_eq!(next(&mut h.events).await, format!("listen {} cancelled", serde_json::to_value(&id).unwrap()));
+    assert_eq!(
+        next(&mut h.events).await,
+        format!("listen {} cancelled", serde_json::to_value(&id).unwrap())
+    );
 }
 
 #[tokio::test]
@@ -209,7 +242,9 @@ async fn a_completed_subscription_ends() {
         subscription.next().await,
         Some(SubscriptionEvent::ListChanged(ListChanged::Prompts))
     );
-    let end = tokio::time::timeout(SOON, subscription.next()).await.unwrap();
+    let end = tokio::time::timeout(SOON, subscription.next())
+        .await
+        .unwrap();
     assert_eq!(end, None);
     let listen = frame_with_method(&mut h.frames, "subscriptions/listen").await;
     assert_eq!(&id_of(&listen), subscription.id());

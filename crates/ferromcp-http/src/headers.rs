@@ -13,3 +13,10 @@ pub const X_ACCEL_BUFFERING: &str = "x-accel-buffering";
 pub const JSON: &str = "application/json";
 /// `text/event-stream`.
 pub const EVENT_STREAM: &str = "text/event-stream";
+
+/// 2026-07-28: the request's JSON-RPC method, mirrored from the body for intermediaries.
+pub const MCP_METHOD: &str = "mcp-method";
+/// 2026-07-28: the tool or prompt name (or resource URI) of the request, mirrored.
+pub const MCP_NAME: &str = "mcp-name";
+/// 2026-07-28: prefix of the headers mirroring tool arguments marked `x-mcp-header`.
+pub const MCP_PARAM_PREFIX: &str = "mcp-param-";

@@ -35,7 +35,10 @@ async fn every_post_carries_the_standard_headers() {
         assert_eq!(session.server_info().name, "modern-http");
         session.list_tools().await.unwrap();
         session.call_tool("plain", json!({})).await.unwrap();
-        session.read_resource("file:///path/to/file%20name.txt").await.unwrap();
+        session
+            .read_resource("file:///path/to/file%20name.txt")
+            .await
+            .unwrap();
         session.get_prompt("café", []).await.unwrap();
         session.close().await;
 
@@ -43,7 +46,13 @@ async fn every_post_carries_the_standard_headers() {
         let methods: Vec<_> = hits.iter().map(|h| h.rpc_method().unwrap_or("-")).collect();
         assert_eq!(
             methods,
-            ["server/discover", "tools/list", "tools/call", "resources/read", "prompts/get"]
+            [
+                "server/discover",
+                "tools/list",
+                "tools/call",
+                "resources/read",
+                "prompts/get"
+            ]
         );
         for hit in &hits {
             assert_eq!(hit.http_method, "POST", "no GET stream, no DELETE");
@@ -89,13 +98,21 @@ async fn annotated_arguments_become_param_headers() {
         assert_eq!(param("region"), Some("us-west1"));
         assert_eq!(param("priority"), Some("42"));
         assert_eq!(param("verbose"), None, "null is not mirrored");
-        assert_eq!(param("empty"), Some(""), "an empty string is an empty header");
+        assert_eq!(
+            param("empty"),
+            Some(""),
+            "an empty string is an empty header"
+        );
         assert_eq!(param("greeting"), Some("=?base64?SGVsbG8sIOS4lueVjA==?="));
         assert_eq!(param("padded"), Some("=?base64?IHBhZGRlZCA=?="));
         assert_eq!(param("method"), Some("test-method"));
         assert_eq!(call.header("mcp-method"), Some("tools/call"));
         assert_eq!(param("zone"), Some("b"));
-        assert_eq!(param("query"), None, "unannotated arguments are not mirrored");
+        assert_eq!(
+            param("query"),
+            None,
+            "unannotated arguments are not mirrored"
+        );
 
         // Booleans as JSON text; an absent argument has no header.
         session
@@ -141,7 +158,10 @@ async fn a_header_mismatch_lists_the_tools_again_and_retries() {
             .iter()
             .map(|h| h.rpc_method().unwrap_or("-").to_owned())
             .collect();
-        assert_eq!(methods, ["server/discover", "tools/call", "tools/list", "tools/call"]);
+        assert_eq!(
+            methods,
+            ["server/discover", "tools/call", "tools/list", "tools/call"]
+        );
         let retry = fake.calls("tools/call").pop().unwrap();
         assert_eq!(retry.header("mcp-param-region"), Some("us-east1"));
     })
@@ -189,15 +209,22 @@ async fn sse_answers_are_read_and_broken_streams_are_not_resumed() {
         let session = open(&fake, modern()).await;
         let progress = Arc::new(Mutex::new(Vec::new()));
         let seen = progress.clone();
-        let options = CallOptions::new().with_progress(move |p| seen.lock().unwrap().push(p.progress));
-        let result = session.call_tool_with("streamed", json!({}), options).await.unwrap();
+        let options =
+            CallOptions::new().with_progress(move |p| seen.lock().unwrap().push(p.progress));
+        let result = session
+            .call_tool_with("streamed", json!({}), options)
+            .await
+            .unwrap();
         assert_eq!(result.text(), "streamed");
         assert_eq!(*progress.lock().unwrap(), [1.0]);
 
         let error = session.call_tool("broken", json!({})).await.unwrap_err();
         assert!(matches!(error, ClientError::Remote(_)), "{error}");
         tokio::time::sleep(Duration::from_millis(100)).await;
-        assert!(fake.hits().iter().all(|h| h.http_method == "POST"), "no GET to resume");
+        assert!(
+            fake.hits().iter().all(|h| h.http_method == "POST"),
+            "no GET to resume"
+        );
     })
     .await;
 }
@@ -222,7 +249,12 @@ async fn a_listen_stream_delivers_and_is_closed_when_dropped() {
         drop(subscription);
         let closed = async {
             loop {
-                if fake.state().listen.as_ref().is_some_and(|tx| tx.is_closed()) {
+                if fake
+                    .state()
+                    .listen
+                    .as_ref()
+                    .is_some_and(|tx| tx.is_closed())
+                {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;

@@ -74,7 +74,7 @@ async fn version_errors_name_what_is_supported() {
             ("mcp-protocol-version", header),
             ("mcp-method", "server/discover"),
         ];
-        raw(&t, &headers, &body).send()
+        t.raw(&headers, &body).send()
     };
     let (status, body) = status_and_body(versioned(7, "v999.0.0", "v999.0.0").await.unwrap()).await;
     assert_eq!(
@@ -94,19 +94,6 @@ async fn version_errors_name_what_is_supported() {
     // Per-request _meta exists only in 2026-07-28: a stateful version there is unsupported.
     let response = versioned(9, "2025-11-25", "2025-11-25").await.unwrap();
     assert_error(response, 400, -32022, &json!(9)).await;
-}
-
-/// A modern POST with every header given explicitly (no helper defaults).
-fn raw(t: &TestServer, headers: &[(&str, &str)], body: &Value) -> reqwest::RequestBuilder {
-    let mut request = t
-        .http
-        .post(&t.url)
-        .header("content-type", "application/json")
-        .header("accept", ACCEPT_BOTH);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request.body(body.to_string())
 }
 
 #[tokio::test]
@@ -137,7 +124,7 @@ async fn standard_headers_must_agree_with_the_body() {
         ),
     ];
     for (headers, body) in rejected {
-        let response = raw(&t, headers, body).send().await.unwrap();
+        let response = t.raw(headers, body).send().await.unwrap();
         assert_error(response, 400, -32020, &body["id"]).await;
     }
 
@@ -155,7 +142,7 @@ async fn standard_headers_must_agree_with_the_body() {
         ],
     ];
     for headers in accepted {
-        let response = raw(&t, headers, &call).send().await.unwrap();
+        let response = t.raw(headers, &call).send().await.unwrap();
         let (status, body) = status_and_body(response).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["result"]["content"][0]["text"], "hi", "{body}");
@@ -171,18 +158,20 @@ async fn lenient_validation_tolerates_missing_headers_only() {
     let params = json!({"name": "route", "arguments": {"region": "eu"}});
     let body = modern_body(json!(1), "tools/call", params);
     // Headers that are present must agree...
-    let response = raw(&t, &[("mcp-method", "tools/list")], &body)
+    let response = t
+        .raw(&[("mcp-method", "tools/list")], &body)
         .send()
         .await
         .unwrap();
     assert_error(response, 400, -32020, &json!(1)).await;
-    let response = raw(&t, &[("mcp-param-region", "us")], &body)
+    let response = t
+        .raw(&[("mcp-param-region", "us")], &body)
         .send()
         .await
         .unwrap();
     assert_error(response, 400, -32020, &json!(1)).await;
     // ...but none is required: only _meta marks this request as 2026-07-28.
-    let (status, answer) = status_and_body(raw(&t, &[], &body).send().await.unwrap()).await;
+    let (status, answer) = status_and_body(t.raw(&[], &body).send().await.unwrap()).await;
     assert_eq!(status, 200, "{answer}");
     assert!(answer["result"]["content"][0]["text"]
         .as_str()

@@ -236,6 +236,14 @@ impl McpServer {
         lock(&self.inner.sessions).remove(&id);
     }
 
+    /// The listed definition of the tool `name`, if registered (transports read its schema,
+    /// e.g. for the `x-mcp-header` arguments of 2026-07-28 HTTP).
+    pub fn tool(&self, name: &str) -> Option<ferromcp_protocol::types::Tool> {
+        read(&self.inner.tools)
+            .get(name)
+            .map(|def| def.tool.clone())
+    }
+
     /// Number of open 2026-07-28 `subscriptions/listen` requests, on every connection.
     pub fn listener_count(&self) -> usize {
         self.inner.listeners.count()

@@ -106,9 +106,10 @@ pub fn build_server(config: ServerConfig) -> McpServer {
                 "Samples a summary, logs, reports progress and lists the client's roots.",
             ),
         )
-        .tool(ToolDef::new("survey", survey).description(
-            "Samples, asks the user's name and lists the client's roots.",
-        ))
+        .tool(
+            ToolDef::new("survey", survey)
+                .description("Samples, asks the user's name and lists the client's roots."),
+        )
         .tool(
             ToolDef::new("slow", |ctx: Context, args: SlowArgs| async move {
                 let steps = args.millis.div_ceil(10).max(1);

@@ -78,10 +78,9 @@ impl ModernServer {
     async fn discover(&self, params: &Value) -> Result<Box<RawValue>, ErrorObject> {
         let unsupported = |supported: Value| {
             Err(
-                ErrorObject::new(ErrorCode::UNSUPPORTED_PROTOCOL_VERSION, "Unsupported").with_data(
-                    json!({"supported": supported,
-                       "requested": params["_meta"]["io.modelcontextprotocol/protocolVersion"]}),
-                ),
+                ErrorObject::new(ErrorCode::UNSUPPORTED_PROTOCOL_VERSION, "Unsupported")
+                    .with_data(json!({"supported": supported,
+                       "requested": params["_meta"]["io.modelcontextprotocol/protocolVersion"]})),
             )
         };
         let first = self
@@ -115,10 +114,7 @@ impl ModernServer {
             "state_only" if state.is_none() => {
                 result(json!({"resultType": "input_required", "requestState": "s"}))
             }
-            "state_only" => result(text(&format!(
-                "responses={}",
-                responses.is_some()
-            ))),
+            "state_only" => result(text(&format!("responses={}", responses.is_some()))),
             "ask" => match (responses, state.and_then(Value::as_str)) {
                 (None, _) => result(json!({"resultType": "input_required",
                     "requestState": "state-1", "inputRequests": {
@@ -137,7 +133,9 @@ impl ModernServer {
                 (Some(second), None) => result(json!({"resultType": "complete",
                     "content": [{"type": "text", "text": "done"}],
                     "structuredContent": {"second": second}})),
-                (Some(_), Some(other)) => Err(ErrorObject::invalid_params(format!("state {other}"))),
+                (Some(_), Some(other)) => {
+                    Err(ErrorObject::invalid_params(format!("state {other}")))
+                }
             },
             other => Err(ErrorObject::invalid_params(format!("unknown tool {other}"))),
         }
@@ -164,7 +162,11 @@ impl ModernServer {
         if filter["toolsListChanged"] == true {
             notify(methods::TOOLS_LIST_CHANGED, json!({}));
         }
-        for uri in filter["resourceSubscriptions"].as_array().into_iter().flatten() {
+        for uri in filter["resourceSubscriptions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             notify(methods::RESOURCES_UPDATED, json!({"uri": uri}));
         }
         if filter["promptsListChanged"] == true {
@@ -210,7 +212,11 @@ pub async fn connect_modern(
         events: events_tx,
         refusals: Default::default(),
     };
-    let server = serve_with(tap, std::sync::Arc::new(server), ConnectionConfig::default());
+    let server = serve_with(
+        tap,
+        std::sync::Arc::new(server),
+        ConnectionConfig::default(),
+    );
     match builder.connect(client_end).await {
         Ok(session) => Ok(ModernHarness {
             session,

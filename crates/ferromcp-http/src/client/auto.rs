@@ -7,8 +7,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use ferromcp_protocol::jsonrpc::encode_error;
 use ferromcp_protocol::{methods, ErrorCode, ErrorObject, RequestId};
-use reqwest::header::HeaderMap;
 use ferromcp_transport::{FrameWriter, Outgoing, Transport};
+use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url};
 use tokio_util::sync::CancellationToken;
 
@@ -187,7 +187,9 @@ impl AutoWriter {
         let status = response.status();
         if status.is_success() {
             self.state = State::Streamable(core.clone());
-            let task = core.clone().handle_response(response, Some(id.clone()), false);
+            let task = core
+                .clone()
+                .handle_response(response, Some(id.clone()), false);
             let owner = core.clone();
             return core.spawn(async move {
                 task.await;

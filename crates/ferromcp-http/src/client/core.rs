@@ -13,10 +13,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::http::{send, ACCEPT_BOTH};
-use super::inbox::{
-    body_kind, protocol_version_of, BodyKind,
-    Inbox, Peek,
-};
+use super::inbox::{body_kind, protocol_version_of, BodyKind, Inbox, Peek};
 use super::modern::ModernState;
 use super::HttpClientConfig;
 use crate::headers::{EVENT_STREAM, JSON, LAST_EVENT_ID, PROTOCOL_VERSION, SESSION_ID};

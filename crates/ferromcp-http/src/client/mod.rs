@@ -9,6 +9,13 @@
 //! - [`connect`]: the one-call version for hosts: a [`ClientBuilder`] and a URL in, an
 //!   initialized [`ClientSession`] out.
 //!
+//! With a client set to the stateless revision 2026-07-28 ([`Era`](ferromcp_client::Era))
+//! the same transports speak it per request: no session and no GET stream; every POST
+//! carries `MCP-Protocol-Version` (equal to the request's `_meta`), `Mcp-Method`,
+//! `Mcp-Name` where it applies, and an `Mcp-Param-{Name}` header for each argument the
+//! tool's schema marks with `x-mcp-header` (learned from `tools/list`, whose tools with
+//! invalid annotations are dropped with a warning). Cancelling closes the request's stream.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), ferromcp_client::ClientError> {
 //! use ferromcp_client::Client;

@@ -66,9 +66,15 @@ impl Core {
     /// The headers of request `id` if `frame` is a 2026-07-28 request (which registers
     /// it as one), else `None`.
     pub(crate) fn modern_headers(&self, frame: &[u8], id: &RequestId) -> Option<HeaderMap> {
+        // Legacy frames (no such key anywhere) are not parsed at all.
+        memchr::memmem::find(frame, meta::PROTOCOL_VERSION.as_bytes())?;
         let frame: Frame = serde_json::from_slice(frame).ok()?;
         let params = frame.params?;
-        let version = params.meta.as_ref()?.get(meta::PROTOCOL_VERSION)?.as_str()?;
+        let version = params
+            .meta
+            .as_ref()?
+            .get(meta::PROTOCOL_VERSION)?
+            .as_str()?;
         let mut headers = HeaderMap::new();
         let mut put = |name: HeaderName, value: &str| match HeaderValue::from_str(value) {
             Ok(value) => {
@@ -93,7 +99,8 @@ impl Core {
             let arguments = params.arguments.as_ref().and_then(Value::as_object);
             for header in state.tools.get(tool).into_iter().flatten() {
                 let value = arguments.and_then(|a| header.value(a));
-                let name = HeaderName::from_bytes(format!("{PARAM_PREFIX}{}", header.name).as_bytes());
+                let name =
+                    HeaderName::from_bytes(format!("{PARAM_PREFIX}{}", header.name).as_bytes());
                 if let (Some(value), Ok(name)) = (value, name) {
                     put(name, &value);
                 }

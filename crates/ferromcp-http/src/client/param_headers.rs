@@ -91,21 +91,31 @@ fn walk(
                 }
             }
             // Subschemas (or arrays of them) the annotation must not sit under.
-            "items" | "additionalItems" | "additionalProperties" | "unevaluatedItems"
-            | "unevaluatedProperties" | "contains" | "propertyNames" | "not" | "if" | "then"
-            | "else" | "prefixItems" | "allOf" | "anyOf" | "oneOf" | "contentSchema" => {
-                match value {
-                    Value::Array(items) => {
-                        for (i, item) in items.iter().enumerate() {
-                            walk(item, None, &format!("{here}/{i}"), found)?;
-                        }
+            "items"
+            | "additionalItems"
+            | "additionalProperties"
+            | "unevaluatedItems"
+            | "unevaluatedProperties"
+            | "contains"
+            | "propertyNames"
+            | "not"
+            | "if"
+            | "then"
+            | "else"
+            | "prefixItems"
+            | "allOf"
+            | "anyOf"
+            | "oneOf"
+            | "contentSchema" => match value {
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        walk(item, None, &format!("{here}/{i}"), found)?;
                     }
-                    other => walk(other, None, &here, found)?,
                 }
-            }
+                other => walk(other, None, &here, found)?,
+            },
             // Maps of subschemas.
-            "$defs" | "definitions" | "patternProperties" | "dependentSchemas"
-            | "dependencies" => {
+            "$defs" | "definitions" | "patternProperties" | "dependentSchemas" | "dependencies" => {
                 for (key, sub) in value.as_object().into_iter().flatten() {
                     walk(sub, None, &format!("{here}/{key}"), found)?;
                 }
@@ -207,8 +217,7 @@ fn number_text(number: &Number) -> String {
 
 /// Standard Base64 with padding.
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let byte = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
@@ -242,7 +251,10 @@ mod tests {
         assert_eq!(encode_text("us-west1"), "us-west1");
         assert_eq!(encode_text("us west 1"), "us west 1");
         assert_eq!(encode_text(""), "");
-        assert_eq!(encode_text("Hello, 世界"), "=?base64?SGVsbG8sIOS4lueVjA==?=");
+        assert_eq!(
+            encode_text("Hello, 世界"),
+            "=?base64?SGVsbG8sIOS4lueVjA==?="
+        );
         assert_eq!(encode_text(" padded "), "=?base64?IHBhZGRlZCA=?=");
         assert_eq!(encode_text("us-west1 "), "=?base64?dXMtd2VzdDEg?=");
         assert_eq!(encode_text("line1\nline2"), "=?base64?bGluZTEKbGluZTI=?=");
@@ -269,7 +281,10 @@ mod tests {
         assert_eq!(found.len(), 2);
         let arguments = json!({"region": "eu", "nested": {"id": 7}});
         let arguments = arguments.as_object().unwrap();
-        let values: Vec<_> = found.iter().map(|h| (h.name.clone(), h.value(arguments))).collect();
+        let values: Vec<_> = found
+            .iter()
+            .map(|h| (h.name.clone(), h.value(arguments)))
+            .collect();
         assert!(values.contains(&("Region".into(), Some("eu".into()))));
         assert!(values.contains(&("Id".into(), Some("7".into()))));
         assert_eq!(found[0].value(&Map::new()), None);

@@ -133,7 +133,7 @@ async fn serve(
     if request.method == methods::TOOLS_CALL {
         if let Some(name) = named(&request.method, params.as_ref()) {
             // An unknown tool is for the engine to report.
-            if let Some(annotations) = tool_annotations(&state.server, name).await {
+            if let Some(annotations) = tool_annotations(&state.server, name) {
                 let arguments = params.as_ref().and_then(|p| p.get("arguments"));
                 check(&parts.headers, &annotations, arguments, validation)
                     .map_err(|detail| refuse(mismatch(detail)))?;

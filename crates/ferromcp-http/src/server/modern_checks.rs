@@ -22,10 +22,8 @@ use super::config::HeaderValidation;
 use super::encoding::decode_value;
 use crate::headers::PROTOCOL_VERSION;
 
-/// The request's method, mirrored.
-pub(crate) const MCP_METHOD: &str = "mcp-method";
-/// The tool or prompt name, or the resource URI, mirrored.
-pub(crate) const MCP_NAME: &str = "mcp-name";
+pub(crate) use crate::headers::MCP_METHOD;
+pub(crate) use crate::headers::MCP_NAME;
 
 /// Runs the checks; the error is the JSON-RPC error to answer with (always status 400).
 pub(crate) fn validate(

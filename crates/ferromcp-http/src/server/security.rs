@@ -92,9 +92,7 @@ fn split_host_port(authority: &str) -> (&str, Option<&str>) {
 const EXPOSED: &str = "mcp-session-id, mcp-protocol-version";
 const ALLOWED_HEADERS: &str = "content-type, accept, authorization, mcp-session-id, \
      mcp-protocol-version, last-event-id, mcp-method, mcp-name";
-/// 2026-07-28 clients mirror tool arguments into headers with this prefix; a preflight
-/// asking for such headers gets them allowed by name.
-const PARAM_PREFIX: &str = "mcp-param-";
+use crate::headers::MCP_PARAM_PREFIX as PARAM_PREFIX;
 
 /// Answers a CORS preflight (`OPTIONS` with `Access-Control-Request-Method`), if it is one.
 /// Only reached after [`check`] accepted the origin.

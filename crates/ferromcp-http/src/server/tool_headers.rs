@@ -7,27 +7,14 @@
 //! string, number or boolean needs one whose (decoded) text equals it: numbers compare
 //! numerically, booleans as `true`/`false`.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use ferromcp_protocol::jsonrpc::encode_request;
-use ferromcp_protocol::{methods, ProtocolVersion, RequestId};
 use ferromcp_server::McpServer;
 use http::{HeaderMap, HeaderName};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::body::StreamItem;
 use super::config::HeaderValidation;
 use super::encoding::decode_value;
-use super::session::{Session, SessionOptions};
 
-/// The prefix of the mirrored argument headers.
-pub(crate) const PARAM_PREFIX: &str = "mcp-param-";
-
-/// Listing pages read to find one tool; beyond, the tool is treated as unknown.
-const MAX_PAGES: usize = 1000;
-/// How long the listing may take.
-const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) use crate::headers::MCP_PARAM_PREFIX as PARAM_PREFIX;
 
 /// One argument a tool's schema wants mirrored: where it sits in `arguments`, and the
 /// header it goes to.
@@ -116,60 +103,10 @@ enum Expected<'a> {
     Number(f64),
 }
 
-/// The annotated arguments of the tool `name`, read from the server's own `tools/list`;
-/// `None` when there is no such tool.
-pub(crate) async fn tool_annotations(server: &McpServer, name: &str) -> Option<Vec<Annotation>> {
-    let find = async {
-        let session = Session::start(server, "lookup".into(), SessionOptions::internal());
-        let found = find_tool(&session, name).await;
-        session.close();
-        found
-    };
-    let schema = tokio::time::timeout(LOOKUP_TIMEOUT, find).await.ok()??;
-    Some(annotations(&schema))
-}
-
-async fn find_tool(session: &Arc<Session>, name: &str) -> Option<Value> {
-    let mut cursor: Option<String> = None;
-    for page in 0..MAX_PAGES {
-        let id = RequestId::Number(page as i64);
-        let params = match &cursor {
-            Some(cursor) => json!({ "cursor": cursor }),
-            None => json!({}),
-        };
-        let mut attached = session.outbox.register(&id, true)?;
-        if !session
-            .feed(encode_request(&id, methods::TOOLS_LIST, Some(&params)))
-            .await
-        {
-            return None;
-        }
-        let Some(StreamItem::Json(answer)) = attached.rx.recv().await else {
-            return None;
-        };
-        let mut answer: Value = serde_json::from_slice(&answer).ok()?;
-        let result = answer.get_mut("result")?;
-        let tools = result.get_mut("tools")?.as_array_mut()?;
-        if let Some(tool) = tools.iter_mut().find(|t| t["name"] == name) {
-            return Some(tool.get_mut("inputSchema")?.take());
-        }
-        cursor = Some(result.get("nextCursor")?.as_str()?.to_string());
-    }
-    None
-}
-
-impl SessionOptions {
-    /// A throwaway engine for the server's own listings.
-    fn internal() -> SessionOptions {
-        SessionOptions {
-            transient: true,
-            assume: Some(ProtocolVersion::LATEST),
-            store: None,
-            json_only: true,
-            grace: Duration::ZERO,
-            legacy: None,
-        }
-    }
+/// The annotated arguments of the tool `name`; `None` when there is no such tool.
+pub(crate) fn tool_annotations(server: &McpServer, name: &str) -> Option<Vec<Annotation>> {
+    let tool = server.tool(name)?;
+    Some(annotations(&Value::Object(tool.input_schema)))
 }
 
 #[cfg(test)]

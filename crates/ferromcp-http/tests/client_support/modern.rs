@@ -127,13 +127,22 @@ impl ModernFake {
 }
 
 fn json_response(value: Value) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], value.to_string()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        value.to_string(),
+    )
+        .into_response()
 }
 
 fn error(status: StatusCode, id: &Value, code: i32, message: &str, data: Value) -> Response {
     let body = json!({"jsonrpc": "2.0", "id": id,
         "error": {"code": code, "message": message, "data": data}});
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn sse() -> (Tx, Response) {
@@ -159,13 +168,23 @@ fn complete(id: &Value, mut result: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "result": result})
 }
 
-async fn on_request(State((discover, state)): App, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+async fn on_request(
+    State((discover, state)): App,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let hit = ModernHit {
         http_method: method.to_string(),
         headers: headers
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
         body: body.clone(),
     };
@@ -175,39 +194,84 @@ async fn on_request(State((discover, state)): App, method: Method, headers: Head
     }
     let id = body["id"].clone();
     let params = &body["params"];
-    if discover == Discover::RejectFirst && !std::mem::replace(&mut state.lock().unwrap().rejected, true) {
-        let requested = hit.header("mcp-protocol-version").unwrap_or_default().to_owned();
+    if discover == Discover::RejectFirst
+        && !std::mem::replace(&mut state.lock().unwrap().rejected, true)
+    {
+        let requested = hit
+            .header("mcp-protocol-version")
+            .unwrap_or_default()
+            .to_owned();
         let data = json!({"supported": ["2026-07-28"], "requested": requested});
-        return error(StatusCode::BAD_REQUEST, &id, -32022, "Unsupported protocol version", data);
+        return error(
+            StatusCode::BAD_REQUEST,
+            &id,
+            -32022,
+            "Unsupported protocol version",
+            data,
+        );
     }
     match hit.rpc_method().unwrap_or_default() {
         "server/discover" if discover == Discover::Legacy => error(
-            StatusCode::BAD_REQUEST, &Value::Null, -32000, "Bad Request: Server not initialized", Value::Null),
-        "server/discover" => json_response(complete(&id, json!({"supportedVersions": ["2026-07-28"],
+            StatusCode::BAD_REQUEST,
+            &Value::Null,
+            -32000,
+            "Bad Request: Server not initialized",
+            Value::Null,
+        ),
+        "server/discover" => json_response(complete(
+            &id,
+            json!({"supportedVersions": ["2026-07-28"],
             "capabilities": {"tools": {}, "resources": {}, "prompts": {}}, "ttlMs": 0, "cacheScope": "public",
-            "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "modern-http", "version": "1"}}}))),
+            "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "modern-http", "version": "1"}}}),
+        )),
         "initialize" => {
             let result = json!({"jsonrpc": "2.0", "id": id, "result": {"protocolVersion": "2025-11-25",
                 "capabilities": {"tools": {}}, "serverInfo": {"name": "legacy-http", "version": "1"}}});
-            ([(header::CONTENT_TYPE, "application/json"), (header::HeaderName::from_static("mcp-session-id"), "s1")],
-                result.to_string()).into_response()
+            (
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::HeaderName::from_static("mcp-session-id"), "s1"),
+                ],
+                result.to_string(),
+            )
+                .into_response()
         }
         "notifications/initialized" => StatusCode::ACCEPTED.into_response(),
-        "tools/list" => json_response(complete(&id, json!({"tools": tools(), "ttlMs": 0, "cacheScope": "public"}))),
+        "tools/list" => json_response(complete(
+            &id,
+            json!({"tools": tools(), "ttlMs": 0, "cacheScope": "public"}),
+        )),
         "tools/call" => call_tool(&state, &hit, &id, params),
-        "resources/read" => json_response(complete(&id, json!({"contents": [], "ttlMs": 0, "cacheScope": "public"}))),
+        "resources/read" => json_response(complete(
+            &id,
+            json!({"contents": [], "ttlMs": 0, "cacheScope": "public"}),
+        )),
         "prompts/get" => json_response(complete(&id, json!({"messages": []}))),
         "subscriptions/listen" => {
             let (tx, response) = sse();
             let tag = json!({"io.modelcontextprotocol/subscriptionId": id});
-            send(&tx, None, &json!({"jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged",
-                "params": {"notifications": params["notifications"], "_meta": tag}}));
-            send(&tx, None, &json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed",
-                "params": {"_meta": tag}}));
+            send(
+                &tx,
+                None,
+                &json!({"jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged",
+                "params": {"notifications": params["notifications"], "_meta": tag}}),
+            );
+            send(
+                &tx,
+                None,
+                &json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed",
+                "params": {"_meta": tag}}),
+            );
             state.lock().unwrap().listen = Some(tx);
             response
         }
-        other => error(StatusCode::NOT_FOUND, &id, -32601, &format!("Method not found: {other}"), Value::Null),
+        other => error(
+            StatusCode::NOT_FOUND,
+            &id,
+            -32601,
+            &format!("Method not found: {other}"),
+            Value::Null,
+        ),
     }
 }
 
@@ -215,15 +279,28 @@ fn call_tool(state: &Mutex<ModernState>, hit: &ModernHit, id: &Value, params: &V
     let text = |t: &str| json!({"content": [{"type": "text", "text": t}]});
     match params["name"].as_str().unwrap_or_default() {
         // Like a real server: the annotated argument must come with its header.
-        "tagged" if params["arguments"].get("region").is_some() && hit.header("mcp-param-region").is_none() => {
-            error(StatusCode::BAD_REQUEST, id, -32020, "Mcp-Param-Region header missing", Value::Null)
+        "tagged"
+            if params["arguments"].get("region").is_some()
+                && hit.header("mcp-param-region").is_none() =>
+        {
+            error(
+                StatusCode::BAD_REQUEST,
+                id,
+                -32020,
+                "Mcp-Param-Region header missing",
+                Value::Null,
+            )
         }
         // Progress on an SSE stream, then the result.
         "streamed" => {
             let (tx, response) = sse();
             let token = &params["_meta"]["progressToken"];
-            send(&tx, None, &json!({"jsonrpc": "2.0", "method": "notifications/progress",
-                "params": {"progressToken": token, "progress": 1, "total": 2}}));
+            send(
+                &tx,
+                None,
+                &json!({"jsonrpc": "2.0", "method": "notifications/progress",
+                "params": {"progressToken": token, "progress": 1, "total": 2}}),
+            );
             send(&tx, None, &complete(id, text("streamed")));
             response
         }

@@ -76,6 +76,19 @@ impl TestServer {
         request
     }
 
+    /// A POST with `body` and exactly these headers besides `Content-Type` and `Accept`.
+    pub fn raw(&self, headers: &[(&str, &str)], body: &Value) -> reqwest::RequestBuilder {
+        let mut request = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("accept", ACCEPT_BOTH);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.body(body.to_string())
+    }
+
     /// Sends a conforming modern request.
     pub async fn modern(&self, id: Value, method: &str, params: Value) -> reqwest::Response {
         self.modern_post(method, &params)

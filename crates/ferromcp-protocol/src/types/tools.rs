@@ -64,10 +64,18 @@ pub struct CallToolRequestParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<JsonObject>,
     /// 2026-07-28 retry: the client's answers to the last round of input requests.
-    #[serde(rename = "inputResponses", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "inputResponses",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub input_responses: Option<super::InputResponses>,
     /// 2026-07-28 retry: the state the server returned, echoed unchanged.
-    #[serde(rename = "requestState", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "requestState",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub request_state: Option<String>,
     /// Request metadata (`progressToken`).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]

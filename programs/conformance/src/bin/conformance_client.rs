@@ -45,7 +45,10 @@ async fn connect(url: &str, era: Era) -> Result<ClientSession, AnyError> {
 /// Plausible arguments for a tool: a value for every property of a simple type.
 fn sample_arguments(tool: &Tool) -> Value {
     let mut arguments = JsonObject::new();
-    let properties = tool.input_schema.get("properties").and_then(Value::as_object);
+    let properties = tool
+        .input_schema
+        .get("properties")
+        .and_then(Value::as_object);
     for (name, schema) in properties.into_iter().flatten() {
         let value = match schema.get("enum").and_then(Value::as_array) {
             Some(values) if !values.is_empty() => values[0].clone(),
@@ -75,7 +78,9 @@ async fn call_each(client: &ClientSession, tools: &[Tool]) {
 /// `tools/call` for each `toolCalls` entry of the scenario's context, arguments as given.
 async fn context_calls(client: &ClientSession) -> Result<(), AnyError> {
     let context: Value = serde_json::from_str(&std::env::var("MCP_CONFORMANCE_CONTEXT")?)?;
-    let calls = context["toolCalls"].as_array().ok_or("no toolCalls in the context")?;
+    let calls = context["toolCalls"]
+        .as_array()
+        .ok_or("no toolCalls in the context")?;
     for call in calls {
         let name = call["name"].as_str().ok_or("a tool call without a name")?;
         let arguments = call.get("arguments").cloned().unwrap_or(Value::Null);
@@ -108,7 +113,11 @@ async fn standard_headers(client: &ClientSession, tools: &[Tool]) -> Result<(), 
         println!("{}: {} contents", resource.uri, read.contents.len());
     }
     for prompt in client.list_prompts().await? {
-        let arguments = prompt.arguments.iter().flatten().filter(|a| a.required == Some(true));
+        let arguments = prompt
+            .arguments
+            .iter()
+            .flatten()
+            .filter(|a| a.required == Some(true));
         let arguments = arguments.map(|a| (a.name.clone(), "test".to_owned()));
         let got = client.get_prompt(&prompt.name, arguments).await?;
         println!("{}: {} messages", prompt.name, got.messages.len());
