@@ -26,10 +26,8 @@ use super::http::{send, ACCEPT_BOTH};
 use super::param_headers::{annotations, encode_text, ParamHeader, PARAM_PREFIX};
 use crate::headers::{JSON, PROTOCOL_VERSION};
 
-/// `Mcp-Method`: the JSON-RPC method of a 2026-07-28 request.
-pub(crate) const MCP_METHOD: &str = "mcp-method";
-/// `Mcp-Name`: the tool or prompt name, or the resource URI, of a 2026-07-28 request.
-pub(crate) const MCP_NAME: &str = "mcp-name";
+pub(crate) use crate::headers::MCP_METHOD;
+pub(crate) use crate::headers::MCP_NAME;
 
 /// What a connection remembers about its 2026-07-28 traffic.
 #[derive(Debug, Default)]

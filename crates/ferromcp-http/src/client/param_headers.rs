@@ -9,8 +9,7 @@ use serde_json::{Map, Number, Value};
 /// The schema keyword that names an argument's header.
 const ANNOTATION: &str = "x-mcp-header";
 
-/// The prefix of the headers that mirror arguments.
-pub(crate) const PARAM_PREFIX: &str = "mcp-param-";
+pub(crate) use crate::headers::MCP_PARAM_PREFIX as PARAM_PREFIX;
 
 /// Start and end of a Base64-encoded header value.
 const SENTINEL: (&str, &str) = ("=?base64?", "?=");

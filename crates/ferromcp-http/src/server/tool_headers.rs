@@ -112,6 +112,7 @@ pub(crate) fn tool_annotations(server: &McpServer, name: &str) -> Option<Vec<Ann
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn schema() -> Value {
         json!({"type": "object", "properties": {
