@@ -1,7 +1,9 @@
 //! # ferromcp-http
 //!
-//! MCP's Streamable HTTP transport, both sides, for the stateful revisions 2025-03-26 to
-//! 2025-11-25, plus the legacy HTTP+SSE transport of 2024-11-05 for old peers.
+//! MCP's Streamable HTTP transport, both sides: the stateful revisions 2025-03-26 to
+//! 2025-11-25 (sessions), the stateless 2026-07-28 (per-request headers and `_meta`,
+//! `subscriptions/listen` streams) on the same endpoint, and the legacy HTTP+SSE transport of
+//! 2024-11-05 for old peers.
 //!
 //! - [`server`]: an axum [`Router`](axum::Router) serving an [`McpServer`](ferromcp_server::McpServer)
 //!   on one endpoint (default `/mcp`), mountable into any axum app.
