@@ -12,24 +12,8 @@ use ferromcp::Context;
 use ferromcp_tests::dual_era::{
     self, full_capabilities, meta, modern_params, run_mrtr, RawMemory, RawPeer,
 };
-use ferromcp_tests::RevisionSchema;
+use ferromcp_tests::{notification_definition, request_definition, RevisionSchema};
 use serde_json::{json, Value};
-
-fn request_definition(method: &str) -> &'static str {
-    match method {
-        "server/discover" => "DiscoverRequest",
-        "tools/list" => "ListToolsRequest",
-        "tools/call" => "CallToolRequest",
-        "resources/list" => "ListResourcesRequest",
-        "resources/templates/list" => "ListResourceTemplatesRequest",
-        "resources/read" => "ReadResourceRequest",
-        "prompts/list" => "ListPromptsRequest",
-        "prompts/get" => "GetPromptRequest",
-        "completion/complete" => "CompleteRequest",
-        "subscriptions/listen" => "SubscriptionsListenRequest",
-        other => panic!("no 2026-07-28 request {other}"),
-    }
-}
 
 fn result_definition(method: &str, result: &Value) -> &'static str {
     if result["resultType"] == "input_required" {
@@ -39,33 +23,7 @@ fn result_definition(method: &str, result: &Value) -> &'static str {
         );
         return "InputRequiredResult";
     }
-    match method {
-        "server/discover" => "DiscoverResult",
-        "tools/list" => "ListToolsResult",
-        "tools/call" => "CallToolResult",
-        "resources/list" => "ListResourcesResult",
-        "resources/templates/list" => "ListResourceTemplatesResult",
-        "resources/read" => "ReadResourceResult",
-        "prompts/list" => "ListPromptsResult",
-        "prompts/get" => "GetPromptResult",
-        "completion/complete" => "CompleteResult",
-        "subscriptions/listen" => "SubscriptionsListenResult",
-        other => panic!("no 2026-07-28 result of {other}"),
-    }
-}
-
-fn notification_definition(method: &str) -> &'static str {
-    match method {
-        "notifications/cancelled" => "CancelledNotification",
-        "notifications/progress" => "ProgressNotification",
-        "notifications/message" => "LoggingMessageNotification",
-        "notifications/subscriptions/acknowledged" => "SubscriptionsAcknowledgedNotification",
-        "notifications/tools/list_changed" => "ToolListChangedNotification",
-        "notifications/prompts/list_changed" => "PromptListChangedNotification",
-        "notifications/resources/list_changed" => "ResourceListChangedNotification",
-        "notifications/resources/updated" => "ResourceUpdatedNotification",
-        other => panic!("no 2026-07-28 notification {other}"),
-    }
+    ferromcp_tests::result_definition(method)
 }
 
 /// A session touching every 2026-07-28 message kind; returns (sent, received).

@@ -13,66 +13,11 @@ use ferromcp::types::{
     CompletionArgument, CompletionReference, ElicitAction, ElicitResult, LoggingLevel, Root,
 };
 use ferromcp_tests::tap::{Direction, Tap};
-use ferromcp_tests::{seed, seed_client, RevisionSchema};
+use ferromcp_tests::{
+    notification_definition, request_definition, result_definition, seed, seed_client,
+    RevisionSchema,
+};
 use serde_json::{json, Value};
-
-fn request_definition(method: &str) -> &'static str {
-    match method {
-        "initialize" => "InitializeRequest",
-        "ping" => "PingRequest",
-        "tools/list" => "ListToolsRequest",
-        "tools/call" => "CallToolRequest",
-        "resources/list" => "ListResourcesRequest",
-        "resources/templates/list" => "ListResourceTemplatesRequest",
-        "resources/read" => "ReadResourceRequest",
-        "resources/subscribe" => "SubscribeRequest",
-        "resources/unsubscribe" => "UnsubscribeRequest",
-        "prompts/list" => "ListPromptsRequest",
-        "prompts/get" => "GetPromptRequest",
-        "completion/complete" => "CompleteRequest",
-        "logging/setLevel" => "SetLevelRequest",
-        "sampling/createMessage" => "CreateMessageRequest",
-        "roots/list" => "ListRootsRequest",
-        "elicitation/create" => "ElicitRequest",
-        other => panic!("no schema definition known for request {other}"),
-    }
-}
-
-fn result_definition(method: &str) -> &'static str {
-    match method {
-        "initialize" => "InitializeResult",
-        "ping" | "resources/subscribe" | "resources/unsubscribe" | "logging/setLevel" => {
-            "EmptyResult"
-        }
-        "tools/list" => "ListToolsResult",
-        "tools/call" => "CallToolResult",
-        "resources/list" => "ListResourcesResult",
-        "resources/templates/list" => "ListResourceTemplatesResult",
-        "resources/read" => "ReadResourceResult",
-        "prompts/list" => "ListPromptsResult",
-        "prompts/get" => "GetPromptResult",
-        "completion/complete" => "CompleteResult",
-        "sampling/createMessage" => "CreateMessageResult",
-        "roots/list" => "ListRootsResult",
-        "elicitation/create" => "ElicitResult",
-        other => panic!("no schema definition known for the result of {other}"),
-    }
-}
-
-fn notification_definition(method: &str) -> &'static str {
-    match method {
-        "notifications/initialized" => "InitializedNotification",
-        "notifications/cancelled" => "CancelledNotification",
-        "notifications/progress" => "ProgressNotification",
-        "notifications/message" => "LoggingMessageNotification",
-        "notifications/tools/list_changed" => "ToolListChangedNotification",
-        "notifications/resources/list_changed" => "ResourceListChangedNotification",
-        "notifications/resources/updated" => "ResourceUpdatedNotification",
-        "notifications/prompts/list_changed" => "PromptListChangedNotification",
-        "notifications/roots/list_changed" => "RootsListChangedNotification",
-        other => panic!("no schema definition known for notification {other}"),
-    }
-}
 
 /// Runs a session touching every feature and returns the recorded wire.
 async fn record_session(version: ProtocolVersion) -> Vec<(Direction, Value)> {
