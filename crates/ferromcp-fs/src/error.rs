@@ -1,0 +1,88 @@
+//! Error type for confined filesystem access.
+
+use std::io;
+
+/// Why a confined filesystem access was refused or failed.
+///
+/// Messages echo the caller's *input* (as given) and the allowed roots (as the
+/// client gave them), never a resolved path outside the roots.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FsError {
+    /// The client shared no roots, so every access fails closed.
+    #[error("file access refused: the client has not shared any roots")]
+    NoRoots,
+    /// The input names something outside every allowed root.
+    #[error("`{input}` is outside the allowed roots: {roots}")]
+    OutsideRoots {
+        /// The input as given by the caller.
+        input: String,
+        /// The allowed roots, comma separated, as the client gave them.
+        roots: String,
+    },
+    /// A `file://` URI (or another scheme) that is rejected.
+    #[error("`{input}` is not an acceptable file URI: {reason}")]
+    InvalidUri {
+        /// The input as given by the caller.
+        input: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A plain path that is rejected before any lookup (empty, NUL byte, ...).
+    #[error("`{input}` is not an acceptable path: {reason}")]
+    InvalidPath {
+        /// The input as given by the caller (NUL bytes escaped).
+        input: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A root given at construction could not be used.
+    #[error("root `{root}` cannot be used: {reason}")]
+    InvalidRoot {
+        /// The root as given.
+        root: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Nothing exists at the input (including dangling symlinks).
+    #[error("`{input}` was not found")]
+    NotFound {
+        /// The input as given by the caller.
+        input: String,
+    },
+    /// A file operation was asked of a directory.
+    #[error("`{input}` is a directory, not a file")]
+    NotAFile {
+        /// The input as given by the caller.
+        input: String,
+    },
+    /// A FIFO, socket or device node: never opened for reading.
+    #[error("`{input}` is a special file (FIFO, socket or device) and is not accessible")]
+    SpecialFile {
+        /// The input as given by the caller.
+        input: String,
+    },
+    /// The file is larger than the caller's limit.
+    #[error("`{input}` is larger than the limit of {max_bytes} bytes")]
+    TooLarge {
+        /// The input as given by the caller.
+        input: String,
+        /// The limit that was exceeded.
+        max_bytes: u64,
+    },
+    /// The file content is not valid UTF-8 (from `read_to_string`).
+    #[error("`{input}` is not valid UTF-8")]
+    NotUtf8 {
+        /// The input as given by the caller.
+        input: String,
+    },
+    /// Any other I/O failure (permission denied, symlink loop, ...).
+    #[error("I/O error on `{input}`: {source}")]
+    Io {
+        /// The input as given by the caller.
+        input: String,
+        /// The underlying error (carries no path).
+        #[source]
+        source: io::Error,
+    },
+}

@@ -1,0 +1,464 @@
+//! Roots-confined filesystem access for ferromcp tool authors.
+//!
+//! MCP clients tell servers which parts of the filesystem they may touch by
+//! sharing *roots* (`file://` URIs). The protocol does not enforce them;
+//! [`ConfinedFs`] does. Every access goes through a directory handle opened
+//! once per root ([`cap_std::fs::Dir`]), and every lookup is resolved
+//! *beneath* that handle (on Linux with `openat2(RESOLVE_BENEATH)` where the
+//! kernel supports it, otherwise by cap-std's own component-by-component
+//! resolution). A checked path string is never re-resolved from `/`.
+//!
+//! # Semantics
+//!
+//! **Inputs.** [`ConfinedFs::resolve`] accepts:
+//!
+//! * an absolute plain path, which must lie lexically inside a root;
+//! * a relative plain path, which is taken relative to the *first* root;
+//! * a `file://` URI with an empty host or `localhost`.
+//!
+//! Anything that looks like `scheme:` (a scheme of two or more characters)
+//! is treated as a URI, so a relative file name such as `notes:1.txt` must be
+//! written `./notes:1.txt`. Empty inputs and inputs containing NUL are
+//! rejected.
+//!
+//! **URI decoding is strict.** Percent-escapes must be well formed; encoded
+//! separators (`%2F`, `%5C`) and `%00` are rejected; literal backslashes,
+//! queries and fragments are rejected; the decoded path must be UTF-8; and
+//! *any* `.` or `..` segment (literal or encoded, e.g. `%2e%2e`) is rejected,
+//! even one that would stay inside a root.
+//!
+//! **Plain paths are normalised lexically.** `.` is dropped and `..` removes
+//! the previous component; a `..` that would climb above `/` is refused. The
+//! result must then have a root as a *component-wise* prefix, so
+//! `/data/proj-evil` is not inside root `/data/proj`. Each root is matched both
+//! as given and in its canonical form (e.g. `/tmp` vs `/private/tmp`); when
+//! roots nest, the longest match wins. The relative remainder handed to cap-std
+//! contains no `..` at all.
+//!
+//! **Where this differs from `realpath`.** POSIX resolves `a/link/../b` by
+//! following `link` first and then taking its parent; here `..` is applied
+//! lexically, so it means `a/b` (the strict choice: what the caller sees in
+//! the string is what is checked, and the result is then still resolved
+//! beneath the handle). Symlinks are followed only while their whole
+//! resolution stays beneath the root handle: a symlink inside the root that
+//! points to another place inside the root works (relative targets only);
+//! a symlink whose target is absolute, or that leads outside (directly,
+//! through a chain, or via `..` through a symlinked directory), is refused
+//! even if a `realpath` of the result would land back inside the root. A
+//! root that is itself a symlink is followed once, when the root is opened.
+//! Because resolution is handle-based, swapping a directory for a symlink
+//! between a check and an open cannot escape: there is no separate check.
+//!
+//! **Reading.** [`ConfinedFs::read`] and [`ConfinedFs::read_to_string`] refuse
+//! directories and special files (FIFOs, sockets, devices). The target's
+//! metadata is checked before opening, the file is opened with `O_NONBLOCK`
+//! (so a FIFO swapped in cannot block) and `O_NOCTTY`, and the *opened* file's
+//! metadata is checked again. Reads are capped: a file larger than
+//! `max_bytes` is an error ([`FsError::TooLarge`]), never truncated, and at
+//! most `max_bytes + 1` bytes are ever read (so a file growing during the read
+//! is also refused).
+//!
+//! **Listing and walking.** [`ConfinedFs::list_dir`] and [`ConfinedFs::walk`]
+//! report symlinks as [`FileKind::Symlink`] without following them, and
+//! return at most `max_entries` entries (silently truncated; ask for one more
+//! than you need to detect truncation). `walk` skips `.git` directories and
+//! honours `.gitignore` files with a deliberately small matcher: blank lines
+//! and `#` comments, `!` negation, trailing `/` (directories only), leading or
+//! inner `/` (anchored to the `.gitignore`'s directory), `*`, `?`, `**` and
+//! `\` escapes. Character classes (`[abc]`), global excludes and
+//! `.git/info/exclude` are not supported. Directories deeper than 64 levels are
+//! not descended into.
+//!
+//! **No roots.** A [`ConfinedFs`] built from no roots refuses every access
+//! with [`FsError::NoRoots`].
+//!
+//! **Errors** echo the caller's input and the roots as the client gave them,
+//! never a resolved path outside the roots.
+
+mod error;
+mod uri;
+mod walk;
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use cap_std::fs::{Dir, Metadata, OpenOptions};
+
+pub use error::FsError;
+
+/// A resolved input: which root it is in and the path relative to that root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Index of the root (in construction order).
+    pub root: usize,
+    /// Path relative to the root; empty for the root itself. Contains no `..`.
+    pub relative: PathBuf,
+}
+
+/// What kind of filesystem object an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link (only reported by listings, which do not follow links).
+    Symlink,
+    /// A FIFO, socket or device node.
+    Special,
+}
+
+impl FileKind {
+    fn of(ft: cap_std::fs::FileType) -> Self {
+        if ft.is_file() {
+            FileKind::File
+        } else if ft.is_dir() {
+            FileKind::Dir
+        } else if ft.is_symlink() {
+            FileKind::Symlink
+        } else {
+            FileKind::Special
+        }
+    }
+}
+
+/// Metadata of a confined path (symlinks followed beneath the root).
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    /// The kind of object.
+    pub kind: FileKind,
+    /// Size in bytes.
+    pub len: u64,
+    /// Whether the permissions mark it read-only.
+    pub readonly: bool,
+    /// Last modification time, if the platform reports it.
+    pub modified: Option<std::time::SystemTime>,
+}
+
+/// One entry of a directory listing or walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Index of the root the entry is in.
+    pub root: usize,
+    /// Path relative to that root.
+    pub path: PathBuf,
+    /// Kind of the entry itself (symlinks are not followed).
+    pub kind: FileKind,
+}
+
+struct Root {
+    display: String,
+    lexical: PathBuf,
+    canonical: Option<PathBuf>,
+    dir: Dir,
+}
+
+/// Filesystem access confined to a set of roots. See the [crate docs](crate).
+pub struct ConfinedFs {
+    roots: Vec<Root>,
+}
+
+impl std::fmt::Debug for ConfinedFs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfinedFs")
+            .field("roots", &self.roots_display())
+            .finish()
+    }
+}
+
+/// Lexically normalises an absolute path; `None` if `..` climbs above `/`.
+fn normalize(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for comp in path.components() {
+        match comp {
+            Component::Prefix(p) => out.push(p.as_os_str()),
+            Component::RootDir => out.push(Component::RootDir.as_os_str()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::Normal(n) => out.push(n),
+        }
+    }
+    Some(out)
+}
+
+fn escape_input(input: &str) -> String {
+    input.replace('\0', "\\0")
+}
+
+impl ConfinedFs {
+    /// Opens each root directory. Roots must be absolute paths to directories.
+    /// An empty list is allowed and makes every access fail closed.
+    pub fn new(roots: Vec<PathBuf>) -> Result<Self, FsError> {
+        let roots = roots
+            .into_iter()
+            .map(|p| {
+                let display = p.display().to_string();
+                (p, display)
+            })
+            .collect();
+        Self::open(roots)
+    }
+
+    /// Opens roots given as `file://` URIs (decoded as strictly as inputs).
+    pub fn from_root_uris(uris: &[&str]) -> Result<Self, FsError> {
+        let roots = uris
+            .iter()
+            .map(|uri| {
+                uri::decode_file_uri(uri)
+                    .map(|p| (p, (*uri).to_owned()))
+                    .map_err(|reason| FsError::InvalidRoot {
+                        root: (*uri).to_owned(),
+                        reason: reason.to_owned(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::open(roots)
+    }
+
+    fn open(roots: Vec<(PathBuf, String)>) -> Result<Self, FsError> {
+        let mut out = Vec::with_capacity(roots.len());
+        for (path, display) in roots {
+            let invalid = |reason: String| FsError::InvalidRoot {
+                root: display.clone(),
+                reason,
+            };
+            if !path.is_absolute() {
+                return Err(invalid("roots must be absolute paths".into()));
+            }
+            let lexical =
+                normalize(&path).ok_or_else(|| invalid("the root path is malformed".into()))?;
+            let dir = Dir::open_ambient_dir(&lexical, cap_std::ambient_authority())
+                .map_err(|e| invalid(e.to_string()))?;
+            let canonical = std::fs::canonicalize(&lexical)
+                .ok()
+                .filter(|c| *c != lexical);
+            out.push(Root {
+                display,
+                lexical,
+                canonical,
+                dir,
+            });
+        }
+        Ok(ConfinedFs { roots: out })
+    }
+
+    /// The roots as given at construction, in order.
+    pub fn roots(&self) -> Vec<&str> {
+        self.roots.iter().map(|r| r.display.as_str()).collect()
+    }
+
+    fn roots_display(&self) -> String {
+        self.roots().join(", ")
+    }
+
+    fn outside(&self, input: &str) -> FsError {
+        FsError::OutsideRoots {
+            input: escape_input(input),
+            roots: self.roots_display(),
+        }
+    }
+
+    /// Resolves `input` lexically to a root and a relative path, without
+    /// touching the filesystem. See the crate docs for the exact rules.
+    pub fn resolve(&self, input: &str) -> Result<Target, FsError> {
+        if self.roots.is_empty() {
+            return Err(FsError::NoRoots);
+        }
+        if input.is_empty() {
+            return Err(FsError::InvalidPath {
+                input: String::new(),
+                reason: "the path is empty",
+            });
+        }
+        if input.contains('\0') {
+            return Err(FsError::InvalidPath {
+                input: escape_input(input),
+                reason: "the path contains a NUL byte",
+            });
+        }
+        let candidate = if uri::looks_like_uri(input) {
+            uri::decode_file_uri(input).map_err(|reason| FsError::InvalidUri {
+                input: input.to_owned(),
+                reason,
+            })?
+        } else {
+            let p = Path::new(input);
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                self.roots[0].lexical.join(p)
+            }
+        };
+        let normalized = normalize(&candidate).ok_or_else(|| self.outside(input))?;
+        let mut best: Option<(usize, usize, PathBuf)> = None;
+        for (i, root) in self.roots.iter().enumerate() {
+            for base in std::iter::once(&root.lexical).chain(root.canonical.as_ref()) {
+                if let Ok(rel) = normalized.strip_prefix(base) {
+                    let depth = base.components().count();
+                    if best.as_ref().is_none_or(|(_, d, _)| depth > *d) {
+                        best = Some((i, depth, rel.to_path_buf()));
+                    }
+                }
+            }
+        }
+        let (root, _, relative) = best.ok_or_else(|| self.outside(input))?;
+        Ok(Target { root, relative })
+    }
+
+    fn map_io(&self, input: &str, e: std::io::Error) -> FsError {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::EXDEV) {
+            return self.outside(input);
+        }
+        match e.kind() {
+            std::io::ErrorKind::NotFound => FsError::NotFound {
+                input: escape_input(input),
+            },
+            // cap-std reports escape attempts as PermissionDenied without an
+            // OS error code.
+            std::io::ErrorKind::PermissionDenied if e.raw_os_error().is_none() => {
+                self.outside(input)
+            }
+            _ => FsError::Io {
+                input: escape_input(input),
+                source: e,
+            },
+        }
+    }
+
+    fn check_file(&self, input: &str, md: &Metadata) -> Result<(), FsError> {
+        match FileKind::of(md.file_type()) {
+            FileKind::File => Ok(()),
+            FileKind::Dir => Err(FsError::NotAFile {
+                input: escape_input(input),
+            }),
+            _ => Err(FsError::SpecialFile {
+                input: escape_input(input),
+            }),
+        }
+    }
+
+    /// Reads a whole regular file of at most `max_bytes` bytes.
+    ///
+    /// Files larger than `max_bytes` are refused with [`FsError::TooLarge`]
+    /// (never truncated); at most `max_bytes + 1` bytes are read.
+    pub fn read(&self, input: &str, max_bytes: u64) -> Result<Vec<u8>, FsError> {
+        let target = self.resolve(input)?;
+        let dir = &self.roots[target.root].dir;
+        if target.relative.as_os_str().is_empty() {
+            return Err(FsError::NotAFile {
+                input: escape_input(input),
+            });
+        }
+        let rel = &target.relative;
+        let md = dir.metadata(rel).map_err(|e| self.map_io(input, e))?;
+        self.check_file(input, &md)?;
+        let mut opts = OpenOptions::new();
+        opts.read(true);
+        #[cfg(unix)]
+        {
+            use cap_std::fs::OpenOptionsExt;
+            opts.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+        }
+        let file = dir
+            .open_with(rel, &opts)
+            .map_err(|e| self.map_io(input, e))?;
+        let md = file.metadata().map_err(|e| self.map_io(input, e))?;
+        self.check_file(input, &md)?;
+        let too_large = || FsError::TooLarge {
+            input: escape_input(input),
+            max_bytes,
+        };
+        if md.len() > max_bytes {
+            return Err(too_large());
+        }
+        let mut buf = Vec::with_capacity(usize::try_from(md.len()).unwrap_or(0));
+        file.take(max_bytes.saturating_add(1))
+            .read_to_end(&mut buf)
+            .map_err(|e| self.map_io(input, e))?;
+        if buf.len() as u64 > max_bytes {
+            return Err(too_large());
+        }
+        Ok(buf)
+    }
+
+    /// Like [`read`](Self::read), but the content must be valid UTF-8.
+    pub fn read_to_string(&self, input: &str, max_bytes: u64) -> Result<String, FsError> {
+        let bytes = self.read(input, max_bytes)?;
+        String::from_utf8(bytes).map_err(|_| FsError::NotUtf8 {
+            input: escape_input(input),
+        })
+    }
+
+    /// Metadata of the target, following symlinks only beneath its root.
+    pub fn metadata(&self, input: &str) -> Result<FileInfo, FsError> {
+        let target = self.resolve(input)?;
+        let dir = &self.roots[target.root].dir;
+        let md = if target.relative.as_os_str().is_empty() {
+            dir.dir_metadata()
+        } else {
+            dir.metadata(&target.relative)
+        }
+        .map_err(|e| self.map_io(input, e))?;
+        Ok(FileInfo {
+            kind: FileKind::of(md.file_type()),
+            len: md.len(),
+            readonly: md.permissions().readonly(),
+            modified: md.modified().ok().map(|t| t.into_std()),
+        })
+    }
+
+    /// Lists a directory (not recursively), sorted by path, at most
+    /// `max_entries` entries.
+    pub fn list_dir(&self, input: &str, max_entries: usize) -> Result<Vec<Entry>, FsError> {
+        let target = self.resolve(input)?;
+        let dir = &self.roots[target.root].dir;
+        let sub = if target.relative.as_os_str().is_empty() {
+            dir.try_clone()
+        } else {
+            dir.open_dir(&target.relative)
+        }
+        .map_err(|e| self.map_io(input, e))?;
+        let mut out = Vec::new();
+        for entry in sub.entries().map_err(|e| self.map_io(input, e))? {
+            let entry = entry.map_err(|e| self.map_io(input, e))?;
+            let kind = FileKind::of(entry.file_type().map_err(|e| self.map_io(input, e))?);
+            out.push(Entry {
+                root: target.root,
+                path: target.relative.join(entry.file_name()),
+                kind,
+            });
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        out.truncate(max_entries);
+        Ok(out)
+    }
+
+    /// Walks every root recursively (roots in order, entries sorted per
+    /// directory), honouring `.gitignore` files, returning at most
+    /// `max_entries` entries. Symlinks are listed but not followed.
+    pub fn walk(&self, max_entries: usize) -> Result<Vec<Entry>, FsError> {
+        if self.roots.is_empty() {
+            return Err(FsError::NoRoots);
+        }
+        let mut out = Vec::new();
+        for (i, root) in self.roots.iter().enumerate() {
+            if out.len() >= max_entries {
+                break;
+            }
+            let dir = root.dir.try_clone().map_err(|e| FsError::Io {
+                input: root.display.clone(),
+                source: e,
+            })?;
+            walk::walk_root(i, &dir, max_entries, &mut out).map_err(|e| FsError::Io {
+                input: root.display.clone(),
+                source: e,
+            })?;
+        }
+        Ok(out)
+    }
+}
