@@ -75,6 +75,7 @@
 //! **Errors** echo the caller's input and the roots as the client gave them,
 //! never a resolved path outside the roots.
 
+mod effective;
 mod error;
 mod uri;
 mod walk;
@@ -84,6 +85,7 @@ use std::path::{Component, Path, PathBuf};
 
 use cap_std::fs::{Dir, Metadata, OpenOptions};
 
+pub use effective::{effective_roots, root_path_of_uri};
 pub use error::FsError;
 
 /// A resolved input: which root it is in and the path relative to that root.

@@ -45,6 +45,10 @@ pub struct ServerConfig {
     /// 2026-07-28: how long a `requestState` stays valid after it was issued (default 10
     /// minutes). An older one is refused with -32602.
     pub request_state_ttl: Duration,
+    /// The operator's ceiling on file access through [`Context::fs`](crate::Context::fs):
+    /// the client's roots are narrowed to these folders, and these serve alone when the
+    /// client gives no roots. `None` (the default): the client's roots as they are.
+    pub allowed_roots: Option<Vec<std::path::PathBuf>>,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +62,7 @@ impl Default for ServerConfig {
             read_cache_ttl: Duration::ZERO,
             request_state_key: None,
             request_state_ttl: Duration::from_secs(600),
+            allowed_roots: None,
         }
     }
 }
@@ -73,6 +78,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("list_cache_ttl", &self.list_cache_ttl)
             .field("read_cache_ttl", &self.read_cache_ttl)
+            .field("allowed_roots", &self.allowed_roots)
             .field("request_state_key", &key)
             .field("request_state_ttl", &self.request_state_ttl)
             .finish()

@@ -83,6 +83,19 @@ async fn survey(ctx: Context, args: TextArgs) -> Result<String, McpError> {
     ))
 }
 
+#[derive(Deserialize, JsonSchema)]
+struct PathArgs {
+    /// A path or `file://` URI inside the client's roots.
+    path: String,
+}
+
+/// Reads a text file through the roots-confined filesystem.
+async fn read_file(ctx: Context, args: PathArgs) -> Result<String, McpError> {
+    let fs = ctx.fs().await?;
+    fs.read_to_string(&args.path, 1 << 20)
+        .map_err(|e| McpError::tool(e.to_string()))
+}
+
 /// The seed server with the given limits.
 pub fn build_server(config: ServerConfig) -> McpServer {
     McpServer::builder("seed-server", env!("CARGO_PKG_VERSION"))
@@ -105,6 +118,10 @@ pub fn build_server(config: ServerConfig) -> McpServer {
             ToolDef::new("seed_tool", seed_tool).description(
                 "Samples a summary, logs, reports progress and lists the client's roots.",
             ),
+        )
+        .tool(
+            ToolDef::new("read_file", read_file)
+                .description("Reads a text file inside the client's roots."),
         )
         .tool(
             ToolDef::new("survey", survey)

@@ -1,6 +1,7 @@
 //! The [`Context`] a handler receives: its line back to the client.
 
 mod client;
+mod fs;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
