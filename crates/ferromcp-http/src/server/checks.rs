@@ -18,7 +18,15 @@ const DRAIN_MAX_TIME: Duration = Duration::from_secs(5);
 
 /// The `Mcp-Session-Id` header, if present (400 when it is not visible ASCII).
 pub(crate) fn session_header(headers: &HeaderMap) -> Result<Option<&str>, HttpError> {
-    match headers.get(SESSION_ID) {
+    let mut values = headers.get_all(SESSION_ID).iter();
+    let first = values.next();
+    // Two session ids make the request ambiguous: refuse rather than pick one.
+    if values.any(|other| Some(other) != first) {
+        return Err(HttpError::bad_request(
+            "the request names more than one Mcp-Session-Id",
+        ));
+    }
+    match first {
         None => Ok(None),
         Some(value) => value
             .to_str()

@@ -84,6 +84,20 @@ pub(crate) async fn handle(
         .sessions
         .get(id)
         .ok_or_else(HttpError::session_not_found)?;
+    // A request's version header must name the revision the session negotiated.
+    // (Notifications and responses are let through: some clients send their first one,
+    // `notifications/initialized`, before they have read the negotiated version.)
+    let is_request = matches!(
+        parsed,
+        Parsed::Single(Message::Request(_)) | Parsed::Batch(_)
+    );
+    if let (true, Some(sent), Some(negotiated)) = (is_request, version, session.version()) {
+        if sent != negotiated {
+            return Err(HttpError::bad_request(format!(
+                "MCP-Protocol-Version {sent} contradicts the session's negotiated {negotiated}"
+            )));
+        }
+    }
     session.touch();
     match parsed {
         Parsed::Batch(items) => {

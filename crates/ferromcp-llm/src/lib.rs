@@ -1,0 +1,179 @@
+//! LLM provider clients that answer MCP sampling (`sampling/createMessage`) requests, so
+//! that sampling "always has a model": a server whose client cannot sample can fall back
+//! to a configured provider, and a host can answer sampling with a real model.
+//!
+//! * [`AnthropicProvider`]: Anthropic's Messages API (`POST /v1/messages`).
+//! * [`OpenAiCompatibleProvider`]: any `POST {base}/chat/completions` server (OpenAI,
+//!   llama.cpp, vLLM, Ollama, LM Studio, …).
+//! * [`provider_from_env`]: picks one from environment variables.
+//!
+//! Both take and return the MCP sampling types from [`ferromcp_protocol::types`]. Text
+//! content is supported; images, audio and tool blocks give [`LlmError::Unsupported`].
+//! A 429 or 5xx answer is retried once after `retry-after` (bounded, default at most
+//! 10 s); requests time out after 120 s unless configured otherwise. Both providers also
+//! offer `complete_stream`, which yields text deltas.
+//!
+//! HTTPS, needed for the hosted APIs, requires this crate's `tls` feature; plain HTTP
+//! (local model servers) works without it.
+//!
+//! ```no_run
+//! use ferromcp_llm::{LlmProvider, OpenAiCompatibleProvider};
+//! use ferromcp_protocol::types::CreateMessageRequestParams;
+//!
+//! # async fn demo() -> Result<(), ferromcp_llm::LlmError> {
+//! // Prefer the environment (ANTHROPIC_API_KEY, OPENAI_BASE_URL, …), else a local server.
+//! let provider: Box<dyn LlmProvider> = match ferromcp_llm::provider_from_env()? {
+//!     Some(p) => p,
+//!     None => Box::new(OpenAiCompatibleProvider::new(
+//!         "http://127.0.0.1:8080/v1",
+//!         None,
+//!         "local-model",
+//!     )),
+//! };
+//! let mut params = CreateMessageRequestParams::from_prompt("Say hello.", 100);
+//! params.system_prompt = Some("You are terse.".into());
+//! let result = provider.complete(params).await?;
+//! println!("{} said: {}", result.model, result.text_content());
+//! # Ok(())
+//! # }
+//! ```
+
+mod anthropic;
+mod error;
+mod http;
+mod openai;
+mod sse;
+
+use std::time::Duration;
+
+use ferromcp_protocol::types::{CreateMessageRequestParams, CreateMessageResult, SamplingContent};
+use futures::future::BoxFuture;
+
+pub use anthropic::{AnthropicProvider, ANTHROPIC_VERSION, DEFAULT_ANTHROPIC_BASE_URL};
+pub use error::LlmError;
+pub use http::{DEFAULT_MAX_RETRY_DELAY, DEFAULT_TIMEOUT};
+pub use openai::{OpenAiCompatibleProvider, DEFAULT_OPENAI_BASE_URL};
+
+/// The Claude model [`provider_from_env`] uses when `ANTHROPIC_MODEL` is unset.
+pub const DEFAULT_ANTHROPIC_MODEL: &str = "claude-sonnet-4-5";
+/// The model [`provider_from_env`] uses for OpenAI's own API when `OPENAI_MODEL` is unset.
+pub const DEFAULT_OPENAI_MODEL: &str = "gpt-4o-mini";
+
+/// Something that can answer an MCP sampling request.
+pub trait LlmProvider: Send + Sync {
+    /// A short provider name for logs and errors, e.g. `anthropic`.
+    fn name(&self) -> &str;
+    /// The model this provider asks for.
+    fn model(&self) -> &str;
+    /// Answers `params` with one assistant message.
+    fn complete(
+        &self,
+        params: CreateMessageRequestParams,
+    ) -> BoxFuture<'static, Result<CreateMessageResult, LlmError>>;
+}
+
+impl<P: LlmProvider + ?Sized> LlmProvider for Box<P> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn model(&self) -> &str {
+        (**self).model()
+    }
+    fn complete(
+        &self,
+        params: CreateMessageRequestParams,
+    ) -> BoxFuture<'static, Result<CreateMessageResult, LlmError>> {
+        (**self).complete(params)
+    }
+}
+
+impl<P: LlmProvider + ?Sized> LlmProvider for std::sync::Arc<P> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn model(&self) -> &str {
+        (**self).model()
+    }
+    fn complete(
+        &self,
+        params: CreateMessageRequestParams,
+    ) -> BoxFuture<'static, Result<CreateMessageResult, LlmError>> {
+        (**self).complete(params)
+    }
+}
+
+/// A provider configured from the process environment; see [`provider_from_vars`].
+pub fn provider_from_env() -> Result<Option<Box<dyn LlmProvider>>, LlmError> {
+    provider_from_vars(|name| std::env::var(name).ok())
+}
+
+/// A provider configured from variables looked up with `var` (empty values count as unset).
+///
+/// Precedence:
+/// 1. `ANTHROPIC_API_KEY` set → [`AnthropicProvider`] with `ANTHROPIC_MODEL` (default
+///    [`DEFAULT_ANTHROPIC_MODEL`]) and `ANTHROPIC_BASE_URL` (default
+///    [`DEFAULT_ANTHROPIC_BASE_URL`]).
+/// 2. Otherwise `OPENAI_BASE_URL` or `OPENAI_API_KEY` set → [`OpenAiCompatibleProvider`] with
+///    `OPENAI_BASE_URL` (default [`DEFAULT_OPENAI_BASE_URL`]), the optional `OPENAI_API_KEY`
+///    and `OPENAI_MODEL`. `OPENAI_MODEL` defaults to [`DEFAULT_OPENAI_MODEL`] only for
+///    OpenAI's own API; with a custom base URL it is required ([`LlmError::Config`]).
+/// 3. Neither → `Ok(None)`.
+///
+/// `LLM_TIMEOUT_SECS`, when set, overrides the 120 s request timeout of either provider.
+pub fn provider_from_vars(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<Option<Box<dyn LlmProvider>>, LlmError> {
+    let get = |name: &str| {
+        var(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let timeout = match get("LLM_TIMEOUT_SECS") {
+        Some(v) => match v.parse::<f64>() {
+            Ok(s) if s.is_finite() && s > 0.0 => Duration::from_secs_f64(s),
+            _ => {
+                return Err(LlmError::Config(format!(
+                    "LLM_TIMEOUT_SECS must be a positive number of seconds, got {v:?}"
+                )))
+            }
+        },
+        None => DEFAULT_TIMEOUT,
+    };
+    if let Some(key) = get("ANTHROPIC_API_KEY") {
+        let model = get("ANTHROPIC_MODEL").unwrap_or_else(|| DEFAULT_ANTHROPIC_MODEL.to_owned());
+        let mut p = AnthropicProvider::new(key, model).timeout(timeout);
+        if let Some(base) = get("ANTHROPIC_BASE_URL") {
+            p = p.base_url(base);
+        }
+        return Ok(Some(Box::new(p)));
+    }
+    let base = get("OPENAI_BASE_URL");
+    let key = get("OPENAI_API_KEY");
+    if base.is_none() && key.is_none() {
+        return Ok(None);
+    }
+    let model = match (get("OPENAI_MODEL"), &base) {
+        (Some(m), _) => m,
+        (None, None) => DEFAULT_OPENAI_MODEL.to_owned(),
+        (None, Some(_)) => {
+            return Err(LlmError::Config(
+                "OPENAI_BASE_URL is set but OPENAI_MODEL is not; name the model to use".into(),
+            ))
+        }
+    };
+    let base = base.unwrap_or_else(|| DEFAULT_OPENAI_BASE_URL.to_owned());
+    Ok(Some(Box::new(
+        OpenAiCompatibleProvider::new(base, key, model).timeout(timeout),
+    )))
+}
+
+/// Describes a non-text block for [`LlmError::Unsupported`].
+fn kind_of(content: &SamplingContent) -> &'static str {
+    match content {
+        SamplingContent::Text(_) => "text content",
+        SamplingContent::Image(_) => "image content in sampling messages (text only)",
+        SamplingContent::Audio(_) => "audio content in sampling messages (text only)",
+        SamplingContent::ToolUse(_) => "tool_use content in sampling messages (text only)",
+        SamplingContent::ToolResult(_) => "tool_result content in sampling messages (text only)",
+    }
+}

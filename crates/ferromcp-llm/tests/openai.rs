@@ -1,0 +1,237 @@
+//! OpenAiCompatibleProvider against a local stub speaking the chat/completions wire format.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{params, stub, Reply};
+use ferromcp_llm::{LlmError, LlmProvider, OpenAiCompatibleProvider};
+use ferromcp_protocol::types::CreateMessageRequestParams;
+use futures::StreamExt;
+use serde_json::json;
+
+fn ok_body(content: serde_json::Value, finish: &str) -> serde_json::Value {
+    json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1,
+        "model": "served-model",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}
+    })
+}
+
+fn provider(url: &str, key: Option<&str>) -> OpenAiCompatibleProvider {
+    OpenAiCompatibleProvider::new(format!("{url}/v1/"), key.map(str::to_owned), "local-model")
+}
+
+#[tokio::test]
+async fn success_sends_the_wire_format_and_maps_the_result() {
+    let s = stub(vec![Reply::json(200, ok_body(json!("6"), "stop"))]).await;
+    let p = provider(&s.url(), Some("sk-openai-secret"));
+    assert_eq!(p.name(), "openai-compatible");
+    assert_eq!(p.model(), "local-model");
+    let r = p.complete(params()).await.unwrap();
+    assert_eq!(r.text_content(), "6");
+    assert_eq!(r.model, "served-model");
+    assert_eq!(r.stop_reason.as_deref(), Some("endTurn"));
+
+    let req = &s.requests()[0];
+    assert_eq!(req.path, "/v1/chat/completions");
+    assert_eq!(req.headers["authorization"], "Bearer sk-openai-secret");
+    assert_eq!(req.headers["content-type"], "application/json");
+    assert_eq!(
+        req.body,
+        json!({
+            "model": "local-model",
+            "max_tokens": 64,
+            "temperature": 0.5,
+            "stop": ["END"],
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "What is 2+2?"},
+                {"role": "assistant", "content": "4"},
+                {"role": "user", "content": "And 3+3?"}
+            ]
+        })
+    );
+}
+
+#[tokio::test]
+async fn no_key_means_no_auth_header_and_length_maps_to_max_tokens() {
+    let s = stub(vec![Reply::json(200, ok_body(json!("abc"), "length"))]).await;
+    let r = provider(&s.url(), None)
+        .complete(CreateMessageRequestParams::from_prompt("hi", 3))
+        .await
+        .unwrap();
+    assert_eq!(r.stop_reason.as_deref(), Some("maxTokens"));
+    let req = &s.requests()[0];
+    assert!(req.headers.get("authorization").is_none());
+    for absent in ["temperature", "stop", "stream"] {
+        assert!(req.body.get(absent).is_none(), "{absent} should be omitted");
+    }
+    assert_eq!(
+        req.body["messages"],
+        json!([{"role": "user", "content": "hi"}])
+    );
+}
+
+#[tokio::test]
+async fn null_content_is_an_empty_answer() {
+    let s = stub(vec![Reply::json(200, ok_body(json!(null), "stop"))]).await;
+    let r = provider(&s.url(), None).complete(params()).await.unwrap();
+    assert_eq!(r.text_content(), "");
+}
+
+#[tokio::test]
+async fn error_bodies_become_api_errors_without_the_key() {
+    for (status, kind, code, message) in [
+        (
+            401,
+            "invalid_request_error",
+            "invalid_api_key",
+            "Incorrect API key provided",
+        ),
+        (
+            400,
+            "invalid_request_error",
+            "model_not_found",
+            "The model does not exist",
+        ),
+    ] {
+        let s = stub(vec![Reply::json(
+            status,
+            json!({"error": {"message": message, "type": kind, "param": null, "code": code}}),
+        )])
+        .await;
+        let err = provider(&s.url(), Some("sk-openai-secret"))
+            .complete(params())
+            .await
+            .unwrap_err();
+        match &err {
+            LlmError::Api {
+                provider,
+                status: st,
+                kind: k,
+                message: m,
+            } => {
+                assert_eq!(provider, "openai-compatible");
+                assert_eq!(*st, status);
+                assert_eq!(k, kind);
+                assert_eq!(m, message);
+            }
+            other => panic!("expected Api error, got {other:?}"),
+        }
+        let text = err.to_string();
+        assert!(
+            text.contains(message) && text.contains(&status.to_string()),
+            "{text}"
+        );
+        assert!(!text.contains("sk-openai-secret"));
+        assert_eq!(s.requests().len(), 1, "4xx is not retried");
+    }
+}
+
+#[tokio::test]
+async fn rate_limit_then_success_retries_once() {
+    let s = stub(vec![
+        Reply::json(
+            429,
+            json!({"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}),
+        )
+        .header("retry-after", "0.2"),
+        Reply::json(200, ok_body(json!("fine"), "stop")),
+    ])
+    .await;
+    let start = Instant::now();
+    let r = provider(&s.url(), None).complete(params()).await.unwrap();
+    assert_eq!(r.text_content(), "fine");
+    assert!(start.elapsed() >= Duration::from_millis(150));
+    assert_eq!(s.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn server_errors_give_up_after_one_retry() {
+    let s = stub(vec![
+        Reply::raw(503, "text/plain", "upstream down").header("retry-after", "99999"),
+        Reply::raw(502, "text/plain", "bad gateway"),
+        Reply::json(200, ok_body(json!("never"), "stop")),
+    ])
+    .await;
+    let start = Instant::now();
+    let err = provider(&s.url(), None)
+        .max_retry_delay(Duration::from_millis(20))
+        .complete(params())
+        .await
+        .unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(
+        matches!(&err, LlmError::Api { status: 502, message, .. } if message == "bad gateway"),
+        "{err:?}"
+    );
+    assert_eq!(s.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn malformed_json_and_missing_choices_are_clear_errors() {
+    let s = stub(vec![
+        Reply::raw(200, "application/json", "<html>proxy login</html>"),
+        Reply::json(200, json!({"choices": [], "model": "m"})),
+    ])
+    .await;
+    let p = provider(&s.url(), None);
+    let err = p.complete(params()).await.unwrap_err();
+    assert!(matches!(err, LlmError::InvalidResponse { .. }), "{err:?}");
+    assert!(err.to_string().contains("proxy login"));
+    let err = p.complete(params()).await.unwrap_err();
+    assert!(err.to_string().contains("no choices"), "{err}");
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_transport_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let err = provider(&format!("http://{addr}"), None)
+        .complete(params())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LlmError::Transport { .. }), "{err:?}");
+    assert!(err
+        .to_string()
+        .starts_with("openai-compatible transport error"));
+}
+
+#[tokio::test]
+async fn streaming_yields_deltas_until_done() {
+    let sse = concat!(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n",
+        ": keep-alive\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"}}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+        "data: [DONE]\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"after done\"}}]}\n\n",
+    );
+    let s = stub(vec![Reply::raw(200, "text/event-stream", sse)]).await;
+    let stream = provider(&s.url(), None)
+        .complete_stream(params())
+        .await
+        .unwrap();
+    let parts: Vec<String> = stream.map(Result::unwrap).collect().await;
+    assert_eq!(parts, ["Hel", "lo"]);
+    assert_eq!(s.requests()[0].body["stream"], json!(true));
+}
+
+#[tokio::test]
+async fn streaming_http_error_fails_before_the_stream() {
+    let s = stub(vec![Reply::json(
+        401,
+        json!({"error": {"message": "bad key", "type": "invalid_request_error", "code": null}}),
+    )])
+    .await;
+    let err = provider(&s.url(), Some("k"))
+        .complete_stream(params())
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(&err, LlmError::Api { status: 401, message, .. } if message == "bad key"));
+}
