@@ -16,6 +16,7 @@ pub mod client;
 mod ext;
 pub mod headers;
 pub mod server;
-pub mod sse;
+/// Server-Sent Events framing (it lives in the transport layer; re-exported here).
+pub use ferromcp_transport::sse;
 
 pub use ext::McpServerHttpExt;

@@ -150,9 +150,9 @@ impl AnthropicProvider {
 fn interpret_event(ev: &SseEvent) -> Result<Step, LlmError> {
     let data: Value = serde_json::from_str(&ev.data)
         .map_err(|e| LlmError::invalid(PROVIDER, format!("malformed stream event ({e})")))?;
-    let kind = ev
-        .event
-        .as_deref()
+    // The shared parser names an event without an `event:` line "message".
+    let named = Some(ev.event.as_str()).filter(|e| *e != "message");
+    let kind = named
         .or_else(|| data.get("type").and_then(Value::as_str))
         .unwrap_or("");
     match kind {

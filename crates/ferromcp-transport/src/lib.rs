@@ -8,6 +8,8 @@
 //! - [`child`]: a server launched as a child process, spoken to over its stdin/stdout.
 //! - [`memory`]: two connected ends in one process, for tests and embedding.
 //! - [`lines`]: the newline framing the other three share, over any `AsyncRead`/`AsyncWrite`.
+//! - [`sse`]: Server-Sent Events framing (encoder and incremental parser), for Streamable
+//!   HTTP and streaming LLM APIs.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
@@ -32,6 +34,7 @@ use ferromcp_protocol::RequestId;
 pub mod child;
 pub mod lines;
 pub mod memory;
+pub mod sse;
 pub mod stdio;
 
 /// What a transport read.

@@ -1,4 +1,4 @@
-//! Server-Sent Events: the event format both sides share.
+//! Server-Sent Events: the framing Streamable HTTP (both sides) and streaming LLM APIs share.
 //!
 //! The server writes events with [`encode_event`]; the client reads them with
 //! [`SseParser`], which follows the WHATWG event-stream rules (fields `data`, `id`, `event`,
@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use ferromcp_http::sse::{encode_event, SseParser};
+//! use ferromcp_transport::sse::{encode_event, SseParser};
 //!
 //! let bytes = encode_event(Some("7"), None, b"{\"jsonrpc\":\"2.0\"}", Some(Duration::from_millis(500)));
 //! let mut parser = SseParser::new();
@@ -28,14 +28,14 @@ use std::time::Duration;
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// Default largest event [`SseParser`] accepts, in bytes: 4 MiB, like the frame limit.
-pub const DEFAULT_MAX_EVENT_BYTES: usize = ferromcp_transport::DEFAULT_MAX_FRAME_BYTES;
+pub const DEFAULT_MAX_EVENT_BYTES: usize = crate::DEFAULT_MAX_FRAME_BYTES;
 
 /// Encodes one event. Every line of `data` (split at LF, CR or CRLF) becomes its own
 /// `data:` line, so a reader rebuilds `data` with LF line ends. Line breaks in `id` and
 /// `event` would start new fields, so they are removed.
 ///
 /// ```
-/// use ferromcp_http::sse::encode_event;
+/// use ferromcp_transport::sse::encode_event;
 ///
 /// let bytes = encode_event(None, Some("endpoint"), b"a\nb", None);
 /// assert_eq!(&bytes[..], b"event: endpoint\ndata: a\ndata: b\n\n");
