@@ -140,8 +140,9 @@ impl std::fmt::Debug for ResourceTemplateDef {
 }
 
 impl ResourceTemplateDef {
-    /// A resource template. Panics on a malformed template: templates are written by the
-    /// server's author, so this is a programming error caught at start-up.
+    /// A resource template. Panics on a malformed template: templates written in code are
+    /// the server author's, so this is a programming error caught at start-up. Use
+    /// [`ResourceTemplateDef::try_new`] for templates that arrive at run time.
     ///
     /// ```
     /// use ferromcp_server::{Context, ResourceTemplateDef, ResourceRequest};
@@ -157,10 +158,30 @@ impl ResourceTemplateDef {
         name: impl Into<String>,
         handler: impl ResourceHandler,
     ) -> ResourceTemplateDef {
+        Self::try_new(uri_template, name, handler).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A resource template, or an error naming the malformed template (an unbalanced brace
+    /// or an empty variable name).
+    ///
+    /// ```
+    /// use ferromcp_server::{Context, ResourceTemplateDef, ResourceRequest};
+    ///
+    /// let handler = |_ctx: Context, _req: ResourceRequest| async { "x" };
+    /// assert!(ResourceTemplateDef::try_new("bad://{oops", "bad", handler).is_err());
+    /// ```
+    pub fn try_new(
+        uri_template: impl Into<String>,
+        name: impl Into<String>,
+        handler: impl ResourceHandler,
+    ) -> Result<ResourceTemplateDef, McpError> {
         let uri_template = uri_template.into();
-        let matcher = UriTemplate::parse(&uri_template)
-            .unwrap_or_else(|| panic!("malformed URI template: {uri_template}"));
-        ResourceTemplateDef {
+        let Some(matcher) = UriTemplate::parse(&uri_template) else {
+            return Err(McpError::invalid_params(format!(
+                "malformed URI template: {uri_template}"
+            )));
+        };
+        Ok(ResourceTemplateDef {
             template: ResourceTemplate {
                 uri_template,
                 name: name.into(),
@@ -173,7 +194,7 @@ impl ResourceTemplateDef {
             },
             matcher,
             handler: Arc::new(handler),
-        }
+        })
     }
 
     /// Sets the description.

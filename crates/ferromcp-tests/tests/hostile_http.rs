@@ -348,6 +348,16 @@ fn add_call(id: i64) -> Value {
 }
 
 /// A fresh, initialized 2025-11-25 session declaring sampling, roots and elicitation.
+/// An `initialize` request (id 0) declaring no capabilities.
+fn bare_initialize() -> Value {
+    request(
+        json!(0),
+        "initialize",
+        json!({"protocolVersion": LEGACY, "capabilities": {},
+               "clientInfo": {"name": "h", "version": "1"}}),
+    )
+}
+
 async fn init(addr: SocketAddr) -> String {
     let reply = Req::post_json(&request(
         json!(0),
@@ -895,15 +905,10 @@ async fn html_only_accept_is_406() {
 #[tokio::test]
 async fn accept_refusing_event_streams_is_406() {
     let (server, addr) = start().await;
-    let reply = Req::post_json(&request(
-        json!(0),
-        "initialize",
-        json!({"protocolVersion": LEGACY, "capabilities": {},
-               "clientInfo": {"name": "h", "version": "1"}}),
-    ))
-    .set("Accept", "application/json, text/event-stream;q=0")
-    .send(addr)
-    .await;
+    let reply = Req::post_json(&bare_initialize())
+        .set("Accept", "application/json, text/event-stream;q=0")
+        .send(addr)
+        .await;
     assert_error(&reply, 406, -32000, Value::Null);
     assert!(reply.header("mcp-session-id").is_none());
     still_serves(addr, None).await;
@@ -1027,15 +1032,10 @@ async fn foreign_host_is_403() {
 #[tokio::test]
 async fn rebinding_host_on_initialize_is_403_without_a_session() {
     let (server, addr) = start().await;
-    let reply = Req::post_json(&request(
-        json!(0),
-        "initialize",
-        json!({"protocolVersion": LEGACY, "capabilities": {},
-               "clientInfo": {"name": "h", "version": "1"}}),
-    ))
-    .header("Host", "attacker.example:80")
-    .send(addr)
-    .await;
+    let reply = Req::post_json(&bare_initialize())
+        .header("Host", "attacker.example:80")
+        .send(addr)
+        .await;
     assert_error(&reply, 403, -32000, Value::Null);
     assert!(reply.header("mcp-session-id").is_none());
     still_serves(addr, None).await;
