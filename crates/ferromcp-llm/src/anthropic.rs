@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use ferromcp_protocol::types::{
-    CreateMessageRequestParams, CreateMessageResult, Role, SamplingContent, TextContent,
+    Content, CreateMessageRequestParams, CreateMessageResult, Role, SamplingContent, TextContent,
+    ToolResultContent, ToolUseContent,
 };
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
@@ -12,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::http::HttpSettings;
 use crate::sse::{SseEvent, Step};
+use crate::tools::{ToolMode, ToolNames};
 use crate::{LlmError, LlmProvider};
 
 const PROVIDER: &str = "anthropic";
@@ -76,7 +78,13 @@ impl AnthropicProvider {
         self
     }
 
-    fn body(&self, params: &CreateMessageRequestParams, stream: bool) -> Result<Value, LlmError> {
+    fn body(
+        &self,
+        params: &CreateMessageRequestParams,
+        names: &ToolNames,
+        stream: bool,
+    ) -> Result<Value, LlmError> {
+        crate::tools::validate_tool_flow(PROVIDER, params)?;
         let mut messages = Vec::with_capacity(params.messages.len());
         for m in &params.messages {
             let role = match m.role {
@@ -87,6 +95,13 @@ impl AnthropicProvider {
             for c in &m.content {
                 content.push(match c {
                     SamplingContent::Text(t) => json!({"type": "text", "text": t.text}),
+                    SamplingContent::ToolUse(u) => json!({
+                        "type": "tool_use",
+                        "id": u.id,
+                        "name": names.wire(&u.name),
+                        "input": u.input,
+                    }),
+                    SamplingContent::ToolResult(r) => tool_result_block(r)?,
                     other => return Err(LlmError::unsupported(PROVIDER, crate::kind_of(other))),
                 });
             }
@@ -105,6 +120,29 @@ impl AnthropicProvider {
         }
         if let Some(stop) = params.stop_sequences.as_ref().filter(|s| !s.is_empty()) {
             body["stop_sequences"] = json!(stop);
+        }
+        if let Some(mode) = crate::tools::tool_mode(PROVIDER, params)? {
+            let tools: Vec<Value> = params
+                .tools
+                .iter()
+                .flatten()
+                .map(|t| {
+                    let mut tool = json!({
+                        "name": names.wire(&t.name),
+                        "input_schema": t.input_schema,
+                    });
+                    if let Some(d) = &t.description {
+                        tool["description"] = json!(d);
+                    }
+                    tool
+                })
+                .collect();
+            body["tools"] = json!(tools);
+            body["tool_choice"] = match mode {
+                ToolMode::Auto => json!({"type": "auto"}),
+                ToolMode::Required => json!({"type": "any"}),
+                ToolMode::None => json!({"type": "none"}),
+            };
         }
         if stream {
             body["stream"] = json!(true);
@@ -132,7 +170,9 @@ impl AnthropicProvider {
         &self,
         params: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<BoxStream<'static, Result<String, LlmError>>, LlmError>> {
-        let prepared = self.body(&params, true).map(|b| self.request(b));
+        let prepared = crate::tools::refuse_tools_when_streaming(PROVIDER, &params)
+            .and_then(|()| self.body(&params, &ToolNames::new(&params), true))
+            .map(|b| self.request(b));
         let http = self.http.clone();
         Box::pin(async move {
             let build = prepared?;
@@ -182,6 +222,75 @@ struct ContentBlock {
     kind: String,
     #[serde(default)]
     text: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    input: Option<Value>,
+}
+
+/// An MCP tool result as a Messages API `tool_result` block (text and images).
+fn tool_result_block(r: &ToolResultContent) -> Result<Value, LlmError> {
+    let mut content = Vec::with_capacity(r.content.len());
+    for c in &r.content {
+        content.push(match c {
+            Content::Image(img) => json!({
+                "type": "image",
+                "source": {"type": "base64", "media_type": img.mime_type, "data": img.data},
+            }),
+            other => json!({"type": "text", "text": crate::tools::content_text(PROVIDER, other)?}),
+        });
+    }
+    if content.is_empty() {
+        if let Some(structured) = &r.structured_content {
+            content.push(json!({"type": "text", "text": structured.to_string()}));
+        }
+    }
+    let mut block = json!({
+        "type": "tool_result",
+        "tool_use_id": r.tool_use_id,
+        "content": content,
+    });
+    if r.is_error == Some(true) {
+        block["is_error"] = json!(true);
+    }
+    Ok(block)
+}
+
+/// A Messages API content block as MCP sampling content; `None` for kinds MCP has no
+/// block for (e.g. `thinking`).
+fn map_block(block: ContentBlock, names: &ToolNames) -> Result<Option<SamplingContent>, LlmError> {
+    match block.kind.as_str() {
+        "text" => Ok(block
+            .text
+            .map(|t| SamplingContent::Text(TextContent::new(t)))),
+        "tool_use" => {
+            let (Some(id), Some(name)) = (block.id, block.name) else {
+                return Err(LlmError::invalid(
+                    PROVIDER,
+                    "a tool_use block lacks its id or name",
+                ));
+            };
+            let input = match block.input {
+                Some(Value::Object(map)) => map,
+                None | Some(Value::Null) => Default::default(),
+                Some(other) => {
+                    return Err(LlmError::invalid(
+                        PROVIDER,
+                        format!("tool_use input for {name:?} is not an object: {other}"),
+                    ))
+                }
+            };
+            Ok(Some(SamplingContent::ToolUse(ToolUseContent {
+                id,
+                name: names.mcp(&name),
+                input,
+                meta: None,
+            })))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Anthropic `stop_reason` → MCP `stopReason`.
@@ -208,19 +317,17 @@ impl LlmProvider for AnthropicProvider {
         &self,
         params: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<CreateMessageResult, LlmError>> {
-        let prepared = self.body(&params, false).map(|b| self.request(b));
+        let names = ToolNames::new(&params);
+        let prepared = self.body(&params, &names, false).map(|b| self.request(b));
         let http = self.http.clone();
         let model = self.model.clone();
         Box::pin(async move {
             let build = prepared?;
             let resp: MessagesResponse = http.send_json(build).await?;
-            let mut content: Vec<SamplingContent> = resp
-                .content
-                .into_iter()
-                .filter(|b| b.kind == "text")
-                .filter_map(|b| b.text)
-                .map(|t| SamplingContent::Text(TextContent::new(t)))
-                .collect();
+            let mut content = Vec::with_capacity(resp.content.len());
+            for block in resp.content {
+                content.extend(map_block(block, &names)?);
+            }
             if content.is_empty() {
                 // e.g. a stop sequence hit at once: an empty answer, not an error.
                 content.push(SamplingContent::Text(TextContent::new("")));

@@ -51,6 +51,15 @@ pub enum LlmError {
         /// What is not supported.
         what: String,
     },
+    /// The sampling request itself is invalid, e.g. tool results that answer no tool use or
+    /// are mixed with other content (MCP asks a client to answer these with -32602).
+    #[error("invalid sampling request for {provider}: {message}")]
+    InvalidRequest {
+        /// Which provider.
+        provider: String,
+        /// What is wrong with the request.
+        message: String,
+    },
     /// The configuration (e.g. environment variables) is incomplete or invalid.
     #[error("LLM provider configuration error: {0}")]
     Config(String),
@@ -73,6 +82,13 @@ impl LlmError {
 
     pub(crate) fn invalid(provider: &str, message: impl Into<String>) -> Self {
         LlmError::InvalidResponse {
+            provider: provider.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid_request(provider: &str, message: impl Into<String>) -> Self {
+        LlmError::InvalidRequest {
             provider: provider.to_owned(),
             message: message.into(),
         }

@@ -7,8 +7,20 @@
 //!   llama.cpp, vLLM, Ollama, LM Studio, …).
 //! * [`provider_from_env`]: picks one from environment variables.
 //!
-//! Both take and return the MCP sampling types from [`ferromcp_protocol::types`]. Text
-//! content is supported; images, audio and tool blocks give [`LlmError::Unsupported`].
+//! Both take and return the MCP sampling types from [`ferromcp_protocol::types`]. Text and
+//! sampling with tools (MCP 2025-11-25) are supported; images and audio in messages give
+//! [`LlmError::Unsupported`].
+//!
+//! **Tools.** A request's `tools` and `toolChoice` (`auto`, `required`, `none`) become the
+//! provider's tool definitions and tool choice; `tool_use` blocks in the history become the
+//! provider's tool calls and `tool_result` blocks its tool results (Chat Completions: one
+//! `role: tool` message each, prefixed `Error:` when `isError`, since it has no error flag).
+//! A model's tool calls come back as `tool_use` content with `stopReason: "toolUse"`. Tool
+//! names the APIs refuse (`.`, `/`, longer than 64) are renamed for the wire and mapped
+//! back. Conversations the specification forbids (tool results mixed with other content,
+//! a tool use without its result, …) fail with [`LlmError::InvalidRequest`] before anything
+//! is sent; a host answers those with JSON-RPC -32602. Streaming yields text only, so
+//! `complete_stream` refuses a request that offers tools.
 //! A 429 or 5xx answer is retried once after `retry-after` (bounded, default at most
 //! 10 s); requests time out after 120 s unless configured otherwise. Both providers also
 //! offer `complete_stream`, which yields text deltas.
@@ -43,6 +55,7 @@ mod error;
 mod http;
 mod openai;
 mod sse;
+mod tools;
 
 use std::time::Duration;
 

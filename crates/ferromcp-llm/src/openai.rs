@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use ferromcp_protocol::types::{
     CreateMessageRequestParams, CreateMessageResult, Role, SamplingContent, TextContent,
+    ToolUseContent,
 };
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
@@ -12,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::http::HttpSettings;
 use crate::sse::{SseEvent, Step};
+use crate::tools::{ToolMode, ToolNames};
 use crate::{LlmError, LlmProvider};
 
 const PROVIDER: &str = "openai-compatible";
@@ -71,7 +73,13 @@ impl OpenAiCompatibleProvider {
         self
     }
 
-    fn body(&self, params: &CreateMessageRequestParams, stream: bool) -> Result<Value, LlmError> {
+    fn body(
+        &self,
+        params: &CreateMessageRequestParams,
+        names: &ToolNames,
+        stream: bool,
+    ) -> Result<Value, LlmError> {
+        crate::tools::validate_tool_flow(PROVIDER, params)?;
         let mut messages = Vec::with_capacity(params.messages.len() + 1);
         if let Some(system) = &params.system_prompt {
             messages.push(json!({"role": "system", "content": system}));
@@ -82,13 +90,57 @@ impl OpenAiCompatibleProvider {
                 Role::Assistant => "assistant",
             };
             let mut text = String::new();
+            let mut tool_calls = Vec::new();
             for c in &m.content {
                 match c {
                     SamplingContent::Text(t) => text.push_str(&t.text),
+                    SamplingContent::ToolUse(u) => tool_calls.push(json!({
+                        "id": u.id,
+                        "type": "function",
+                        "function": {
+                            "name": names.wire(&u.name),
+                            "arguments": Value::Object(u.input.clone()).to_string(),
+                        },
+                    })),
+                    // Chat Completions has a message of its own per tool result (role
+                    // `tool`); the validation above made sure the message holds only these.
+                    SamplingContent::ToolResult(r) => {
+                        let mut content = crate::tools::tool_result_text(PROVIDER, r)?;
+                        if r.is_error == Some(true) {
+                            // The API has no error flag for tool results; say it in words.
+                            content = format!("Error: {content}");
+                        }
+                        messages.push(json!({
+                            "role": "tool",
+                            "tool_call_id": r.tool_use_id,
+                            "content": content,
+                        }));
+                    }
                     other => return Err(LlmError::unsupported(PROVIDER, crate::kind_of(other))),
                 }
             }
-            messages.push(json!({"role": role, "content": text}));
+            let only_tool_results = !m.content.is_empty()
+                && m.content
+                    .iter()
+                    .all(|c| matches!(c, SamplingContent::ToolResult(_)));
+            if only_tool_results {
+                continue;
+            }
+            if tool_calls.is_empty() {
+                messages.push(json!({"role": role, "content": text}));
+            } else {
+                // An assistant turn that only calls tools has `content: null`.
+                let content = if text.is_empty() {
+                    Value::Null
+                } else {
+                    json!(text)
+                };
+                messages.push(json!({
+                    "role": role,
+                    "content": content,
+                    "tool_calls": tool_calls,
+                }));
+            }
         }
         let mut body = json!({
             "model": self.model,
@@ -100,6 +152,29 @@ impl OpenAiCompatibleProvider {
         }
         if let Some(stop) = params.stop_sequences.as_ref().filter(|s| !s.is_empty()) {
             body["stop"] = json!(stop);
+        }
+        if let Some(mode) = crate::tools::tool_mode(PROVIDER, params)? {
+            let tools: Vec<Value> = params
+                .tools
+                .iter()
+                .flatten()
+                .map(|t| {
+                    let mut function = json!({
+                        "name": names.wire(&t.name),
+                        "parameters": t.input_schema,
+                    });
+                    if let Some(d) = &t.description {
+                        function["description"] = json!(d);
+                    }
+                    json!({"type": "function", "function": function})
+                })
+                .collect();
+            body["tools"] = json!(tools);
+            body["tool_choice"] = json!(match mode {
+                ToolMode::Auto => "auto",
+                ToolMode::Required => "required",
+                ToolMode::None => "none",
+            });
         }
         if stream {
             body["stream"] = json!(true);
@@ -129,7 +204,9 @@ impl OpenAiCompatibleProvider {
         &self,
         params: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<BoxStream<'static, Result<String, LlmError>>, LlmError>> {
-        let prepared = self.body(&params, true).map(|b| self.request(b));
+        let prepared = crate::tools::refuse_tools_when_streaming(PROVIDER, &params)
+            .and_then(|()| self.body(&params, &ToolNames::new(&params), true))
+            .map(|b| self.request(b));
         let http = self.http.clone();
         Box::pin(async move {
             let build = prepared?;
@@ -175,6 +252,53 @@ struct Choice {
 #[derive(Deserialize)]
 struct ChatMessage {
     content: Option<String>,
+    #[serde(default)]
+    tool_calls: Option<Vec<ToolCall>>,
+}
+
+#[derive(Deserialize)]
+struct ToolCall {
+    id: String,
+    function: FunctionCall,
+}
+
+#[derive(Deserialize)]
+struct FunctionCall {
+    name: String,
+    /// A JSON string per the API; some compatible servers send the object itself.
+    #[serde(default)]
+    arguments: Value,
+}
+
+/// A Chat Completions tool call as MCP tool-use content.
+fn map_tool_call(call: ToolCall, names: &ToolNames) -> Result<SamplingContent, LlmError> {
+    let name = call.function.name;
+    let parsed = match call.function.arguments {
+        Value::String(s) if s.trim().is_empty() => Value::Object(Default::default()),
+        Value::String(s) => serde_json::from_str(&s).map_err(|e| {
+            LlmError::invalid(
+                PROVIDER,
+                format!(
+                    "the arguments of tool call {name:?} are not JSON ({e}): {}",
+                    crate::error::snippet(s.as_bytes())
+                ),
+            )
+        })?,
+        Value::Null => Value::Object(Default::default()),
+        other => other,
+    };
+    let Value::Object(input) = parsed else {
+        return Err(LlmError::invalid(
+            PROVIDER,
+            format!("the arguments of tool call {name:?} are not a JSON object"),
+        ));
+    };
+    Ok(SamplingContent::ToolUse(ToolUseContent {
+        id: call.id,
+        name: names.mcp(&name),
+        input,
+        meta: None,
+    }))
 }
 
 /// OpenAI `finish_reason` → MCP `stopReason`.
@@ -200,7 +324,8 @@ impl LlmProvider for OpenAiCompatibleProvider {
         &self,
         params: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<CreateMessageResult, LlmError>> {
-        let prepared = self.body(&params, false).map(|b| self.request(b));
+        let names = ToolNames::new(&params);
+        let prepared = self.body(&params, &names, false).map(|b| self.request(b));
         let http = self.http.clone();
         let model = self.model.clone();
         Box::pin(async move {
@@ -211,13 +336,29 @@ impl LlmProvider for OpenAiCompatibleProvider {
                 .into_iter()
                 .next()
                 .ok_or_else(|| LlmError::invalid(PROVIDER, "response has no choices"))?;
+            let text = choice.message.content.unwrap_or_default();
+            let calls = choice.message.tool_calls.unwrap_or_default();
+            let mut content = Vec::with_capacity(calls.len() + 1);
+            if !text.is_empty() || calls.is_empty() {
+                content.push(SamplingContent::Text(TextContent::new(text)));
+            }
+            for call in calls {
+                content.push(map_tool_call(call, &names)?);
+            }
+            let has_tool_use = content
+                .iter()
+                .any(|c| matches!(c, SamplingContent::ToolUse(_)));
+            let stop_reason = match choice.finish_reason.as_deref() {
+                // Some compatible servers finish a tool-calling turn with `stop`; MCP says
+                // `toolUse` whenever the answer asks for tools.
+                Some("stop") | None if has_tool_use => Some("toolUse".to_owned()),
+                other => other.map(map_finish_reason),
+            };
             Ok(CreateMessageResult {
                 role: Role::Assistant,
-                content: vec![SamplingContent::Text(TextContent::new(
-                    choice.message.content.unwrap_or_default(),
-                ))],
+                content,
                 model: resp.model.unwrap_or(model),
-                stop_reason: choice.finish_reason.as_deref().map(map_finish_reason),
+                stop_reason,
                 meta: None,
             })
         })
