@@ -7,6 +7,8 @@ use ferromcp_protocol::types::{Icon, Implementation};
 
 use crate::completion::{Completer, CompletionRequest, CompletionTarget};
 use crate::config::ServerConfig;
+use crate::context::SamplingPolicy;
+use ferromcp_llm::LlmProvider;
 use crate::prompt::{IntoPromptDef, PromptDef};
 use crate::resource::{AnyResourceDef, IntoResourceDef};
 use crate::server::McpServer;
@@ -21,6 +23,10 @@ pub struct ServerBuilder {
     prompts: Vec<PromptDef>,
     completers: HashMap<CompletionTarget, Completer>,
     config: ServerConfig,
+    /// Set by [`ServerBuilder::sampling_provider`]; wins over the one in `config`.
+    sampling_provider: Option<Arc<dyn LlmProvider>>,
+    /// Set by [`ServerBuilder::sampling_policy`]; wins over the one in `config`.
+    sampling_policy: Option<SamplingPolicy>,
 }
 
 impl ServerBuilder {
@@ -33,6 +39,8 @@ impl ServerBuilder {
             prompts: Vec::new(),
             completers: HashMap::new(),
             config: ServerConfig::default(),
+            sampling_provider: None,
+            sampling_policy: None,
         }
     }
 
@@ -106,14 +114,49 @@ impl ServerBuilder {
         self
     }
 
-    /// Replaces the limits and timeouts.
+    /// Replaces the limits and timeouts. A provider or policy set with
+    /// [`sampling_provider`](Self::sampling_provider) or
+    /// [`sampling_policy`](Self::sampling_policy) is kept, whatever the order of the calls.
     pub fn config(mut self, config: ServerConfig) -> Self {
         self.config = config;
         self
     }
 
+    /// Gives the server its own LLM for sampling: [`Context::sample`](crate::Context::sample)
+    /// and friends use it when the client cannot sample (see [`SamplingPolicy`]). Any
+    /// [`LlmProvider`]: `ferromcp_llm::AnthropicProvider`, `OpenAiCompatibleProvider`, or the
+    /// boxed one `ferromcp_llm::provider_from_env()` returns.
+    ///
+    /// ```
+    /// use ferromcp_server::llm::AnthropicProvider;
+    /// use ferromcp_server::McpServer;
+    ///
+    /// let server = McpServer::builder("demo", "1.0.0")
+    ///     .sampling_provider(AnthropicProvider::new("sk-ant-...", "claude-sonnet-4-5"))
+    ///     .build();
+    /// let provider = server.config().sampling_provider.as_ref().unwrap();
+    /// assert_eq!(provider.model(), "claude-sonnet-4-5");
+    /// ```
+    pub fn sampling_provider(mut self, provider: impl LlmProvider + 'static) -> Self {
+        self.sampling_provider = Some(Arc::new(provider));
+        self
+    }
+
+    /// Chooses who answers sampling: the client, the server's provider, or which first
+    /// (default [`SamplingPolicy::PreferClient`]).
+    pub fn sampling_policy(mut self, policy: SamplingPolicy) -> Self {
+        self.sampling_policy = Some(policy);
+        self
+    }
+
     /// Builds the server.
-    pub fn build(self) -> McpServer {
+    pub fn build(mut self) -> McpServer {
+        if let Some(provider) = self.sampling_provider {
+            self.config.sampling_provider = Some(provider);
+        }
+        if let Some(policy) = self.sampling_policy {
+            self.config.sampling_policy = policy;
+        }
         let server = McpServer::new(self.info, self.instructions, self.config, self.completers);
         for tool in self.tools {
             server.insert_tool(tool);

@@ -1,9 +1,13 @@
 //! [`ServerConfig`] (limits, timeouts, caching hints, `requestState` protection) and
 //! [`SessionOptions`] (what a transport knows about one connection).
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use ferromcp_llm::LlmProvider;
 use ferromcp_protocol::ProtocolVersion;
+
+use crate::context::SamplingPolicy;
 
 /// Limits and timeouts of a server.
 ///
@@ -49,6 +53,16 @@ pub struct ServerConfig {
     /// the client's roots are narrowed to these folders, and these serve alone when the
     /// client gives no roots. `None` (the default): the client's roots as they are.
     pub allowed_roots: Option<Vec<std::path::PathBuf>>,
+    /// The server's own LLM, for [`Context::sample`](crate::Context::sample) and
+    /// [`Context::create_message`](crate::Context::create_message) when the client cannot
+    /// sample (or declines, by [`sampling_policy`](Self::sampling_policy)): the migration
+    /// path the 2026-07-28 revision names for the deprecated sampling feature. `None` (the
+    /// default): only the client's LLM. Set it with
+    /// [`ServerBuilder::sampling_provider`](crate::ServerBuilder::sampling_provider).
+    pub sampling_provider: Option<Arc<dyn LlmProvider>>,
+    /// Who answers sampling: the client, the provider above, or which first
+    /// (default [`SamplingPolicy::PreferClient`]).
+    pub sampling_policy: SamplingPolicy,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +77,8 @@ impl Default for ServerConfig {
             request_state_key: None,
             request_state_ttl: Duration::from_secs(600),
             allowed_roots: None,
+            sampling_provider: None,
+            sampling_policy: SamplingPolicy::default(),
         }
     }
 }
@@ -71,6 +87,11 @@ impl std::fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The key is a secret: say whether one is set, never what it is.
         let key = self.request_state_key.as_ref().map(|_| "<redacted>");
+        // A provider may hold an API key: name it and its model only.
+        let provider = self
+            .sampling_provider
+            .as_ref()
+            .map(|p| format!("{} ({})", p.name(), p.model()));
         f.debug_struct("ServerConfig")
             .field("page_size", &self.page_size)
             .field("client_request_timeout", &self.client_request_timeout)
@@ -81,6 +102,8 @@ impl std::fmt::Debug for ServerConfig {
             .field("allowed_roots", &self.allowed_roots)
             .field("request_state_key", &key)
             .field("request_state_ttl", &self.request_state_ttl)
+            .field("sampling_provider", &provider)
+            .field("sampling_policy", &self.sampling_policy)
             .finish()
     }
 }

@@ -23,29 +23,61 @@ use crate::error::McpError;
 use crate::schema;
 
 impl Context {
-    /// Asks the client's LLM to answer `prompt` and returns the text of its answer.
+    /// Asks an LLM to answer `prompt` and returns the text of its answer: the client's LLM
+    /// when the client can sample, else the server's
+    /// [`sampling_provider`](crate::ServerConfig::sampling_provider), as the
+    /// [`SamplingPolicy`](crate::SamplingPolicy) says.
     ///
     /// Fails with [`McpError::CapabilityMissing`] when the client did not declare `sampling`
-    /// (on a 2026-07-28 request the framework then answers -32021, unless the handler
-    /// recovers and succeeds without it). Like every ask, the future owns what it needs, so
-    /// it can be joined with others or spawned.
+    /// and no provider is configured (on a 2026-07-28 request the framework then answers
+    /// -32021, unless the handler recovers and succeeds without it); its message says how
+    /// to configure a provider. Like every ask, the future owns what it needs, so it can be
+    /// joined with others or spawned.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use ferromcp_llm::OpenAiCompatibleProvider;
+    /// use ferromcp_protocol::types::CreateMessageRequestParams;
+    /// use ferromcp_server::{Context, McpError, McpServer, SamplingPolicy, ToolDef};
+    ///
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Text { text: String }
+    ///
+    /// let server = McpServer::builder("summarizer", "1.0.0")
+    ///     // Answers when the client cannot sample (any OpenAI-compatible server; or
+    ///     // `ferromcp_llm::provider_from_env()` to read ANTHROPIC_API_KEY / OPENAI_*).
+    ///     .sampling_provider(OpenAiCompatibleProvider::new(
+    ///         "http://127.0.0.1:8080/v1", None, "local-model",
+    ///     ))
+    ///     .sampling_policy(SamplingPolicy::PreferClient)
+    ///     .tool(ToolDef::new("summarize", |ctx: Context, args: Text| async move {
+    ///         let answer = ctx
+    ///             .create_message(CreateMessageRequestParams::from_prompt(args.text, 200))
+    ///             .await?;
+    ///         Ok::<_, McpError>(format!("{} (by {})", answer.text_content(), answer.model))
+    ///     }))
+    ///     .build();
+    /// assert!(server.config().sampling_provider.is_some());
+    /// # }
+    /// ```
     pub fn sample(
         &self,
         prompt: impl Into<String>,
     ) -> impl Future<Output = Result<String, McpError>> + Send + 'static {
         let params = CreateMessageRequestParams::from_prompt(prompt, DEFAULT_SAMPLE_MAX_TOKENS);
         let ctx = self.clone();
-        async move { Ok(ctx.create_message_now(params).await?.text_content()) }
+        async move { Ok(ctx.sample_routed(params).await?.text_content()) }
     }
 
     /// Sends a full `sampling/createMessage` request: messages, system prompt, max tokens,
-    /// temperature, stop sequences, model preferences and (2025-11-25) tools.
+    /// temperature, stop sequences, model preferences and (2025-11-25) tools; routed like
+    /// [`sample`](Context::sample). The result's `model` names the model that answered.
     pub fn create_message(
         &self,
         params: CreateMessageRequestParams,
     ) -> impl Future<Output = Result<CreateMessageResult, McpError>> + Send + 'static {
         let ctx = self.clone();
-        async move { ctx.create_message_now(params).await }
+        async move { ctx.sample_routed(params).await }
     }
 
     /// The client's roots (`roots/list`). In a stateful session they are cached and
@@ -135,7 +167,8 @@ impl Context {
         }
     }
 
-    async fn create_message_now(
+    /// Sends `sampling/createMessage` to the client (an input request on 2026-07-28).
+    pub(super) async fn ask_client_to_sample(
         &self,
         mut params: CreateMessageRequestParams,
     ) -> Result<CreateMessageResult, McpError> {
@@ -197,7 +230,7 @@ impl Context {
 
     /// The error of an ask the client's capabilities do not allow. On a 2026-07-28 request
     /// it is also recorded, so a failing handler is answered with -32021 naming it.
-    fn missing(&self, capability: &'static str, consequence: &'static str) -> McpError {
+    pub(super) fn missing(&self, capability: &'static str, consequence: &'static str) -> McpError {
         if let Era::Modern(call) = &self.inner.era {
             call.record_missing_capability(capability);
         }

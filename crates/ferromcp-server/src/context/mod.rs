@@ -2,9 +2,12 @@
 
 mod client;
 mod fs;
+mod sampling;
+
+pub use sampling::{SampledJson, SamplingPolicy};
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ferromcp_protocol::adapt::AdaptTo;
@@ -70,6 +73,9 @@ struct ContextInner {
     peer: Peer,
     session: Arc<SessionState>,
     era: Era,
+    /// Sampling requests answered by the server's provider so far in this execution; names
+    /// the answers a 2026-07-28 request remembers across rounds.
+    provider_calls: AtomicUsize,
 }
 
 /// Which era the request being handled belongs to.
@@ -118,6 +124,7 @@ impl Context {
                 peer,
                 session,
                 era,
+                provider_calls: AtomicUsize::new(0),
             }),
             input_key: None,
         }

@@ -1,0 +1,202 @@
+//! smart-tools: a file-smart MCP server.
+//!
+//! Its tools read, summarize, classify and compare files inside the client's roots
+//! (narrowed to the operator's `--root` folders, if any; those alone when the client
+//! shares none). Summaries and classifications come from an LLM through MCP sampling: the
+//! client's model when the client can sample, else the server's own provider, configured
+//! from the environment (`ANTHROPIC_API_KEY`, or `OPENAI_BASE_URL` with `OPENAI_MODEL`, or
+//! `OPENAI_API_KEY`).
+//!
+//! ```text
+//! smart-tools                                # stdio (what Claude Desktop launches)
+//! smart-tools --root ~/project               # only files under ~/project
+//! smart-tools --http 127.0.0.1:8000          # Streamable HTTP at /mcp, both eras
+//! ```
+//!
+//! Logs go to stderr (stdout is the protocol on stdio); `RUST_LOG` or `--log` filters them.
+
+mod tools;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use ferromcp::http::server::{serve, HttpServerConfig};
+use ferromcp::prelude::*;
+use ferromcp::server::{SamplingPolicy, ServerConfig};
+use tracing_subscriber::EnvFilter;
+
+use tools::Settings;
+
+/// A file-smart MCP server: reads, summarizes, classifies and compares files inside the
+/// client's roots, with an LLM through sampling.
+#[derive(Debug, Parser)]
+#[command(name = "smart-tools", version, about, long_about = None)]
+struct Cli {
+    /// Serve Streamable HTTP at http://ADDR/mcp (both protocol eras) instead of stdio,
+    /// e.g. 127.0.0.1:8000 (port 0 picks a free port; the address is logged).
+    #[arg(long, value_name = "ADDR")]
+    http: Option<String>,
+
+    /// A folder the tools may use (repeatable). The client's roots are narrowed to these;
+    /// when the client shares none, these are the roots. Without any, only the client's
+    /// roots count.
+    #[arg(long = "root", value_name = "DIR")]
+    roots: Vec<PathBuf>,
+
+    /// smart_read summarizes files longer than this many characters.
+    #[arg(long, value_name = "CHARS", default_value_t = 4000)]
+    summarize_over: usize,
+
+    /// Who answers sampling: the client's model first (falling back to the provider from
+    /// the environment), the provider also when the client declines, only the client, or
+    /// only the provider.
+    #[arg(long, value_enum, default_value_t = Policy::PreferClient)]
+    sampling: Policy,
+
+    /// Log filter for stderr (tracing syntax, e.g. `debug`); RUST_LOG wins when set.
+    #[arg(long, value_name = "FILTER", default_value = "info")]
+    log: String,
+}
+
+/// [`SamplingPolicy`] on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Policy {
+    PreferClient,
+    ProviderOnDecline,
+    ClientOnly,
+    ProviderOnly,
+}
+
+impl From<Policy> for SamplingPolicy {
+    fn from(policy: Policy) -> Self {
+        match policy {
+            Policy::PreferClient => SamplingPolicy::PreferClient,
+            Policy::ProviderOnDecline => SamplingPolicy::ProviderOnClientDecline,
+            Policy::ClientOnly => SamplingPolicy::ClientOnly,
+            Policy::ProviderOnly => SamplingPolicy::ProviderOnly,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&cli.log))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("smart-tools: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("smart-tools: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let roots = cli
+        .roots
+        .iter()
+        .map(|root| {
+            let absolute = std::path::absolute(root)
+                .and_then(|p| p.canonicalize())
+                .map_err(|e| format!("--root {}: {e}", root.display()))?;
+            if absolute.is_dir() {
+                Ok(absolute)
+            } else {
+                Err(format!("--root {}: not a directory", root.display()))
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    tools::configure(Settings {
+        summarize_over_chars: cli.summarize_over,
+        configured_roots: roots.clone(),
+        ..Settings::default()
+    });
+    let mut builder = McpServer::builder("smart-tools", env!("CARGO_PKG_VERSION"))
+        .title("smart-tools")
+        .description("Reads, summarizes, classifies and compares files inside your roots.")
+        .instructions(
+            "File tools confined to the client's roots. smart_read returns short files as \
+             they are and summarizes long ones; classify_file and summarize use an LLM; \
+             roots_info says which folders are reachable.",
+        )
+        .config(ServerConfig {
+            allowed_roots: (!roots.is_empty()).then_some(roots),
+            ..ServerConfig::default()
+        })
+        .sampling_policy(cli.sampling.into())
+        .tool(tools::smart_read)
+        .tool(tools::summarize)
+        .tool(tools::classify_file)
+        .tool(tools::smart_compare)
+        .tool(tools::roots_info)
+        .tool(tools::analyze_project)
+        .tool(tools::process_files);
+    match ferromcp_llm::provider_from_env() {
+        Ok(Some(provider)) => {
+            tracing::info!(
+                provider = provider.name(),
+                model = provider.model(),
+                "sampling falls back to this provider when the client cannot sample"
+            );
+            builder = builder.sampling_provider(provider);
+        }
+        Ok(None) => tracing::info!(
+            "no LLM provider in the environment: sampling needs a client that can sample \
+             (set ANTHROPIC_API_KEY, or OPENAI_BASE_URL and OPENAI_MODEL, for a fallback)"
+        ),
+        Err(error) => return Err(format!("the LLM provider settings are wrong: {error}")),
+    }
+    let server = builder.build();
+    match cli.http {
+        None => server
+            .run_stdio()
+            .await
+            .map_err(|e| format!("stdio failed: {e}")),
+        Some(addr) => {
+            let handle = serve(server, addr.as_str(), HttpServerConfig::default())
+                .await
+                .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            // On stderr for people and for tests that asked for port 0.
+            eprintln!(
+                "smart-tools: serving MCP (Streamable HTTP) at http://{}/mcp",
+                handle.local_addr()
+            );
+            shutdown_signal().await;
+            handle.shutdown().await;
+            Ok(())
+        }
+    }
+}
+
+/// Ctrl-C, or SIGTERM where there is one (how service managers stop a server).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
