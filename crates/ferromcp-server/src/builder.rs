@@ -8,11 +8,11 @@ use ferromcp_protocol::types::{Icon, Implementation};
 use crate::completion::{Completer, CompletionRequest, CompletionTarget};
 use crate::config::ServerConfig;
 use crate::context::SamplingPolicy;
-use ferromcp_llm::LlmProvider;
 use crate::prompt::{IntoPromptDef, PromptDef};
 use crate::resource::{AnyResourceDef, IntoResourceDef};
 use crate::server::McpServer;
 use crate::tool::{IntoToolDef, ToolDef};
+use ferromcp_llm::LlmProvider;
 
 /// Builds an [`McpServer`].
 pub struct ServerBuilder {

@@ -63,10 +63,10 @@ pub use builder::ServerBuilder;
 pub use completion::{Completer, CompletionRequest, CompletionTarget, MAX_COMPLETION_VALUES};
 pub use config::{ServerConfig, SessionOptions};
 pub use context::{Context, Elicitation, SampledJson, SamplingPolicy, DEFAULT_SAMPLE_MAX_TOKENS};
+pub use error::{BoxError, McpError};
 /// The LLM provider clients a server can fall back to for sampling
 /// ([`ServerBuilder::sampling_provider`]).
 pub use ferromcp_llm as llm;
-pub use error::{BoxError, McpError};
 pub use prompt::{IntoPromptDef, IntoPromptResult, PromptArguments, PromptDef, PromptHandler};
 pub use resource::{
     AnyResourceDef, IntoResourceDef, IntoResourceResult, ResourceDef, ResourceHandler,

@@ -264,7 +264,9 @@ pub async fn summarize(
         }
     };
     if content.trim().is_empty() {
-        return Err(McpError::tool(format!("the {what} is empty: nothing to summarize")));
+        return Err(McpError::tool(format!(
+            "the {what} is empty: nothing to summarize"
+        )));
     }
     ctx.info(format!(
         "summarizing the {what} ({} characters) in at most {max_words} words",
@@ -277,9 +279,14 @@ pub async fn summarize(
     );
     // Words are about 1.4 tokens; leave room for a model that runs a little long.
     let max_tokens = (max_words * 2 + 64).min(4096);
-    let (summary, model) = ask(&ctx, "You write faithful, concise summaries.", prompt, max_tokens)
-        .await
-        .map_err(explain(format!("could not summarize the {what}")))?;
+    let (summary, model) = ask(
+        &ctx,
+        "You write faithful, concise summaries.",
+        prompt,
+        max_tokens,
+    )
+    .await
+    .map_err(explain(format!("could not summarize the {what}")))?;
     let words: Vec<&str> = summary.split_whitespace().collect();
     let summary = if words.len() > max_words as usize {
         ctx.warning(format!(
@@ -422,7 +429,9 @@ pub async fn smart_compare(
         .await
         .map_err(explain(format!("could not compare {path1} and {path2}")))?;
     ctx.report_progress(2.0, Some(2.0), Some("compared"));
-    Ok(format!("{facts}\n\n{comparison}\n\n(compared by model {model})"))
+    Ok(format!(
+        "{facts}\n\n{comparison}\n\n(compared by model {model})"
+    ))
 }
 
 // ---- roots_info ----------------------------------------------------------------------------
@@ -467,7 +476,11 @@ pub async fn roots_info(ctx: Context) -> Result<String, McpError> {
         Some(roots) => {
             out.push_str(&format!("Client roots ({}):\n", roots.len()));
             for root in roots.iter() {
-                let name = root.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+                let name = root
+                    .name
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default();
                 out.push_str(&format!("  {}{name}\n", root.uri));
             }
         }
@@ -492,7 +505,11 @@ pub async fn roots_info(ctx: Context) -> Result<String, McpError> {
 pub async fn analyze_project(ctx: Context) -> Result<String, McpError> {
     let fs = ctx.fs().await?;
     let roots: Vec<String> = fs.roots().iter().map(|r| r.to_string()).collect();
-    ctx.info(format!("walking {} root(s): {}", roots.len(), roots.join(", ")));
+    ctx.info(format!(
+        "walking {} root(s): {}",
+        roots.len(),
+        roots.join(", ")
+    ));
     ctx.report_progress(0.5, None, Some("walking"));
     let entries = fs.walk(MAX_WALK_ENTRIES + 1).map_err(fs_error)?;
     let truncated = entries.len() > MAX_WALK_ENTRIES;
@@ -500,9 +517,15 @@ pub async fn analyze_project(ctx: Context) -> Result<String, McpError> {
     if truncated {
         ctx.warning(format!("stopped after {MAX_WALK_ENTRIES} entries"));
     }
-    let files: Vec<_> = entries.iter().filter(|e| e.kind == FileKind::File).collect();
+    let files: Vec<_> = entries
+        .iter()
+        .filter(|e| e.kind == FileKind::File)
+        .collect();
     let dirs = entries.iter().filter(|e| e.kind == FileKind::Dir).count();
-    let links = entries.iter().filter(|e| e.kind == FileKind::Symlink).count();
+    let links = entries
+        .iter()
+        .filter(|e| e.kind == FileKind::Symlink)
+        .count();
     ctx.info(format!(
         "found {} files, {dirs} directories, {links} symlinks (after .gitignore)",
         files.len()
@@ -564,10 +587,7 @@ pub async fn analyze_project(ctx: Context) -> Result<String, McpError> {
         out.push_str(&format!("  {path}: {len} bytes\n"));
     }
     out.push_str("\nTop level:\n");
-    for entry in entries
-        .iter()
-        .filter(|e| e.path.components().count() == 1)
-    {
+    for entry in entries.iter().filter(|e| e.path.components().count() == 1) {
         let marker = if entry.kind == FileKind::Dir { "/" } else { "" };
         out.push_str(&format!("  {}{marker}\n", entry.path.display()));
     }
@@ -650,7 +670,10 @@ mod tests {
     fn prompts_are_cut_on_character_boundaries() {
         assert_eq!(for_prompt("abc", 5), "abc");
         let cut = for_prompt("ééééé", 2);
-        assert!(cut.starts_with("éé\n[... cut: only the first 2 of 5"), "{cut}");
+        assert!(
+            cut.starts_with("éé\n[... cut: only the first 2 of 5"),
+            "{cut}"
+        );
     }
 
     #[test]

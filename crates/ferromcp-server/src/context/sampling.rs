@@ -105,8 +105,8 @@ impl Context {
                     .await
             }
             (policy, Some(provider)) => {
-                let fallback = (policy == SamplingPolicy::ProviderOnClientDecline)
-                    .then(|| params.clone());
+                let fallback =
+                    (policy == SamplingPolicy::ProviderOnClientDecline).then(|| params.clone());
                 match (self.ask_client_to_sample(params).await, fallback) {
                     (
                         Err(McpError::Client {
@@ -241,7 +241,9 @@ impl Context {
                 Err(problem) => problem,
             };
             tracing::debug!(%problem, "the model's JSON answer was invalid; asking for a repair");
-            params.messages.push(SamplingMessage::assistant_text(answer));
+            params
+                .messages
+                .push(SamplingMessage::assistant_text(answer));
             params.messages.push(SamplingMessage::user_text(format!(
                 "That answer is not valid: {problem}\nReply again with only the corrected JSON \
                  value (no prose, no code fences, no comments), matching this JSON Schema \
@@ -346,10 +348,7 @@ mod tests {
             extract_json("Here you go:\n```json\n{\"a\": [1, 2]}\n```\nAnything else?"),
             Some(json!({"a": [1, 2]}))
         );
-        assert_eq!(
-            extract_json("```\n[true]\n```"),
-            Some(json!([true]))
-        );
+        assert_eq!(extract_json("```\n[true]\n```"), Some(json!([true])));
         assert_eq!(
             extract_json("Sure! The answer is {\"type\": \"doc\"} — hope that helps {"),
             Some(json!({"type": "doc"}))
@@ -376,9 +375,11 @@ mod tests {
 
     #[test]
     fn validates_against_the_schema_of_the_type() {
-        let ok: Rating =
-            parse_json_answer("```json\n{\"label\": \"good\", \"confidence\": 0.5}\n```", &validator())
-                .unwrap();
+        let ok: Rating = parse_json_answer(
+            "```json\n{\"label\": \"good\", \"confidence\": 0.5}\n```",
+            &validator(),
+        )
+        .unwrap();
         assert_eq!(
             ok,
             Rating {
@@ -386,11 +387,9 @@ mod tests {
                 confidence: 0.5
             }
         );
-        let out_of_range = parse_json_answer::<Rating>(
-            r#"{"label": "good", "confidence": 7}"#,
-            &validator(),
-        )
-        .unwrap_err();
+        let out_of_range =
+            parse_json_answer::<Rating>(r#"{"label": "good", "confidence": 7}"#, &validator())
+                .unwrap_err();
         assert!(out_of_range.contains("/confidence"), "{out_of_range}");
         let missing =
             parse_json_answer::<Rating>(r#"{"label": "good"}"#, &validator()).unwrap_err();
