@@ -1,0 +1,367 @@
+//! `ferromcp chat`: an LLM talks with the user and calls the servers' tools.
+//!
+//! The conversation is kept as MCP sampling messages and sent to the provider as a
+//! `CreateMessageRequestParams` whose `tools` are the servers' tools. When the model answers
+//! with `tool_use` blocks, the host calls each tool on its server and sends the results
+//! back as `tool_result` blocks, until the model answers in words or `--max-steps` turns
+//! are used. With several servers, tool names are prefixed with the server's name
+//! (`server__tool`); names are also made safe for the providers' rules (letters, digits,
+//! `_` and `-`, at most 64 characters).
+
+use std::collections::HashSet;
+use std::process::ExitCode;
+
+use ferromcp_protocol::types::{
+    Content, CreateMessageRequestParams, Role, SamplingContent, SamplingMessage, Tool, ToolChoice,
+    ToolResultContent, ToolUseContent,
+};
+use serde_json::Value;
+
+use crate::cli::ChatArgs;
+use crate::host::{Connection, Host};
+use crate::provider::{describe, SharedProvider, HOW_TO_CONFIGURE};
+use crate::sampling::preview;
+use crate::server::ServerSpec;
+use crate::ui::Paint;
+use crate::CliError;
+
+/// The longest tool name the providers accept.
+const MAX_TOOL_NAME: usize = 64;
+
+/// Every server's tools under the names the model sees.
+struct Toolbox {
+    /// (name for the model, index of the connection, the server's tool).
+    entries: Vec<(String, usize, Tool)>,
+}
+
+impl Toolbox {
+    async fn gather(connections: &[Connection]) -> Result<Toolbox, CliError> {
+        let prefixed = connections.len() > 1;
+        let mut taken = HashSet::new();
+        let mut prefixes = HashSet::new();
+        let mut entries = Vec::new();
+        for (index, connection) in connections.iter().enumerate() {
+            if connection.session.server_capabilities().tools.is_none() {
+                continue;
+            }
+            let prefix = distinct(&mut prefixes, safe_name(&connection.name, 20));
+            for tool in connection.session.list_tools().await? {
+                let wanted = match prefixed {
+                    true => format!("{prefix}__{}", tool.name),
+                    false => tool.name.clone(),
+                };
+                let name = distinct(&mut taken, safe_name(&wanted, MAX_TOOL_NAME));
+                entries.push((name, index, tool));
+            }
+        }
+        Ok(Toolbox { entries })
+    }
+
+    /// The tools as the model is offered them.
+    fn offered(&self) -> Vec<Tool> {
+        self.entries
+            .iter()
+            .map(|(name, _, tool)| Tool {
+                name: name.clone(),
+                ..tool.clone()
+            })
+            .collect()
+    }
+
+    /// Runs one tool use on its server; every failure becomes an error result the model
+    /// can read.
+    async fn call(
+        &self,
+        host: &Host,
+        connections: &[Connection],
+        use_: &ToolUseContent,
+    ) -> ToolResultContent {
+        let failed = |text: String| ToolResultContent {
+            tool_use_id: use_.id.clone(),
+            content: vec![Content::text(text)],
+            structured_content: None,
+            is_error: Some(true),
+            meta: None,
+        };
+        let Some((_, index, tool)) = self.entries.iter().find(|(name, _, _)| *name == use_.name)
+        else {
+            return failed(format!("there is no tool named {}", use_.name));
+        };
+        let connection = &connections[*index];
+        let input = Value::Object(use_.input.clone());
+        host.ui.line(&format!(
+            "{} {}.{} {}",
+            host.ui.paint(Paint::Info, "[tool]"),
+            connection.name,
+            tool.name,
+            host.ui.paint(Paint::Dim, &preview(&input.to_string(), 300))
+        ));
+        let outcome = connection.session.call_tool(&tool.name, input).await;
+        host.ui.finish_progress();
+        match outcome {
+            Ok(result) => {
+                let text = crate::commands::render_content(&result.content);
+                let label = match result.is_error {
+                    Some(true) => host.ui.paint(Paint::Error, "[tool error]"),
+                    _ => host.ui.paint(Paint::Good, "[tool result]"),
+                };
+                host.ui
+                    .line(&format!("{label} {}", preview(text.trim_end(), 300)));
+                ToolResultContent {
+                    tool_use_id: use_.id.clone(),
+                    content: result.content,
+                    structured_content: result.structured_content,
+                    is_error: result.is_error,
+                    meta: None,
+                }
+            }
+            Err(error) => {
+                host.ui.line(&format!(
+                    "{} {error}",
+                    host.ui.paint(Paint::Error, "[tool error]")
+                ));
+                failed(format!("the call failed: {error}"))
+            }
+        }
+    }
+}
+
+/// `name` with every character providers refuse replaced by `_`, cut to `max`.
+fn safe_name(name: &str, max: usize) -> String {
+    let safe: String = name
+        .chars()
+        .map(
+            |c| match c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                true => c,
+                false => '_',
+            },
+        )
+        .take(max)
+        .collect();
+    match safe.is_empty() {
+        true => "tool".into(),
+        false => safe,
+    }
+}
+
+/// `name`, or `name_2`, `name_3`, … when taken; remembers the result.
+fn distinct(taken: &mut HashSet<String>, name: String) -> String {
+    let chosen = match taken.contains(&name) {
+        false => name,
+        true => (2..)
+            .map(|n| {
+                let suffix = format!("_{n}");
+                let keep = MAX_TOOL_NAME.saturating_sub(suffix.len()).min(name.len());
+                format!("{}{suffix}", &name[..keep])
+            })
+            .find(|c| !taken.contains(c))
+            .unwrap_or(name),
+    };
+    taken.insert(chosen.clone());
+    chosen
+}
+
+/// Runs the chat until `/quit` or the end of input.
+pub(crate) async fn run(args: ChatArgs) -> Result<ExitCode, CliError> {
+    let mut specs = args
+        .servers
+        .iter()
+        .map(|s| ServerSpec::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !args.command.is_empty() {
+        specs.push(ServerSpec::from_argv(args.command.clone())?);
+    }
+    if specs.is_empty() {
+        return Err("name at least one server to chat with".into());
+    }
+    let host = Host::new(args.host.clone())?;
+    let Some(provider) = host.provider.clone() else {
+        return Err(format!("chat needs an LLM: {HOW_TO_CONFIGURE}").into());
+    };
+    let mut connections = Vec::new();
+    for spec in &specs {
+        match host.connect(spec).await {
+            Ok(connection) => connections.push(connection),
+            Err(error) => {
+                close_all(connections).await;
+                return Err(error);
+            }
+        }
+    }
+    let outcome = converse(&host, &provider, &connections, &args).await;
+    host.ui.finish_progress();
+    close_all(connections).await;
+    outcome.map(|()| ExitCode::SUCCESS)
+}
+
+async fn close_all(connections: Vec<Connection>) {
+    for connection in connections {
+        connection.session.close().await;
+    }
+}
+
+async fn converse(
+    host: &Host,
+    provider: &SharedProvider,
+    connections: &[Connection],
+    args: &ChatArgs,
+) -> Result<(), CliError> {
+    let toolbox = Toolbox::gather(connections).await?;
+    let system = args
+        .system
+        .clone()
+        .unwrap_or_else(|| default_system_prompt(host, connections));
+    let names: Vec<&str> = connections.iter().map(|c| c.name.as_str()).collect();
+    host.ui.line(&format!(
+        "{} chatting with {} · {} tool(s) from {} · type /quit to leave",
+        host.ui.paint(Paint::Bold, "ferromcp chat:"),
+        describe(&**provider),
+        toolbox.entries.len(),
+        names.join(", ")
+    ));
+    let mut messages: Vec<SamplingMessage> = Vec::new();
+    loop {
+        if host.terminal.is_interactive() {
+            host.ui.line(&host.ui.paint(Paint::Bold, "you>"));
+        }
+        let Some(line) = host.terminal.read_line().await else {
+            break;
+        };
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if matches!(line, "/quit" | "/exit" | "/q") {
+            break;
+        }
+        let before = messages.len();
+        messages.push(SamplingMessage::user_text(line));
+        if let Err(error) = turn(
+            host,
+            provider,
+            connections,
+            &toolbox,
+            &system,
+            &mut messages,
+            args,
+        )
+        .await
+        {
+            // Keep the conversation well formed: forget the turn that failed.
+            messages.truncate(before);
+            host.ui.line(&format!(
+                "{} {error}",
+                host.ui.paint(Paint::Error, "error:")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One user message: model turns and tool calls until the model answers in words.
+async fn turn(
+    host: &Host,
+    provider: &SharedProvider,
+    connections: &[Connection],
+    toolbox: &Toolbox,
+    system: &str,
+    messages: &mut Vec<SamplingMessage>,
+    args: &ChatArgs,
+) -> Result<(), CliError> {
+    let tools = toolbox.offered();
+    for _ in 0..args.max_steps.max(1) {
+        let mut params = CreateMessageRequestParams::from_prompt("", args.max_tokens);
+        params.messages = messages.clone();
+        params.system_prompt = Some(system.to_owned());
+        if !tools.is_empty() {
+            params.tools = Some(tools.clone());
+            params.tool_choice = Some(ToolChoice {
+                mode: Some("auto".into()),
+            });
+        }
+        let spinner = host
+            .ui
+            .spinner(&format!("{} is thinking", provider.model()));
+        let answer = provider.complete(params).await;
+        spinner.finish_and_clear();
+        let answer = answer.map_err(|e| format!("the LLM failed: {e}"))?;
+        let text = answer.text_content();
+        if !text.trim().is_empty() {
+            println!("{}", text.trim_end());
+        }
+        let uses: Vec<ToolUseContent> = answer
+            .content
+            .iter()
+            .filter_map(|block| match block {
+                SamplingContent::ToolUse(use_) => Some(use_.clone()),
+                _ => None,
+            })
+            .collect();
+        messages.push(SamplingMessage {
+            role: Role::Assistant,
+            content: answer.content,
+            meta: None,
+        });
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let mut results = Vec::with_capacity(uses.len());
+        for use_ in &uses {
+            let result = toolbox.call(host, connections, use_).await;
+            results.push(SamplingContent::ToolResult(result));
+        }
+        messages.push(SamplingMessage {
+            role: Role::User,
+            content: results,
+            meta: None,
+        });
+    }
+    host.ui.line(&format!(
+        "{} stopped after {} model turns (--max-steps); ask again to continue",
+        host.ui.paint(Paint::Warning, "[chat]"),
+        args.max_steps.max(1)
+    ));
+    Ok(())
+}
+
+fn default_system_prompt(host: &Host, connections: &[Connection]) -> String {
+    let mut prompt = String::from(
+        "You are a helpful assistant in ferromcp, a terminal host for MCP servers. Answer \
+         the user briefly. Use the tools when they help; the user sees each tool call.",
+    );
+    let roots: Vec<String> = host.roots().into_iter().map(|r| r.uri).collect();
+    prompt.push_str(&format!(
+        "\nThe user's folders (the servers may only work inside them): {}.",
+        roots.join(", ")
+    ));
+    for connection in connections {
+        if let Some(instructions) = connection.session.instructions() {
+            prompt.push_str(&format!(
+                "\nAbout the server {}: {instructions}",
+                connection.name
+            ));
+        }
+    }
+    prompt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_safe_and_distinct() {
+        assert_eq!(safe_name("files.read/all", 64), "files_read_all");
+        assert_eq!(safe_name("", 64), "tool");
+        assert_eq!(safe_name(&"x".repeat(100), 64).len(), 64);
+        let mut taken = HashSet::new();
+        assert_eq!(distinct(&mut taken, "a".into()), "a");
+        assert_eq!(distinct(&mut taken, "a".into()), "a_2");
+        assert_eq!(distinct(&mut taken, "a".into()), "a_3");
+        let long = "y".repeat(64);
+        assert_eq!(distinct(&mut taken, long.clone()), long);
+        let second = distinct(&mut taken, long.clone());
+        assert_eq!(second.len(), 64);
+        assert!(second.ends_with("_2"));
+    }
+}

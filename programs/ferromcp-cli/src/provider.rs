@@ -1,0 +1,183 @@
+//! Which LLM answers: chosen by flags, else by the environment.
+//!
+//! The flags overlay the environment variables `ferromcp_llm::provider_from_vars` reads, so
+//! the library's precedence, defaults and timeouts (`LLM_TIMEOUT_SECS`) apply unchanged:
+//! `--provider anthropic` takes the key from `ANTHROPIC_API_KEY`, `--provider openai` from
+//! `OPENAI_API_KEY` (optional for a local `--base-url`), and `--model` / `--base-url` win
+//! over `*_MODEL` / `*_BASE_URL`.
+
+use std::sync::Arc;
+
+use ferromcp_llm::LlmProvider;
+
+use crate::cli::{ProviderArg, ProviderOptions};
+
+/// An LLM shared by every connection and the chat loop.
+pub(crate) type SharedProvider = Arc<dyn LlmProvider>;
+
+/// What to tell a user who has no provider configured.
+pub(crate) const HOW_TO_CONFIGURE: &str = "no LLM provider is configured. Set ANTHROPIC_API_KEY \
+(Anthropic), OPENAI_API_KEY (OpenAI), or OPENAI_BASE_URL and OPENAI_MODEL (any \
+OpenAI-compatible server: llama.cpp, Ollama, vLLM, LM Studio); or pass --provider \
+anthropic|openai with --model and --base-url";
+
+/// The provider the flags and the environment name, `None` when neither names one.
+///
+/// This is the one place that decides which LLM the host uses; an offline model slots in
+/// here as the fallback when nothing is configured (cargo feature `offline`).
+pub(crate) fn provider_from_flags(
+    options: &ProviderOptions,
+) -> Result<Option<SharedProvider>, String> {
+    provider_from_lookup(options, |name| std::env::var(name).ok())
+}
+
+/// [`provider_from_flags`] with the environment given as a lookup function.
+fn provider_from_lookup(
+    options: &ProviderOptions,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<SharedProvider>, String> {
+    let set = |name: &str| env(name).is_some_and(|v| !v.trim().is_empty());
+    // A base URL alone means an OpenAI-compatible server (the common local case).
+    let kind = options
+        .provider
+        .or_else(|| options.base_url.as_ref().map(|_| ProviderArg::Openai));
+    let model = options.model.clone();
+    let base_url = options.base_url.clone();
+    let lookup = |name: &str| -> Option<String> {
+        match (kind, name) {
+            // An explicit OpenAI choice must not be taken over by an Anthropic key.
+            (Some(ProviderArg::Openai), "ANTHROPIC_API_KEY") => None,
+            (Some(ProviderArg::Anthropic), "ANTHROPIC_BASE_URL") => {
+                base_url.clone().or_else(|| env(name))
+            }
+            (Some(ProviderArg::Openai), "OPENAI_BASE_URL") => {
+                base_url.clone().or_else(|| env(name))
+            }
+            (_, "ANTHROPIC_MODEL" | "OPENAI_MODEL") => model.clone().or_else(|| env(name)),
+            _ => env(name),
+        }
+    };
+    match kind {
+        Some(ProviderArg::Anthropic) if !set("ANTHROPIC_API_KEY") => {
+            return Err("--provider anthropic needs the API key in ANTHROPIC_API_KEY".into())
+        }
+        Some(ProviderArg::Openai)
+            if lookup("OPENAI_BASE_URL").is_none() && !set("OPENAI_API_KEY") =>
+        {
+            return Err(
+                "--provider openai needs OPENAI_API_KEY (for OpenAI's API) or a --base-url \
+                 (for an OpenAI-compatible server)"
+                    .into(),
+            )
+        }
+        _ => {}
+    }
+    let provider = ferromcp_llm::provider_from_vars(lookup).map_err(|e| e.to_string())?;
+    if let Some(provider) = provider {
+        return Ok(Some(Arc::new(provider)));
+    }
+    Ok(offline_provider())
+}
+
+/// The fallback when nothing is configured: the offline model, once this crate can build
+/// it (cargo feature `offline`, forwarding to `ferromcp-llm/local-model`).
+fn offline_provider() -> Option<SharedProvider> {
+    None
+}
+
+/// `anthropic (model claude-…)`, for messages.
+pub(crate) fn describe(provider: &dyn LlmProvider) -> String {
+    format!("{} (model {})", provider.name(), provider.model())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn pick(options: ProviderOptions, vars: &[(&str, &str)]) -> Result<Option<String>, String> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        provider_from_lookup(&options, |name| vars.get(name).cloned())
+            .map(|p| p.map(|p| describe(&*p)))
+    }
+
+    fn flags(
+        provider: Option<ProviderArg>,
+        model: Option<&str>,
+        base: Option<&str>,
+    ) -> ProviderOptions {
+        ProviderOptions {
+            provider,
+            model: model.map(str::to_owned),
+            base_url: base.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_environment_decides_without_flags() {
+        assert_eq!(
+            pick(flags(None, None, None), &[]).unwrap(),
+            offline_provider().map(|p| describe(&*p))
+        );
+        assert_eq!(
+            pick(flags(None, None, None), &[("ANTHROPIC_API_KEY", "k")])
+                .unwrap()
+                .unwrap(),
+            format!(
+                "anthropic (model {})",
+                ferromcp_llm::DEFAULT_ANTHROPIC_MODEL
+            )
+        );
+        assert_eq!(
+            pick(
+                flags(None, Some("m2"), None),
+                &[
+                    ("OPENAI_BASE_URL", "http://127.0.0.1:1/v1"),
+                    ("OPENAI_MODEL", "m1")
+                ]
+            )
+            .unwrap()
+            .unwrap(),
+            "openai-compatible (model m2)"
+        );
+    }
+
+    #[test]
+    fn flags_choose_and_explain() {
+        assert_eq!(
+            pick(
+                flags(None, Some("local"), Some("http://127.0.0.1:1/v1")),
+                &[]
+            )
+            .unwrap()
+            .unwrap(),
+            "openai-compatible (model local)"
+        );
+        assert_eq!(
+            pick(
+                flags(
+                    Some(ProviderArg::Openai),
+                    Some("gpt"),
+                    Some("http://127.0.0.1:1/v1")
+                ),
+                &[("ANTHROPIC_API_KEY", "k")]
+            )
+            .unwrap()
+            .unwrap(),
+            "openai-compatible (model gpt)"
+        );
+        assert!(pick(flags(Some(ProviderArg::Anthropic), None, None), &[])
+            .unwrap_err()
+            .contains("ANTHROPIC_API_KEY"));
+        assert!(pick(flags(Some(ProviderArg::Openai), None, None), &[])
+            .unwrap_err()
+            .contains("--base-url"));
+        // A custom server needs a model name; the library says so.
+        assert!(pick(flags(None, None, Some("http://127.0.0.1:1/v1")), &[])
+            .unwrap_err()
+            .contains("OPENAI_MODEL"));
+    }
+}
