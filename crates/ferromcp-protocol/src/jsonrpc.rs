@@ -358,6 +358,17 @@ pub fn decode_with_depth(bytes: &[u8], max_depth: usize) -> Result<Decoded, Deco
 
 /// Decodes exactly one message (no batch).
 pub fn decode_one(bytes: &[u8]) -> Result<Message, DecodeError> {
+    // serde reads a struct from a JSON array too (field by field, in order), so
+    // `["2.0", 1, "ping"]` would pass for a request: only an object is a message.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(DecodeError {
+            id: None,
+            error: match serde_json::from_slice::<de::IgnoredAny>(bytes) {
+                Ok(_) => ErrorObject::invalid_request("a JSON-RPC message must be an object"),
+                Err(e) => ErrorObject::parse_error(e),
+            },
+        });
+    }
     let envelope: Envelope = match serde_json::from_slice(bytes) {
         Ok(envelope) => envelope,
         Err(e) if e.is_data() => {
@@ -545,10 +556,18 @@ pub fn to_raw<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, ErrorOb
 }
 
 /// Deserializes optional raw params into `T`; absent params read as `{}`.
+///
+/// MCP names every parameter, so by-position params (a JSON array, which serde would
+/// otherwise read into a struct field by field) are invalid params.
 pub fn parse_params<T: for<'de> Deserialize<'de>>(
     params: Option<&RawValue>,
 ) -> Result<T, ErrorObject> {
     let text = params.map(RawValue::get).unwrap_or("{}");
+    if text.trim_start().starts_with('[') {
+        return Err(ErrorObject::invalid_params(
+            "params must be an object: MCP has no by-position parameters",
+        ));
+    }
     serde_json::from_str(text).map_err(ErrorObject::invalid_params)
 }
 
@@ -631,6 +650,41 @@ mod tests {
             decode(b"[]").unwrap_err().error.code,
             ErrorCode::INVALID_REQUEST
         );
+    }
+
+    #[test]
+    fn arrays_are_not_read_as_messages_or_params() {
+        // A positional envelope inside a batch is not a request.
+        let Decoded::Batch(items) = decode(br#"[["2.0", 1, "ping"]]"#).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            items[0].as_ref().unwrap_err().error.code,
+            ErrorCode::INVALID_REQUEST
+        );
+        assert_eq!(
+            decode_one(br#" ["2.0", 1, "ping"]"#)
+                .unwrap_err()
+                .error
+                .code,
+            ErrorCode::INVALID_REQUEST
+        );
+        assert_eq!(
+            decode_one(b"[1,").unwrap_err().error.code,
+            ErrorCode::PARSE_ERROR
+        );
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Named {
+            name: String,
+        }
+        let positional = RawValue::from_string(r#"["add"]"#.into()).unwrap();
+        assert_eq!(
+            parse_params::<Named>(Some(&positional)).unwrap_err().code,
+            ErrorCode::INVALID_PARAMS
+        );
+        let named = RawValue::from_string(r#"{"name":"add"}"#.into()).unwrap();
+        assert_eq!(parse_params::<Named>(Some(&named)).unwrap().name, "add");
     }
 
     #[test]
