@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use ferromcp_protocol::jsonrpc::{
-    decode, encode_error, encode_response, Decoded, Message, Notification, Request,
+    decode_with_depth, encode_error, encode_response, Decoded, Message, Notification, Request,
 };
 use ferromcp_protocol::types::{CancelledNotificationParams, ProgressNotificationParams};
 use ferromcp_protocol::{methods, ErrorObject, RequestId};
@@ -20,12 +20,16 @@ pub struct ConnectionConfig {
     /// Incoming requests whose handlers may run at once; more are refused with -32603 until
     /// one finishes, so a flood cannot exhaust memory.
     pub max_concurrent_requests: usize,
+    /// Deepest nesting of arrays and objects in an incoming message; deeper ones are refused
+    /// with -32700 before parsing.
+    pub max_json_depth: usize,
 }
 
 impl Default for ConnectionConfig {
     fn default() -> Self {
         ConnectionConfig {
             max_concurrent_requests: 1024,
+            max_json_depth: ferromcp_protocol::jsonrpc::DEFAULT_MAX_DEPTH,
         }
     }
 }
@@ -166,7 +170,7 @@ struct Dispatcher<S> {
 
 impl<S: Service> Dispatcher<S> {
     async fn frame(&self, frame: &[u8]) {
-        match decode(frame) {
+        match decode_with_depth(frame, self.config.max_json_depth) {
             Err(error) => self.reply_error(error.id, error.error),
             Ok(Decoded::Single(Err(error))) => self.reply_error(error.id, error.error),
             Ok(Decoded::Single(Ok(message))) => {

@@ -53,6 +53,23 @@ pub struct ServerConfig {
     /// the client's roots are narrowed to these folders, and these serve alone when the
     /// client gives no roots. `None` (the default): the client's roots as they are.
     pub allowed_roots: Option<Vec<std::path::PathBuf>>,
+    /// Deepest nesting of arrays and objects accepted in an incoming message (default 128);
+    /// a deeper one is refused with -32700 before it is parsed, so it cannot exhaust the
+    /// stack. Streamable HTTP applies the same limit to POST bodies.
+    pub max_json_depth: usize,
+    /// `sampling/createMessage` requests one session may send per minute (a sliding
+    /// window); beyond it `Context::sample` fails with [`McpError::RateLimited`](crate::McpError)
+    /// without asking the client, so a runaway tool cannot spend the user's model budget.
+    /// Default 120; `None` for no limit.
+    pub max_sampling_per_minute: Option<u32>,
+    /// 2026-07-28: accept each `requestState` once only (default `false`). A replayed one is
+    /// refused with -32602. The set of used states lives in this process's memory (bounded
+    /// by the states' expiry and by a size cap), so the guard is opt-in: a stateless
+    /// deployment behind a load balancer may see a client's retry of a lost answer land on
+    /// another instance, or the same one twice, and refusing it there would break a
+    /// legitimate retry. Turn it on when a state must be redeemed at most once and retries
+    /// come back to this process.
+    pub request_state_single_use: bool,
     /// The server's own LLM, for [`Context::sample`](crate::Context::sample) and
     /// [`Context::create_message`](crate::Context::create_message) when the client cannot
     /// sample (or declines, by [`sampling_policy`](Self::sampling_policy)): the migration
@@ -77,6 +94,9 @@ impl Default for ServerConfig {
             request_state_key: None,
             request_state_ttl: Duration::from_secs(600),
             allowed_roots: None,
+            max_json_depth: ferromcp_protocol::jsonrpc::DEFAULT_MAX_DEPTH,
+            max_sampling_per_minute: Some(120),
+            request_state_single_use: false,
             sampling_provider: None,
             sampling_policy: SamplingPolicy::default(),
         }
@@ -102,6 +122,9 @@ impl std::fmt::Debug for ServerConfig {
             .field("allowed_roots", &self.allowed_roots)
             .field("request_state_key", &key)
             .field("request_state_ttl", &self.request_state_ttl)
+            .field("max_json_depth", &self.max_json_depth)
+            .field("max_sampling_per_minute", &self.max_sampling_per_minute)
+            .field("request_state_single_use", &self.request_state_single_use)
             .field("sampling_provider", &provider)
             .field("sampling_policy", &self.sampling_policy)
             .finish()

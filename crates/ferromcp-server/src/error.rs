@@ -27,6 +27,18 @@ pub enum McpError {
         /// What went wrong.
         source: RpcError,
     },
+    /// A limit of the server's configuration was reached (e.g.
+    /// [`max_sampling_per_minute`](crate::ServerConfig::max_sampling_per_minute)); the call
+    /// was not made.
+    #[error("{what} limit reached ({limit} per {per}); try again later")]
+    RateLimited {
+        /// What is limited, e.g. `sampling`.
+        what: &'static str,
+        /// How many are allowed per period.
+        limit: u32,
+        /// The period, e.g. `minute`.
+        per: &'static str,
+    },
     /// A tool failed; the message is shown to the model.
     #[error("{0}")]
     Tool(String),

@@ -80,7 +80,10 @@ impl McpServer {
         config: ServerConfig,
         completers: HashMap<CompletionTarget, Completer>,
     ) -> McpServer {
-        let state_codec = StateCodec::new(config.request_state_key.as_deref());
+        let state_codec = StateCodec::new(
+            config.request_state_key.as_deref(),
+            config.request_state_single_use,
+        );
         McpServer {
             inner: Arc::new(ServerInner {
                 info,
@@ -212,6 +215,7 @@ impl McpServer {
         lock(&self.inner.sessions).insert(id, Arc::downgrade(&state));
         let config = ConnectionConfig {
             max_concurrent_requests: self.inner.config.max_concurrent_requests,
+            max_json_depth: self.inner.config.max_json_depth,
         };
         serve_with(transport, Arc::new(ServerSession::new(state)), config)
     }

@@ -5,9 +5,10 @@
 //! A request carrying 2026-07-28 `_meta` (or a `server/discover`) goes to [`crate::modern`]
 //! instead, whatever the session's state: it needs no `initialize` and uses none of it.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use ferromcp_protocol::adapt::AdaptTo;
 use ferromcp_protocol::jsonrpc::{parse_params, to_raw, Notification, Request};
@@ -31,6 +32,9 @@ pub(crate) struct Negotiated {
     pub client_info: Implementation,
 }
 
+/// The window of the sampling rate limit.
+const SAMPLING_WINDOW: Duration = Duration::from_secs(60);
+
 /// No `logging/setLevel` yet: every level is sent.
 const LOG_LEVEL_UNSET: u8 = u8::MAX;
 
@@ -45,6 +49,8 @@ pub(crate) struct SessionState {
     roots: Mutex<RootsCache>,
     subscriptions: Mutex<HashSet<String>>,
     peer: OnceLock<Peer>,
+    /// When the sampling requests of the last minute were sent (the rate limit's window).
+    sampling_sent: Mutex<VecDeque<Instant>>,
 }
 
 #[derive(Default)]
@@ -65,7 +71,34 @@ impl SessionState {
             roots: Mutex::default(),
             subscriptions: Mutex::default(),
             peer: OnceLock::new(),
+            sampling_sent: Mutex::default(),
         }
+    }
+
+    /// Counts one sampling request against
+    /// [`max_sampling_per_minute`](crate::ServerConfig::max_sampling_per_minute); an error
+    /// when the last minute already holds that many.
+    pub fn take_sampling_permit(&self) -> Result<(), McpError> {
+        let Some(limit) = self.server.config().max_sampling_per_minute else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let mut sent = lock(&self.sampling_sent);
+        while sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= SAMPLING_WINDOW)
+        {
+            sent.pop_front();
+        }
+        if sent.len() >= limit as usize {
+            return Err(McpError::RateLimited {
+                what: "sampling",
+                limit,
+                per: "minute",
+            });
+        }
+        sent.push_back(now);
+        Ok(())
     }
 
     /// Marks the session initialized without a handshake (stateless transports).

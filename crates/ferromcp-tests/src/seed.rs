@@ -31,6 +31,29 @@ struct SlowArgs {
 }
 
 #[derive(Deserialize, JsonSchema)]
+struct MarkedArgs {
+    /// How long to work, in milliseconds.
+    millis: u64,
+    /// A file that receives `finished`, or `cancelled` when the handler is dropped first.
+    marker: String,
+}
+
+/// Writes `cancelled` to its file when dropped before `finished` was written: how a test
+/// sees from outside the process that a handler was cancelled.
+struct Marker {
+    path: String,
+    finished: bool,
+}
+
+impl Drop for Marker {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = std::fs::write(&self.path, "cancelled");
+        }
+    }
+}
+
+#[derive(Deserialize, JsonSchema)]
 struct CityArgs {
     /// A city name.
     city: String,
@@ -137,6 +160,25 @@ pub fn build_server(config: ServerConfig) -> McpServer {
                 "finished"
             })
             .description("Works for a while, reporting progress."),
+        )
+        .tool(
+            ToolDef::new(
+                "marked_sleep",
+                |ctx: Context, args: MarkedArgs| async move {
+                    let _ = std::fs::write(&args.marker, "started");
+                    // Something before the answer: over HTTP the answer becomes an SSE stream.
+                    ctx.info("started");
+                    let mut marker = Marker {
+                        path: args.marker,
+                        finished: false,
+                    };
+                    tokio::time::sleep(Duration::from_millis(args.millis)).await;
+                    marker.finished = true;
+                    let _ = std::fs::write(&marker.path, "finished");
+                    "finished"
+                },
+            )
+            .description("Sleeps, recording in a file whether it finished or was cancelled."),
         )
         .tool(
             ToolDef::new(

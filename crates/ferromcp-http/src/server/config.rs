@@ -79,7 +79,25 @@ pub struct HttpServerConfig {
     /// How long a graceful shutdown waits for requests in flight before closing every
     /// session anyway. Default 10 s.
     pub shutdown_timeout: Duration,
+    /// SSE events queued for one HTTP stream whose client does not read fast enough (past
+    /// what the socket buffers). When the queue is full the stream is closed rather than
+    /// grown: with an event store every event is kept there and the client resumes with
+    /// `Last-Event-ID` (its request keeps running for
+    /// [`disconnect_grace`](HttpServerConfig::disconnect_grace)); without one, a request's
+    /// later messages go to the standalone GET stream. Default 1024.
+    pub sse_buffer_events: usize,
+    /// Authenticates each request from its headers: `Ok(Some(principal))` names the caller,
+    /// `Ok(None)` lets it in anonymously, `Err(reason)` answers 401. A session is bound to
+    /// the principal that created it: the same `Mcp-Session-Id` from another principal is
+    /// answered 404, as if the session did not exist. The principal also binds 2026-07-28
+    /// `requestState` and makes its caching hints private. Default `None`: no
+    /// authentication, every caller is anonymous.
+    pub authenticate: Option<Authenticator>,
 }
+
+/// See [`HttpServerConfig::authenticate`].
+pub type Authenticator =
+    Arc<dyn Fn(&http::HeaderMap) -> Result<Option<String>, String> + Send + Sync>;
 
 impl Default for HttpServerConfig {
     fn default() -> Self {
@@ -104,6 +122,8 @@ impl Default for HttpServerConfig {
             disconnect_grace: Duration::from_secs(30),
             legacy_sse: false,
             shutdown_timeout: Duration::from_secs(10),
+            sse_buffer_events: 1024,
+            authenticate: None,
         }
     }
 }
@@ -127,6 +147,8 @@ impl fmt::Debug for HttpServerConfig {
             .field("disconnect_grace", &self.disconnect_grace)
             .field("legacy_sse", &self.legacy_sse)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("sse_buffer_events", &self.sse_buffer_events)
+            .field("authenticate", &self.authenticate.is_some())
             .finish()
     }
 }
@@ -225,6 +247,36 @@ impl HttpServerConfig {
     /// Sets how long a graceful shutdown waits for requests in flight.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Sets how many SSE events may queue for one stream (at least 1).
+    pub fn sse_buffer_events(mut self, events: usize) -> Self {
+        self.sse_buffer_events = events.max(1);
+        self
+    }
+
+    /// Authenticates requests (see [`authenticate`](HttpServerConfig::authenticate)).
+    ///
+    /// ```
+    /// use ferromcp_http::server::HttpServerConfig;
+    ///
+    /// let config = HttpServerConfig::default().authenticate(|headers| {
+    ///     match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+    ///         Some("Bearer alice-token") => Ok(Some("alice".to_string())),
+    ///         _ => Err("a valid bearer token is required".to_string()),
+    ///     }
+    /// });
+    /// assert!(config.authenticate.is_some());
+    /// ```
+    pub fn authenticate(
+        mut self,
+        authenticate: impl Fn(&http::HeaderMap) -> Result<Option<String>, String>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.authenticate = Some(Arc::new(authenticate));
         self
     }
 }

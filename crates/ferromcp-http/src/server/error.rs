@@ -59,6 +59,15 @@ impl HttpError {
         )
     }
 
+    /// 401: the configured authentication refused the request.
+    pub(crate) fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            SERVER_ERROR,
+            format!("Unauthorized: {}", message.into()),
+        )
+    }
+
     pub(crate) fn session_not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
@@ -150,6 +159,9 @@ impl IntoResponse for HttpError {
         *response.status_mut() = self.status;
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if let Some(allow) = self.allow {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }

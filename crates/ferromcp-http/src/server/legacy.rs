@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use super::body::{accepted, sse_response};
 use super::checks::{is_json, read_body};
 use super::error::HttpError;
-use super::router::{allowed_origin, AppState};
+use super::router::{allowed_origin, authenticate, principal, AppState};
 use super::security;
 use super::session::{new_session_id, short, Session};
 use super::stream::LIVE_CAPACITY;
@@ -44,12 +44,12 @@ impl Drop for LegacyGuard {
 
 /// `GET /sse`.
 pub(crate) async fn sse(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let (parts, _) = request.into_parts();
-    let response = open(&state, &parts).unwrap_or_else(IntoResponse::into_response);
+    let (mut parts, _) = request.into_parts();
+    let response = open(&state, &mut parts).unwrap_or_else(IntoResponse::into_response);
     security::with_cors(response, allowed_origin(&state, &parts.headers))
 }
 
-fn open(state: &Arc<AppState>, parts: &Parts) -> Result<Response, HttpError> {
+fn open(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, HttpError> {
     let config = &state.config;
     security::check(&config.allowed_hosts, &config.allowed_origins, parts)?;
     if let Some(preflight) = security::preflight(&parts.method, &parts.headers, "GET") {
@@ -61,12 +61,14 @@ fn open(state: &Arc<AppState>, parts: &Parts) -> Result<Response, HttpError> {
     if state.is_shutting_down() {
         return Err(HttpError::unavailable("the server is shutting down"));
     }
+    authenticate(state, parts)?;
     let id = new_session_id()
         .map_err(|e| HttpError::internal(format!("no randomness for a session id: {e}")))?;
     let (tx, rx) = mpsc::channel(LIVE_CAPACITY);
     let mut options = state.session_options(false, None);
     options.store = None;
     options.legacy = Some(tx);
+    options.principal = principal(parts).map(str::to_string);
     let others = state.sessions.len();
     let session = state
         .legacy
@@ -104,8 +106,8 @@ fn open(state: &Arc<AppState>, parts: &Parts) -> Result<Response, HttpError> {
 
 /// `POST /messages?sessionId=<id>`.
 pub(crate) async fn messages(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let response = post(&state, &parts, body)
+    let (mut parts, body) = request.into_parts();
+    let response = post(&state, &mut parts, body)
         .await
         .unwrap_or_else(IntoResponse::into_response);
     security::with_cors(response, allowed_origin(&state, &parts.headers))
@@ -113,7 +115,7 @@ pub(crate) async fn messages(State(state): State<Arc<AppState>>, request: Reques
 
 async fn post(
     state: &Arc<AppState>,
-    parts: &Parts,
+    parts: &mut Parts,
     body: axum::body::Body,
 ) -> Result<Response, HttpError> {
     let config = &state.config;
@@ -127,6 +129,7 @@ async fn post(
     if state.is_shutting_down() {
         return Err(HttpError::unavailable("the server is shutting down"));
     }
+    authenticate(state, parts)?;
     let id = parts
         .uri
         .query()
@@ -137,6 +140,7 @@ async fn post(
     let session = state
         .legacy
         .get(id)
+        .filter(|session| session.principal.as_deref() == principal(parts))
         .ok_or_else(HttpError::session_not_found)?;
     let body = read_body(&parts.headers, body, config.max_body_bytes).await?;
     if !is_json(&parts.headers) {

@@ -113,7 +113,7 @@ mod session;
 mod stream;
 mod tool_headers;
 
-pub use config::{HeaderValidation, HttpServerConfig};
+pub use config::{Authenticator, HeaderValidation, HttpServerConfig};
 pub use event_store::{EventStore, InMemoryEventStore, Replay, StoredEvent};
 pub use handle::{run, serve, HttpServerHandle, HttpStats};
 

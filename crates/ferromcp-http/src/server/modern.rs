@@ -31,7 +31,7 @@ use super::checks::session_header;
 use super::error::HttpError;
 use super::modern_checks::{mismatch, named, validate};
 use super::post::{answer, cancelled_request, Answer, Parsed};
-use super::router::AppState;
+use super::router::{principal, AppState};
 use super::session::{Session, SessionOptions};
 use super::tool_headers::{check, tool_annotations};
 use crate::headers::PROTOCOL_VERSION;
@@ -58,6 +58,9 @@ pub(crate) fn refuses(state: &AppState, headers: &HeaderMap) -> bool {
     state.config.modern && modern_header(headers) && !in_live_session(state, headers)
 }
 
+/// Whether `Mcp-Session-Id` names a live session, of any principal: a session of another
+/// principal then gets the same 404 as on the stateful path, so whether the id exists
+/// shows in no difference of treatment.
 fn in_live_session(state: &AppState, headers: &HeaderMap) -> bool {
     matches!(session_header(headers), Ok(Some(id)) if state.sessions.get(id).is_some())
 }
@@ -149,6 +152,8 @@ async fn serve(
         json_only: state.config.json_response && !listen,
         grace: state.config.disconnect_grace,
         legacy: None,
+        principal: principal(parts).map(str::to_string),
+        buffer: state.config.sse_buffer_events,
     };
     let session = Session::start(&state.server, "modern".into(), options);
     let caller = state.modern.caller(&parts.headers);

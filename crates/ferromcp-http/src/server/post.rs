@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::response::Response;
 use bytes::{BufMut, Bytes, BytesMut};
 use ferromcp_protocol::jsonrpc::{
-    decode, decode_one, encode_error, Decoded, Message, Notification,
+    decode_one, decode_with_depth, encode_error, Decoded, Message, Notification,
 };
 use ferromcp_protocol::types::CancelledNotificationParams;
 use ferromcp_protocol::{methods, ErrorObject, ProtocolVersion, RequestId};
@@ -20,7 +20,7 @@ use super::body::{accepted, json_response, sse_response, StreamItem};
 use super::checks::{accepts, header_version, is_json, read_body, session_header};
 use super::error::HttpError;
 use super::modern;
-use super::router::AppState;
+use super::router::{principal, AppState};
 use super::session::{new_session_id, short, AttachGuard, Session};
 use super::stream::RouteKey;
 use crate::headers::{EVENT_STREAM, JSON, SESSION_ID};
@@ -64,7 +64,7 @@ pub(crate) async fn handle(
             "both application/json and text/event-stream",
         ));
     }
-    let parsed = parse(&body)?;
+    let parsed = parse(&body, state.server.config().max_json_depth)?;
     if modern::is_modern(state, &parts.headers, &parsed) {
         return modern::handle(state, parts, body, parsed).await;
     }
@@ -75,14 +75,13 @@ pub(crate) async fn handle(
     let Some(id) = session_header(&parts.headers)? else {
         return match parsed {
             Parsed::Single(Message::Request(r)) if r.method == methods::INITIALIZE => {
-                initialize(state, r.id, body).await
+                initialize(state, r.id, body, principal(parts)).await
             }
             _ => Err(HttpError::missing_session()),
         };
     };
     let session = state
-        .sessions
-        .get(id)
+        .session(id, principal(parts))
         .ok_or_else(HttpError::session_not_found)?;
     // A request's version header must name the revision the session negotiated.
     // (Notifications and responses are let through: some clients send their first one,
@@ -127,6 +126,7 @@ async fn initialize(
     state: &Arc<AppState>,
     id: RequestId,
     frame: Bytes,
+    principal: Option<&str>,
 ) -> Result<Response, HttpError> {
     let session_id = new_session_id()
         .map_err(|e| HttpError::internal(format!("no randomness for a session id: {e}")))?;
@@ -137,11 +137,9 @@ async fn initialize(
         .insert_with(
             |open| state.full(open, others),
             || {
-                Session::start(
-                    &state.server,
-                    session_id.clone(),
-                    state.session_options(false, None),
-                )
+                let mut options = state.session_options(false, None);
+                options.principal = principal.map(str::to_string);
+                Session::start(&state.server, session_id.clone(), options)
             },
         )
         .ok_or_else(|| HttpError::unavailable("too many sessions are open; try again later"))?;
@@ -357,9 +355,10 @@ async fn batch(
     Ok(response)
 }
 
-/// Parses the body: one message, or (checked later against the revision) a batch.
-fn parse(body: &[u8]) -> Result<Parsed, HttpError> {
-    match decode(body) {
+/// Parses the body: one message, or (checked later against the revision) a batch; nesting
+/// deeper than `max_depth` is refused (-32700) before parsing.
+fn parse(body: &[u8], max_depth: usize) -> Result<Parsed, HttpError> {
+    match decode_with_depth(body, max_depth) {
         Err(error) => Err(HttpError::bad_message(error.id, error.error)),
         Ok(Decoded::Single(Err(error))) => Err(HttpError::bad_message(error.id, error.error)),
         Ok(Decoded::Single(Ok(message))) => Ok(Parsed::Single(message)),

@@ -66,7 +66,17 @@ impl AppState {
             json_only: self.config.json_response,
             grace: self.config.disconnect_grace,
             legacy: None,
+            principal: None,
+            buffer: self.config.sse_buffer_events,
         }
+    }
+
+    /// The session `id` names, if it exists and belongs to `principal`. A session of
+    /// another principal is not found either: its existence is not revealed.
+    pub(crate) fn session(&self, id: &str, principal: Option<&str>) -> Option<Arc<Session>> {
+        self.sessions
+            .get(id)
+            .filter(|session| session.principal.as_deref() == principal)
     }
 
     /// Whether a table holding `open` sessions is full, given the `others` of the other
@@ -190,9 +200,31 @@ pub(crate) fn build(server: McpServer, config: HttpServerConfig) -> (Router, Arc
     (router.with_state(state.clone()), state)
 }
 
+/// The authenticated caller of a request, kept in its extensions by the dispatch.
+#[derive(Debug, Clone)]
+pub(crate) struct Principal(pub Option<String>);
+
+/// Runs the configured authentication (401 when it refuses) and keeps the principal in the
+/// request's extensions.
+pub(crate) fn authenticate(state: &AppState, parts: &mut Parts) -> Result<(), HttpError> {
+    if let Some(authenticate) = &state.config.authenticate {
+        let principal = authenticate(&parts.headers).map_err(HttpError::unauthorized)?;
+        parts.extensions.insert(Principal(principal));
+    }
+    Ok(())
+}
+
+/// The principal [`authenticate`] found for a request (`None`: anonymous).
+pub(crate) fn principal(parts: &Parts) -> Option<&str> {
+    parts
+        .extensions
+        .get::<Principal>()
+        .and_then(|p| p.0.as_deref())
+}
+
 async fn endpoint_handler(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let response = dispatch(&state, &parts, body)
+    let (mut parts, body) = request.into_parts();
+    let response = dispatch(&state, &mut parts, body)
         .await
         .unwrap_or_else(|error| {
             tracing::debug!(status = %error.status(), method = %parts.method, "request refused");
@@ -208,7 +240,11 @@ pub(crate) fn allowed_origin(state: &AppState, headers: &HeaderMap) -> Option<he
     security::origin_allowed(&state.config.allowed_origins, text).then(|| origin.clone())
 }
 
-async fn dispatch(state: &Arc<AppState>, parts: &Parts, body: Body) -> Result<Response, HttpError> {
+async fn dispatch(
+    state: &Arc<AppState>,
+    parts: &mut Parts,
+    body: Body,
+) -> Result<Response, HttpError> {
     let config = &state.config;
     security::check(&config.allowed_hosts, &config.allowed_origins, parts)?;
     let allow = if config.stateless {
@@ -222,6 +258,8 @@ async fn dispatch(state: &Arc<AppState>, parts: &Parts, body: Body) -> Result<Re
     if state.is_shutting_down() {
         return Err(HttpError::unavailable("the server is shutting down"));
     }
+    authenticate(state, parts)?;
+    let parts = &*parts;
     match parts.method {
         Method::POST => post::handle(state, parts, body).await,
         // 2026-07-28 has neither a GET stream nor sessions to delete.
@@ -240,7 +278,7 @@ async fn get(state: &Arc<AppState>, parts: &Parts) -> Result<Response, HttpError
         return Err(HttpError::not_acceptable(EVENT_STREAM));
     }
     header_version(&parts.headers)?;
-    let session = require_session(state, &parts.headers)?;
+    let session = require_session(state, parts)?;
     session.touch();
     let settings = state.sse_settings();
     let last_event_id = parts
@@ -290,21 +328,18 @@ async fn get(state: &Arc<AppState>, parts: &Parts) -> Result<Response, HttpError
 fn delete(state: &Arc<AppState>, parts: &Parts) -> Result<Response, HttpError> {
     header_version(&parts.headers)?;
     let id = session_header(&parts.headers)?.ok_or_else(HttpError::missing_session)?;
-    if !state.sessions.end(id) {
+    if state.session(id, principal(parts)).is_none() || !state.sessions.end(id) {
         return Err(HttpError::session_not_found());
     }
     tracing::debug!(session = short(id), "session terminated by the client");
     Ok(Response::new(Body::empty()))
 }
 
-/// The session named by `Mcp-Session-Id`: 400 without one, 404 for an unknown one.
-pub(crate) fn require_session(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Arc<Session>, HttpError> {
-    let id = session_header(headers)?.ok_or_else(HttpError::missing_session)?;
+/// The session named by `Mcp-Session-Id`: 400 without one, 404 for an unknown one (or one
+/// of another principal).
+pub(crate) fn require_session(state: &AppState, parts: &Parts) -> Result<Arc<Session>, HttpError> {
+    let id = session_header(&parts.headers)?.ok_or_else(HttpError::missing_session)?;
     state
-        .sessions
-        .get(id)
+        .session(id, principal(parts))
         .ok_or_else(HttpError::session_not_found)
 }

@@ -36,11 +36,17 @@ pub(crate) struct SessionOptions {
     pub grace: Duration,
     /// Legacy HTTP+SSE: every outgoing message goes to this one stream.
     pub legacy: Option<mpsc::Sender<StreamItem>>,
+    /// The authenticated caller the session is bound to.
+    pub principal: Option<String>,
+    /// SSE events queued per stream before a slow client is cut off.
+    pub buffer: usize,
 }
 
 /// One client's session.
 pub(crate) struct Session {
     pub id: Arc<str>,
+    /// The authenticated caller that created the session; only it may use the session.
+    pub principal: Option<String>,
     inbound: mpsc::Sender<Bytes>,
     peer: Peer,
     pub outbox: Outbox,
@@ -76,17 +82,24 @@ impl Session {
             };
             // Nothing is written before a frame is fed, which happens after this returns,
             // so the writer's `Weak` always upgrades.
-            let connection = match options.assume {
-                Some(version) => server.serve_initialized(transport, version),
-                None => server.serve(transport),
+            let server_options = ferromcp_server::SessionOptions {
+                principal: options.principal.clone(),
+                assume_initialized: options.assume,
             };
+            let connection = server.serve_with_options(transport, server_options);
             let version = OnceLock::new();
             if let Some(v) = options.assume {
                 let _ = version.set(v);
             }
             Session {
-                outbox: Outbox::new(id.clone(), options.store.clone(), options.json_only),
+                outbox: Outbox::new(
+                    id.clone(),
+                    options.store.clone(),
+                    options.json_only,
+                    options.buffer,
+                ),
                 id,
+                principal: options.principal,
                 inbound,
                 peer: connection.peer().clone(),
                 closed,

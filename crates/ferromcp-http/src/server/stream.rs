@@ -20,8 +20,7 @@ use super::event_store::EventStore;
 use super::session::{lock, short};
 use crate::sse::encode_event;
 
-/// Events buffered for one HTTP stream; a client that falls further behind is disconnected
-/// (and may resume from the event store) rather than growing memory.
+/// Events buffered for the one stream of a legacy HTTP+SSE session.
 pub(crate) const LIVE_CAPACITY: usize = 1024;
 /// Messages kept for a standalone GET stream that is not open yet; the oldest are dropped.
 pub(crate) const PENDING_CAPACITY: usize = 1024;
@@ -109,6 +108,9 @@ pub(crate) struct Outbox {
     session: Arc<str>,
     store: Option<Arc<dyn EventStore>>,
     json_only: bool,
+    /// Events buffered for one HTTP stream; a client that falls further behind is
+    /// disconnected (and may resume from the event store) rather than growing memory.
+    capacity: usize,
     state: Mutex<State>,
 }
 
@@ -117,11 +119,13 @@ impl Outbox {
         session: Arc<str>,
         store: Option<Arc<dyn EventStore>>,
         json_only: bool,
+        capacity: usize,
     ) -> Self {
         Outbox {
             session,
             store,
             json_only,
+            capacity: capacity.max(1),
             state: Mutex::default(),
         }
     }
@@ -150,7 +154,7 @@ impl Outbox {
         }
         let stream = st.stream_name('r');
         let generation = st.generation();
-        let (tx, rx) = mpsc::channel(LIVE_CAPACITY);
+        let (tx, rx) = mpsc::channel(self.capacity);
         st.routes.insert(
             id.clone(),
             RequestRoute {
@@ -288,7 +292,7 @@ impl Outbox {
             prelude.push(self.event(&stream, Some(&frame)));
         }
         let generation = st.generation();
-        let (tx, rx) = mpsc::channel(LIVE_CAPACITY);
+        let (tx, rx) = mpsc::channel(self.capacity);
         st.standalone = Some(Standalone {
             stream,
             live: Attachment { tx, generation },
@@ -329,7 +333,7 @@ impl Outbox {
                     live: None,
                 });
             };
-            let (tx, rx) = mpsc::channel(LIVE_CAPACITY);
+            let (tx, rx) = mpsc::channel(self.capacity);
             route.live = Some(Attachment { tx, generation });
             let key = RouteKey::Request(id.clone());
             return Some(Resumed {

@@ -185,6 +185,10 @@ impl Context {
             ));
         }
         params.adapt_to(self.protocol_version());
+        // A stateful session's budget (2026-07-28 requests have no session to count in).
+        if let Era::Legacy = &self.inner.era {
+            self.inner.session.take_sampling_permit()?;
+        }
         self.ask_client(methods::SAMPLING_CREATE_MESSAGE, &params)
             .await
     }

@@ -7,8 +7,8 @@
 //! server's key. The client sees the payload but cannot change it unnoticed. Any server
 //! instance holding the same key can open a state another one issued.
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -61,21 +61,66 @@ struct Payload {
     remembered: BTreeMap<String, Value>,
 }
 
+/// Used states remembered at most, when states are single-use: past it the entry that
+/// expires first is forgotten (with a warning), so a flood cannot grow memory without bound.
+const MAX_USED_STATES: usize = 100_000;
+
 /// Seals and opens `requestState`s with one HMAC key.
 pub(crate) struct StateCodec {
     key: Vec<u8>,
+    /// `Some` when each state may be opened once only: the tags of the states opened so
+    /// far that have not expired yet.
+    used: Option<Mutex<UsedStates>>,
+}
+
+/// The tags of used states, with their expiry (ms since the epoch).
+#[derive(Default)]
+struct UsedStates {
+    by_tag: HashMap<Vec<u8>, u64>,
+    /// (expiry, tag), soonest first, to forget what expired.
+    by_expiry: BTreeSet<(u64, Vec<u8>)>,
+}
+
+impl UsedStates {
+    /// Records a tag; false when it was there already (a replay).
+    fn first_use(&mut self, tag: &[u8], expires_ms: u64, now_ms: u64) -> bool {
+        while let Some(first) = self.by_expiry.first() {
+            if first.0 > now_ms && self.by_tag.len() < MAX_USED_STATES {
+                break;
+            }
+            if first.0 > now_ms {
+                tracing::warn!(
+                    limit = MAX_USED_STATES,
+                    "too many requestStates in use: forgetting the one expiring first"
+                );
+            }
+            if let Some((_, old)) = self.by_expiry.pop_first() {
+                self.by_tag.remove(&old);
+            }
+        }
+        if self.by_tag.contains_key(tag) {
+            return false;
+        }
+        self.by_tag.insert(tag.to_vec(), expires_ms);
+        self.by_expiry.insert((expires_ms, tag.to_vec()));
+        true
+    }
 }
 
 impl StateCodec {
-    /// A codec with `key`, or with the process's random key.
-    pub fn new(key: Option<&[u8]>) -> StateCodec {
+    /// A codec with `key`, or with the process's random key; `single_use` refuses a state
+    /// opened before.
+    pub fn new(key: Option<&[u8]>, single_use: bool) -> StateCodec {
         if key.is_some_and(|k| k.len() < 32) {
             tracing::warn!(
                 "request_state_key is shorter than 32 bytes: requestState is weakly protected"
             );
         }
         let key = key.map_or_else(|| process_key().to_vec(), <[u8]>::to_vec);
-        StateCodec { key }
+        StateCodec {
+            key,
+            used: single_use.then(Mutex::default),
+        }
     }
 
     fn tag(&self, payload: &str) -> Hmac<Sha256> {
@@ -139,6 +184,19 @@ impl StateCodec {
             return Err(ErrorObject::invalid_params(
                 "requestState was issued to another caller",
             ));
+        }
+        if let Some(used) = &self.used {
+            let now = millis_since_epoch(SystemTime::now());
+            let first = used
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .first_use(&tag, payload.expires_ms, now);
+            if !first {
+                return Err(ErrorObject::invalid_params(
+                    "requestState was already used: this server accepts each one once; send \
+                     the request again without inputResponses and requestState",
+                ));
+            }
         }
         Ok(Carried {
             answers: payload.answers,
@@ -226,19 +284,50 @@ mod tests {
 
     #[test]
     fn a_sealed_state_opens_with_the_same_key_and_binding() {
-        let codec = StateCodec::new(Some(b"k"));
+        let codec = StateCodec::new(Some(b"k"), false);
         let carried = Carried {
             answers: [("sampling_0".to_string(), json!({"x": 1}))].into(),
             remembered: BTreeMap::new(),
         };
         let state = codec.seal(&binding(), carried.clone(), Duration::from_secs(60));
         assert_eq!(codec.open(&state, &binding()).unwrap(), carried);
-        assert!(StateCodec::new(Some(b"other"))
+        assert!(StateCodec::new(Some(b"other"), false)
             .open(&state, &binding())
             .is_err());
         let mut elsewhere = binding();
         elsewhere.principal = Some("mallory".into());
         assert!(codec.open(&state, &elsewhere).is_err());
+    }
+
+    #[test]
+    fn a_single_use_codec_opens_a_state_once() {
+        let codec = StateCodec::new(Some(b"k"), true);
+        let state = codec.seal(&binding(), Carried::default(), Duration::from_secs(60));
+        assert!(codec.open(&state, &binding()).is_ok());
+        let replay = codec.open(&state, &binding()).unwrap_err();
+        assert_eq!(replay.code, ferromcp_protocol::ErrorCode::INVALID_PARAMS);
+        assert!(
+            replay.message.contains("already used"),
+            "{}",
+            replay.message
+        );
+        // A new state (another round) opens.
+        let next = codec.seal(&binding(), Carried::default(), Duration::from_secs(61));
+        assert!(codec.open(&next, &binding()).is_ok());
+    }
+
+    #[test]
+    fn the_used_set_forgets_expired_states_and_stays_bounded() {
+        let mut used = UsedStates::default();
+        assert!(used.first_use(b"a", 10, 0));
+        assert!(!used.first_use(b"a", 10, 5));
+        assert!(used.first_use(b"b", 100, 20), "a expired and was forgotten");
+        assert_eq!(used.by_tag.len(), 1);
+        for i in 0..MAX_USED_STATES + 10 {
+            used.first_use(&i.to_be_bytes(), 1000 + i as u64, 20);
+        }
+        assert!(used.by_tag.len() <= MAX_USED_STATES);
+        assert_eq!(used.by_tag.len(), used.by_expiry.len());
     }
 
     #[test]
