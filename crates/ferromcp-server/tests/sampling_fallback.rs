@@ -1,0 +1,404 @@
+//! Sampling that always has a model, and typed sampling, through a real client (in memory)
+//! and a server whose provider talks to a stub OpenAI Chat Completions server on 127.0.0.1:
+//! every [`SamplingPolicy`], a declining client, both eras, the 2026-07-28 memo of
+//! provider answers across rounds, and `sample_json`'s repair round.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::routing::post;
+use ferromcp_client::{Client, ClientSession, Era, RootsHandle};
+use ferromcp_llm::OpenAiCompatibleProvider;
+use ferromcp_protocol::types::{CreateMessageRequestParams, CreateMessageResult, Root};
+use ferromcp_protocol::{ErrorCode, ErrorObject};
+use ferromcp_server::{Context, McpError, McpServer, NoArguments, SamplingPolicy, ToolDef};
+use serde_json::{json, Value};
+
+const STUB_MODEL: &str = "stub-served-model";
+const CLIENT_MODEL: &str = "client-model";
+
+/// A stub Chat Completions server: answers from a script (then "provider says hi"), and
+/// counts requests.
+struct Stub {
+    base_url: String,
+    requests: Arc<Mutex<Vec<Value>>>,
+    script: Arc<Mutex<VecDeque<String>>>,
+}
+
+async fn stub() -> Stub {
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let script = Arc::new(Mutex::new(VecDeque::<String>::new()));
+    let (seen, answers) = (requests.clone(), script.clone());
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(move |body: axum::body::Bytes| {
+            let (seen, answers) = (seen.clone(), answers.clone());
+            async move {
+                seen.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice::<Value>(&body).unwrap());
+                let answer = answers
+                    .lock()
+                    .unwrap()
+                    .pop_front()
+                    .unwrap_or_else(|| "provider says hi".into());
+                let reply = json!({
+                    "id": "x", "object": "chat.completion", "created": 0, "model": STUB_MODEL,
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": answer}}]
+                });
+                ([("content-type", "application/json")], reply.to_string())
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Stub {
+        base_url: format!("http://{addr}/v1"),
+        requests,
+        script,
+    }
+}
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Prompt {
+    prompt: String,
+}
+
+/// A review's verdict, what `sample_json` is asked for.
+#[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+struct Verdict {
+    /// `good` or `bad`.
+    label: Label,
+    /// 1 to 5.
+    #[schemars(range(min = 1, max = 5))]
+    stars: u8,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum Label {
+    Good,
+    Bad,
+}
+
+fn server(provider: Option<&Stub>, policy: SamplingPolicy) -> McpServer {
+    let mut builder = McpServer::builder("fallback-test", "1.0.0")
+        .sampling_policy(policy)
+        .tool(ToolDef::new(
+            "ask",
+            |ctx: Context, args: Prompt| async move {
+                let mut params = CreateMessageRequestParams::from_prompt(args.prompt, 100);
+                params.system_prompt = Some("Be brief.".into());
+                let result = ctx.create_message(params).await?;
+                Ok::<_, McpError>(format!(
+                    "{} | model={}",
+                    result.text_content(),
+                    result.model
+                ))
+            },
+        ))
+        .tool(ToolDef::new(
+            "ask_then_roots",
+            |ctx: Context, _: NoArguments| async move {
+                // A provider answer first, then an ask to the client: on 2026-07-28 the
+                // handler runs again after the roots round and must not pay twice.
+                let answer = ctx.sample("first").await?;
+                let roots = ctx.list_roots().await?;
+                Ok::<_, McpError>(format!("{answer} | roots={}", roots.len()))
+            },
+        ))
+        .tool(ToolDef::new(
+            "verdict",
+            |ctx: Context, args: Prompt| async move {
+                let sampled = ctx
+                    .sample_json_with::<Verdict>(CreateMessageRequestParams::from_prompt(
+                        args.prompt,
+                        100,
+                    ))
+                    .await?;
+                Ok::<_, McpError>(format!(
+                    "{:?} {} stars by {} in {} attempt(s)",
+                    sampled.value.label, sampled.value.stars, sampled.model, sampled.attempts
+                ))
+            },
+        ));
+    if let Some(stub) = provider {
+        builder = builder.sampling_provider(OpenAiCompatibleProvider::new(
+            stub.base_url.clone(),
+            None,
+            "requested-model",
+        ));
+    }
+    builder.build()
+}
+
+type Script = Arc<Mutex<VecDeque<Result<String, String>>>>;
+
+/// Connects a client (with a scripted sampling handler when `script` is given).
+async fn connect(server: &McpServer, era: Era, script: Option<Script>) -> ClientSession {
+    let (server_end, client_end) = ferromcp_transport::memory::pair();
+    let _connection = server.serve(server_end);
+    let mut builder = Client::builder("test-client", "1.0.0")
+        .era(era)
+        .roots(RootsHandle::new(vec![Root::new("file:///tmp", "tmp")]));
+    if let Some(script) = script {
+        builder = builder.sampling_handler(move |params: CreateMessageRequestParams| {
+            let next = script.lock().unwrap().pop_front();
+            async move {
+                match next {
+                    Some(Ok(text)) => Ok(CreateMessageResult::text(CLIENT_MODEL, text)),
+                    Some(Err(refusal)) => {
+                        Err(ErrorObject::new(ErrorCode::INVALID_REQUEST, refusal))
+                    }
+                    None => Ok(CreateMessageResult::text(
+                        CLIENT_MODEL,
+                        format!("client echoes {}", params.last_user_text().unwrap_or("")),
+                    )),
+                }
+            }
+        });
+    }
+    builder.connect(client_end).await.expect("connect")
+}
+
+fn script(answers: &[Result<&str, &str>]) -> Script {
+    Arc::new(Mutex::new(
+        answers
+            .iter()
+            .map(|a| a.map(str::to_owned).map_err(str::to_owned))
+            .collect(),
+    ))
+}
+
+async fn ask(client: &ClientSession, tool: &str, prompt: &str) -> (bool, String) {
+    let result = client
+        .call_tool(tool, json!({"prompt": prompt}))
+        .await
+        .expect("the call itself succeeds");
+    (result.is_error == Some(true), result.text())
+}
+
+#[tokio::test]
+async fn prefer_client_asks_a_client_that_can_sample_and_the_provider_otherwise() {
+    let stub = stub().await;
+    let server = server(Some(&stub), SamplingPolicy::PreferClient);
+    for era in [Era::Legacy, Era::Modern] {
+        let sampling = connect(&server, era, Some(script(&[]))).await;
+        assert_eq!(
+            ask(&sampling, "ask", "hello").await,
+            (false, "client echoes hello | model=client-model".into()),
+            "{era:?}"
+        );
+        let no_sampling = connect(&server, era, None).await;
+        assert_eq!(
+            ask(&no_sampling, "ask", "hello").await,
+            (false, format!("provider says hi | model={STUB_MODEL}")),
+            "{era:?}"
+        );
+    }
+    let requests = stub.requests.lock().unwrap().clone();
+    assert_eq!(
+        requests.len(),
+        2,
+        "the provider answered only the clients without sampling"
+    );
+    assert_eq!(requests[0]["model"], "requested-model");
+    assert_eq!(
+        requests[0]["messages"],
+        json!([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello"}])
+    );
+}
+
+#[tokio::test]
+async fn a_declining_client_is_final_unless_the_policy_falls_back() {
+    let stub = stub().await;
+    let prefer = server(Some(&stub), SamplingPolicy::PreferClient);
+    let client = connect(&prefer, Era::Legacy, Some(script(&[Err("user said no")]))).await;
+    let (is_error, text) = ask(&client, "ask", "hello").await;
+    assert!(is_error && text.contains("user said no"), "{text}");
+    assert_eq!(stub.requests.lock().unwrap().len(), 0);
+
+    let fallback = server(Some(&stub), SamplingPolicy::ProviderOnClientDecline);
+    let client = connect(&fallback, Era::Legacy, Some(script(&[Err("user said no")]))).await;
+    assert_eq!(
+        ask(&client, "ask", "hello").await,
+        (false, format!("provider says hi | model={STUB_MODEL}"))
+    );
+    assert_eq!(stub.requests.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn client_only_and_provider_only() {
+    let stub = stub().await;
+    let client_only = server(Some(&stub), SamplingPolicy::ClientOnly);
+    let client = connect(&client_only, Era::Legacy, None).await;
+    let (is_error, text) = ask(&client, "ask", "hello").await;
+    assert!(is_error, "{text}");
+    assert!(
+        text.contains("did not declare the `sampling` capability"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("provider"),
+        "client-only never mentions a provider: {text}"
+    );
+
+    let provider_only = server(Some(&stub), SamplingPolicy::ProviderOnly);
+    for era in [Era::Legacy, Era::Modern] {
+        let client = connect(&provider_only, era, Some(script(&[]))).await;
+        assert_eq!(
+            ask(&client, "ask", "hello").await,
+            (false, format!("provider says hi | model={STUB_MODEL}")),
+            "{era:?}"
+        );
+    }
+    assert_eq!(stub.requests.lock().unwrap().len(), 2);
+
+    let nothing = server(None, SamplingPolicy::ProviderOnly);
+    let client = connect(&nothing, Era::Legacy, Some(script(&[]))).await;
+    let (is_error, text) = ask(&client, "ask", "hello").await;
+    assert!(is_error && text.contains("provider-only"), "{text}");
+    assert!(text.contains("ServerBuilder::sampling_provider"), "{text}");
+}
+
+#[tokio::test]
+async fn with_no_model_anywhere_the_error_says_how_to_configure_one() {
+    let server = server(None, SamplingPolicy::PreferClient);
+    let legacy = connect(&server, Era::Legacy, None).await;
+    let (is_error, text) = ask(&legacy, "ask", "hello").await;
+    assert!(is_error, "{text}");
+    for hint in [
+        "did not declare the `sampling` capability",
+        "no LLM provider is configured",
+        "ServerBuilder::sampling_provider",
+        "ANTHROPIC_API_KEY",
+        "OPENAI_BASE_URL with OPENAI_MODEL",
+    ] {
+        assert!(text.contains(hint), "{hint:?} missing from {text}");
+    }
+    // 2026-07-28 keeps its semantics: the request needed `sampling` and did not declare it.
+    let modern = connect(&server, Era::Modern, None).await;
+    let error = modern
+        .call_tool("ask", json!({"prompt": "hello"}))
+        .await
+        .expect_err("-32021");
+    assert_eq!(
+        error.code(),
+        Some(ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_provider_answer_is_not_paid_for_again_in_a_later_round() {
+    let stub = stub().await;
+    let server = server(Some(&stub), SamplingPolicy::PreferClient);
+    for era in [Era::Legacy, Era::Modern] {
+        let before = stub.requests.lock().unwrap().len();
+        let client = connect(&server, era, None).await;
+        let result = client
+            .call_tool("ask_then_roots", json!({}))
+            .await
+            .expect("call");
+        assert_eq!(result.text(), "provider says hi | roots=1", "{era:?}");
+        assert_eq!(
+            stub.requests.lock().unwrap().len(),
+            before + 1,
+            "{era:?}: one provider call, even though a 2026-07-28 handler runs twice"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sample_json_repairs_once_then_fails_clearly() {
+    let server = server(None, SamplingPolicy::PreferClient);
+    for era in [Era::Legacy, Era::Modern] {
+        let good = connect(
+            &server,
+            era,
+            Some(script(&[Ok(
+                "```json\n{\"label\": \"good\", \"stars\": 5}\n```",
+            )])),
+        )
+        .await;
+        assert_eq!(
+            ask(&good, "verdict", "Great film").await,
+            (false, "Good 5 stars by client-model in 1 attempt(s)".into()),
+            "{era:?}"
+        );
+
+        let repaired = connect(
+            &server,
+            era,
+            Some(script(&[
+                Ok("It is good, five stars!"),
+                Ok("Sorry: {\"label\": \"bad\", \"stars\": 2} is my answer."),
+            ])),
+        )
+        .await;
+        assert_eq!(
+            ask(&repaired, "verdict", "Dull film").await,
+            (false, "Bad 2 stars by client-model in 2 attempt(s)".into()),
+            "{era:?}"
+        );
+
+        let hopeless = connect(
+            &server,
+            era,
+            Some(script(&[
+                Ok("{\"label\": \"meh\", \"stars\": 3}"),
+                Ok("{\"label\": \"good\", \"stars\": 9}"),
+            ])),
+        )
+        .await;
+        let (is_error, text) = ask(&hopeless, "verdict", "Odd film").await;
+        assert!(is_error, "{era:?}: {text}");
+        assert!(
+            text.contains("did not answer with valid JSON after one repair round"),
+            "{era:?}: {text}"
+        );
+        assert!(
+            text.contains("/stars"),
+            "{era:?}: names what was wrong: {text}"
+        );
+        assert!(text.contains("client-model"), "{era:?}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn sample_json_works_with_the_provider_too() {
+    let stub = stub().await;
+    stub.script.lock().unwrap().extend([
+        "not json".to_owned(),
+        "{\"label\": \"good\", \"stars\": 4}".to_owned(),
+    ]);
+    let server = server(Some(&stub), SamplingPolicy::PreferClient);
+    let client = connect(&server, Era::Legacy, None).await;
+    assert_eq!(
+        ask(&client, "verdict", "Nice").await,
+        (
+            false,
+            format!("Good 4 stars by {STUB_MODEL} in 2 attempt(s)")
+        )
+    );
+    let requests = stub.requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2);
+    let system = requests[0]["messages"][0]["content"].as_str().unwrap();
+    assert!(
+        system.contains("JSON Schema") && system.contains("\"stars\""),
+        "{system}"
+    );
+    // The repair round shows the model its answer and what was wrong with it.
+    let repair = requests[1]["messages"].as_array().unwrap();
+    assert_eq!(
+        repair[2],
+        json!({"role": "assistant", "content": "not json"})
+    );
+    assert!(repair[3]["content"]
+        .as_str()
+        .unwrap()
+        .starts_with("That answer is not valid: it contains no JSON value"));
+    assert_eq!(requests[1]["temperature"], 0.0);
+}
