@@ -504,6 +504,18 @@ pub async fn roots_info(ctx: Context) -> Result<String, McpError> {
 #[tool(read_only, title = "Analyze project")]
 pub async fn analyze_project(ctx: Context) -> Result<String, McpError> {
     let fs = ctx.fs().await?;
+    // Thousands of blocking file-system calls for a big tree: keep them off the async
+    // workers. Logs and progress are plain notifications, fine to send from that thread.
+    let worker = ctx.clone();
+    let report = tokio::task::spawn_blocking(move || analyze(&worker, &fs))
+        .await
+        .map_err(|e| McpError::tool(format!("the analysis stopped: {e}")))??;
+    ctx.info("analysis done");
+    Ok(report)
+}
+
+/// The work of `analyze_project`, on a blocking thread.
+fn analyze(ctx: &Context, fs: &ConfinedFs) -> Result<String, McpError> {
     let roots: Vec<String> = fs.roots().iter().map(|r| r.to_string()).collect();
     ctx.info(format!(
         "walking {} root(s): {}",
@@ -591,7 +603,6 @@ pub async fn analyze_project(ctx: Context) -> Result<String, McpError> {
         let marker = if entry.kind == FileKind::Dir { "/" } else { "" };
         out.push_str(&format!("  {}{marker}\n", entry.path.display()));
     }
-    ctx.info("analysis done");
     Ok(out)
 }
 

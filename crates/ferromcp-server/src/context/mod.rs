@@ -30,9 +30,10 @@ use crate::McpServer;
 /// Default `maxTokens` of [`Context::sample`].
 pub const DEFAULT_SAMPLE_MAX_TOKENS: u32 = 1024;
 
-/// What a tool, resource or prompt handler can do besides returning its result: ask the
-/// client's LLM ([`sample`](Context::sample)), log ([`info`](Context::info) …), report
-/// progress ([`report_progress`](Context::report_progress)), learn its roots
+/// What a tool, resource or prompt handler can do besides returning its result: ask an LLM
+/// ([`sample`](Context::sample), [`sample_json`](Context::sample_json): the client's, or
+/// the server's own provider when the client cannot sample), log ([`info`](Context::info)
+/// …), report progress ([`report_progress`](Context::report_progress)), learn its roots
 /// ([`list_roots`](Context::list_roots)), ask the user ([`elicit`](Context::elicit)), and
 /// notice cancellation ([`cancellation`](Context::cancellation)).
 ///
