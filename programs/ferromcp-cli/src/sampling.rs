@@ -188,7 +188,7 @@ impl Sampler {
             lines.push(format!(
                 "  {} {}",
                 ui.paint(Paint::Dim, "system:"),
-                preview(system, PREVIEW_CHARS)
+                indented(&preview(system, PREVIEW_CHARS))
             ));
         }
         for message in &params.messages {
@@ -200,7 +200,7 @@ impl Sampler {
             lines.push(format!(
                 "  {} {}",
                 ui.paint(Paint::Dim, role),
-                preview(&text.join(" "), PREVIEW_CHARS)
+                indented(&preview(&text.join(" "), PREVIEW_CHARS))
             ));
         }
         let mut limits = format!("max tokens: {}", params.max_tokens);
@@ -253,6 +253,11 @@ fn describe_content(content: &SamplingContent) -> String {
             format!("[tool result: {}]", text.join(" "))
         }
     }
+}
+
+/// Continuation lines indented under the message's role.
+fn indented(text: &str) -> String {
+    text.replace('\n', "\n    ")
 }
 
 /// `text` cut to `max` characters, saying how much was left out.

@@ -32,10 +32,15 @@ impl ServerSpec {
         ServerSpec::from_argv(words)
     }
 
-    /// A command given as separate words (after `--`).
+    /// A command given as separate words (after `--`); a lone URL stays a URL.
     pub(crate) fn from_argv(mut words: Vec<String>) -> Result<ServerSpec, String> {
         if words.is_empty() || words[0].is_empty() {
             return Err("the server command line is empty".into());
+        }
+        if let [word] = words.as_slice() {
+            if word.to_ascii_lowercase().starts_with("http") && word.contains("://") {
+                return ServerSpec::parse(word);
+            }
         }
         let program = words.remove(0);
         Ok(ServerSpec::Command {

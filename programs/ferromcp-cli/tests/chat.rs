@@ -1,0 +1,190 @@
+//! `ferromcp chat` with a local stub of an OpenAI-compatible LLM: the model is offered the
+//! servers' tools, calls one, gets the result back and answers; the same LLM answers the
+//! servers' sampling requests, within the rate limit.
+
+mod common;
+
+use common::{cli, seed_server, temp_root, StubLlm, StubScript};
+use serde_json::{json, Value};
+
+fn script(calls: Vec<(&str, Value)>) -> StubScript {
+    StubScript {
+        sample_answer: "stub summary".into(),
+        tool_calls: calls.into_iter().map(|(n, a)| (n.to_owned(), a)).collect(),
+        final_prefix: "The tools said: ".into(),
+    }
+}
+
+#[tokio::test]
+async fn the_model_calls_a_tool_and_answers_with_its_result() {
+    let stub = StubLlm::start(script(vec![("add", json!({"a": 2, "b": 3}))])).await;
+    let run = cli(["chat"])
+        .args(stub.flags())
+        .arg_path(&seed_server())
+        .stdin("What is 2 + 3?\n/quit\n")
+        .run()
+        .await
+        .success();
+    assert_eq!(run.stdout.trim(), "The tools said: 5", "{run}");
+    assert!(
+        run.stderr
+            .contains("chatting with openai-compatible (model stub-model)"),
+        "{run}"
+    );
+    assert!(
+        run.stderr
+            .contains("[tool] seed-server.add {\"a\":2,\"b\":3}"),
+        "{run}"
+    );
+    assert!(run.stderr.contains("[tool result] 5"), "{run}");
+
+    let requests = stub.requests();
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    // First turn: the user's words and the server's tools, unprefixed (one server).
+    let first = &requests[0];
+    let tools: Vec<&str> = first["tools"]
+        .as_array()
+        .expect("tools offered")
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        tools.contains(&"add") && tools.contains(&"echo"),
+        "{tools:?}"
+    );
+    let add = first["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["function"]["name"] == "add")
+        .unwrap();
+    assert_eq!(
+        add["function"]["parameters"]["properties"]["a"]["type"],
+        "integer"
+    );
+    let messages = first["messages"].as_array().unwrap();
+    assert_eq!(messages[0]["role"], "system");
+    assert_eq!(messages.last().unwrap()["content"], "What is 2 + 3?");
+    // Second turn: the tool call and its result went back to the model.
+    let second = requests[1]["messages"].as_array().unwrap();
+    let call = &second[second.len() - 2];
+    assert_eq!(call["role"], "assistant");
+    assert_eq!(call["tool_calls"][0]["function"]["name"], "add");
+    let result = second.last().unwrap();
+    assert_eq!(result["role"], "tool");
+    assert_eq!(result["tool_call_id"], "call_0");
+    assert_eq!(result["content"], "5");
+}
+
+#[tokio::test]
+async fn tool_calls_sample_through_the_host_within_the_rate_limit() {
+    // Two seed_tool calls in one turn; each samples. The limit lets the first through and
+    // refuses the second, which the model then reads as a tool error.
+    let stub = StubLlm::start(script(vec![
+        ("seed_tool", json!({"text": "first"})),
+        ("seed_tool", json!({"text": "second"})),
+    ]))
+    .await;
+    let (_dir, path, uri) = temp_root();
+    let run = cli(["chat", "--yes", "--max-samples-per-minute", "1", "--root"])
+        .arg_path(&path)
+        .args(stub.flags())
+        .arg_path(&seed_server())
+        .stdin("Summarize twice.\n")
+        .run()
+        .await
+        .success();
+    assert!(
+        run.stdout
+            .contains(&format!("summary=stub summary; roots={uri}")),
+        "{run}"
+    );
+    assert!(run.stdout.contains("rate limit of 1 per minute"), "{run}");
+    assert!(run.stderr.contains("user: Summarize: first"), "{run}");
+    assert!(run.stderr.contains("answered (model stub-model)"), "{run}");
+    assert!(run.stderr.contains("[sampling] the host refused"), "{run}");
+    assert!(run.stderr.contains("[progress] seed-server: 1/3"), "{run}");
+    // Chat turns offer tools; the server's sampling request offers none.
+    let requests = stub.requests();
+    let samples: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r.get("tools").is_none())
+        .collect();
+    assert_eq!(samples.len(), 1, "one sampling request got through");
+}
+
+#[tokio::test]
+async fn several_servers_get_prefixed_tool_names() {
+    let stub = StubLlm::start(script(vec![(
+        "seed-server_2__echo",
+        json!({"text": "from two"}),
+    )]))
+    .await;
+    let server = seed_server();
+    let run = cli(["chat"])
+        .args(stub.flags())
+        .arg_path(&server)
+        .arg_path(&server)
+        .stdin("Echo something.\n")
+        .run()
+        .await
+        .success();
+    assert_eq!(run.stdout.trim(), "The tools said: from two", "{run}");
+    let tools: Vec<String> = stub.requests()[0]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(tools.contains(&"seed-server__add".to_owned()), "{tools:?}");
+    assert!(
+        tools.contains(&"seed-server_2__add".to_owned()),
+        "{tools:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_tool_is_an_error_result_the_model_reads() {
+    let stub = StubLlm::start(script(vec![("no_such_tool", json!({}))])).await;
+    let run = cli(["chat"])
+        .args(stub.flags())
+        .arg_path(&seed_server())
+        .stdin("Go.\n")
+        .run()
+        .await
+        .success();
+    assert!(
+        run.stdout.contains("there is no tool named no_such_tool"),
+        "{run}"
+    );
+}
+
+#[tokio::test]
+async fn chat_needs_a_provider() {
+    let run = cli(["chat"])
+        .arg_path(&seed_server())
+        .stdin("hello\n")
+        .run()
+        .await
+        .failure();
+    assert!(run.stderr.contains("chat needs an LLM"), "{run}");
+    assert!(run.stderr.contains("OPENAI_BASE_URL"), "{run}");
+}
+
+#[tokio::test]
+async fn a_failing_llm_is_reported_and_the_chat_goes_on() {
+    // Nothing listens on port 9: each turn fails, the chat reports it and reads on.
+    let run = cli([
+        "chat",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--model",
+        "m",
+    ])
+    .arg_path(&seed_server())
+    .stdin("first\nsecond\n/quit\n")
+    .run()
+    .await
+    .success();
+    assert_eq!(run.stderr.matches("the LLM failed").count(), 2, "{run}");
+}
