@@ -418,3 +418,50 @@ async fn the_operator_ceiling_narrows_the_clients_roots() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_summary_threshold_is_configurable() {
+    let fixture = Fixture::new();
+    let server = Server::start(Wire::Stdio, &["--summarize-over", "10"], &[]).await;
+    let seen = Arc::new(Seen::default());
+    let client = server
+        .connect(client(Era::Legacy, roots_of(&fixture), seen.clone(), true))
+        .await;
+    let (result, _) = call(&client, "smart_read", json!({"path": "short.txt"})).await;
+    let text = ok_text(&result, "threshold 10");
+    assert!(
+        text.starts_with("short.txt: 17 bytes, 1 lines, 17 characters (over 10, so summarized"),
+        "{text}"
+    );
+    assert_eq!(seen.sampling_count(), 1);
+    client.close().await;
+}
+
+#[tokio::test]
+async fn bad_command_lines_fail_with_a_clear_message() {
+    let missing = std::env::temp_dir().join("smart-tools-no-such-folder-3f9c");
+    let output = tokio::process::Command::new(BIN)
+        .arg("--root")
+        .arg(&missing)
+        .output()
+        .await
+        .expect("run smart-tools");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("--root {}", missing.display())),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "stdout stays clean");
+
+    let output = tokio::process::Command::new(BIN)
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        .env_remove("OPENAI_MODEL")
+        .env_remove("ANTHROPIC_API_KEY")
+        .output()
+        .await
+        .expect("run smart-tools");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("OPENAI_MODEL"), "{stderr}");
+}
