@@ -1,5 +1,6 @@
 //! The Anthropic Messages API.
 
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use ferromcp_protocol::types::{
@@ -12,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::http::HttpSettings;
-use crate::sse::{SseEvent, Step};
+use crate::sse::{Interpreter, SseEvent, StreamEvent};
 use crate::tools::{ToolMode, ToolNames};
 use crate::{LlmError, LlmProvider};
 
@@ -165,47 +166,128 @@ impl AnthropicProvider {
     }
 
     /// Streams the answer as text deltas (`stream: true`, `content_block_delta` events,
-    /// ending at `message_stop`).
+    /// ending at `message_stop`). Text only, so a request offering tools is refused; use
+    /// [`complete_stream_events`](Self::complete_stream_events) for those.
     pub fn complete_stream(
         &self,
         params: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<BoxStream<'static, Result<String, LlmError>>, LlmError>> {
-        let prepared = crate::tools::refuse_tools_when_streaming(PROVIDER, &params)
-            .and_then(|()| self.body(&params, &ToolNames::new(&params), true))
-            .map(|b| self.request(b));
+        let refused = crate::tools::refuse_tools_when_streaming(PROVIDER, &params);
+        let events = self.complete_stream_events(params);
+        Box::pin(async move {
+            refused?;
+            Ok(crate::sse::text_only(events.await?))
+        })
+    }
+
+    /// Streams the answer as [`StreamEvent`]s: text deltas, each tool call once its
+    /// streamed arguments are complete, and the stop reason last.
+    pub fn complete_stream_events(
+        &self,
+        params: CreateMessageRequestParams,
+    ) -> BoxFuture<'static, Result<BoxStream<'static, Result<StreamEvent, LlmError>>, LlmError>>
+    {
+        let names = ToolNames::new(&params);
+        let prepared = self.body(&params, &names, true).map(|b| self.request(b));
         let http = self.http.clone();
         Box::pin(async move {
             let build = prepared?;
             let response = http.send(build).await?;
-            Ok(crate::sse::delta_stream(
+            Ok(crate::sse::event_stream(
                 PROVIDER,
                 http.timeout,
                 response,
-                interpret_event,
+                StreamReader {
+                    names,
+                    tool_blocks: HashMap::new(),
+                    stop_reason: None,
+                },
             ))
         })
     }
 }
 
-fn interpret_event(ev: &SseEvent) -> Result<Step, LlmError> {
-    let data: Value = serde_json::from_str(&ev.data)
-        .map_err(|e| LlmError::invalid(PROVIDER, format!("malformed stream event ({e})")))?;
-    // The shared parser names an event without an `event:` line "message".
-    let named = Some(ev.event.as_str()).filter(|e| *e != "message");
-    let kind = named
-        .or_else(|| data.get("type").and_then(Value::as_str))
-        .unwrap_or("");
-    match kind {
-        "content_block_delta" => Ok(data
-            .pointer("/delta/text")
-            .and_then(Value::as_str)
-            .map_or(Step::Skip, |t| Step::Delta(t.to_owned()))),
-        "message_stop" => Ok(Step::Done),
-        "error" => {
-            let body = serde_json::to_vec(&data).unwrap_or_default();
-            Err(LlmError::from_error_body(PROVIDER, 200, &body))
+/// The state of one Messages API stream: tool-use blocks being assembled, by index.
+struct StreamReader {
+    names: ToolNames,
+    tool_blocks: HashMap<u64, (String, String, String)>,
+    stop_reason: Option<String>,
+}
+
+impl Interpreter for StreamReader {
+    fn event(&mut self, ev: &SseEvent, out: &mut VecDeque<StreamEvent>) -> Result<bool, LlmError> {
+        let data: Value = serde_json::from_str(&ev.data)
+            .map_err(|e| LlmError::invalid(PROVIDER, format!("malformed stream event ({e})")))?;
+        // The shared parser names an event without an `event:` line "message".
+        let named = Some(ev.event.as_str()).filter(|e| *e != "message");
+        let kind = named
+            .or_else(|| data.get("type").and_then(Value::as_str))
+            .unwrap_or("");
+        let index = data.get("index").and_then(Value::as_u64).unwrap_or(0);
+        match kind {
+            "content_block_start" => {
+                let block = data.get("content_block");
+                if block.and_then(|b| b.get("type")).and_then(Value::as_str) == Some("tool_use") {
+                    let field = |name: &str| {
+                        block
+                            .and_then(|b| b.get(name))
+                            .and_then(Value::as_str)
+                            .map(str::to_owned)
+                            .ok_or_else(|| {
+                                LlmError::invalid(
+                                    PROVIDER,
+                                    format!("a streamed tool_use block lacks its {name}"),
+                                )
+                            })
+                    };
+                    self.tool_blocks
+                        .insert(index, (field("id")?, field("name")?, String::new()));
+                }
+            }
+            "content_block_delta" => {
+                if let Some(text) = data.pointer("/delta/text").and_then(Value::as_str) {
+                    out.push_back(StreamEvent::Text(text.to_owned()));
+                } else if let Some(json) =
+                    data.pointer("/delta/partial_json").and_then(Value::as_str)
+                {
+                    match self.tool_blocks.get_mut(&index) {
+                        Some((_, _, input)) => input.push_str(json),
+                        None => {
+                            return Err(LlmError::invalid(
+                                PROVIDER,
+                                format!("tool input for block {index}, which is not a tool_use"),
+                            ))
+                        }
+                    }
+                }
+            }
+            "content_block_stop" => {
+                if let Some((id, name, input)) = self.tool_blocks.remove(&index) {
+                    let input = crate::sse::parse_streamed_input(PROVIDER, &name, &input)?;
+                    out.push_back(StreamEvent::ToolUse(ToolUseContent {
+                        id,
+                        name: self.names.mcp(&name),
+                        input,
+                        meta: None,
+                    }));
+                }
+            }
+            "message_delta" => {
+                if let Some(reason) = data.pointer("/delta/stop_reason").and_then(Value::as_str) {
+                    self.stop_reason = Some(map_stop_reason(reason));
+                }
+            }
+            "message_stop" => {
+                out.push_back(StreamEvent::Stop(self.stop_reason.take()));
+                return Ok(true);
+            }
+            "error" => {
+                let body = serde_json::to_vec(&data).unwrap_or_default();
+                return Err(LlmError::from_error_body(PROVIDER, 200, &body));
+            }
+            _ => {}
         }
-        _ => Ok(Step::Skip),
+        Ok(false)
     }
 }
 

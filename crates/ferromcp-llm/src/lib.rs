@@ -21,11 +21,12 @@
 //! names the APIs refuse (`.`, `/`, longer than 64) are renamed for the wire and mapped
 //! back. Conversations the specification forbids (tool results mixed with other content,
 //! a tool use without its result, …) fail with [`LlmError::InvalidRequest`] before anything
-//! is sent; a host answers those with JSON-RPC -32602. Streaming yields text only, so
-//! `complete_stream` refuses a request that offers tools.
+//! is sent; a host answers those with JSON-RPC -32602. Streaming: `complete_stream` yields
+//! text only (so it refuses a request that offers tools); `complete_stream_events` yields
+//! [`StreamEvent`]s: text, each tool call once its arguments are complete, the stop reason.
 //! A 429 or 5xx answer is retried once after `retry-after` (bounded, default at most
 //! 10 s); requests time out after 120 s unless configured otherwise. Both providers also
-//! offer `complete_stream`, which yields text deltas.
+//! stream (`complete_stream`, `complete_stream_events`).
 //!
 //! HTTPS, needed for the hosted APIs, requires this crate's `tls` feature; plain HTTP
 //! (local model servers) works without it.
@@ -112,6 +113,7 @@ pub use local::{
     DEFAULT_MAX_CONTEXT, DEFAULT_MODEL_FILE, DEFAULT_MODEL_LABEL, MODEL_PATH_ENV,
 };
 pub use openai::{OpenAiCompatibleProvider, DEFAULT_OPENAI_BASE_URL};
+pub use sse::StreamEvent;
 
 /// The Claude model [`provider_from_env`] uses when `ANTHROPIC_MODEL` is unset.
 pub const DEFAULT_ANTHROPIC_MODEL: &str = "claude-sonnet-4-5";

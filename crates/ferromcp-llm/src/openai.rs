@@ -1,5 +1,6 @@
 //! OpenAI-compatible `chat/completions` (OpenAI, llama.cpp, vLLM, Ollama, LM Studio, …).
 
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use ferromcp_protocol::types::{
@@ -12,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::http::HttpSettings;
-use crate::sse::{SseEvent, Step};
+use crate::sse::{Interpreter, SseEvent, StreamEvent};
 use crate::tools::{ToolMode, ToolNames};
 use crate::{LlmError, LlmProvider};
 
@@ -199,42 +200,118 @@ impl OpenAiCompatibleProvider {
     }
 
     /// Streams the answer as text deltas (`stream: true`; `data: {choices:[{delta:{content}}]}`
-    /// events ending with `data: [DONE]`).
+    /// events ending with `data: [DONE]`). Text only, so a request offering tools is
+    /// refused; use [`complete_stream_events`](Self::complete_stream_events) for those.
     pub fn complete_stream(
         &self,
         params: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<BoxStream<'static, Result<String, LlmError>>, LlmError>> {
-        let prepared = crate::tools::refuse_tools_when_streaming(PROVIDER, &params)
-            .and_then(|()| self.body(&params, &ToolNames::new(&params), true))
-            .map(|b| self.request(b));
+        let refused = crate::tools::refuse_tools_when_streaming(PROVIDER, &params);
+        let events = self.complete_stream_events(params);
+        Box::pin(async move {
+            refused?;
+            Ok(crate::sse::text_only(events.await?))
+        })
+    }
+
+    /// Streams the answer as [`StreamEvent`]s: text deltas, then the tool calls (their
+    /// arguments arrive in pieces and are assembled first), and the stop reason last.
+    pub fn complete_stream_events(
+        &self,
+        params: CreateMessageRequestParams,
+    ) -> BoxFuture<'static, Result<BoxStream<'static, Result<StreamEvent, LlmError>>, LlmError>>
+    {
+        let names = ToolNames::new(&params);
+        let prepared = self.body(&params, &names, true).map(|b| self.request(b));
         let http = self.http.clone();
         Box::pin(async move {
             let build = prepared?;
             let response = http.send(build).await?;
-            Ok(crate::sse::delta_stream(
+            Ok(crate::sse::event_stream(
                 PROVIDER,
                 http.timeout,
                 response,
-                interpret_event,
+                StreamReader {
+                    names,
+                    calls: BTreeMap::new(),
+                    finish_reason: None,
+                },
             ))
         })
     }
 }
 
-fn interpret_event(ev: &SseEvent) -> Result<Step, LlmError> {
-    if ev.data.trim() == "[DONE]" {
-        return Ok(Step::Done);
+/// The state of one Chat Completions stream: tool calls being assembled, by index.
+struct StreamReader {
+    names: ToolNames,
+    /// index → (id, name, arguments so far).
+    calls: BTreeMap<u64, (String, String, String)>,
+    finish_reason: Option<String>,
+}
+
+impl Interpreter for StreamReader {
+    fn event(&mut self, ev: &SseEvent, out: &mut VecDeque<StreamEvent>) -> Result<bool, LlmError> {
+        if ev.data.trim() == "[DONE]" {
+            let calls = std::mem::take(&mut self.calls);
+            let has_calls = !calls.is_empty();
+            for (_, (id, name, arguments)) in calls {
+                let call = ToolCall {
+                    id,
+                    function: FunctionCall {
+                        name,
+                        arguments: Value::String(arguments),
+                    },
+                };
+                out.push_back(match map_tool_call(call, &self.names)? {
+                    SamplingContent::ToolUse(u) => StreamEvent::ToolUse(u),
+                    _ => unreachable!("map_tool_call makes tool uses"),
+                });
+            }
+            let reason = match self.finish_reason.take().as_deref() {
+                Some("stop") | None if has_calls => Some("toolUse".to_owned()),
+                other => other.map(map_finish_reason),
+            };
+            out.push_back(StreamEvent::Stop(reason));
+            return Ok(true);
+        }
+        let data: Value = serde_json::from_str(&ev.data)
+            .map_err(|e| LlmError::invalid(PROVIDER, format!("malformed stream event ({e})")))?;
+        if data.get("error").is_some() {
+            return Err(LlmError::from_error_body(PROVIDER, 200, ev.data.as_bytes()));
+        }
+        let Some(choice) = data.pointer("/choices/0") else {
+            return Ok(false);
+        };
+        if let Some(text) = choice
+            .pointer("/delta/content")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+        {
+            out.push_back(StreamEvent::Text(text.to_owned()));
+        }
+        for call in choice
+            .pointer("/delta/tool_calls")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let index = call.get("index").and_then(Value::as_u64).unwrap_or(0);
+            let entry = self.calls.entry(index).or_default();
+            if let Some(id) = call.get("id").and_then(Value::as_str) {
+                entry.0 = id.to_owned();
+            }
+            if let Some(name) = call.pointer("/function/name").and_then(Value::as_str) {
+                entry.1.push_str(name);
+            }
+            if let Some(args) = call.pointer("/function/arguments").and_then(Value::as_str) {
+                entry.2.push_str(args);
+            }
+        }
+        if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+            self.finish_reason = Some(reason.to_owned());
+        }
+        Ok(false)
     }
-    let data: Value = serde_json::from_str(&ev.data)
-        .map_err(|e| LlmError::invalid(PROVIDER, format!("malformed stream event ({e})")))?;
-    if data.get("error").is_some() {
-        return Err(LlmError::from_error_body(PROVIDER, 200, ev.data.as_bytes()));
-    }
-    Ok(data
-        .pointer("/choices/0/delta/content")
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty())
-        .map_or(Step::Skip, |t| Step::Delta(t.to_owned())))
 }
 
 #[derive(Deserialize)]

@@ -1,83 +1,108 @@
-//! Streaming completions: turns a provider's Server-Sent Events into text deltas, with the
-//! shared SSE parser of `ferromcp-transport`.
+//! Streaming completions: turns a provider's Server-Sent Events into [`StreamEvent`]s, with
+//! the shared SSE parser of `ferromcp-transport`.
 
+use std::collections::VecDeque;
+
+use ferromcp_protocol::types::ToolUseContent;
 pub(crate) use ferromcp_transport::sse::SseEvent;
 use ferromcp_transport::sse::SseParser;
+use futures::stream::BoxStream;
+use futures::StreamExt;
 
-/// What one streamed event means to the caller.
-pub(crate) enum Step {
-    /// A piece of text.
-    Delta(String),
-    /// Nothing to report (pings, metadata).
-    Skip,
-    /// The stream is complete.
-    Done,
+use crate::LlmError;
+
+/// One piece of a streamed completion.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum StreamEvent {
+    /// More text of the answer.
+    Text(String),
+    /// A complete tool call: the provider streams a call's arguments in pieces, which are
+    /// assembled (and checked to be a JSON object) before this is yielded.
+    ToolUse(ToolUseContent),
+    /// The answer is complete, with its MCP stop reason (`endTurn`, `maxTokens`,
+    /// `stopSequence`, `toolUse`, …) when the provider gave one. Always the last event.
+    Stop(Option<String>),
 }
 
-/// Turns a streaming response into text deltas using `interpret` per event.
-pub(crate) fn delta_stream(
+/// A provider's reading of its own stream, one SSE event at a time.
+pub(crate) trait Interpreter: Send + 'static {
+    /// Pushes what `event` means onto `out`; returns `true` when the stream is complete.
+    fn event(
+        &mut self,
+        event: &SseEvent,
+        out: &mut VecDeque<StreamEvent>,
+    ) -> Result<bool, LlmError>;
+}
+
+/// Turns a streaming response into events using `interpreter`. A body that ends before the
+/// provider's completion event is an error, not a silently short answer.
+pub(crate) fn event_stream(
     provider: &'static str,
     timeout: std::time::Duration,
     response: reqwest::Response,
-    interpret: fn(&SseEvent) -> Result<Step, crate::LlmError>,
-) -> futures::stream::BoxStream<'static, Result<String, crate::LlmError>> {
-    use futures::StreamExt;
-    use std::collections::VecDeque;
-
-    struct State {
-        body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    interpreter: impl Interpreter,
+) -> BoxStream<'static, Result<StreamEvent, LlmError>> {
+    struct State<I> {
+        body: BoxStream<'static, reqwest::Result<bytes::Bytes>>,
         decoder: SseParser,
-        pending: VecDeque<SseEvent>,
+        events: VecDeque<SseEvent>,
+        ready: VecDeque<StreamEvent>,
+        interpreter: I,
+        complete: bool,
         finished: bool,
     }
     let state = State {
         body: response.bytes_stream().boxed(),
         decoder: SseParser::new(),
-        pending: VecDeque::new(),
+        events: VecDeque::new(),
+        ready: VecDeque::new(),
+        interpreter,
+        complete: false,
         finished: false,
     };
     futures::stream::unfold(state, move |mut st| async move {
         loop {
-            if st.finished {
+            if let Some(item) = st.ready.pop_front() {
+                return Some((Ok(item), st));
+            }
+            if st.finished || st.complete {
                 return None;
             }
-            if let Some(ev) = st.pending.pop_front() {
-                match interpret(&ev) {
-                    Ok(Step::Delta(text)) => return Some((Ok(text), st)),
-                    Ok(Step::Skip) => continue,
-                    Ok(Step::Done) => return None,
+            if let Some(ev) = st.events.pop_front() {
+                match st.interpreter.event(&ev, &mut st.ready) {
+                    Ok(done) => st.complete = done,
                     Err(e) => {
                         st.finished = true;
+                        st.ready.clear();
                         return Some((Err(e), st));
                     }
                 }
+                continue;
             }
             match st.body.next().await {
                 Some(Ok(chunk)) => {
                     if st.decoder.push(&chunk).is_err() {
                         st.finished = true;
                         return Some((
-                            Err(crate::LlmError::invalid(
-                                provider,
-                                "a stream event is too large",
-                            )),
+                            Err(LlmError::invalid(provider, "a stream event is too large")),
                             st,
                         ));
                     }
                     while let Some(event) = st.decoder.next_event() {
-                        st.pending.push_back(event);
+                        st.events.push_back(event);
                     }
                 }
                 Some(Err(e)) => {
                     st.finished = true;
-                    return Some((Err(crate::LlmError::transport(provider, &e, timeout)), st));
+                    return Some((Err(LlmError::transport(provider, &e, timeout)), st));
                 }
                 None => match st.decoder.next_event() {
-                    Some(ev) => st.pending.push_back(ev),
+                    Some(ev) => st.events.push_back(ev),
                     None => {
                         st.finished = true;
                         return Some((
-                            Err(crate::LlmError::invalid(
+                            Err(LlmError::invalid(
                                 provider,
                                 "stream ended before its completion event",
                             )),
@@ -89,4 +114,41 @@ pub(crate) fn delta_stream(
         }
     })
     .boxed()
+}
+
+/// Only the text of an event stream.
+pub(crate) fn text_only(
+    events: BoxStream<'static, Result<StreamEvent, LlmError>>,
+) -> BoxStream<'static, Result<String, LlmError>> {
+    events
+        .filter_map(|item| async move {
+            match item {
+                Ok(StreamEvent::Text(t)) => Some(Ok(t)),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            }
+        })
+        .boxed()
+}
+
+/// Streamed tool-call arguments, once complete, as a JSON object (empty text is `{}`).
+pub(crate) fn parse_streamed_input(
+    provider: &str,
+    name: &str,
+    json: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, LlmError> {
+    if json.trim().is_empty() {
+        return Ok(Default::default());
+    }
+    match serde_json::from_str(json) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(LlmError::invalid(
+            provider,
+            format!("the streamed arguments of tool call {name:?} are not a JSON object"),
+        )),
+        Err(e) => Err(LlmError::invalid(
+            provider,
+            format!("the streamed arguments of tool call {name:?} are not JSON ({e})"),
+        )),
+    }
 }

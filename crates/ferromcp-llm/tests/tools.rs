@@ -4,10 +4,13 @@
 mod common;
 
 use common::{stub, Reply};
-use ferromcp_llm::{AnthropicProvider, LlmError, LlmProvider, OpenAiCompatibleProvider};
+use ferromcp_llm::{
+    AnthropicProvider, LlmError, LlmProvider, OpenAiCompatibleProvider, StreamEvent,
+};
 use ferromcp_protocol::types::{
     CreateMessageRequestParams, Role, SamplingContent, SamplingMessage, ToolChoice, ToolUseContent,
 };
+use futures::StreamExt;
 use serde_json::json;
 
 /// The weather tool of the specification's example, under a name with a dot (valid in MCP,
@@ -408,7 +411,7 @@ async fn invalid_tool_conversations_are_refused_before_sending() {
 }
 
 #[tokio::test]
-async fn no_tools_means_no_tool_fields_and_streaming_refuses_tools() {
+async fn no_tools_means_no_tool_fields_and_text_streaming_refuses_tools() {
     let ok = json!({"model": "m", "type": "message", "stop_reason": "end_turn",
                     "content": [{"type": "text", "text": "hi"}]});
     let s = stub(vec![Reply::json(200, ok)]).await;
@@ -435,4 +438,215 @@ async fn no_tools_means_no_tool_fields_and_streaming_refuses_tools() {
     };
     assert!(matches!(err, LlmError::Unsupported { .. }));
     assert_eq!(s.requests().len(), 1);
+}
+
+fn sse(events: &[(&str, serde_json::Value)]) -> String {
+    events
+        .iter()
+        .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
+        .collect()
+}
+
+#[tokio::test]
+async fn anthropic_streams_tool_calls_as_events() {
+    let body = sse(&[
+        (
+            "message_start",
+            json!({"type": "message_start", "message": {"id": "m"}}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0,
+            "content_block": {"type": "text", "text": ""}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "text_delta", "text": "Checking."}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 1,
+            "content_block": {"type": "tool_use", "id": "toolu_1", "name": "weather_get", "input": {}}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 1,
+            "delta": {"type": "input_json_delta", "partial_json": "{\"city\": \"Pa"}}),
+        ),
+        ("ping", json!({"type": "ping"})),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 1,
+            "delta": {"type": "input_json_delta", "partial_json": "ris\"}"}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 1}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 2,
+            "content_block": {"type": "tool_use", "id": "toolu_2", "name": "clock", "input": {}}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 2}),
+        ),
+        (
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": "tool_use"}}),
+        ),
+        ("message_stop", json!({"type": "message_stop"})),
+    ]);
+    let s = stub(vec![Reply::raw(200, "text/event-stream", body)]).await;
+    let events: Vec<StreamEvent> = anthropic(&s.url())
+        .complete_stream_events(first_request(None))
+        .await
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    let uses: Vec<ToolUseContent> = serde_json::from_value(json!([
+        {"id": "toolu_1", "name": "weather.get", "input": {"city": "Paris"}},
+        {"id": "toolu_2", "name": "clock", "input": {}}
+    ]))
+    .unwrap();
+    assert_eq!(
+        events,
+        [
+            StreamEvent::Text("Checking.".into()),
+            StreamEvent::ToolUse(uses[0].clone()),
+            StreamEvent::ToolUse(uses[1].clone()),
+            StreamEvent::Stop(Some("toolUse".into())),
+        ]
+    );
+    let body = &s.requests()[0].body;
+    assert_eq!(body["stream"], json!(true));
+    assert_eq!(body["tools"][0]["name"], "weather_get");
+}
+
+#[tokio::test]
+async fn openai_streams_tool_calls_as_events() {
+    let chunk = |delta: serde_json::Value, finish: serde_json::Value| {
+        format!(
+            "data: {}\n\n",
+            json!({"object": "chat.completion.chunk", "model": "gpt-test",
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+        )
+    };
+    let body = [
+        chunk(
+            json!({"role": "assistant", "content": "Checking."}),
+            json!(null),
+        ),
+        chunk(
+            json!({"tool_calls": [{"index": 0, "id": "call_a", "type": "function",
+                   "function": {"name": "weather_get", "arguments": ""}}]}),
+            json!(null),
+        ),
+        chunk(
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": "{\"city\":"}}]}),
+            json!(null),
+        ),
+        chunk(
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": "\"Paris\"}"}}]}),
+            json!(null),
+        ),
+        chunk(
+            json!({"tool_calls": [{"index": 1, "id": "call_b", "type": "function",
+                   "function": {"name": "clock", "arguments": "{}"}}]}),
+            json!(null),
+        ),
+        chunk(json!({}), json!("tool_calls")),
+        "data: [DONE]\n\n".to_owned(),
+    ]
+    .concat();
+    let s = stub(vec![Reply::raw(200, "text/event-stream", body)]).await;
+    let events: Vec<StreamEvent> = openai(&s.url())
+        .complete_stream_events(first_request(Some("auto")))
+        .await
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    let uses: Vec<ToolUseContent> = serde_json::from_value(json!([
+        {"id": "call_a", "name": "weather.get", "input": {"city": "Paris"}},
+        {"id": "call_b", "name": "clock", "input": {}}
+    ]))
+    .unwrap();
+    assert_eq!(
+        events,
+        [
+            StreamEvent::Text("Checking.".into()),
+            StreamEvent::ToolUse(uses[0].clone()),
+            StreamEvent::ToolUse(uses[1].clone()),
+            StreamEvent::Stop(Some("toolUse".into())),
+        ]
+    );
+    assert_eq!(s.requests()[0].body["tool_choice"], json!("auto"));
+}
+
+#[tokio::test]
+async fn streamed_text_ends_with_the_stop_reason_and_bad_tool_input_is_an_error() {
+    let ok = sse(&[
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "text_delta", "text": "Hi"}}),
+        ),
+        (
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": "max_tokens"}}),
+        ),
+        ("message_stop", json!({"type": "message_stop"})),
+    ]);
+    let bad = sse(&[
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0,
+            "content_block": {"type": "tool_use", "id": "t", "name": "clock", "input": {}}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "input_json_delta", "partial_json": "{\"unclosed"}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        ("message_stop", json!({"type": "message_stop"})),
+    ]);
+    let s = stub(vec![
+        Reply::raw(200, "text/event-stream", ok),
+        Reply::raw(200, "text/event-stream", bad),
+    ])
+    .await;
+    let p = anthropic(&s.url());
+    let events: Vec<_> = p
+        .complete_stream_events(CreateMessageRequestParams::from_prompt("hi", 1))
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(
+        matches!(&events[..], [Ok(StreamEvent::Text(t)), Ok(StreamEvent::Stop(Some(r)))]
+            if t == "Hi" && r == "maxTokens"),
+        "{events:?}"
+    );
+    let events: Vec<_> = p
+        .complete_stream_events(first_request(None))
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(
+        matches!(&events[..], [Err(LlmError::InvalidResponse { message, .. })] if message.contains("not JSON")),
+        "{events:?}"
+    );
 }
