@@ -28,6 +28,7 @@ async fn a_client_without_sampling_gets_the_servers_provider() {
             let client = server
                 .connect(client(era, roots_of(&fixture), seen.clone(), false))
                 .await;
+            assert_eq!(client.is_modern(), era == Era::Modern, "{what}");
             let (result, _) = call(&client, "smart_read", json!({"path": "long.md"})).await;
             assert_ne!(result.is_error, Some(true), "{what}: {}", result.text());
             let text = result.text();

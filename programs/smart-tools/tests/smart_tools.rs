@@ -25,6 +25,7 @@ where
             let session = server
                 .connect(client(era, roots_of(&fixture), seen.clone(), true))
                 .await;
+            assert_eq!(session.is_modern(), era == Era::Modern, "{wire:?}/{era:?}");
             session
                 .set_log_level(ferromcp::types::LoggingLevel::Debug)
                 .await
