@@ -124,7 +124,7 @@ async fn concurrent_requests_share_the_model() {
 }
 
 #[tokio::test]
-async fn tools_images_and_empty_requests_are_refused_clearly() {
+async fn tools_images_long_and_empty_requests_are_refused_clearly() {
     let p = tokio::task::spawn_blocking(provider).await.unwrap();
     let mut params = capital_question(8);
     params.tools = Some(vec![serde_json::from_value(
@@ -149,6 +149,19 @@ async fn tools_images_and_empty_requests_are_refused_clearly() {
     let err = p.complete(params).await.unwrap_err();
     assert!(
         matches!(&err, LlmError::Unsupported { what, .. } if what.contains("image")),
+        "{err:?}"
+    );
+
+    let small = p.clone().max_context(32);
+    let err = small
+        .complete(CreateMessageRequestParams::from_prompt(
+            "word ".repeat(100),
+            8,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, LlmError::InvalidRequest { message, .. } if message.contains("at most 32")),
         "{err:?}"
     );
 
