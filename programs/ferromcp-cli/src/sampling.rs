@@ -230,10 +230,10 @@ impl Sampler {
         self.ui.line(&format!(
             "Send this request to {provider}? [y/N] (ferromcp --yes approves all)"
         ));
-        match self.terminal.read_line().await {
-            Some(answer) => matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
-            None => false,
-        }
+        self.ui.pause_bars();
+        let answer = self.terminal.read_line().await;
+        self.ui.resume_bars();
+        answer.is_some_and(|a| matches!(a.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
     }
 }
 

@@ -166,6 +166,20 @@ impl Ui {
         bar.set_message(format!("{amount} {message}"));
     }
 
+    /// Hides the bars while the user answers a question, so redraws do not garble it.
+    pub(crate) fn pause_bars(&self) {
+        if let Some(multi) = &self.multi {
+            multi.set_draw_target(ProgressDrawTarget::hidden());
+        }
+    }
+
+    /// Shows the bars again after [`Ui::pause_bars`].
+    pub(crate) fn resume_bars(&self) {
+        if let Some(multi) = &self.multi {
+            multi.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+
     /// Removes every bar (a call finished; its progress is over).
     pub(crate) fn finish_progress(&self) {
         let mut bars = self.bars.lock().unwrap_or_else(PoisonError::into_inner);
