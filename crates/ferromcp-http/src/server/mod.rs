@@ -44,7 +44,15 @@
 //! A client whose SSE connection breaks may resume it within
 //! [`disconnect_grace`](HttpServerConfig::disconnect_grace); after that its request is
 //! cancelled. Idle sessions expire after
-//! [`session_idle_timeout`](HttpServerConfig::session_idle_timeout).
+//! [`session_idle_timeout`](HttpServerConfig::session_idle_timeout). A client that reads
+//! a stream too slowly is cut off once
+//! [`sse_buffer_events`](HttpServerConfig::sse_buffer_events) events are queued for it, and
+//! resumes from the event store like any broken stream: memory stays bounded.
+//!
+//! With [`authenticate`](HttpServerConfig::authenticate), every request is authenticated
+//! from its headers (401 when refused) and a session is bound to the principal that
+//! created it: the same `Mcp-Session-Id` from anyone else is answered 404, exactly as an
+//! unknown one. The principal also binds the 2026-07-28 `requestState`.
 //!
 //! Files: `config.rs` (settings), `router.rs` (axum handlers for GET, DELETE and the method
 //! dispatch), `post.rs` (POST), `checks.rs` (header and body validation), `session.rs`
