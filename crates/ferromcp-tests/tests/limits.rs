@@ -123,11 +123,17 @@ async fn concurrent_requests_per_session_are_capped_over_stdio() {
         message.contains("too many concurrent requests (limit 2)"),
         "{message}"
     );
-    // The two running requests finish, and then there is room again.
-    for id in [1, 2] {
-        let (answer, _) = server.recv_response(&json!(id)).await;
-        assert_eq!(answer["result"]["content"][0]["text"], "finished");
+    // The two running requests finish (in either order), and then there is room again.
+    let mut finished = Vec::new();
+    while finished.len() < 2 {
+        let message = server.recv().await;
+        if message.get("result").is_some() {
+            assert_eq!(message["result"]["content"][0]["text"], "finished");
+            finished.push(message["id"].as_i64().unwrap());
+        }
     }
+    finished.sort();
+    assert_eq!(finished, [1, 2]);
     let fourth = server
         .request(
             4,
