@@ -622,3 +622,43 @@ async fn a_request_state_answers_only_the_principal_it_was_issued_to() {
     assert_eq!(status, 200);
     assert_eq!(own["result"]["resultType"], "input_required", "{own}");
 }
+
+#[tokio::test]
+async fn the_legacy_sse_transport_authenticates_and_binds_its_sessions_too() {
+    let t = start_seed(ServerConfig::default(), authenticated().legacy_sse(true)).await;
+    let base = format!("http://{}", t.addr);
+    let anonymous = t
+        .http
+        .get(format!("{base}/sse"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+
+    let stream = t
+        .http
+        .get(format!("{base}/sse"))
+        .header("accept", "text/event-stream")
+        .header("authorization", ALICE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut sse = Sse::new(stream);
+    let endpoint = sse.next().await.expect("the endpoint event");
+    assert_eq!(endpoint.event, "endpoint");
+    let messages = format!("{base}{}", endpoint.data);
+    let post = |authorization: &'static str| {
+        t.http
+            .post(&messages)
+            .header("content-type", "application/json")
+            .header("authorization", authorization)
+            .body(json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string())
+            .send()
+    };
+    assert_eq!(post(BOB).await.unwrap().status(), 404, "not Bob's session");
+    assert_eq!(post(ALICE).await.unwrap().status(), 202);
+    let (_, answer) = sse.next_message().await.expect("the answer on the stream");
+    assert_eq!(answer, json!({"jsonrpc": "2.0", "id": 1, "result": {}}));
+}
