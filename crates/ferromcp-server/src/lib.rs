@@ -46,6 +46,8 @@ mod completion;
 mod config;
 mod context;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handlers;
 mod modern;
 mod prompt;

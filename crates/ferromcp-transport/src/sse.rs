@@ -134,6 +134,8 @@ pub struct SseParser {
     skipping: bool,
     /// The current line had bytes that were discarded (so it is not a blank line).
     line_discarded: bool,
+    /// A `data` line overflowed the limit once decoded to text (see `field`).
+    decoded_overflow: bool,
     data: String,
     has_data: bool,
     event_type: String,
@@ -167,6 +169,7 @@ impl SseParser {
             at_start: true,
             skipping: false,
             line_discarded: false,
+            decoded_overflow: false,
             data: String::new(),
             has_data: false,
             event_type: String::new(),
@@ -219,6 +222,7 @@ impl SseParser {
                 }
             }
         }
+        overflowed |= std::mem::take(&mut self.decoded_overflow);
         if overflowed {
             Err(EventTooLarge {
                 limit: self.max_event_bytes,
@@ -315,7 +319,17 @@ impl SseParser {
     fn field(&mut self, name: &[u8], value: &[u8]) {
         match name {
             b"data" => {
-                self.data.push_str(&String::from_utf8_lossy(value));
+                let text = String::from_utf8_lossy(value);
+                // Each invalid byte becomes U+FFFD (three bytes): the raw size checked in
+                // `extend_line` can triple, so the limit is checked again on the text.
+                if self.data.len() + text.len() + 1 > self.max_event_bytes {
+                    self.start_skipping();
+                    // This line is complete: the next blank line ends the discarded event.
+                    self.line_discarded = false;
+                    self.decoded_overflow = true;
+                    return;
+                }
+                self.data.push_str(&text);
                 self.data.push('\n');
                 self.has_data = true;
             }
