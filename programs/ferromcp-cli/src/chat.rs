@@ -222,7 +222,7 @@ async fn converse(
     let mut messages: Vec<SamplingMessage> = Vec::new();
     loop {
         if host.terminal.is_interactive() {
-            host.ui.line(&host.ui.paint(Paint::Bold, "you>"));
+            host.ui.prompt(&host.ui.paint(Paint::Bold, "you> "));
         }
         let Some(line) = host.terminal.read_line().await else {
             break;

@@ -21,7 +21,10 @@ DIR) as a root, answers the server's sampling requests with an LLM after showing
 and asking for approval (--yes approves them all), and shows the server's progress and log \
 messages on stderr. Choose the LLM with --provider/--model/--base-url, or with environment \
 variables: ANTHROPIC_API_KEY (and ANTHROPIC_MODEL), or OPENAI_API_KEY, or OPENAI_BASE_URL \
-with OPENAI_MODEL for any OpenAI-compatible server (llama.cpp, Ollama, vLLM, LM Studio).";
+with OPENAI_MODEL for any OpenAI-compatible server (llama.cpp, Ollama, vLLM, LM Studio). \
+A build with the `offline` feature falls back to a small local model (SmolLM2-135M, fetched \
+by scripts/setup-model.sh) when none of these is set: fine for trying things, too small for \
+real work.";
 
 const EXAMPLES: &str = "\
 Examples:

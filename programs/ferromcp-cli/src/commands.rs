@@ -205,10 +205,21 @@ fn width_of(lengths: impl Iterator<Item = usize>) -> usize {
     lengths.max().unwrap_or(0)
 }
 
+/// The first sentence of a description, for one-line listings.
 fn about(description: Option<&str>) -> String {
-    match description {
-        Some(d) if !d.is_empty() => format!("  — {}", d.lines().next().unwrap_or(d)),
-        _ => String::new(),
+    let Some(description) = description else {
+        return String::new();
+    };
+    let paragraph = description.split("\n\n").next().unwrap_or_default();
+    let words: Vec<&str> = paragraph.split_whitespace().collect();
+    let text = words.join(" ");
+    let sentence = match text.find(". ") {
+        Some(end) => &text[..=end],
+        None => text.as_str(),
+    };
+    match sentence.is_empty() {
+        true => String::new(),
+        false => format!("  — {}", crate::sampling::preview(sentence, 120)),
     }
 }
 
@@ -508,4 +519,22 @@ pub(crate) async fn inspect(args: InspectArgs) -> Result<ExitCode, CliError> {
         (c, outcome)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listings_show_the_first_sentence() {
+        assert_eq!(about(None), "");
+        assert_eq!(about(Some("Adds two integers.")), "  — Adds two integers.");
+        assert_eq!(
+            about(Some(
+                "Reads a file inside the roots. Short files come back\nas they are."
+            )),
+            "  — Reads a file inside the roots."
+        );
+        assert_eq!(about(Some("Wrapped\nline\n\nMore.")), "  — Wrapped line");
+    }
 }

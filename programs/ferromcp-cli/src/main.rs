@@ -15,6 +15,11 @@
 //! as progress bars and prints its log messages as coloured lines, all on stderr, so stdout
 //! holds only the answer.
 //!
+//! The LLM comes from `--provider`/`--model`/`--base-url` or the environment
+//! (`ANTHROPIC_API_KEY`, `OPENAI_API_KEY`, `OPENAI_BASE_URL` + `OPENAI_MODEL`); a build with
+//! the `offline` feature falls back to the small local model of `ferromcp-llm`, and `tls`
+//! adds HTTPS for `https://` servers and the hosted APIs.
+//!
 //! Modules: [`cli`] declares the command line, [`server`] turns a server argument into a
 //! connection, [`host`] holds what every connection offers (roots, sampling, log and
 //! progress display), [`sampling`] the approval and rate limit of sampling requests,

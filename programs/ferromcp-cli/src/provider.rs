@@ -16,10 +16,29 @@ use crate::cli::{ProviderArg, ProviderOptions};
 pub(crate) type SharedProvider = Arc<dyn LlmProvider>;
 
 /// What to tell a user who has no provider configured.
-pub(crate) const HOW_TO_CONFIGURE: &str = "no LLM provider is configured. Set ANTHROPIC_API_KEY \
-(Anthropic), OPENAI_API_KEY (OpenAI), or OPENAI_BASE_URL and OPENAI_MODEL (any \
-OpenAI-compatible server: llama.cpp, Ollama, vLLM, LM Studio); or pass --provider \
-anthropic|openai with --model and --base-url";
+macro_rules! how_to_configure {
+    ($offline:literal) => {
+        concat!(
+            "no LLM provider is configured. Set ANTHROPIC_API_KEY (Anthropic), OPENAI_API_KEY \
+             (OpenAI), or OPENAI_BASE_URL and OPENAI_MODEL (any OpenAI-compatible server: \
+             llama.cpp, Ollama, vLLM, LM Studio); or pass --provider anthropic|openai with \
+             --model and --base-url; ",
+            $offline
+        )
+    };
+}
+
+/// What to tell a user who has no provider configured.
+#[cfg(feature = "offline")]
+pub(crate) const HOW_TO_CONFIGURE: &str = how_to_configure!(
+    "or fetch the offline model with scripts/setup-model.sh (or point FERROMCP_MODEL_PATH at a \
+     GGUF file)"
+);
+
+/// What to tell a user who has no provider configured.
+#[cfg(not(feature = "offline"))]
+pub(crate) const HOW_TO_CONFIGURE: &str =
+    how_to_configure!("or build ferromcp with `--features offline` for a small local model");
 
 /// The provider the flags and the environment name, `None` when neither names one.
 ///
@@ -79,10 +98,92 @@ fn provider_from_lookup(
     Ok(offline_provider())
 }
 
-/// The fallback when nothing is configured: the offline model, once this crate can build
-/// it (cargo feature `offline`, forwarding to `ferromcp-llm/local-model`).
+/// The fallback when nothing is configured: the offline model (cargo feature `offline`),
+/// when its file is there (`scripts/setup-model.sh`, or `FERROMCP_MODEL_PATH`).
+#[cfg(feature = "offline")]
+fn offline_provider() -> Option<SharedProvider> {
+    offline::OfflineModel::if_present().map(|m| Arc::new(m) as SharedProvider)
+}
+
+/// Without the `offline` feature there is no fallback.
+#[cfg(not(feature = "offline"))]
 fn offline_provider() -> Option<SharedProvider> {
     None
+}
+
+/// The offline model, loaded on its first request: a command that never samples (`list`,
+/// say) does not pay for loading it.
+#[cfg(feature = "offline")]
+mod offline {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use ferromcp_llm::{LlmError, LlmProvider, LocalModelProvider};
+    use ferromcp_protocol::types::{CreateMessageRequestParams, CreateMessageResult};
+    use futures::future::BoxFuture;
+    use tokio::sync::OnceCell;
+
+    /// `LocalModelProvider`, loaded lazily.
+    pub(super) struct OfflineModel {
+        path: PathBuf,
+        label: String,
+        loaded: Arc<OnceCell<Result<LocalModelProvider, String>>>,
+    }
+
+    impl OfflineModel {
+        /// The model at `FERROMCP_MODEL_PATH` or the default place, if the file exists.
+        pub(super) fn if_present() -> Option<OfflineModel> {
+            let path = ferromcp_llm::model_path_from_env();
+            if !path.is_file() {
+                return None;
+            }
+            let label = match path.file_name() == Some(ferromcp_llm::DEFAULT_MODEL_FILE.as_ref()) {
+                true => ferromcp_llm::DEFAULT_MODEL_LABEL.to_owned(),
+                false => format!(
+                    "{} (offline)",
+                    path.file_stem().unwrap_or_default().to_string_lossy()
+                ),
+            };
+            Some(OfflineModel {
+                path,
+                label,
+                loaded: Arc::new(OnceCell::new()),
+            })
+        }
+    }
+
+    impl LlmProvider for OfflineModel {
+        fn name(&self) -> &str {
+            "local"
+        }
+
+        fn model(&self) -> &str {
+            &self.label
+        }
+
+        fn complete(
+            &self,
+            params: CreateMessageRequestParams,
+        ) -> BoxFuture<'static, Result<CreateMessageResult, LlmError>> {
+            let loaded = self.loaded.clone();
+            let path = self.path.clone();
+            Box::pin(async move {
+                let provider = loaded
+                    .get_or_init(|| async move {
+                        tokio::task::spawn_blocking(move || {
+                            LocalModelProvider::load(&path).map_err(|e| e.to_string())
+                        })
+                        .await
+                        .unwrap_or_else(|e| Err(format!("loading the model failed: {e}")))
+                    })
+                    .await;
+                match provider {
+                    Ok(provider) => provider.complete(params).await,
+                    Err(message) => Err(LlmError::Config(message.clone())),
+                }
+            })
+        }
+    }
 }
 
 /// `anthropic (model claude-…)`, for messages.

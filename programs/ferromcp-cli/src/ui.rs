@@ -117,6 +117,13 @@ impl Ui {
         }
     }
 
+    /// Writes `text` to stderr without a newline: a prompt the user answers on the same line.
+    pub(crate) fn prompt(&self, text: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{text}");
+        let _ = err.flush();
+    }
+
     /// Shows a server's log message: `[level] server/logger: text`, coloured by level.
     pub(crate) fn log(&self, server: &str, log: &LoggingMessageNotificationParams) {
         let (name, paint) = level_style(log.level);

@@ -1,0 +1,28 @@
+//! The offline default (cargo feature `offline`): with no provider configured, the host
+//! answers a server's sampling request with the small local model and says so. Needs the
+//! model file (`scripts/setup-model.sh`); run with `cargo test -p ferromcp-cli --features
+//! offline --test offline`.
+
+mod common;
+
+use common::{cli, seed_server};
+
+#[tokio::test]
+async fn sampling_runs_on_the_offline_model_when_nothing_is_configured() {
+    let run = cli(["call", "--yes"])
+        .arg_path(&seed_server())
+        .args([
+            "seed_tool",
+            "text=Rust is a language for reliable and fast software.",
+        ])
+        .run()
+        .await
+        .success();
+    assert!(run.stdout.starts_with("summary="), "{run}");
+    assert!(run.stdout.len() > "summary=; roots=".len() + 10, "{run}");
+    assert!(
+        run.stderr
+            .contains("[sampling] local answered (model SmolLM2-135M-Instruct (offline))"),
+        "{run}"
+    );
+}
