@@ -188,6 +188,12 @@ async fn bad_invocations_are_explained() {
         "{run}"
     );
 
+    let run = cli(["list", "http://127.0.0.1:9/mcp", "--header", "no colon"])
+        .run()
+        .await
+        .failure();
+    assert!(run.stderr.contains("write it as 'Name: value'"), "{run}");
+
     let run = cli(["list"])
         .arg_path(&server)
         .arg("widgets")
