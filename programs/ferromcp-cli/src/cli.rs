@@ -60,29 +60,45 @@ pub(crate) enum Command {
     #[command(
         after_help = "Examples:\n  ferromcp list ./my-server\n  ferromcp list ./my-server tools --json\n  ferromcp list prompts -- python server.py"
     )]
+    #[command(
+        override_usage = "ferromcp list [OPTIONS] <SERVER> [WHAT]\n       ferromcp list [OPTIONS] [WHAT] -- <COMMAND>..."
+    )]
     List(ListArgs),
     /// Call a tool. Arguments are KEY=VALUE pairs (VALUE is read as JSON when it parses,
     /// else as a string) or one JSON object.
     #[command(
         after_help = "Examples:\n  ferromcp call ./my-server add a=1 b=2\n  ferromcp call ./my-server echo text='hello world'\n  ferromcp call ./my-server echo '{\"text\": \"hi\"}'\n  ferromcp call add a=1 b=2 -- python server.py"
     )]
+    #[command(
+        override_usage = "ferromcp call [OPTIONS] <SERVER> <TOOL> [KEY=VALUE | JSON]...\n       ferromcp call [OPTIONS] <TOOL> [KEY=VALUE | JSON]... -- <COMMAND>..."
+    )]
     Call(CallArgs),
     /// Read a resource by its URI.
     #[command(after_help = "Example:\n  ferromcp read ./my-server docs://readme")]
+    #[command(
+        override_usage = "ferromcp read [OPTIONS] <SERVER> <URI>\n       ferromcp read [OPTIONS] <URI> -- <COMMAND>..."
+    )]
     Read(ReadArgs),
     /// Get a prompt, filled in with KEY=VALUE arguments.
     #[command(
         after_help = "Example:\n  ferromcp prompt ./my-server review code='print(1)' language=python"
     )]
+    #[command(
+        override_usage = "ferromcp prompt [OPTIONS] <SERVER> <NAME> [KEY=VALUE]...\n       ferromcp prompt [OPTIONS] <NAME> [KEY=VALUE]... -- <COMMAND>..."
+    )]
     Prompt(PromptArgs),
     /// Show everything about a server: identity, protocol version, capabilities, tools with
     /// their input and output schemas, resources, templates and prompts.
+    #[command(
+        override_usage = "ferromcp inspect [OPTIONS] <SERVER>\n       ferromcp inspect [OPTIONS] -- <COMMAND>..."
+    )]
     Inspect(InspectArgs),
     /// Chat with an LLM that can call the tools of one or more servers. Type /quit (or
     /// end the input) to leave.
     #[command(
         after_help = "Examples:\n  ferromcp chat ./smart-tools --provider anthropic\n  OPENAI_BASE_URL=http://127.0.0.1:8080/v1 OPENAI_MODEL=local ferromcp chat ./a-server http://127.0.0.1:8000/mcp"
     )]
+    #[command(override_usage = "ferromcp chat [OPTIONS] <SERVER>... [-- <COMMAND>...]")]
     Chat(ChatArgs),
     /// Print configuration for other MCP hosts.
     Config(ConfigArgs),
