@@ -18,8 +18,8 @@ e.g. \"python server.py --verbose\"). Instead of quoting, put the command last, 
 
 While connected, ferromcp acts as the host: it offers the current directory (or each --root \
 DIR) as a root, answers the server's sampling requests with an LLM after showing them to you \
-and asking for approval (--yes approves them all), and shows the server's progress and log \
-messages on stderr. Choose the LLM with --provider/--model/--base-url, or with environment \
+and asking for approval (--yes approves them all), asks you to fill in the forms a server \
+sends (elicitation), and shows the server's progress and log messages on stderr. Choose the LLM with --provider/--model/--base-url, or with environment \
 variables: ANTHROPIC_API_KEY (and ANTHROPIC_MODEL), or OPENAI_API_KEY, or OPENAI_BASE_URL \
 with OPENAI_MODEL for any OpenAI-compatible server (llama.cpp, Ollama, vLLM, LM Studio). \
 A build with the `offline` feature falls back to a small local model (SmolLM2-135M, fetched \

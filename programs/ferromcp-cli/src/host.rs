@@ -7,9 +7,12 @@ use std::time::Duration;
 
 use ferromcp_client::{Client, ClientBuilder, ClientSession, Era, RootsHandle};
 use ferromcp_http::client::HttpClientConfig;
-use ferromcp_protocol::types::{CreateMessageRequestParams, LoggingLevel, Root};
+use ferromcp_protocol::types::{
+    CreateMessageRequestParams, ElicitRequestParams, LoggingLevel, Root,
+};
 
 use crate::cli::{EraArg, HostOptions, LogLevelArg};
+use crate::elicit::Elicitor;
 use crate::provider::{provider_from_flags, SharedProvider};
 use crate::sampling::Sampler;
 use crate::server::ServerSpec;
@@ -28,6 +31,7 @@ pub(crate) struct Host {
     /// The LLM, if one is configured.
     pub(crate) provider: Option<SharedProvider>,
     sampler: Arc<Sampler>,
+    elicitor: Arc<Elicitor>,
     roots: RootsHandle,
 }
 
@@ -57,12 +61,14 @@ impl Host {
             terminal.clone(),
             ui.clone(),
         );
+        let elicitor = Elicitor::new(terminal.clone(), ui.clone());
         Ok(Host {
             options,
             ui,
             terminal,
             provider,
             sampler,
+            elicitor,
             roots,
         })
     }
@@ -127,6 +133,8 @@ impl Host {
         };
         let sampler = self.sampler.clone();
         let sampling_label = label.clone();
+        let elicitor = self.elicitor.clone();
+        let elicit_label = label.clone();
         let log_ui = self.ui.clone();
         let log_label = label.clone();
         let progress_ui = self.ui.clone();
@@ -139,6 +147,11 @@ impl Host {
                 let sampler = sampler.clone();
                 let server = sampling_label();
                 async move { sampler.answer(&server, params).await }
+            })
+            .elicitation_handler(move |params: ElicitRequestParams| {
+                let elicitor = elicitor.clone();
+                let server = elicit_label();
+                async move { Ok(elicitor.answer(&server, params).await) }
             })
             .on_log(move |log| log_ui.log(&log_label(), &log))
             .on_progress(move |p| progress_ui.progress(&label(), &p))

@@ -11,7 +11,8 @@
 //!
 //! While connected it offers the current directory (or each `--root DIR`) as a root, answers
 //! the server's sampling requests with an LLM provider after showing the request and asking
-//! for approval (`--yes` approves; a per-minute limit caps them), draws the server's progress
+//! for approval (`--yes` approves; a per-minute limit caps them), asks the user to fill in
+//! the forms a server sends (elicitation), draws the server's progress
 //! as progress bars and prints its log messages as coloured lines, all on stderr, so stdout
 //! holds only the answer.
 //!
@@ -23,6 +24,7 @@
 //! Modules: [`cli`] declares the command line, [`server`] turns a server argument into a
 //! connection, [`host`] holds what every connection offers (roots, sampling, log and
 //! progress display), [`sampling`] the approval and rate limit of sampling requests,
+//! [`elicit`] the forms a server asks the user to fill in,
 //! [`provider`] the choice of LLM, [`ui`] the terminal output, [`commands`] the one-shot
 //! subcommands, [`chat`] the interactive host and [`config`] the Claude Desktop snippet.
 
@@ -31,6 +33,7 @@ mod chat;
 mod cli;
 mod commands;
 mod config;
+mod elicit;
 mod host;
 mod provider;
 mod sampling;

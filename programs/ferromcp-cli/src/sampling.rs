@@ -72,8 +72,6 @@ pub(crate) struct Sampler {
     terminal: Arc<Terminal>,
     limiter: Mutex<RateLimiter>,
     ui: Arc<Ui>,
-    /// One request on screen (and one question) at a time.
-    turn: tokio::sync::Mutex<()>,
 }
 
 impl Sampler {
@@ -92,7 +90,6 @@ impl Sampler {
             terminal,
             limiter: Mutex::new(RateLimiter::new(max_per_minute, Duration::from_secs(60))),
             ui,
-            turn: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -102,7 +99,8 @@ impl Sampler {
         server: &str,
         params: CreateMessageRequestParams,
     ) -> Result<CreateMessageResult, ErrorObject> {
-        let turn = self.turn.lock().await;
+        // One request on screen (and one question) at a time.
+        let turn = self.terminal.turn().await;
         self.show(server, &params);
         let admitted = self
             .limiter

@@ -529,3 +529,20 @@ fn help_explains_servers_and_examples() {
         assert!(help.contains(expected), "missing {expected:?}:\n{help}");
     }
 }
+
+#[tokio::test]
+async fn without_a_terminal_forms_are_declined() {
+    let run = cli(["call"])
+        .arg_path(&seed_server())
+        .arg("ask_name")
+        .run()
+        .await
+        .success();
+    assert_eq!(run.stdout.trim(), "declined", "{run}");
+    assert!(
+        run.stderr
+            .contains("── seed-server asks ── What is your name?"),
+        "{run}"
+    );
+    assert!(run.stderr.contains("[elicitation] declined"), "{run}");
+}

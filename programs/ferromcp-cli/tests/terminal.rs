@@ -86,3 +86,15 @@ async fn the_user_approves_or_rejects_sampling_on_the_terminal() {
     assert!(shown.contains("[info] seed-server: starting"), "{shown}");
     assert!(!shown.contains("\x1b[36m[info]"), "{shown}");
 }
+
+#[tokio::test]
+async fn the_user_fills_in_a_form_on_the_terminal() {
+    let stub = StubLlm::text("unused").await;
+    let shown = on_terminal(&args(&stub, &["ask_name"]), "Ada\n", &[("NO_COLOR", "1")]).await;
+    assert!(
+        shown.contains("── seed-server asks ── What is your name?"),
+        "{shown}"
+    );
+    assert!(shown.contains("name (string) — Your name.: "), "{shown}");
+    assert!(shown.contains("hello Ada"), "{shown}");
+}
