@@ -5,6 +5,7 @@
 
 use ferromcp::http::server::{serve, HttpServerConfig};
 use ferromcp::prelude::*;
+use ferromcp::server::ServerConfig;
 
 /// Adds two integers.
 #[tool]
@@ -19,7 +20,14 @@ async fn echo(text: String) -> String {
 }
 
 fn bench_server() -> McpServer {
+    // The stdio bench keeps 20,000 requests in flight; past the (default 1024) limit a
+    // session refuses requests rather than queueing them without bound.
+    let config = ServerConfig {
+        max_concurrent_requests: 32 * 1024,
+        ..ServerConfig::default()
+    };
     McpServer::builder("bench", "1.0.0")
+        .config(config)
         .tool(add)
         .tool(echo)
         .build()

@@ -34,7 +34,7 @@ impl StdioServer {
             .spawn()?;
         let mut server = StdioServer {
             stdin: BufWriter::new(child.stdin.take().expect("piped stdin")),
-            stdout: BufReader::new(child.stdout.take().expect("piped stdout")),
+            stdout: BufReader::with_capacity(256 * 1024, child.stdout.take().expect("piped stdout")),
             child,
             line: String::new(),
             next_id: 1,

@@ -296,20 +296,27 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
 /// Raw params are kept unparsed, so this bounds what a handler will later be asked to parse.
 pub fn nests_deeper_than(bytes: &[u8], max: usize) -> bool {
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in bytes {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Jump over the string: its bulk (a file, a long text) is most of a large
+                // message, and memchr crosses it many bytes at a time.
+                i += 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &bytes[i..]) {
+                        None => return false, // unterminated: the parser will say so
+                        Some(at) if bytes[i + at] == b'\\' => i += at + 2,
+                        Some(at) => {
+                            i += at;
+                            break;
+                        }
+                    }
+                    if i >= bytes.len() {
+                        return false;
+                    }
+                }
             }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
             b'{' | b'[' => {
                 depth += 1;
                 if depth > max {
@@ -319,6 +326,7 @@ pub fn nests_deeper_than(bytes: &[u8], max: usize) -> bool {
             b'}' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        i += 1;
     }
     false
 }
@@ -697,6 +705,18 @@ mod tests {
         // Brackets inside strings do not count.
         let quoted = format!("{{\"jsonrpc\":\"2.0\",\"method\":\"{}\"}}", "[".repeat(500));
         assert!(decode(quoted.as_bytes()).is_ok());
+        // An escaped quote does not end the string; an escaped backslash before the quote does.
+        let escaped_quote = format!(r#"{{"jsonrpc":"2.0","method":"x\"{}"}}"#, "[".repeat(500));
+        assert!(decode(escaped_quote.as_bytes()).is_ok());
+        let escaped_backslash = format!(
+            r#"{{"jsonrpc":"2.0","method":"x\\","params":{{"a":{}1{}}}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert_eq!(
+            decode(escaped_backslash.as_bytes()).unwrap_err().error.code,
+            ErrorCode::PARSE_ERROR
+        );
     }
 
     #[test]

@@ -145,6 +145,7 @@ async fn read_loop<R: FrameReader, S: Service>(
         };
         match incoming {
             Ok(Some(Incoming::Frame(frame))) => dispatcher.frame(&frame).await,
+            Ok(Some(Incoming::Decoded(message))) => dispatcher.decoded(*message).await,
             Ok(Some(Incoming::TooLarge { limit })) => dispatcher.reply_error(
                 None,
                 ErrorObject::invalid_request(format!("message larger than the {limit}-byte limit")),
@@ -162,6 +163,19 @@ async fn read_loop<R: FrameReader, S: Service>(
     dispatcher.service.on_close();
 }
 
+/// Polls a request's future once, here on the reader; only one that is not done by then
+/// (it awaits a timer, I/O or the client) gets a task of its own. Most handlers answer
+/// without waiting, and a task per request (spawn, hand-off to another worker, wake-up)
+/// costs more than the handler. A pending future is polled again by its new task, which
+/// registers the task's waker in place of the no-op one used here.
+fn run_inline_or_spawn(future: impl std::future::Future<Output = ()> + Send + 'static) {
+    let mut future = Box::pin(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    if std::future::Future::poll(future.as_mut(), &mut cx).is_pending() {
+        tokio::spawn(future);
+    }
+}
+
 struct Dispatcher<S> {
     service: Arc<S>,
     peer: Peer,
@@ -173,25 +187,29 @@ impl<S: Service> Dispatcher<S> {
         match decode_with_depth(frame, self.config.max_json_depth) {
             Err(error) => self.reply_error(error.id, error.error),
             Ok(Decoded::Single(Err(error))) => self.reply_error(error.id, error.error),
-            Ok(Decoded::Single(Ok(message))) => {
-                if let Message::Request(request) = message {
-                    if let Some(task) = self.start_request(request) {
-                        let peer = self.peer.clone();
-                        tokio::spawn(async move {
-                            if let Some((id, frame)) = task.await {
-                                let _ = peer.send(Outgoing {
-                                    frame,
-                                    related_request: Some(id),
-                                    kind: OutgoingKind::Response,
-                                });
-                            }
+            Ok(Decoded::Single(Ok(message))) => self.decoded(message).await,
+            Ok(Decoded::Batch(items)) => self.batch(items).await,
+        }
+    }
+
+    /// Handles one decoded message: a request gets its handler, anything else is handled
+    /// here.
+    async fn decoded(&self, message: Message) {
+        if let Message::Request(request) = message {
+            if let Some(task) = self.start_request(request) {
+                let peer = self.peer.clone();
+                run_inline_or_spawn(async move {
+                    if let Some((id, frame)) = task.await {
+                        let _ = peer.send(Outgoing {
+                            frame,
+                            related_request: Some(id),
+                            kind: OutgoingKind::Response,
                         });
                     }
-                } else {
-                    self.message(message).await;
-                }
+                });
             }
-            Ok(Decoded::Batch(items)) => self.batch(items).await,
+        } else {
+            self.message(message).await;
         }
     }
 

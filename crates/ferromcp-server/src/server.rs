@@ -248,6 +248,12 @@ impl McpServer {
             .map(|def| def.tool.clone())
     }
 
+    /// The registered tool `name`, shared rather than copied: for a transport that reads
+    /// its schema on every request (copying the schema costs more than the whole call).
+    pub fn tool_def(&self, name: &str) -> Option<Arc<crate::ToolDef>> {
+        read(&self.inner.tools).get(name).cloned()
+    }
+
     /// Number of open 2026-07-28 `subscriptions/listen` requests, on every connection.
     pub fn listener_count(&self) -> usize {
         self.inner.listeners.count()

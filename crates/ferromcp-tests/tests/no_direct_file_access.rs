@@ -54,6 +54,11 @@ const ALLOWED: &[(&str, &str)] = &[
         "loads the offline model from the path the operator configured (never a tool argument)",
     ),
     (
+        "crates/ferromcp-transport/src/stdio.rs",
+        "reopens this process's own stdin and stdout (the fixed paths /proc/self/fd/0 and 1) \
+         as non-blocking pipes; never a path from a client or a model",
+    ),
+    (
         "crates/ferromcp-tests/src/schema.rs",
         "test support: reads the official JSON schemas from ../shared/mcp-schema",
     ),

@@ -47,6 +47,9 @@ pub enum Incoming {
         /// The limit it exceeded, in bytes.
         limit: usize,
     },
+    /// One message an in-process transport already decoded (the HTTP server parses each
+    /// POST to route it): the engine takes it as is rather than parsing its bytes again.
+    Decoded(Box<ferromcp_protocol::jsonrpc::Message>),
 }
 
 /// What kind of message an [`Outgoing`] frame carries; transports that route per request

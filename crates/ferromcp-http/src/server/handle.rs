@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use ferromcp_server::McpServer;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::task::JoinHandle;
@@ -128,6 +129,13 @@ pub async fn serve(
     let (router, state) = build(server, config);
     let stop = CancellationToken::new();
     let signal = stop.clone().cancelled_owned();
+    // SSE answers go out in several writes; without TCP_NODELAY each later one waits for
+    // the client's delayed ACK (up to 40 ms).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     let task = tokio::spawn(
         axum::serve(listener, router)
             .with_graceful_shutdown(signal)

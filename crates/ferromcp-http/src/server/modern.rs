@@ -35,6 +35,7 @@ use super::router::{principal, AppState};
 use super::session::{Session, SessionOptions};
 use super::tool_headers::{check, tool_annotations};
 use crate::headers::PROTOCOL_VERSION;
+use ferromcp_transport::Incoming;
 
 /// Whether a POST is served as 2026-07-28.
 pub(crate) fn is_modern(state: &AppState, headers: &HeaderMap, parsed: &Parsed) -> bool {
@@ -93,7 +94,7 @@ pub(crate) async fn handle(
     parsed: Parsed,
 ) -> Result<Response, HttpError> {
     match parsed {
-        Parsed::Single(Message::Request(request)) => serve(state, parts, frame, request).await,
+        Parsed::Single(Message::Request(request)) => serve(state, parts, request).await,
         Parsed::Single(Message::Notification(notification)) => {
             if let Some(id) = cancelled_request(&notification) {
                 let caller = state.modern.caller(&parts.headers);
@@ -121,7 +122,6 @@ pub(crate) async fn handle(
 async fn serve(
     state: &Arc<AppState>,
     parts: &Parts,
-    frame: Bytes,
     request: Request,
 ) -> Result<Response, HttpError> {
     let id = request.id;
@@ -158,7 +158,13 @@ async fn serve(
     let session = Session::start(&state.server, "modern".into(), options);
     let caller = state.modern.caller(&parts.headers);
     let tracked = state.modern.track(id.clone(), listen, caller, &session);
-    match answer(state, &session, id, frame, tracked).await? {
+    // The engine takes the request as decoded here, not its bytes to parse again.
+    let input = Incoming::Decoded(Box::new(Message::Request(Request {
+        id: id.clone(),
+        method: request.method,
+        params: request.params,
+    })));
+    match answer(state, &session, id, input, tracked).await? {
         Answer::Json(body) => {
             let status = status_of(&body);
             let mut response = json_response(body);

@@ -24,6 +24,7 @@ use super::router::{principal, AppState};
 use super::session::{new_session_id, short, AttachGuard, Session};
 use super::stream::RouteKey;
 use crate::headers::{EVENT_STREAM, JSON, SESSION_ID};
+use ferromcp_transport::Incoming;
 
 /// The revision assumed when neither the session nor a header says (the specification's
 /// rule for clients that predate the header).
@@ -70,7 +71,7 @@ pub(crate) async fn handle(
     }
     let version = header_version(&parts.headers)?;
     if state.config.stateless {
-        return stateless(state, body, parsed, version).await;
+        return stateless(state, parsed, version).await;
     }
     let Some(id) = session_header(&parts.headers)? else {
         return match parsed {
@@ -111,9 +112,13 @@ pub(crate) async fn handle(
             }
             batch(state, &session, items).await
         }
-        Parsed::Single(Message::Request(r)) => Ok(answer(state, &session, r.id, body, ())
-            .await?
-            .into_response()),
+        Parsed::Single(Message::Request(r)) => {
+            let id = r.id.clone();
+            let input = Incoming::Decoded(Box::new(Message::Request(r)));
+            Ok(answer(state, &session, id, input, ())
+                .await?
+                .into_response())
+        }
         Parsed::Single(message) => {
             deliver(&session, body, &message).await?;
             Ok(accepted())
@@ -143,7 +148,7 @@ async fn initialize(
             },
         )
         .ok_or_else(|| HttpError::unavailable("too many sessions are open; try again later"))?;
-    let answer = match answer(state, &session, id, frame, ()).await {
+    let answer = match answer(state, &session, id, Incoming::Frame(frame), ()).await {
         Ok(answer) => answer,
         Err(error) => {
             state.sessions.end(&session_id);
@@ -186,7 +191,6 @@ fn negotiated_version(answer: &[u8]) -> Option<ProtocolVersion> {
 /// Stateless: each request is served by a session of its own, closed with its answer.
 async fn stateless(
     state: &Arc<AppState>,
-    body: Bytes,
     parsed: Parsed,
     version: Option<ProtocolVersion>,
 ) -> Result<Response, HttpError> {
@@ -201,7 +205,9 @@ async fn stateless(
                 "stateless".into(),
                 state.session_options(true, assume),
             );
-            let result = answer(state, &session, request.id, body, ()).await;
+            let id = request.id.clone();
+            let input = Incoming::Decoded(Box::new(Message::Request(request)));
+            let result = answer(state, &session, id, input, ()).await;
             Ok(result?.into_response())
         }
         Parsed::Single(_) => Ok(accepted()), // nothing to route a notification or response to
@@ -257,7 +263,7 @@ pub(crate) async fn answer<G: Send + 'static>(
     state: &Arc<AppState>,
     session: &Arc<Session>,
     id: RequestId,
-    frame: Bytes,
+    input: Incoming,
     extra: G,
 ) -> Result<Answer, HttpError> {
     let Some(attached) = session.outbox.register(&id, false) else {
@@ -273,7 +279,7 @@ pub(crate) async fn answer<G: Send + 'static>(
     // stream as attached, until the body ends or the client goes away.
     let guard = AttachGuard::new(session.clone(), RouteKey::Request(id), attached.generation);
     let in_flight = state.enter();
-    if !session.feed(frame).await {
+    if !session.feed_incoming(input).await {
         return Err(HttpError::session_not_found());
     }
     let mut rx = attached.rx;

@@ -47,7 +47,7 @@ pub(crate) struct Session {
     pub id: Arc<str>,
     /// The authenticated caller that created the session; only it may use the session.
     pub principal: Option<String>,
-    inbound: mpsc::Sender<Bytes>,
+    inbound: mpsc::Sender<Incoming>,
     peer: Peer,
     pub outbox: Outbox,
     /// Fires when the session ends; every stream of it ends too.
@@ -117,10 +117,15 @@ impl Session {
 
     /// Hands one frame to the engine; `false` when the session has ended.
     pub(crate) async fn feed(&self, frame: Bytes) -> bool {
+        self.feed_incoming(Incoming::Frame(frame)).await
+    }
+
+    /// Hands the engine a frame, or a message already decoded (so it is not parsed twice).
+    pub(crate) async fn feed_incoming(&self, incoming: Incoming) -> bool {
         tokio::select! {
             biased;
             _ = self.closed.cancelled() => false,
-            sent = self.inbound.send(frame) => sent.is_ok(),
+            sent = self.inbound.send(incoming) => sent.is_ok(),
         }
     }
 
@@ -274,7 +279,7 @@ impl Transport for SessionTransport {
 }
 
 struct SessionReader {
-    rx: mpsc::Receiver<Bytes>,
+    rx: mpsc::Receiver<Incoming>,
     closed: CancellationToken,
 }
 
@@ -283,7 +288,7 @@ impl FrameReader for SessionReader {
         tokio::select! {
             biased;
             _ = self.closed.cancelled() => Ok(None),
-            frame = self.rx.recv() => Ok(frame.map(Incoming::Frame)),
+            incoming = self.rx.recv() => Ok(incoming),
         }
     }
 }

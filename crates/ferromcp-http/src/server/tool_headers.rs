@@ -26,13 +26,23 @@ pub(crate) struct Annotation {
 
 /// The annotated arguments of an `inputSchema`. Annotations that no
 /// client could send (not a header token) are left out.
+#[cfg(test)]
 pub(crate) fn annotations(schema: &Value) -> Vec<Annotation> {
+    schema.as_object().map_or_else(Vec::new, object_annotations)
+}
+
+/// [`annotations`] of a schema object.
+fn object_annotations(schema: &serde_json::Map<String, Value>) -> Vec<Annotation> {
     let mut found = Vec::new();
     walk(schema, &mut Vec::new(), &mut found);
     found
 }
 
-fn walk(schema: &Value, path: &mut Vec<String>, found: &mut Vec<Annotation>) {
+fn walk(
+    schema: &serde_json::Map<String, Value>,
+    path: &mut Vec<String>,
+    found: &mut Vec<Annotation>,
+) {
     let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
         return;
     };
@@ -49,7 +59,9 @@ fn walk(schema: &Value, path: &mut Vec<String>, found: &mut Vec<Annotation>) {
                 header,
             });
         }
-        walk(property, path, found);
+        if let Some(property) = property.as_object() {
+            walk(property, path, found);
+        }
         path.pop();
     }
 }
@@ -105,8 +117,8 @@ enum Expected<'a> {
 
 /// The annotated arguments of the tool `name`; `None` when there is no such tool.
 pub(crate) fn tool_annotations(server: &McpServer, name: &str) -> Option<Vec<Annotation>> {
-    let tool = server.tool(name)?;
-    Some(annotations(&Value::Object(tool.input_schema)))
+    let tool = server.tool_def(name)?;
+    Some(object_annotations(&tool.tool.input_schema))
 }
 
 #[cfg(test)]

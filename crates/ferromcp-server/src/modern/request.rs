@@ -52,9 +52,18 @@ pub(crate) fn is_modern(request: &Request) -> bool {
     request
         .params
         .as_deref()
+        .filter(|p| may_have_meta(p.get()))
         .and_then(|p| serde_json::from_str::<MetaOnly>(p.get()).ok())
         .and_then(|m| m.meta)
         .is_some_and(|meta| meta.contains_key(PROTOCOL_VERSION))
+}
+
+/// Whether JSON text may hold a `_meta` key. Without the bytes `_meta` a key could only
+/// spell it with `\u` escapes, so text with neither is answered without parsing it: every
+/// stateful request asks, and its params may be large (a 100 KB argument).
+fn may_have_meta(json: &str) -> bool {
+    let bytes = json.as_bytes();
+    memchr::memmem::find(bytes, b"_meta").is_some() || memchr::memmem::find(bytes, b"\\u").is_some()
 }
 
 /// Every revision ferromcp speaks, newest first: `supportedVersions` of `server/discover`
@@ -165,5 +174,20 @@ pub(crate) fn check_method(
         Ok(())
     } else {
         Err(ErrorObject::method_not_found(method))
+    }
+}
+
+#[cfg(test)]
+mod meta_scan_tests {
+    use super::may_have_meta;
+
+    #[test]
+    fn only_text_without_meta_or_unicode_escapes_skips_parsing() {
+        assert!(!may_have_meta(
+            r#"{"name":"echo","arguments":{"text":"xxxx"}}"#
+        ));
+        assert!(may_have_meta(r#"{"_meta":{}}"#));
+        // `\u005f` is `_`: such a key must still be parsed.
+        assert!(may_have_meta(r#"{"\u005fmeta":{}}"#));
     }
 }
