@@ -11,6 +11,7 @@
 //! smart-tools                                # stdio (what Claude Desktop launches)
 //! smart-tools --root ~/project               # only files under ~/project
 //! smart-tools --http 127.0.0.1:8000          # Streamable HTTP at /mcp, both eras
+//! smart-tools --max-prompt-chars 2000        # short prompts, for a small local model
 //! ```
 //!
 //! Logs go to stderr (stdout is the protocol on stdio); `RUST_LOG` or `--log` filters them.
@@ -20,6 +21,7 @@ mod tools;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser;
 use clap::{Parser, ValueEnum};
 use ferromcp::http::server::{serve, HttpServerConfig};
 use ferromcp::prelude::*;
@@ -48,6 +50,14 @@ struct Cli {
     /// smart_read summarizes files longer than this many characters.
     #[arg(long, value_name = "CHARS", default_value_t = 4000)]
     summarize_over: usize,
+
+    /// The most characters of file content put into one prompt; the rest is cut and the
+    /// model is told so. Small local models need a small cap: about 4 characters make a
+    /// token, so a model with a 4096-token context (the offline SmolLM2) wants 3000 or less
+    /// to leave room for the instructions and the answer.
+    #[arg(long, value_name = "CHARS", default_value_t = Settings::default().max_prompt_chars,
+          value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+    max_prompt_chars: usize,
 
     /// Who answers sampling: the client's model first (falling back to the provider from
     /// the environment), the provider also when the client declines, only the client, or
@@ -126,6 +136,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         .collect::<Result<Vec<_>, _>>()?;
     tools::configure(Settings {
         summarize_over_chars: cli.summarize_over,
+        max_prompt_chars: cli.max_prompt_chars,
         configured_roots: roots.clone(),
         ..Settings::default()
     });

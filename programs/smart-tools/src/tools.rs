@@ -20,8 +20,8 @@ pub struct Settings {
     pub summarize_over_chars: usize,
     /// Largest file any tool reads, in bytes.
     pub max_file_bytes: u64,
-    /// Most characters of file content put into one prompt (the rest is cut, and the model
-    /// is told so).
+    /// Most characters of file content put into one prompt (`--max-prompt-chars`; the rest
+    /// is cut, and the model is told so).
     pub max_prompt_chars: usize,
     /// The `--root` folders (also the server's `allowed_roots`), for `roots_info`.
     pub configured_roots: Vec<PathBuf>,
