@@ -62,7 +62,8 @@ impl McpConnection {
     pub async fn open(addr: SocketAddr, era: Era, check: bool) -> Result<Self, BoxError> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(async move {
             let _ = connection.await;
         });
@@ -89,7 +90,11 @@ impl McpConnection {
         );
         let (status, headers, body) = self.post(Bytes::from(body), None).await?;
         if status != 200 {
-            return Err(format!("initialize answered {status}: {}", String::from_utf8_lossy(&body)).into());
+            return Err(format!(
+                "initialize answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            )
+            .into());
         }
         let message = extract_message(&headers, &body)?;
         if !message.contains("\"result\"") {
@@ -102,7 +107,11 @@ impl McpConnection {
         let note = Bytes::from_static(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
         let (status, _, body) = self.post(note, None).await?;
         if !(200..300).contains(&status) {
-            return Err(format!("initialized answered {status}: {}", String::from_utf8_lossy(&body)).into());
+            return Err(format!(
+                "initialized answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            )
+            .into());
         }
         Ok(())
     }
@@ -115,17 +124,22 @@ impl McpConnection {
         let (status, headers, answer) = self.post(body, Some(name)).await?;
         let elapsed = started.elapsed();
         if status != 200 {
-            return Err(format!("tools/call answered {status}: {}", String::from_utf8_lossy(&answer)).into());
+            return Err(format!(
+                "tools/call answered {status}: {}",
+                String::from_utf8_lossy(&answer)
+            )
+            .into());
         }
-        let ok = !self.check || match call {
-            Call::Add => memfind(&answer, br#""text":"3""#),
-            Call::Echo(text) => {
-                let edge = 256.min(answer.len());
-                answer.len() > text.len()
-                    && !memfind(&answer[..edge], b"\"isError\":true")
-                    && !memfind(&answer[answer.len() - edge..], b"\"isError\":true")
-            }
-        };
+        let ok = !self.check
+            || match call {
+                Call::Add => memfind(&answer, br#""text":"3""#),
+                Call::Echo(text) => {
+                    let edge = 256.min(answer.len());
+                    answer.len() > text.len()
+                        && !memfind(&answer[..edge], b"\"isError\":true")
+                        && !memfind(&answer[answer.len() - edge..], b"\"isError\":true")
+                }
+            };
         if !ok {
             let message = extract_message(&headers, &answer).unwrap_or_default();
             return Err(format!("unexpected tools/call answer: {}", truncate(&message)).into());
@@ -195,7 +209,12 @@ impl McpConnection {
         body.freeze()
     }
 
-    fn request(&self, method: Method, body: Bytes, tool: Option<&str>) -> Result<Request<Full<Bytes>>, hyper::http::Error> {
+    fn request(
+        &self,
+        method: Method,
+        body: Bytes,
+        tool: Option<&str>,
+    ) -> Result<Request<Full<Bytes>>, hyper::http::Error> {
         let mut builder = Request::builder()
             .method(method)
             .uri("/mcp")
@@ -218,7 +237,11 @@ impl McpConnection {
         builder.body(Full::new(body))
     }
 
-    async fn post(&mut self, body: Bytes, tool: Option<&str>) -> Result<(u16, hyper::HeaderMap, Bytes), BoxError> {
+    async fn post(
+        &mut self,
+        body: Bytes,
+        tool: Option<&str>,
+    ) -> Result<(u16, hyper::HeaderMap, Bytes), BoxError> {
         let request = self.request(Method::POST, body, tool)?;
         self.sender.ready().await?;
         let response = self.sender.send_request(request).await?;

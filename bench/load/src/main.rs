@@ -118,7 +118,10 @@ fn parse_options() -> Options {
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| usage(&format!("{arg} needs a value")));
+        let mut value = || {
+            args.next()
+                .unwrap_or_else(|| usage(&format!("{arg} needs a value")))
+        };
         match arg.as_str() {
             "--quick" => {
                 options.rounds = 1;
@@ -128,7 +131,9 @@ fn parse_options() -> Options {
                 options.cold_starts = 5;
             }
             "--long" => options.long = true,
-            "--long-calls" => options.long_calls = value().parse().unwrap_or_else(|_| usage("--long-calls N")),
+            "--long-calls" => {
+                options.long_calls = value().parse().unwrap_or_else(|_| usage("--long-calls N"))
+            }
             "--rounds" => options.rounds = value().parse().unwrap_or_else(|_| usage("--rounds N")),
             "--secs" => options.seconds = value().parse().unwrap_or_else(|_| usage("--secs S")),
             "--markdown" => options.markdown = Some(PathBuf::from(value())),
@@ -183,13 +188,28 @@ fn main() -> Result<(), BoxError> {
         let echo_text: Arc<str> = "x".repeat(100 * 1024).into();
         let mut sections = Vec::new();
         if has("http") {
-            sections.push(("HTTP add, 2025-11-25 stateful", Era::Stateful, Call::Add, "http"));
+            sections.push((
+                "HTTP add, 2025-11-25 stateful",
+                Era::Stateful,
+                Call::Add,
+                "http",
+            ));
         }
         if has("stateless") {
-            sections.push(("HTTP add, 2026-07-28 stateless", Era::Stateless, Call::Add, "stateless"));
+            sections.push((
+                "HTTP add, 2026-07-28 stateless",
+                Era::Stateless,
+                Call::Add,
+                "stateless",
+            ));
         }
         if has("echo") {
-            sections.push(("HTTP echo 100 KB, 2025-11-25", Era::Stateful, Call::Echo(echo_text), "echo"));
+            sections.push((
+                "HTTP echo 100 KB, 2025-11-25",
+                Era::Stateful,
+                Call::Echo(echo_text),
+                "echo",
+            ));
         }
         sections
     };
@@ -213,7 +233,9 @@ fn main() -> Result<(), BoxError> {
                             options.warmup,
                             options.seconds,
                         ));
-                        let sample = sample.map_err(|e| format!("{} {title} x{connections}: {e}", implementation.name))?;
+                        let sample = sample.map_err(|e| {
+                            format!("{} {title} x{connections}: {e}", implementation.name)
+                        })?;
                         eprintln!(
                             "  {title}, {connections} conn, round {}: {:>8} {:>9.0} calls/s  cpu {:>6.1} us/call",
                             round + 1,
@@ -234,22 +256,32 @@ fn main() -> Result<(), BoxError> {
                     "http" | "stateless" if gated => Some(Target::RatioAtMost(0.35)),
                     _ => None,
                 };
-                let p99_target = (connections == 64 && *key != "echo").then_some(Target::RatioAtMost(1.0));
+                let p99_target =
+                    (connections == 64 && *key != "echo").then_some(Target::RatioAtMost(1.0));
                 let label = format!("{title}, {connections} conn");
-                let mut push = |metric: &str, unit, better, target, f: &dyn Fn(&mut Sample) -> f64| {
-                    let values = samples.iter_mut().map(|(name, s)| (*name, f(s))).collect();
-                    rows.push(Row {
-                        label: format!("{label}: {metric}"),
-                        unit,
-                        better,
-                        values,
-                        target,
-                    });
-                };
+                let mut push =
+                    |metric: &str, unit, better, target, f: &dyn Fn(&mut Sample) -> f64| {
+                        let values = samples.iter_mut().map(|(name, s)| (*name, f(s))).collect();
+                        rows.push(Row {
+                            label: format!("{label}: {metric}"),
+                            unit,
+                            better,
+                            values,
+                            target,
+                        });
+                    };
                 push("calls/s", "", Better::Higher, calls_target, &|s| s.rate());
                 push("p50", "µs", Better::Lower, None, &|s| s.percentile(0.50));
-                push("p99", "µs", Better::Lower, p99_target, &|s| s.percentile(0.99));
-                push("server CPU per call", "µs", Better::Lower, cpu_target, &|s| s.cpu_per_call());
+                push("p99", "µs", Better::Lower, p99_target, &|s| {
+                    s.percentile(0.99)
+                });
+                push(
+                    "server CPU per call",
+                    "µs",
+                    Better::Lower,
+                    cpu_target,
+                    &|s| s.cpu_per_call(),
+                );
             }
         }
     }
@@ -261,9 +293,16 @@ fn main() -> Result<(), BoxError> {
         for implementation in implementations.iter().filter(|i| i.is_mcp) {
             let server = HttpServer::start(implementation)?;
             let (rss_idle, rss_after) = runtime
-                .block_on(idle_sessions(server.addr, server.pid(), options.idle_sessions))
+                .block_on(idle_sessions(
+                    server.addr,
+                    server.pid(),
+                    options.idle_sessions,
+                ))
                 .map_err(|e| format!("{} idle sessions: {e}", implementation.name))?;
-            eprintln!("  idle sessions: {:>8} idle {rss_idle} KiB, after {} sessions {rss_after} KiB", implementation.name, options.idle_sessions);
+            eprintln!(
+                "  idle sessions: {:>8} idle {rss_idle} KiB, after {} sessions {rss_after} KiB",
+                implementation.name, options.idle_sessions
+            );
             idle.insert(implementation.name, rss_idle as f64);
             after.insert(implementation.name, rss_after as f64);
             per_session.insert(
@@ -271,7 +310,13 @@ fn main() -> Result<(), BoxError> {
                 (rss_after as f64 - rss_idle as f64) / options.idle_sessions as f64,
             );
         }
-        rows.push(Row { label: "HTTP RSS idle".into(), unit: "KiB", better: Better::Lower, values: idle, target: None });
+        rows.push(Row {
+            label: "HTTP RSS idle".into(),
+            unit: "KiB",
+            better: Better::Lower,
+            values: idle,
+            target: None,
+        });
         rows.push(Row {
             label: format!("HTTP RSS after {} idle sessions", options.idle_sessions),
             unit: "KiB",
@@ -312,22 +357,70 @@ fn main() -> Result<(), BoxError> {
                     sample.rate(),
                     sample.cpu_per_call()
                 );
-                pipelined.entry(implementation.name).or_default().add(sample);
-                sequential.entry(implementation.name).or_default().add(Sample {
-                    latencies_micros: latencies.iter().map(|d| d.as_micros() as u32).collect(),
-                    ..Default::default()
-                });
+                pipelined
+                    .entry(implementation.name)
+                    .or_default()
+                    .add(sample);
+                sequential
+                    .entry(implementation.name)
+                    .or_default()
+                    .add(Sample {
+                        latencies_micros: latencies.iter().map(|d| d.as_micros() as u32).collect(),
+                        ..Default::default()
+                    });
             }
         }
-        let mut push = |label: &str, unit, better, target, map: &mut BTreeMap<&'static str, Sample>, f: &dyn Fn(&mut Sample) -> f64| {
+        let mut push = |label: &str,
+                        unit,
+                        better,
+                        target,
+                        map: &mut BTreeMap<&'static str, Sample>,
+                        f: &dyn Fn(&mut Sample) -> f64| {
             let values = map.iter_mut().map(|(name, s)| (*name, f(s))).collect();
-            rows.push(Row { label: label.into(), unit, better, values, target });
+            rows.push(Row {
+                label: label.into(),
+                unit,
+                better,
+                values,
+                target,
+            });
         };
-        push("stdio sequential: p50", "µs", Better::Lower, Some(Target::RatioAtMost(1.0)), &mut sequential, &|s| s.percentile(0.5));
-        push("stdio sequential: p99", "µs", Better::Lower, None, &mut sequential, &|s| s.percentile(0.99));
-        let title = format!("stdio pipelined ({} in flight): calls/s", options.stdio_pipelined);
-        push(&title, "", Better::Higher, Some(Target::RatioAtLeast(5.0)), &mut pipelined, &|s| s.rate());
-        push("stdio pipelined: server CPU per call", "µs", Better::Lower, None, &mut pipelined, &|s| s.cpu_per_call());
+        push(
+            "stdio sequential: p50",
+            "µs",
+            Better::Lower,
+            Some(Target::RatioAtMost(1.0)),
+            &mut sequential,
+            &|s| s.percentile(0.5),
+        );
+        push(
+            "stdio sequential: p99",
+            "µs",
+            Better::Lower,
+            None,
+            &mut sequential,
+            &|s| s.percentile(0.99),
+        );
+        let title = format!(
+            "stdio pipelined ({} in flight): calls/s",
+            options.stdio_pipelined
+        );
+        push(
+            &title,
+            "",
+            Better::Higher,
+            Some(Target::RatioAtLeast(5.0)),
+            &mut pipelined,
+            &|s| s.rate(),
+        );
+        push(
+            "stdio pipelined: server CPU per call",
+            "µs",
+            Better::Lower,
+            None,
+            &mut pipelined,
+            &|s| s.cpu_per_call(),
+        );
     }
 
     if has("cold") {
@@ -335,7 +428,10 @@ fn main() -> Result<(), BoxError> {
         for _ in 0..options.cold_starts {
             for implementation in &stdio_servers {
                 let (_server, cold) = StdioServer::start(implementation)?;
-                times.entry(implementation.name).or_default().push(cold.as_secs_f64() * 1000.0);
+                times
+                    .entry(implementation.name)
+                    .or_default()
+                    .push(cold.as_secs_f64() * 1000.0);
             }
         }
         let values = times
@@ -372,8 +468,20 @@ fn main() -> Result<(), BoxError> {
             growth.insert(implementation.name, rss_end as f64 - rss_warm as f64);
         }
         let calls = options.long_calls;
-        rows.push(Row { label: format!("{calls} calls (16 conn): RSS after warm-up (100k calls)"), unit: "KiB", better: Better::Lower, values: warm, target: None });
-        rows.push(Row { label: format!("{calls} calls (16 conn): RSS at the end"), unit: "KiB", better: Better::Lower, values: end, target: None });
+        rows.push(Row {
+            label: format!("{calls} calls (16 conn): RSS after warm-up (100k calls)"),
+            unit: "KiB",
+            better: Better::Lower,
+            values: warm,
+            target: None,
+        });
+        rows.push(Row {
+            label: format!("{calls} calls (16 conn): RSS at the end"),
+            unit: "KiB",
+            better: Better::Lower,
+            values: end,
+            target: None,
+        });
         rows.push(Row {
             label: format!("{calls} calls (16 conn): RSS growth after warm-up"),
             unit: "KiB",
@@ -512,7 +620,11 @@ async fn long_run(addr: SocketAddr, pid: u32, total: u64) -> Result<(u64, u64, f
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let rss_end = rss_kib(pid);
-    Ok((rss_warm.unwrap_or(rss_end), rss_end, started.elapsed().as_secs_f64()))
+    Ok((
+        rss_warm.unwrap_or(rss_end),
+        rss_end,
+        started.elapsed().as_secs_f64(),
+    ))
 }
 
 fn format_value(value: f64, unit: &str) -> String {
@@ -585,8 +697,18 @@ fn render(rows: &[Row], options: &Options, elapsed: Duration) -> String {
                     Target::RatioAtMost(r) => (format!("≤ {r}× rmcp"), ferro / rmcp <= r),
                     Target::AtMost(v) => (format!("≤ {}", format_value(v, row.unit)), ferro <= v),
                 };
-                let unknown = ferro.is_nan() || (rmcp.is_nan() && !matches!(target, Target::AtMost(_)));
-                (text, if unknown { "?".into() } else if ok { "yes".into() } else { "**no**".into() })
+                let unknown =
+                    ferro.is_nan() || (rmcp.is_nan() && !matches!(target, Target::AtMost(_)));
+                (
+                    text,
+                    if unknown {
+                        "?".into()
+                    } else if ok {
+                        "yes".into()
+                    } else {
+                        "**no**".into()
+                    },
+                )
             }
         };
         let _ = row.better;

@@ -40,7 +40,12 @@ impl HttpServer {
             .trim()
             .strip_prefix("listening on ")
             .and_then(|a| a.parse().ok())
-            .ok_or_else(|| std::io::Error::other(format!("{}: unexpected first line {line:?}", implementation.name)))?;
+            .ok_or_else(|| {
+                std::io::Error::other(format!(
+                    "{}: unexpected first line {line:?}",
+                    implementation.name
+                ))
+            })?;
         Ok(HttpServer { child, addr })
     }
 

@@ -34,7 +34,10 @@ impl StdioServer {
             .spawn()?;
         let mut server = StdioServer {
             stdin: BufWriter::new(child.stdin.take().expect("piped stdin")),
-            stdout: BufReader::with_capacity(256 * 1024, child.stdout.take().expect("piped stdout")),
+            stdout: BufReader::with_capacity(
+                256 * 1024,
+                child.stdout.take().expect("piped stdout"),
+            ),
             child,
             line: String::new(),
             next_id: 1,
@@ -70,7 +73,9 @@ impl StdioServer {
     }
 
     fn add_request(id: u64) -> String {
-        format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"add","arguments":{{"a":1,"b":2}}}}}}"#)
+        format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"add","arguments":{{"a":1,"b":2}}}}}}"#
+        )
     }
 
     /// `count` calls one after the other; the latency of each.
