@@ -7,12 +7,11 @@ use ferromcp_protocol::jsonrpc::{
 use ferromcp_protocol::types::{CancelledNotificationParams, ProgressNotificationParams};
 use ferromcp_protocol::{methods, ErrorObject, RequestId};
 use ferromcp_transport::{FrameReader, FrameWriter, Incoming, Outgoing, OutgoingKind, Transport};
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::peer::lock;
-use crate::{Peer, RequestContext, Service};
+use crate::peer::{lock, Outbound};
+use crate::{Peer, QueueReceiver, RequestContext, Service};
 
 /// Per-connection settings.
 #[derive(Debug, Clone)]
@@ -38,7 +37,8 @@ impl Default for ConnectionConfig {
 pub struct Connection {
     peer: Peer,
     reader: JoinHandle<()>,
-    writer: JoinHandle<()>,
+    /// None when messages go straight to the transport ([`serve_direct`]).
+    writer: Option<JoinHandle<()>>,
 }
 
 impl Connection {
@@ -50,7 +50,9 @@ impl Connection {
     /// Waits until the peer closes the connection and every queued message is written.
     pub async fn wait(self) {
         let _ = self.reader.await;
-        let _ = self.writer.await;
+        if let Some(writer) = self.writer {
+            let _ = writer.await;
+        }
     }
 
     /// Closes the connection and waits for its tasks to finish.
@@ -72,21 +74,45 @@ pub fn serve_with<T: Transport, S: Service>(
     config: ConnectionConfig,
 ) -> Connection {
     let (reader, writer) = transport.split();
-    let (tx, rx) = mpsc::unbounded_channel();
-    let peer = Peer::new(tx);
+    let (tx, rx) = crate::queue(None);
+    let peer = Peer::new(Outbound::Queue(tx));
     service.on_start(&peer);
     let writer = tokio::spawn(write_loop(writer, rx, peer.shared.closed.clone()));
     let reader = tokio::spawn(read_loop(reader, service, peer.clone(), config));
     Connection {
         peer,
         reader,
-        writer,
+        writer: Some(writer),
+    }
+}
+
+/// Receives every message a [`serve_direct`] connection sends, on the sending task.
+pub type OutgoingSink = Box<dyn Fn(Outgoing) + Send + Sync>;
+
+/// Runs `service` on the frames of `reader` and hands each outgoing message to `sink` at
+/// once, on the task that sends it: no writer task and no queue. For in-process transports
+/// whose writing never waits (the HTTP server routes each message to a stream): an idle
+/// connection then costs one task less, and a response one wake-up less. `sink` must not
+/// block. Must be called within a Tokio runtime.
+pub fn serve_direct<R: FrameReader, S: Service>(
+    reader: R,
+    sink: OutgoingSink,
+    service: Arc<S>,
+    config: ConnectionConfig,
+) -> Connection {
+    let peer = Peer::new(Outbound::Direct(sink));
+    service.on_start(&peer);
+    let reader = tokio::spawn(read_loop(reader, service, peer.clone(), config));
+    Connection {
+        peer,
+        reader,
+        writer: None,
     }
 }
 
 async fn write_loop<W: FrameWriter>(
     mut writer: W,
-    mut queue: mpsc::UnboundedReceiver<Outgoing>,
+    mut queue: QueueReceiver<Outgoing>,
     closed: CancellationToken,
 ) {
     loop {

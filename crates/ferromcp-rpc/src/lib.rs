@@ -9,7 +9,9 @@
 //!   and other notifications to the [`Service`];
 //! - every incoming request runs as its own task, so a slow handler never blocks the others;
 //! - a **writer task** sends what handlers and [`Peer`] handles queue, flushing whenever the
-//!   queue runs empty (one syscall for a burst of messages).
+//!   queue runs empty (one syscall for a burst of messages); in-process transports that never
+//!   wait to write ([`serve_direct`]) take each message on the sending task instead;
+//! - the queues ([`queue`]) allocate nothing until used, so an idle connection stays small.
 //!
 //! A server session and a client are both just a [`Service`] plus a [`Peer`].
 //!
@@ -43,9 +45,11 @@
 mod connection;
 mod error;
 mod peer;
+mod queue;
 mod service;
 
-pub use connection::{serve, serve_with, Connection, ConnectionConfig};
+pub use connection::{serve, serve_direct, serve_with, Connection, ConnectionConfig, OutgoingSink};
 pub use error::RpcError;
 pub use peer::{Peer, ProgressCallback, RequestOptions};
+pub use queue::{queue, QueueReceiver, QueueSender};
 pub use service::{RequestContext, Service};

@@ -12,11 +12,11 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::RpcError;
+use crate::{QueueSender, RpcError};
 
 /// Called for each `notifications/progress` about a request this side sent.
 pub type ProgressCallback = Arc<dyn Fn(ProgressNotificationParams) + Send + Sync>;
@@ -68,8 +68,16 @@ pub(crate) struct ProgressRoute {
     last_seen: Mutex<Instant>,
 }
 
+/// Where a connection's outgoing messages go.
+pub(crate) enum Outbound {
+    /// To the writer task, which writes and flushes them.
+    Queue(QueueSender<Outgoing>),
+    /// Straight to the transport, on the sender's task (see [`crate::serve_direct`]).
+    Direct(crate::OutgoingSink),
+}
+
 pub(crate) struct Shared {
-    pub(crate) outbound: mpsc::UnboundedSender<Outgoing>,
+    pub(crate) outbound: Outbound,
     pending: Mutex<HashMap<RequestId, oneshot::Sender<Answer>>>,
     progress: Mutex<HashMap<RequestId, Arc<ProgressRoute>>>,
     pub(crate) in_flight: Mutex<HashMap<RequestId, crate::connection::InFlight>>,
@@ -94,7 +102,7 @@ impl fmt::Debug for Peer {
 }
 
 impl Peer {
-    pub(crate) fn new(outbound: mpsc::UnboundedSender<Outgoing>) -> Peer {
+    pub(crate) fn new(outbound: Outbound) -> Peer {
         Peer {
             shared: Arc::new(Shared {
                 outbound,
@@ -236,10 +244,15 @@ impl Peer {
         if self.is_closed() {
             return Err(RpcError::ConnectionClosed);
         }
-        self.shared
-            .outbound
-            .send(outgoing)
-            .map_err(|_| RpcError::ConnectionClosed)
+        match &self.shared.outbound {
+            Outbound::Queue(queue) => queue
+                .try_send(outgoing)
+                .map_err(|_| RpcError::ConnectionClosed),
+            Outbound::Direct(sink) => {
+                sink(outgoing);
+                Ok(())
+            }
+        }
     }
 
     /// Whether the connection has closed.

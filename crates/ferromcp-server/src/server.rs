@@ -9,8 +9,8 @@ use ferromcp_protocol::types::{
     Implementation, ListChangedCapability, ResourceUpdatedNotificationParams, ResourcesCapability,
     ServerCapabilities,
 };
-use ferromcp_rpc::{serve_with, Connection, ConnectionConfig};
-use ferromcp_transport::Transport;
+use ferromcp_rpc::{serve_direct, serve_with, Connection, ConnectionConfig, OutgoingSink};
+use ferromcp_transport::{FrameReader, Transport};
 use indexmap::IndexMap;
 
 use crate::builder::ServerBuilder;
@@ -207,6 +207,24 @@ impl McpServer {
         transport: T,
         options: SessionOptions,
     ) -> Connection {
+        let (session, config) = self.new_session(options);
+        serve_with(transport, session, config)
+    }
+
+    /// Serves one session whose frames come from `reader` and whose outgoing messages go
+    /// to `sink` on the task that sends them (see [`ferromcp_rpc::serve_direct`]): for
+    /// in-process transports that never wait to write, such as the HTTP server's sessions.
+    pub fn serve_direct_with_options<R: FrameReader>(
+        &self,
+        reader: R,
+        sink: OutgoingSink,
+        options: SessionOptions,
+    ) -> Connection {
+        let (session, config) = self.new_session(options);
+        serve_direct(reader, sink, session, config)
+    }
+
+    fn new_session(&self, options: SessionOptions) -> (Arc<ServerSession>, ConnectionConfig) {
         let id = self.inner.next_session.fetch_add(1, Ordering::Relaxed);
         let state = Arc::new(SessionState::new(id, self.clone(), options.principal));
         if let Some(version) = options.assume_initialized {
@@ -217,7 +235,7 @@ impl McpServer {
             max_concurrent_requests: self.inner.config.max_concurrent_requests,
             max_json_depth: self.inner.config.max_json_depth,
         };
-        serve_with(transport, Arc::new(ServerSession::new(state)), config)
+        (Arc::new(ServerSession::new(state)), config)
     }
 
     /// Serves one session on this process's stdin and stdout until the client closes stdin.

@@ -8,8 +8,8 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
+use ferromcp_rpc::QueueReceiver;
 use http::{header, HeaderValue, StatusCode};
-use tokio::sync::mpsc;
 use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
@@ -52,7 +52,7 @@ pub(crate) fn accepted() -> Response {
 
 struct SseState<G> {
     prelude: VecDeque<Bytes>,
-    live: Option<mpsc::Receiver<StreamItem>>,
+    live: Option<QueueReceiver<StreamItem>>,
     keep_alive: Option<Interval>,
     ended: CancellationToken,
     // Held for its `Drop`: tells the session the stream is gone.
@@ -64,7 +64,7 @@ struct SseState<G> {
 /// stream ends or the client goes away.
 pub(crate) fn sse_response<G: Send + 'static>(
     prelude: Vec<Bytes>,
-    live: Option<mpsc::Receiver<StreamItem>>,
+    live: Option<QueueReceiver<StreamItem>>,
     ended: CancellationToken,
     settings: SseSettings,
     guard: G,

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use ferromcp_protocol::jsonrpc::decode;
 use http::request::Parts;
 use http::Method;
-use tokio::sync::mpsc;
 
 use super::body::{accepted, sse_response};
 use super::checks::{is_json, read_body};
@@ -64,7 +63,7 @@ fn open(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, HttpError>
     authenticate(state, parts)?;
     let id = new_session_id()
         .map_err(|e| HttpError::internal(format!("no randomness for a session id: {e}")))?;
-    let (tx, rx) = mpsc::channel(LIVE_CAPACITY);
+    let (tx, rx) = ferromcp_rpc::queue(Some(LIVE_CAPACITY));
     let mut options = state.session_options(false, None);
     options.store = None;
     options.legacy = Some(tx);

@@ -10,10 +10,9 @@ use bytes::Bytes;
 use ferromcp_protocol::jsonrpc::encode_notification;
 use ferromcp_protocol::types::CancelledNotificationParams;
 use ferromcp_protocol::{methods, ProtocolVersion, RequestId};
-use ferromcp_rpc::{Connection, Peer};
+use ferromcp_rpc::{Connection, Peer, QueueReceiver, QueueSender};
 use ferromcp_server::McpServer;
-use ferromcp_transport::{FrameReader, FrameWriter, Incoming, Outgoing, Transport};
-use tokio::sync::mpsc;
+use ferromcp_transport::{FrameReader, Incoming, Outgoing};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -35,7 +34,7 @@ pub(crate) struct SessionOptions {
     pub json_only: bool,
     pub grace: Duration,
     /// Legacy HTTP+SSE: every outgoing message goes to this one stream.
-    pub legacy: Option<mpsc::Sender<StreamItem>>,
+    pub legacy: Option<QueueSender<StreamItem>>,
     /// The authenticated caller the session is bound to.
     pub principal: Option<String>,
     /// SSE events queued per stream before a slow client is cut off.
@@ -47,7 +46,7 @@ pub(crate) struct Session {
     pub id: Arc<str>,
     /// The authenticated caller that created the session; only it may use the session.
     pub principal: Option<String>,
-    inbound: mpsc::Sender<Incoming>,
+    inbound: QueueSender<Incoming>,
     peer: Peer,
     pub outbox: Outbox,
     /// Fires when the session ends; every stream of it ends too.
@@ -66,27 +65,27 @@ pub(crate) struct Session {
 impl Session {
     /// Starts the engine for a new session. Must run within a Tokio runtime.
     pub(crate) fn start(server: &McpServer, id: Arc<str>, options: SessionOptions) -> Arc<Session> {
-        let (inbound, rx) = mpsc::channel(INBOUND_CAPACITY);
+        // Allocated on first use: most sessions sit idle between requests.
+        let (inbound, rx) = ferromcp_rpc::queue(Some(INBOUND_CAPACITY));
         let closed = CancellationToken::new();
         Arc::new_cyclic(|weak: &Weak<Session>| {
             let target = match options.legacy {
                 Some(tx) => Target::Legacy(tx, closed.clone()),
                 None => Target::Session(weak.clone()),
             };
-            let transport = SessionTransport {
-                reader: SessionReader {
-                    rx,
-                    closed: closed.clone(),
-                },
-                writer: SessionWriter { target },
+            let reader = SessionReader {
+                rx,
+                closed: closed.clone(),
             };
             // Nothing is written before a frame is fed, which happens after this returns,
-            // so the writer's `Weak` always upgrades.
+            // so the sink's `Weak` always upgrades. The engine hands each message over on
+            // the task that sends it (routing never waits): no writer task per session.
             let server_options = ferromcp_server::SessionOptions {
                 principal: options.principal.clone(),
                 assume_initialized: options.assume,
             };
-            let connection = server.serve_with_options(transport, server_options);
+            let sink = Box::new(move |out: Outgoing| target.deliver(out));
+            let connection = server.serve_direct_with_options(reader, sink, server_options);
             let version = OnceLock::new();
             if let Some(v) = options.assume {
                 let _ = version.set(v);
@@ -265,21 +264,8 @@ impl Drop for AttachGuard {
 
 // ---- the in-process transport ---------------------------------------------------------
 
-struct SessionTransport {
-    reader: SessionReader,
-    writer: SessionWriter,
-}
-
-impl Transport for SessionTransport {
-    type Reader = SessionReader;
-    type Writer = SessionWriter;
-    fn split(self) -> (SessionReader, SessionWriter) {
-        (self.reader, self.writer)
-    }
-}
-
 struct SessionReader {
-    rx: mpsc::Receiver<Incoming>,
+    rx: QueueReceiver<Incoming>,
     closed: CancellationToken,
 }
 
@@ -293,18 +279,15 @@ impl FrameReader for SessionReader {
     }
 }
 
+/// Where a session's outgoing messages go.
 enum Target {
     Session(Weak<Session>),
-    Legacy(mpsc::Sender<StreamItem>, CancellationToken),
+    Legacy(QueueSender<StreamItem>, CancellationToken),
 }
 
-struct SessionWriter {
-    target: Target,
-}
-
-impl FrameWriter for SessionWriter {
-    async fn write(&mut self, out: Outgoing) -> std::io::Result<()> {
-        match &self.target {
+impl Target {
+    fn deliver(&self, out: Outgoing) {
+        match self {
             Target::Session(session) => {
                 if let Some(session) = session.upgrade() {
                     session.route_outgoing(out);
@@ -318,11 +301,6 @@ impl FrameWriter for SessionWriter {
                 }
             }
         }
-        Ok(())
-    }
-
-    async fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use ferromcp_protocol::RequestId;
+use ferromcp_rpc::{QueueReceiver, QueueSender};
 use ferromcp_transport::{Outgoing, OutgoingKind};
-use tokio::sync::mpsc;
 
 use super::body::StreamItem;
 use super::event_store::EventStore;
@@ -36,7 +36,7 @@ pub(crate) enum RouteKey {
 
 /// The HTTP side of a stream attached to a route.
 pub(crate) struct Attached {
-    pub rx: mpsc::Receiver<StreamItem>,
+    pub rx: QueueReceiver<StreamItem>,
     pub generation: u64,
 }
 
@@ -52,7 +52,7 @@ pub(crate) struct Resumed {
 pub(crate) type Detached = (RequestId, u64);
 
 struct Attachment {
-    tx: mpsc::Sender<StreamItem>,
+    tx: QueueSender<StreamItem>,
     generation: u64,
 }
 
@@ -154,7 +154,7 @@ impl Outbox {
         }
         let stream = st.stream_name('r');
         let generation = st.generation();
-        let (tx, rx) = mpsc::channel(self.capacity);
+        let (tx, rx) = ferromcp_rpc::queue(Some(self.capacity));
         st.routes.insert(
             id.clone(),
             RequestRoute {
@@ -292,7 +292,7 @@ impl Outbox {
             prelude.push(self.event(&stream, Some(&frame)));
         }
         let generation = st.generation();
-        let (tx, rx) = mpsc::channel(self.capacity);
+        let (tx, rx) = ferromcp_rpc::queue(Some(self.capacity));
         st.standalone = Some(Standalone {
             stream,
             live: Attachment { tx, generation },
@@ -333,7 +333,7 @@ impl Outbox {
                     live: None,
                 });
             };
-            let (tx, rx) = mpsc::channel(self.capacity);
+            let (tx, rx) = ferromcp_rpc::queue(Some(self.capacity));
             route.live = Some(Attachment { tx, generation });
             let key = RouteKey::Request(id.clone());
             return Some(Resumed {
