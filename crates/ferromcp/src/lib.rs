@@ -47,6 +47,8 @@ pub use ferromcp_http as http;
 pub use ferromcp_protocol as protocol;
 pub use ferromcp_rpc as rpc;
 pub use ferromcp_server as server;
+/// LLM provider clients (Anthropic, OpenAI-compatible) for the server-side sampling fallback.
+pub use ferromcp_server::llm;
 pub use ferromcp_transport as transport;
 
 pub use ferromcp_macros::{prompt, resource, tool};
@@ -64,7 +66,7 @@ pub mod prelude {
     pub use ferromcp_protocol::{ErrorObject, ProtocolVersion};
     pub use ferromcp_server::{
         Audio, Context, Elicitation, Image, Json, McpError, McpServer, PromptDef, ResourceDef,
-        ResourceTemplateDef, ToolDef,
+        ResourceTemplateDef, SampledJson, SamplingPolicy, ToolDef,
     };
 }
 
