@@ -11,7 +11,7 @@
 //! - a **writer task** sends what handlers and [`Peer`] handles queue, flushing whenever the
 //!   queue runs empty (one syscall for a burst of messages); in-process transports that never
 //!   wait to write ([`serve_direct`]) take each message on the sending task instead;
-//! - the queues ([`queue`]) allocate nothing until used, so an idle connection stays small.
+//! - the queues ([`queue()`]) allocate nothing until used, so an idle connection stays small.
 //!
 //! A server session and a client are both just a [`Service`] plus a [`Peer`].
 //!
