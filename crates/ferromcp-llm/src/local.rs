@@ -111,9 +111,11 @@ struct Loaded {
 /// `scripts/setup-model.sh` fetches from PyPI and verifies.
 ///
 /// * The prompt is built with the chat template in the model's GGUF metadata.
-/// * Decoding is greedy, so the same request gives the same answer; `temperature` is
-///   ignored. `maxTokens` and `stopSequences` are honoured, and generation stops at the
-///   model's end-of-generation token.
+/// * Decoding is greedy after mild repetition and frequency penalties on the answer's
+///   recent tokens (pure greedy makes tiny models loop on one sentence), so the same
+///   request gives the same answer; `temperature` is ignored. `maxTokens` and
+///   `stopSequences` are honoured, and generation stops at the model's end-of-generation
+///   token.
 /// * Inference runs on a blocking thread (`tokio::task::spawn_blocking`), one request at a
 ///   time, on 1 CPU thread unless [`threads`](Self::threads) says otherwise.
 /// * Text only: tools, images and audio give [`LlmError::Unsupported`].
@@ -220,7 +222,7 @@ impl LocalModelProvider {
         })
     }
 
-    /// Templating, prompt evaluation and the greedy decoding loop; runs on a blocking thread.
+    /// Templating, prompt evaluation and the decoding loop; runs on a blocking thread.
     fn generate(
         &self,
         chat: &[LlamaChatMessage],
@@ -273,7 +275,7 @@ impl LocalModelProvider {
         let prompt_time = started.elapsed();
 
         let started = Instant::now();
-        let mut sampler = LlamaSampler::greedy();
+        let mut sampler = loop_breaking_greedy(model);
         let stops: Vec<&str> = params
             .stop_sequences
             .iter()
@@ -340,6 +342,35 @@ impl LocalModelProvider {
         result.stop_reason = Some(stop_reason.to_owned());
         Ok((result, stats))
     }
+}
+
+/// How far back (in generated tokens) repeats are penalized: the whole answer of a
+/// typical request (the loops of tiny models span whole paragraphs).
+const PENALTY_LAST_N: i32 = 1024;
+/// The repetition penalty: a repeated token's logit is divided by this (multiplied, when
+/// negative). Mild, so words the answer must repeat (names, list markers) still win.
+const PENALTY_REPEAT: f32 = 1.15;
+/// The frequency penalty: subtracted once per earlier use, so a token used over and over
+/// (the signature of a loop) sinks steadily.
+const PENALTY_FREQUENCY: f32 = 0.1;
+
+/// Greedy decoding after penalties on the answer's own recent tokens (not the prompt's,
+/// which a summary has to quote). Pure greedy makes tiny models repeat one sentence until
+/// `maxTokens`; the penalties break such loops and keep decoding deterministic.
+fn loop_breaking_greedy(model: &LlamaModel) -> LlamaSampler {
+    LlamaSampler::chain_simple([
+        // DRY ("don't repeat yourself") penalizes extending a sequence that already
+        // occurred, which is what a paragraph-long loop is; token penalties alone miss it.
+        LlamaSampler::dry(model, 0.8, 1.75, 2, PENALTY_LAST_N, ["\n", ":", "\"", "*"]),
+        LlamaSampler::penalties(
+            model.n_vocab(),
+            PENALTY_LAST_N,
+            PENALTY_REPEAT,
+            PENALTY_FREQUENCY,
+            0.0,
+        ),
+        LlamaSampler::greedy(),
+    ])
 }
 
 fn failed(message: String) -> LlmError {
