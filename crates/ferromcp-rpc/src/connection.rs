@@ -193,11 +193,15 @@ async fn read_loop<R: FrameReader, S: Service>(
 /// (it awaits a timer, I/O or the client) gets a task of its own. Most handlers answer
 /// without waiting, and a task per request (spawn, hand-off to another worker, wake-up)
 /// costs more than the handler. A pending future is polled again by its new task, which
-/// registers the task's waker in place of the no-op one used here.
+/// registers the task's waker in place of the no-op one used here. A handler that panics
+/// loses its request only, as it would on a task of its own: the reader goes on.
 fn run_inline_or_spawn(future: impl std::future::Future<Output = ()> + Send + 'static) {
     let mut future = Box::pin(future);
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    if std::future::Future::poll(future.as_mut(), &mut cx).is_pending() {
+    let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        std::future::Future::poll(future.as_mut(), &mut cx)
+    }));
+    if matches!(polled, Ok(std::task::Poll::Pending)) {
         tokio::spawn(future);
     }
 }
@@ -417,5 +421,50 @@ impl<S: Service> Dispatcher<S> {
             related_request: id,
             kind: OutgoingKind::Response,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{serve, RequestOptions};
+    use serde_json::value::RawValue;
+    use std::time::Duration;
+
+    struct Panicky;
+    impl Service for Panicky {
+        async fn handle_request(
+            &self,
+            request: Request,
+            _cx: RequestContext,
+        ) -> Result<Box<RawValue>, ErrorObject> {
+            if request.method == "boom" {
+                panic!("handler panics on its first poll");
+            }
+            Ok(ferromcp_protocol::jsonrpc::to_raw(&serde_json::json!({"ok": true})).unwrap())
+        }
+        async fn handle_notification(&self, _n: Notification, _peer: &Peer) {}
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_loses_only_its_request() {
+        let (a, b) = ferromcp_transport::memory::pair();
+        let _server = serve(a, Panicky);
+        let client = serve(b, Panicky);
+        let short = RequestOptions {
+            timeout: Some(Duration::from_millis(200)),
+            ..RequestOptions::default()
+        };
+        let lost = client
+            .peer()
+            .request::<serde_json::Value>("boom", serde_json::json!({}), short)
+            .await;
+        assert!(lost.is_err(), "a panicked request gets no answer");
+        let answer: serde_json::Value = client
+            .peer()
+            .request("fine", serde_json::json!({}), RequestOptions::default())
+            .await
+            .expect("the connection outlives a panicking handler");
+        assert_eq!(answer["ok"], true);
     }
 }
