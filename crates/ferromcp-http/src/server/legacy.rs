@@ -19,7 +19,6 @@ use super::error::HttpError;
 use super::router::{allowed_origin, authenticate, principal, AppState};
 use super::security;
 use super::session::{new_session_id, short, Session};
-use super::stream::LIVE_CAPACITY;
 use crate::sse::encode_event;
 
 /// Where the stream is opened.
@@ -63,7 +62,7 @@ fn open(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, HttpError>
     authenticate(state, parts)?;
     let id = new_session_id()
         .map_err(|e| HttpError::internal(format!("no randomness for a session id: {e}")))?;
-    let (tx, rx) = ferromcp_rpc::queue(Some(LIVE_CAPACITY));
+    let (tx, rx) = ferromcp_rpc::queue(Some(state.config.sse_buffer_events));
     let mut options = state.session_options(false, None);
     options.store = None;
     options.legacy = Some(tx);

@@ -20,8 +20,6 @@ use super::event_store::EventStore;
 use super::session::{lock, short};
 use crate::sse::encode_event;
 
-/// Events buffered for the one stream of a legacy HTTP+SSE session.
-pub(crate) const LIVE_CAPACITY: usize = 1024;
 /// Messages kept for a standalone GET stream that is not open yet; the oldest are dropped.
 pub(crate) const PENDING_CAPACITY: usize = 1024;
 
