@@ -110,6 +110,17 @@ fn server(provider: Option<&Stub>, policy: SamplingPolicy) -> McpServer {
             },
         ))
         .tool(ToolDef::new(
+            "keyed_twice",
+            |ctx: Context, _: NoArguments| async move {
+                // One input key, two provider answers: each must be its own.
+                let keyed = ctx.with_input_key("q");
+                let first = keyed.sample("one").await?;
+                let second = keyed.sample("two").await?;
+                let roots = ctx.list_roots().await?;
+                Ok::<_, McpError>(format!("{first} / {second} | roots={}", roots.len()))
+            },
+        ))
+        .tool(ToolDef::new(
             "verdict",
             |ctx: Context, args: Prompt| async move {
                 let sampled = ctx
@@ -401,4 +412,24 @@ async fn sample_json_works_with_the_provider_too() {
         .unwrap()
         .starts_with("That answer is not valid: it contains no JSON value"));
     assert_eq!(requests[1]["temperature"], 0.0);
+}
+
+#[tokio::test]
+async fn provider_answers_under_one_input_key_stay_apart() {
+    let stub = stub().await;
+    let server = server(Some(&stub), SamplingPolicy::PreferClient);
+    for era in [Era::Legacy, Era::Modern] {
+        stub.script
+            .lock()
+            .unwrap()
+            .extend(["A".to_owned(), "B".to_owned()]);
+        let before = stub.requests.lock().unwrap().len();
+        let client = connect(&server, era, None).await;
+        let result = client
+            .call_tool("keyed_twice", json!({}))
+            .await
+            .expect("call");
+        assert_eq!(result.text(), "A / B | roots=1", "{era:?}");
+        assert_eq!(stub.requests.lock().unwrap().len(), before + 2, "{era:?}");
+    }
 }

@@ -50,16 +50,22 @@ pub enum SamplingPolicy {
     ProviderOnly,
 }
 
-/// How to configure a model, for errors that find none.
-const CONFIGURE_HINT: &str = "configure one with `ServerBuilder::sampling_provider`; servers \
-     that read the environment, such as smart-tools, take ANTHROPIC_API_KEY, or \
-     OPENAI_BASE_URL with OPENAI_MODEL, or OPENAI_API_KEY";
+/// How to configure a model, for errors that find none (a macro, for `concat!`).
+macro_rules! configure_hint {
+    () => {
+        "configure one with `ServerBuilder::sampling_provider`; servers that read the \
+         environment, such as smart-tools, take ANTHROPIC_API_KEY, or OPENAI_BASE_URL with \
+         OPENAI_MODEL, or OPENAI_API_KEY"
+    };
+}
 
 /// What a handler cannot do when neither the client nor the server has a model.
-const NO_MODEL: &str = "this server cannot get a completion: no LLM provider is configured on \
-     the server either (configure one with `ServerBuilder::sampling_provider`; servers that \
-     read the environment, such as smart-tools, take ANTHROPIC_API_KEY, or OPENAI_BASE_URL \
-     with OPENAI_MODEL, or OPENAI_API_KEY)";
+const NO_MODEL: &str = concat!(
+    "this server cannot get a completion: no LLM provider is configured on the server \
+     either (",
+    configure_hint!(),
+    ")"
+);
 
 /// [`Context::sample_json_with`]'s answer: the value and which model gave it.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,9 +98,11 @@ impl Context {
                 self.ask_provider(&provider, params, "the sampling policy is provider-only")
                     .await
             }
-            (SamplingPolicy::ProviderOnly, None) => Err(McpError::tool(format!(
+            (SamplingPolicy::ProviderOnly, None) => Err(McpError::tool(concat!(
                 "the server's sampling policy is provider-only, but no LLM provider is \
-                 configured ({CONFIGURE_HINT})"
+                 configured (",
+                configure_hint!(),
+                ")"
             ))),
             (_, None) if self.client_capabilities().sampling.is_none() => {
                 Err(self.missing("sampling", NO_MODEL))
@@ -133,11 +141,10 @@ impl Context {
         params: CreateMessageRequestParams,
         why: &str,
     ) -> Result<CreateMessageResult, McpError> {
+        // By position, like unkeyed asks: an input key may be reused (`sample_json`'s
+        // repair round, two `sample`s on one keyed context), so it cannot name an answer.
         let index = self.inner.provider_calls.fetch_add(1, Ordering::Relaxed);
-        let memo_key = match &self.input_key {
-            Some(key) => format!("ferromcp/sampling/{key}"),
-            None => format!("ferromcp/sampling/{index}"),
-        };
+        let memo_key = format!("ferromcp/sampling/{index}");
         if let Era::Modern(call) = &self.inner.era {
             if let Some(result) = call
                 .recall(&memo_key)

@@ -7,7 +7,7 @@
 //! server's key. The client sees the payload but cannot change it unnoticed. Any server
 //! instance holding the same key can open a state another one issued.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -73,11 +73,11 @@ pub(crate) struct StateCodec {
     used: Option<Mutex<UsedStates>>,
 }
 
-/// The tags of used states, with their expiry (ms since the epoch).
+/// The tags of used states with their expiry (ms since the epoch), soonest first, to
+/// forget what expired. A replay carries the same signed payload, so the same expiry: the
+/// pair alone finds it.
 #[derive(Default)]
 struct UsedStates {
-    by_tag: HashMap<Vec<u8>, u64>,
-    /// (expiry, tag), soonest first, to forget what expired.
     by_expiry: BTreeSet<(u64, Vec<u8>)>,
 }
 
@@ -85,7 +85,7 @@ impl UsedStates {
     /// Records a tag; false when it was there already (a replay).
     fn first_use(&mut self, tag: &[u8], expires_ms: u64, now_ms: u64) -> bool {
         while let Some(first) = self.by_expiry.first() {
-            if first.0 > now_ms && self.by_tag.len() < MAX_USED_STATES {
+            if first.0 > now_ms && self.by_expiry.len() < MAX_USED_STATES {
                 break;
             }
             if first.0 > now_ms {
@@ -94,16 +94,9 @@ impl UsedStates {
                     "too many requestStates in use: forgetting the one expiring first"
                 );
             }
-            if let Some((_, old)) = self.by_expiry.pop_first() {
-                self.by_tag.remove(&old);
-            }
+            self.by_expiry.pop_first();
         }
-        if self.by_tag.contains_key(tag) {
-            return false;
-        }
-        self.by_tag.insert(tag.to_vec(), expires_ms);
-        self.by_expiry.insert((expires_ms, tag.to_vec()));
-        true
+        self.by_expiry.insert((expires_ms, tag.to_vec()))
     }
 }
 
@@ -322,12 +315,11 @@ mod tests {
         assert!(used.first_use(b"a", 10, 0));
         assert!(!used.first_use(b"a", 10, 5));
         assert!(used.first_use(b"b", 100, 20), "a expired and was forgotten");
-        assert_eq!(used.by_tag.len(), 1);
+        assert_eq!(used.by_expiry.len(), 1);
         for i in 0..MAX_USED_STATES + 10 {
             used.first_use(&i.to_be_bytes(), 1000 + i as u64, 20);
         }
-        assert!(used.by_tag.len() <= MAX_USED_STATES);
-        assert_eq!(used.by_tag.len(), used.by_expiry.len());
+        assert!(used.by_expiry.len() <= MAX_USED_STATES);
     }
 
     #[test]
