@@ -7,7 +7,9 @@
 //!   malformed input with the right error, routes responses to the requests waiting for them,
 //!   handles `notifications/cancelled` and `notifications/progress` itself, and hands requests
 //!   and other notifications to the [`Service`];
-//! - every incoming request runs as its own task, so a slow handler never blocks the others;
+//! - every incoming request is polled once on the reader and gets a task of its own when it
+//!   awaits anything, so a handler that waits never blocks the others (one that computes for
+//!   long before its first `.await` does: move such work to `spawn_blocking`);
 //! - a **writer task** sends what handlers and [`Peer`] handles queue, flushing whenever the
 //!   queue runs empty (one syscall for a burst of messages); in-process transports that never
 //!   wait to write ([`serve_direct`]) take each message on the sending task instead;

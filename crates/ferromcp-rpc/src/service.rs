@@ -10,7 +10,9 @@ use crate::Peer;
 /// What answers the messages that arrive on a connection.
 ///
 /// A server session and a client each implement it. The engine calls
-/// [`Service::handle_request`] on a task of its own per request; [`Service::handle_notification`]
+/// [`Service::handle_request`] once on the reader and moves the request to a task of its own
+/// when it awaits (long synchronous work before the first `.await` holds up the reader, so
+/// put it in `spawn_blocking`); [`Service::handle_notification`]
 /// runs inline on the reader, in arrival order, so it must be quick and must not wait for an
 /// answer from the peer (spawn a task for that).
 pub trait Service: Send + Sync + 'static {
