@@ -1,3 +1,4 @@
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -7,6 +8,7 @@ use ferromcp_protocol::jsonrpc::{
 use ferromcp_protocol::types::{CancelledNotificationParams, ProgressNotificationParams};
 use ferromcp_protocol::{methods, ErrorObject, RequestId};
 use ferromcp_transport::{FrameReader, FrameWriter, Incoming, Outgoing, OutgoingKind, Transport};
+use futures::FutureExt;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -206,6 +208,27 @@ fn run_inline_or_spawn(future: impl std::future::Future<Output = ()> + Send + 's
     }
 }
 
+/// Removes a request from the in-flight table when dropped.
+struct InFlightGuard<'a> {
+    peer: &'a Peer,
+    id: &'a RequestId,
+}
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        lock(&self.peer.shared.in_flight).remove(self.id);
+    }
+}
+
+/// The text of a panic's payload, for the log.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
 struct Dispatcher<S> {
     service: Arc<S>,
     peer: Peer,
@@ -339,12 +362,25 @@ impl<S: Service> Dispatcher<S> {
                 cancellation: cancellation.clone(),
                 peer: peer.clone(),
             };
+            // Frees the id and its slot however the handler ends: answered, cancelled, or
+            // panicked (a panic unwinds through here and would otherwise leave the id "in
+            // use" and count against `max_concurrent_requests` forever).
+            let in_flight = InFlightGuard {
+                peer: &peer,
+                id: &id,
+            };
+            // A panicking handler answers -32603, as a failing one would, instead of
+            // leaving its caller waiting for a response that never comes.
+            let handled = AssertUnwindSafe(service.handle_request(request, cx)).catch_unwind();
             let outcome = tokio::select! {
                 biased;
                 _ = cancellation.cancelled() => None,
-                result = service.handle_request(request, cx) => Some(result),
+                result = handled => Some(result.unwrap_or_else(|panic| {
+                    tracing::error!(%id, panic = panic_message(&panic), "a request handler panicked");
+                    Err(ErrorObject::internal("internal error: the request's handler panicked"))
+                })),
             };
-            lock(&peer.shared.in_flight).remove(&id);
+            drop(in_flight);
             // A cancelled request gets no response, as the specification asks.
             let frame = match outcome? {
                 Ok(result) => encode_response(&id, &result),
@@ -429,7 +465,6 @@ mod tests {
     use super::*;
     use crate::{serve, RequestOptions};
     use serde_json::value::RawValue;
-    use std::time::Duration;
 
     struct Panicky;
     impl Service for Panicky {
@@ -441,25 +476,50 @@ mod tests {
             if request.method == "boom" {
                 panic!("handler panics on its first poll");
             }
+            if request.method == "boom-later" {
+                tokio::task::yield_now().await;
+                panic!("handler panics after it was spawned");
+            }
             Ok(ferromcp_protocol::jsonrpc::to_raw(&serde_json::json!({"ok": true})).unwrap())
         }
         async fn handle_notification(&self, _n: Notification, _peer: &Peer) {}
     }
 
     #[tokio::test]
-    async fn a_panicking_handler_loses_only_its_request() {
+    async fn a_panicking_handler_answers_an_error_and_frees_its_id() {
         let (a, b) = ferromcp_transport::memory::pair();
-        let _server = serve(a, Panicky);
+        // One request at a time: a leaked in-flight entry would refuse every later call.
+        let server = serve_with(
+            a,
+            Arc::new(Panicky),
+            ConnectionConfig {
+                max_concurrent_requests: 1,
+                ..ConnectionConfig::default()
+            },
+        );
         let client = serve(b, Panicky);
-        let short = RequestOptions {
-            timeout: Some(Duration::from_millis(200)),
-            ..RequestOptions::default()
-        };
-        let lost = client
-            .peer()
-            .request::<serde_json::Value>("boom", serde_json::json!({}), short)
-            .await;
-        assert!(lost.is_err(), "a panicked request gets no answer");
+        for method in ["boom", "boom-later", "boom"] {
+            let lost = client
+                .peer()
+                .request::<serde_json::Value>(
+                    method,
+                    serde_json::json!({}),
+                    RequestOptions::default(),
+                )
+                .await;
+            match lost {
+                Err(crate::RpcError::Remote(error)) => {
+                    assert_eq!(error.code.0, -32603, "{method}: {error:?}");
+                    assert!(error.message.contains("panicked"), "{}", error.message);
+                }
+                other => panic!("{method}: expected -32603, got {other:?}"),
+            }
+            assert_eq!(
+                server.peer().in_flight_requests(),
+                0,
+                "{method} left its id in use"
+            );
+        }
         let answer: serde_json::Value = client
             .peer()
             .request("fine", serde_json::json!({}), RequestOptions::default())
