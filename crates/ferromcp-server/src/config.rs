@@ -57,10 +57,14 @@ pub struct ServerConfig {
     /// a deeper one is refused with -32700 before it is parsed, so it cannot exhaust the
     /// stack. Streamable HTTP applies the same limit to POST bodies.
     pub max_json_depth: usize,
-    /// `sampling/createMessage` requests one session may send per minute (a sliding
-    /// window); beyond it `Context::sample` fails with [`McpError::RateLimited`](crate::McpError)
-    /// without asking the client, so a runaway tool cannot spend the user's model budget.
-    /// Default 120; `None` for no limit.
+    /// Sampling requests per minute (a sliding window); beyond it `Context::sample` fails
+    /// with [`McpError::RateLimited`](crate::McpError) without asking anyone, so a runaway
+    /// tool cannot spend the user's or the operator's model budget. Counted: requests a
+    /// stateful session sends to the client, per session; calls to the server's
+    /// [`sampling_provider`](Self::sampling_provider), per session, or on 2026-07-28
+    /// requests per principal (callers without one share a window). A 2026-07-28 ask to
+    /// the client is not counted: it returns in the result and the client decides whether
+    /// to answer it. Default 120; `None` for no limit.
     pub max_sampling_per_minute: Option<u32>,
     /// 2026-07-28: accept each `requestState` once only (default `false`). A replayed one is
     /// refused with -32602. The set of used states lives in this process's memory (bounded

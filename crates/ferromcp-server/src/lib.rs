@@ -51,6 +51,7 @@ pub mod fuzzing;
 mod handlers;
 mod modern;
 mod prompt;
+mod rate;
 mod resource;
 pub mod schema;
 mod server;

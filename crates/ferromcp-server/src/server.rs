@@ -38,6 +38,8 @@ pub(crate) struct ServerInner {
     pub(crate) listeners: Arc<Listeners>,
     /// Seals and opens the `requestState` of Multi Round-Trip Requests.
     pub(crate) state_codec: StateCodec,
+    /// `max_sampling_per_minute` for 2026-07-28 requests, by principal.
+    pub(crate) sampling_by_principal: crate::rate::PrincipalBudgets,
 }
 
 /// An MCP server: what it offers, and every session serving it. Cheap to clone.
@@ -98,6 +100,7 @@ impl McpServer {
                 next_session: AtomicU64::new(1),
                 listeners: Arc::default(),
                 state_codec,
+                sampling_by_principal: Default::default(),
             }),
         }
     }

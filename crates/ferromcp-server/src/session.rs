@@ -33,7 +33,6 @@ pub(crate) struct Negotiated {
 }
 
 /// The window of the sampling rate limit.
-const SAMPLING_WINDOW: Duration = Duration::from_secs(60);
 
 /// No `logging/setLevel` yet: every level is sent.
 const LOG_LEVEL_UNSET: u8 = u8::MAX;
@@ -79,26 +78,11 @@ impl SessionState {
     /// [`max_sampling_per_minute`](crate::ServerConfig::max_sampling_per_minute); an error
     /// when the last minute already holds that many.
     pub fn take_sampling_permit(&self) -> Result<(), McpError> {
-        let Some(limit) = self.server.config().max_sampling_per_minute else {
-            return Ok(());
-        };
-        let now = Instant::now();
-        let mut sent = lock(&self.sampling_sent);
-        while sent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= SAMPLING_WINDOW)
-        {
-            sent.pop_front();
-        }
-        if sent.len() >= limit as usize {
-            return Err(McpError::RateLimited {
-                what: "sampling",
-                limit,
-                per: "minute",
-            });
-        }
-        sent.push_back(now);
-        Ok(())
+        crate::rate::take_sampling_permit(
+            &mut lock(&self.sampling_sent),
+            self.server.config().max_sampling_per_minute,
+            Instant::now(),
+        )
     }
 
     /// Marks the session initialized without a handshake (stateless transports).

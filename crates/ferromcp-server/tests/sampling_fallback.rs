@@ -433,3 +433,88 @@ async fn provider_answers_under_one_input_key_stay_apart() {
         assert_eq!(stub.requests.lock().unwrap().len(), before + 2, "{era:?}");
     }
 }
+
+/// A server whose provider answers everything and whose budget is two samples a minute.
+fn budgeted_server(stub: &Stub) -> McpServer {
+    McpServer::builder("budget-test", "1.0.0")
+        .config(ferromcp_server::ServerConfig {
+            max_sampling_per_minute: Some(2),
+            ..Default::default()
+        })
+        .sampling_policy(SamplingPolicy::ProviderOnly)
+        .sampling_provider(OpenAiCompatibleProvider::new(
+            stub.base_url.clone(),
+            None,
+            "requested-model",
+        ))
+        .tool(ToolDef::new(
+            "ask",
+            |ctx: Context, args: Prompt| async move { ctx.sample(args.prompt).await },
+        ))
+        .build()
+}
+
+/// Connects a client that cannot sample, as `principal` when given.
+async fn connect_as(server: &McpServer, era: Era, principal: Option<&str>) -> ClientSession {
+    let (server_end, client_end) = ferromcp_transport::memory::pair();
+    let options = ferromcp_server::SessionOptions {
+        principal: principal.map(str::to_owned),
+        ..Default::default()
+    };
+    let _connection = server.serve_with_options(server_end, options);
+    Client::builder("test-client", "1.0.0")
+        .era(era)
+        .connect(client_end)
+        .await
+        .expect("connect")
+}
+
+#[tokio::test]
+async fn provider_calls_count_against_the_sampling_budget_in_both_eras() {
+    let stub = stub().await;
+    // Stateful: per session.
+    let server = budgeted_server(&stub);
+    let first = connect_as(&server, Era::Legacy, None).await;
+    for _ in 0..2 {
+        assert_eq!(
+            ask(&first, "ask", "hi").await,
+            (false, "provider says hi".into())
+        );
+    }
+    let (refused, why) = ask(&first, "ask", "hi").await;
+    assert!(refused, "{why}");
+    assert!(
+        why.contains("sampling limit reached (2 per minute)"),
+        "{why}"
+    );
+    let second = connect_as(&server, Era::Legacy, None).await;
+    assert!(
+        !ask(&second, "ask", "hi").await.0,
+        "another session has its own budget"
+    );
+    assert_eq!(
+        stub.requests.lock().unwrap().len(),
+        3,
+        "the refused call cost nothing"
+    );
+
+    // 2026-07-28: per principal; callers without one share a window.
+    let server = budgeted_server(&stub);
+    let alice = connect_as(&server, Era::Modern, Some("alice")).await;
+    let alice_again = connect_as(&server, Era::Modern, Some("alice")).await;
+    let bob = connect_as(&server, Era::Modern, Some("bob")).await;
+    assert!(!ask(&alice, "ask", "hi").await.0);
+    assert!(!ask(&alice_again, "ask", "hi").await.0);
+    let (refused, why) = ask(&alice, "ask", "hi").await;
+    assert!(refused && why.contains("sampling limit reached"), "{why}");
+    assert!(!ask(&bob, "ask", "hi").await.0, "bob has his own budget");
+    let anonymous = connect_as(&server, Era::Modern, None).await;
+    let anonymous_too = connect_as(&server, Era::Modern, None).await;
+    assert!(!ask(&anonymous, "ask", "hi").await.0);
+    assert!(!ask(&anonymous_too, "ask", "hi").await.0);
+    assert!(
+        ask(&anonymous, "ask", "hi").await.0,
+        "anonymous callers share one budget"
+    );
+    assert_eq!(stub.requests.lock().unwrap().len(), 3 + 5);
+}

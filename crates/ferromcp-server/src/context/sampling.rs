@@ -153,6 +153,15 @@ impl Context {
                 return Ok(result);
             }
         }
+        // The operator's key pays for this one, so it counts in every era: in the
+        // session's budget, or (2026-07-28) in the caller's principal's.
+        match &self.inner.era {
+            Era::Legacy => self.inner.session.take_sampling_permit()?,
+            Era::Modern(_) => self.server().inner.sampling_by_principal.take(
+                self.principal(),
+                self.server().config().max_sampling_per_minute,
+            )?,
+        }
         tracing::info!(
             provider = provider.name(),
             model = provider.model(),
