@@ -8,7 +8,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ferromcp_protocol::adapt::AdaptTo;
 use ferromcp_protocol::jsonrpc::{parse_params, to_raw, Notification, Request};
@@ -31,8 +31,6 @@ pub(crate) struct Negotiated {
     pub client_capabilities: ClientCapabilities,
     pub client_info: Implementation,
 }
-
-/// The window of the sampling rate limit.
 
 /// No `logging/setLevel` yet: every level is sent.
 const LOG_LEVEL_UNSET: u8 = u8::MAX;
