@@ -169,6 +169,15 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
             builder = builder.sampling_provider(provider);
         }
+        // Every LLM tool would fail: say so now, not at the first call.
+        Ok(None) if matches!(cli.sampling, Policy::ProviderOnly) => {
+            return Err(
+                "--sampling provider-only needs an LLM provider, and the environment \
+                 configures none (set ANTHROPIC_API_KEY, or OPENAI_BASE_URL and OPENAI_MODEL, \
+                 or OPENAI_API_KEY)"
+                    .into(),
+            )
+        }
         Ok(None) => tracing::info!(
             "no LLM provider in the environment: sampling needs a client that can sample \
              (set ANTHROPIC_API_KEY, or OPENAI_BASE_URL and OPENAI_MODEL, for a fallback)"

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use ferromcp::prelude::*;
 use ferromcp::server::SampledJson;
@@ -76,12 +76,24 @@ fn explain(prefix: impl std::fmt::Display) -> impl FnOnce(McpError) -> McpError 
     }
 }
 
-async fn read_text(ctx: &Context, fs: &ConfinedFs, path: &str) -> Result<String, McpError> {
-    let text = fs
-        .read_to_string(path, settings().max_file_bytes)
-        .map_err(fs_error)?;
+/// Reads one file inside the roots, on the blocking pool: a read of up to
+/// `max_file_bytes` (8 MiB by default) must not stall an async worker and every other
+/// request it serves.
+async fn read_text(ctx: &Context, fs: &Arc<ConfinedFs>, path: &str) -> Result<String, McpError> {
+    let text = read_blocking(fs, path).await?.map_err(fs_error)?;
     ctx.debug(format!("read {path} ({} bytes)", text.len()));
     Ok(text)
+}
+
+/// `fs.read_to_string(path)` on the blocking pool.
+async fn read_blocking(
+    fs: &Arc<ConfinedFs>,
+    path: &str,
+) -> Result<Result<String, FsError>, McpError> {
+    let (fs, path) = (fs.clone(), path.to_owned());
+    tokio::task::spawn_blocking(move || fs.read_to_string(&path, settings().max_file_bytes))
+        .await
+        .map_err(|e| McpError::tool(format!("the read stopped: {e}")))
 }
 
 /// At most `max` characters of `text` for a prompt, saying so when cut.
@@ -187,7 +199,7 @@ pub async fn smart_read(
     /// The file: a path (relative paths start at the first root) or a `file://` URI.
     path: String,
 ) -> Result<String, McpError> {
-    let fs = ctx.fs().await?;
+    let fs = Arc::new(ctx.fs().await?);
     let text = read_text(&ctx, &fs, &path).await?;
     let stats = stats(&text);
     let threshold = settings().summarize_over_chars;
@@ -253,7 +265,7 @@ pub async fn summarize(
     let (what, content) = match (text, path) {
         (Some(text), None) => ("text".to_owned(), text),
         (None, Some(path)) => {
-            let fs = ctx.fs().await?;
+            let fs = Arc::new(ctx.fs().await?);
             let content = read_text(&ctx, &fs, &path).await?;
             (format!("file `{path}`"), content)
         }
@@ -352,7 +364,7 @@ pub async fn classify_file(
     /// The file: a path or a `file://` URI inside the roots.
     path: String,
 ) -> Result<Json<Classification>, McpError> {
-    let fs = ctx.fs().await?;
+    let fs = Arc::new(ctx.fs().await?);
     let text = read_text(&ctx, &fs, &path).await?;
     let stats = stats(&text);
     let hint = language_of(&path)
@@ -394,7 +406,7 @@ pub async fn smart_compare(
     /// The second file.
     path2: String,
 ) -> Result<String, McpError> {
-    let fs = ctx.fs().await?;
+    let fs = Arc::new(ctx.fs().await?);
     let first = read_text(&ctx, &fs, &path1).await?;
     let second = read_text(&ctx, &fs, &path2).await?;
     ctx.report_progress(1.0, Some(2.0), Some("files read"));
@@ -626,7 +638,7 @@ pub async fn process_files(
             paths.len()
         )));
     }
-    let fs = ctx.fs().await?;
+    let fs = Arc::new(ctx.fs().await?);
     let count = paths.len();
     let mut lines = Vec::with_capacity(count);
     let (mut ok, mut total_words, mut total_lines) = (0usize, 0usize, 0usize);
@@ -634,10 +646,7 @@ pub async fn process_files(
         if ctx.is_cancelled() {
             return Err(McpError::Cancelled);
         }
-        match fs
-            .read_to_string(path, settings().max_file_bytes)
-            .map_err(fs_error)
-        {
+        match read_blocking(&fs, path).await?.map_err(fs_error) {
             Ok(text) => {
                 let s = stats(&text);
                 ok += 1;

@@ -169,3 +169,21 @@ async fn without_any_model_the_error_says_how_to_configure_one() {
         modern.close().await;
     }
 }
+
+#[tokio::test]
+async fn provider_only_without_a_provider_refuses_to_start() {
+    let args = ["--sampling".to_owned(), "provider-only".to_owned()];
+    // stdin is empty: a server that did start would serve nothing and exit 0.
+    let output = common::command(&args, &[])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("run smart-tools");
+    assert!(!output.status.success(), "it must not start");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--sampling provider-only needs an LLM provider")
+            && stderr.contains("ANTHROPIC_API_KEY"),
+        "{stderr}"
+    );
+}

@@ -208,7 +208,7 @@ const PROVIDER_VARS: [&str; 7] = [
     "LLM_TIMEOUT_SECS",
 ];
 
-fn command(args: &[String], env: &[(String, String)]) -> Command {
+pub fn command(args: &[String], env: &[(String, String)]) -> Command {
     let mut command = Command::new(BIN);
     command.args(args).kill_on_drop(true);
     for var in PROVIDER_VARS {
