@@ -109,7 +109,7 @@ pub use error::LlmError;
 pub use http::{DEFAULT_MAX_RETRY_DELAY, DEFAULT_TIMEOUT};
 #[cfg(feature = "local-model")]
 pub use local::{
-    default_model_path, model_path_from_env, GenerationStats, LocalModelProvider,
+    default_model_path, model_label, model_path_from_env, GenerationStats, LocalModelProvider,
     DEFAULT_MAX_CONTEXT, DEFAULT_MODEL_FILE, DEFAULT_MODEL_LABEL, MODEL_PATH_ENV,
 };
 pub use openai::{OpenAiCompatibleProvider, DEFAULT_OPENAI_BASE_URL};

@@ -50,6 +50,22 @@ pub fn model_path_from_env() -> PathBuf {
         .unwrap_or_else(default_model_path)
 }
 
+/// How a model file is named in messages: [`DEFAULT_MODEL_LABEL`] for the default model,
+/// else `<file stem> (offline)`.
+///
+/// ```
+/// use std::path::Path;
+/// assert_eq!(ferromcp_llm::model_label(Path::new("/m/tiny-q4.gguf")), "tiny-q4 (offline)");
+/// ```
+pub fn model_label(path: &Path) -> String {
+    if path.file_name() == Some(DEFAULT_MODEL_FILE.as_ref()) {
+        DEFAULT_MODEL_LABEL.to_owned()
+    } else {
+        let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+        format!("{stem} (offline)")
+    }
+}
+
 /// llama.cpp's global state may be initialised once per process; every provider shares it.
 fn backend() -> Result<&'static LlamaBackend, LlmError> {
     static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
@@ -170,12 +186,7 @@ impl LocalModelProvider {
                 path.display()
             ))
         })?;
-        let label = if path.file_name() == Some(DEFAULT_MODEL_FILE.as_ref()) {
-            DEFAULT_MODEL_LABEL.to_owned()
-        } else {
-            let stem = path.file_stem().unwrap_or_default().to_string_lossy();
-            format!("{stem} (offline)")
-        };
+        let label = model_label(path);
         Ok(LocalModelProvider {
             loaded: Arc::new(Loaded {
                 model,

@@ -399,6 +399,45 @@ async fn graceful_shutdown_finishes_in_flight_requests_refuses_new_ones_and_ends
     let _ = std::fs::remove_file(marker);
 }
 
+/// The 503 itself, deterministically: a request whose head is still arriving when the
+/// shutdown begins is read to the end by the connection (it is not idle, so it is not
+/// closed), and answered 503, not served. Then the connection closes and shutdown ends.
+#[tokio::test]
+async fn a_request_arriving_during_shutdown_gets_503() {
+    let t = start_seed(ServerConfig::default(), http_config()).await;
+    let session = t.initialize().await;
+    let body = call_body(7, "add", json!({"a": 1, "b": 2})).to_string();
+    let head_start = format!("POST /mcp HTTP/1.1\r\nHost: {}\r\n", t.addr);
+    let head_rest = format!(
+        "Content-Type: application/json\r\nAccept: {ACCEPT_BOTH}\r\n\
+         Mcp-Session-Id: {session}\r\nMCP-Protocol-Version: {VERSION}\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut socket = TcpStream::connect(t.addr).await.unwrap();
+    socket.write_all(head_start.as_bytes()).await.unwrap();
+    // Let the server read the first bytes, so the connection is mid-request.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let Http { handle, .. } = t;
+    let shutdown = tokio::spawn(handle.expect("in-process").shutdown());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    socket.write_all(head_rest.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut answer))
+        .await
+        .expect("the server answers and closes")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("shutting down"), "{answer}");
+    assert!(!answer.contains("\"result\""), "not served: {answer}");
+    tokio::time::timeout(Duration::from_secs(5), shutdown)
+        .await
+        .expect("shutdown finishes")
+        .unwrap();
+}
+
 #[tokio::test]
 async fn graceful_shutdown_is_bounded_by_the_shutdown_timeout() {
     let timeout = Duration::from_millis(500);

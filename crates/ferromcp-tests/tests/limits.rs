@@ -19,6 +19,7 @@ mod fault_support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use fault_support::*;
 use ferromcp::client::RootsHandle;
@@ -258,6 +259,98 @@ fn log_index(message: &Value) -> Option<usize> {
         return None;
     }
     message["params"]["data"].as_str()?.get(..6)?.parse().ok()
+}
+
+/// The 2024-11-05 HTTP+SSE transport has one stream per session and no resumption: a
+/// consumer that stops reading is cut off at the same buffer, and its session ends (its
+/// endpoint answers 404), while the server goes on serving others.
+#[tokio::test]
+async fn a_slow_legacy_sse_consumer_is_cut_off_at_the_buffer_and_its_session_ends() {
+    const COUNT: usize = 1500;
+    const SIZE: usize = 24 * 1024;
+    let logged = Arc::new(AtomicUsize::new(0));
+    let config = http_config().sse_buffer_events(8).legacy_sse(true);
+    let handle = serve(flood_server(logged.clone()), "127.0.0.1:0", config)
+        .await
+        .unwrap();
+    let mut t = Http::new(handle.local_addr());
+    t.handle = Some(handle);
+    let base = format!("http://{}", t.addr);
+    let open = || async {
+        let stream = t
+            .http
+            .get(format!("{base}/sse"))
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.status(), 200);
+        let mut sse = Sse::new(stream);
+        let endpoint = sse.next().await.expect("the endpoint event");
+        assert_eq!(endpoint.event, "endpoint");
+        (sse, format!("{base}{}", endpoint.data))
+    };
+    let post = |url: String, body: Value| {
+        t.http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let (mut sse, messages) = open().await;
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2024-11-05", "capabilities": {},
+        "clientInfo": {"name": "slow", "version": "1"}}});
+    assert_eq!(
+        post(messages.clone(), initialize).await.unwrap().status(),
+        202
+    );
+    let (_, answer) = sse.next_message().await.expect("the initialize answer");
+    assert_eq!(answer["id"], 1);
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(
+        post(messages.clone(), initialized).await.unwrap().status(),
+        202
+    );
+    let flood = call_body(2, "flood", json!({"count": COUNT, "size": SIZE}));
+    assert_eq!(post(messages.clone(), flood).await.unwrap().status(), 202);
+
+    // The client stops reading: once the sockets and the 8-event queue are full, the
+    // session ends, and its handler with it.
+    let ping = json!({"jsonrpc": "2.0", "id": 3, "method": "ping"});
+    let mut status = 0;
+    for _ in 0..400 {
+        status = post(messages.clone(), ping.clone())
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if status == 404 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, 404, "the cut-off session is gone");
+    let at_end = logged.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        at_end < COUNT && logged.load(Ordering::SeqCst) == at_end,
+        "the handler was stopped with its session ({at_end} of {COUNT} logs)"
+    );
+    // Its stream ends after what was buffered (with answers to the pings sent before the
+    // cut), without the flood's response.
+    let mut delivered = 0;
+    while let Some((_, message)) = sse.next_message().await {
+        assert_ne!(message["id"], 2, "the response came after the cut");
+        delivered += usize::from(log_index(&message).is_some());
+    }
+    assert!(delivered < COUNT, "cut short: {delivered} of {COUNT} logs");
+
+    // Another session is served normally.
+    let (mut sse, messages) = open().await;
+    assert_eq!(post(messages, ping).await.unwrap().status(), 202);
+    let (_, pong) = sse.next_message().await.expect("the ping answer");
+    assert_eq!(pong, json!({"jsonrpc": "2.0", "id": 3, "result": {}}));
 }
 
 #[tokio::test]

@@ -131,22 +131,19 @@ mod offline {
     }
 
     impl OfflineModel {
-        /// The model at `FERROMCP_MODEL_PATH` or the default place, if the file exists.
+        /// The model named by `FERROMCP_MODEL_PATH`, or the one at the default place if
+        /// that file exists. A named file that is missing is still returned: loading it
+        /// then says which file is missing, instead of "no provider configured".
         pub(super) fn if_present() -> Option<OfflineModel> {
+            let named =
+                std::env::var_os(ferromcp_llm::MODEL_PATH_ENV).is_some_and(|v| !v.is_empty());
             let path = ferromcp_llm::model_path_from_env();
-            if !path.is_file() {
+            if !named && !path.is_file() {
                 return None;
             }
-            let label = match path.file_name() == Some(ferromcp_llm::DEFAULT_MODEL_FILE.as_ref()) {
-                true => ferromcp_llm::DEFAULT_MODEL_LABEL.to_owned(),
-                false => format!(
-                    "{} (offline)",
-                    path.file_stem().unwrap_or_default().to_string_lossy()
-                ),
-            };
             Some(OfflineModel {
+                label: ferromcp_llm::model_label(&path),
                 path,
-                label,
                 loaded: Arc::new(OnceCell::new()),
             })
         }

@@ -26,3 +26,22 @@ async fn sampling_runs_on_the_offline_model_when_nothing_is_configured() {
         "{run}"
     );
 }
+
+#[tokio::test]
+async fn a_named_model_that_is_missing_is_reported_as_missing() {
+    let run = cli(["call", "--yes"])
+        .arg_path(&seed_server())
+        .args(["seed_tool", "text=anything"])
+        .env(
+            "FERROMCP_MODEL_PATH",
+            "/nonexistent/ferromcp-test-model.gguf",
+        )
+        .run()
+        .await;
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        all.contains("the offline model /nonexistent/ferromcp-test-model.gguf is missing"),
+        "{run}"
+    );
+    assert!(!all.contains("no LLM provider"), "{run}");
+}
