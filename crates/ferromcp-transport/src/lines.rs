@@ -3,8 +3,8 @@
 
 use std::io;
 
-use bytes::{Buf, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::{FrameReader, FrameWriter, Incoming, Outgoing, Transport};
 
@@ -93,39 +93,62 @@ impl<R: AsyncRead + Unpin + Send + 'static> FrameReader for LineReader<R> {
     }
 }
 
+/// Buffered bytes past which a frame is written out before the next one is buffered: about
+/// a pipe's capacity, so a burst of answers leaves in few large writes.
+const WRITE_BUFFER: usize = 64 * 1024;
+
 /// Writes frames, each followed by a newline, through a buffer.
+///
+/// The buffer is a plain `Vec` rather than Tokio's `BufWriter`: buffering a frame is then a
+/// copy, not two polled writes (frame and newline), and the buffer is allocated on first use.
 pub struct LineWriter<W: AsyncWrite> {
-    inner: BufWriter<W>,
+    inner: W,
+    buffer: Vec<u8>,
 }
 
 impl<W: AsyncWrite + Unpin + Send + 'static> LineWriter<W> {
     /// A buffered line writer.
     pub fn new(inner: W) -> Self {
         LineWriter {
-            inner: BufWriter::with_capacity(64 * 1024, inner),
+            inner,
+            buffer: Vec::new(),
         }
+    }
+
+    /// Writes out everything buffered.
+    async fn drain(&mut self) -> io::Result<()> {
+        if !self.buffer.is_empty() {
+            let result = self.inner.write_all(&self.buffer).await;
+            self.buffer.clear();
+            result?;
+        }
+        Ok(())
     }
 }
 
 impl<W: AsyncWrite + Unpin + Send + 'static> FrameWriter for LineWriter<W> {
     async fn write(&mut self, message: Outgoing) -> io::Result<()> {
-        let mut frame = message.frame;
-        while frame.has_remaining() {
-            let n = self.inner.write(frame.chunk()).await?;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            frame.advance(n);
+        let frame = message.frame;
+        if self.buffer.len() + frame.len() >= WRITE_BUFFER {
+            self.drain().await?;
         }
-        self.inner.write_all(b"\n").await
+        if frame.len() >= WRITE_BUFFER {
+            // A large frame goes out as it is, without a copy into the buffer.
+            self.inner.write_all(&frame).await?;
+        } else {
+            self.buffer.extend_from_slice(&frame);
+        }
+        self.buffer.push(b'\n');
+        Ok(())
     }
 
     async fn flush(&mut self) -> io::Result<()> {
+        self.drain().await?;
         self.inner.flush().await
     }
 
     async fn close(&mut self) -> io::Result<()> {
-        self.inner.flush().await?;
+        self.flush().await?;
         self.inner.shutdown().await
     }
 }
@@ -186,6 +209,34 @@ mod tests {
     #[tokio::test]
     async fn splits_lines_and_skips_blank_ones() {
         assert_eq!(frames(b"a\r\n\n  \nb\nc", 10).await, vec!["a", "b", "c"]);
+    }
+
+    #[tokio::test]
+    async fn writes_frames_in_order_small_and_large() {
+        let (ours, theirs) = tokio::io::duplex(1 << 20);
+        let mut writer = LineWriter::new(ours);
+        let sizes = [10, WRITE_BUFFER - 5, 3, WRITE_BUFFER * 2, 7, 1];
+        let frames: Vec<Vec<u8>> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| vec![b'a' + i as u8; n])
+            .collect();
+        for frame in &frames {
+            writer
+                .write(Outgoing::notification(bytes::Bytes::from(frame.clone())))
+                .await
+                .unwrap();
+        }
+        writer.close().await.unwrap();
+        drop(writer);
+        let mut written = Vec::new();
+        let mut theirs = theirs;
+        theirs.read_to_end(&mut written).await.unwrap();
+        let expected: Vec<u8> = frames
+            .iter()
+            .flat_map(|f| f.iter().copied().chain(std::iter::once(b'\n')))
+            .collect();
+        assert!(written == expected, "frames out of order or cut");
     }
 
     #[tokio::test]
