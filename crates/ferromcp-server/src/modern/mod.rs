@@ -43,6 +43,28 @@ use crate::error::McpError;
 use crate::session::SessionState;
 use crate::{Context, McpServer};
 
+impl McpServer {
+    /// Answers one 2026-07-28 request on its own, with no session and no engine: a
+    /// stateless transport calls it on the task that received the request, with a
+    /// [`RequestContext`] from [`ferromcp_rpc::direct_context`] whose peer carries the
+    /// request's notifications (progress, logs, a listen's changes) to its answer.
+    /// `principal` is the authenticated caller, when the transport knows it (it binds
+    /// `requestState` and makes caching hints private). The request must carry its
+    /// 2026-07-28 `_meta` (or be `server/discover`); the checks of [`McpServer::serve`]'s
+    /// sessions apply, with the same errors.
+    pub async fn handle_modern(
+        &self,
+        request: Request,
+        cx: RequestContext,
+        principal: Option<String>,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        // Not registered with the server's sessions: a 2026-07-28 request hears of changes
+        // only through `subscriptions/listen`, never as a session.
+        let state = Arc::new(SessionState::new(u64::MAX, self.clone(), principal));
+        handle(&state, request, cx).await
+    }
+}
+
 /// Answers one 2026-07-28 request.
 pub(crate) async fn handle(
     session: &Arc<SessionState>,
