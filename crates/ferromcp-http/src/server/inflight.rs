@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::body::StreamItem;
 use super::session::lock;
+use super::tool_headers::AnnotationCache;
 use crate::sse::encode_event;
 
 /// Who sent a request, as far as HTTP tells: a keyed hash of its `Authorization` header
@@ -50,6 +51,8 @@ struct Table {
 pub(crate) struct ModernRequests {
     table: Arc<Mutex<Table>>,
     hasher: RandomState,
+    /// The `x-mcp-header` annotations of the tools, for `Mcp-Param-*`.
+    pub annotations: Arc<AnnotationCache>,
 }
 
 /// Keeps a request in the table until dropped (it travels with the answer's body).

@@ -39,10 +39,10 @@ use super::body::{accepted, json_response, sse_response};
 use super::checks::session_header;
 use super::error::HttpError;
 use super::inflight::{Exchange, First};
-use super::modern_checks::{mismatch, named, validate};
+use super::modern_checks::{mismatch, validate, Fields};
 use super::post::{cancelled_request, Parsed};
 use super::router::{principal, AppState};
-use super::tool_headers::{check, tool_annotations};
+use super::tool_headers::check;
 use crate::headers::PROTOCOL_VERSION;
 use crate::sse::encode_event;
 
@@ -133,20 +133,26 @@ async fn serve(
 ) -> Result<Response, HttpError> {
     let id = request.id.clone();
     let refuse = |error: ErrorObject| HttpError::bad_message(Some(id.clone()), error);
-    // Decoding produced these params from JSON, so they parse again.
-    let params: Option<Value> = request
-        .params
-        .as_deref()
-        .and_then(|raw| serde_json::from_str(raw.get()).ok());
     let validation = state.config.header_validation;
-    validate(&parts.headers, validation, &request.method, params.as_ref()).map_err(refuse)?;
-    if request.method == methods::TOOLS_CALL {
-        if let Some(name) = named(&request.method, params.as_ref()) {
+    {
+        // Read from the params' text: no tree of them is built for the checks.
+        let fields = Fields::read(&request.method, request.params.as_deref());
+        validate(&parts.headers, validation, &request.method, &fields).map_err(refuse)?;
+        if request.method == methods::TOOLS_CALL {
             // An unknown tool is for the handler to report.
-            if let Some(annotations) = tool_annotations(&state.server, name) {
-                let arguments = params.as_ref().and_then(|p| p.get("arguments"));
-                check(&parts.headers, &annotations, arguments, validation)
-                    .map_err(|detail| refuse(mismatch(detail)))?;
+            let annotations = fields
+                .name
+                .as_deref()
+                .and_then(|name| state.modern.annotations.get(&state.server, name));
+            if let Some(annotations) = annotations.filter(|a| !a.is_empty()) {
+                let arguments = fields.arguments();
+                check(
+                    &parts.headers,
+                    &annotations,
+                    arguments.as_deref(),
+                    validation,
+                )
+                .map_err(|detail| refuse(mismatch(detail)))?;
             }
         }
     }

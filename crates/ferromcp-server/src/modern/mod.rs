@@ -71,11 +71,14 @@ pub(crate) async fn handle(
     request: Request,
     cx: RequestContext,
 ) -> Result<Box<RawValue>, ErrorObject> {
-    let params: Option<Value> = match request.params.as_deref() {
-        Some(raw) => Some(serde_json::from_str(raw.get()).map_err(ErrorObject::invalid_params)?),
-        None => None,
+    // The params stay text: each method parses them once, straight into its own type,
+    // and only `_meta` is read here (a tree of the whole params is built only when the
+    // text does not parse that way, so that its errors and duplicate keys read as before).
+    let params = request.params;
+    let view = match request::validate_raw(params.as_deref()) {
+        Some(view) => view?,
+        None => request::validate(value_of(params.as_deref())?.as_ref())?,
     };
-    let view = request::validate(params.as_ref())?;
     let capabilities = session.server.current_capabilities();
     request::check_method(&request.method, &capabilities)?;
     let modern = Modern {
@@ -148,8 +151,15 @@ pub(crate) async fn handle(
 struct Modern {
     session: Arc<SessionState>,
     method: String,
-    params: Option<Value>,
+    params: Option<Box<RawValue>>,
     view: RequestView,
+}
+
+/// The params as a JSON tree (what the checks and the `requestState` digest were defined on).
+fn value_of(params: Option<&RawValue>) -> Result<Option<Value>, ErrorObject> {
+    params
+        .map(|raw| serde_json::from_str(raw.get()).map_err(ErrorObject::invalid_params))
+        .transpose()
 }
 
 impl Modern {
@@ -157,10 +167,16 @@ impl Modern {
         &self.session.server
     }
 
-    /// The request's params as `T` (absent params read as `{}`).
+    /// The request's params as `T` (absent params read as `{}`), parsed from their text;
+    /// when that fails, through a tree as before, whose error (or last-key-wins reading of
+    /// a duplicate key) is the answer.
     fn parse<T: DeserializeOwned>(&self) -> Result<T, ErrorObject> {
         match &self.params {
-            Some(params) => T::deserialize(params).map_err(ErrorObject::invalid_params),
+            Some(params) => serde_json::from_str(params.get()).or_else(|_| {
+                let value: Value =
+                    serde_json::from_str(params.get()).map_err(ErrorObject::invalid_params)?;
+                T::deserialize(&value).map_err(ErrorObject::invalid_params)
+            }),
             None => serde_json::from_str("{}").map_err(ErrorObject::invalid_params),
         }
     }
@@ -218,7 +234,7 @@ impl Modern {
     fn binding(&self) -> Binding {
         Binding {
             method: self.method.clone(),
-            params_digest: params_digest(self.params.as_ref()),
+            params_digest: params_digest(value_of(self.params.as_deref()).ok().flatten().as_ref()),
             principal: self.session.principal.clone(),
         }
     }
