@@ -13,6 +13,8 @@
 //! - a **writer task** sends what handlers and [`Peer`] handles queue, flushing whenever the
 //!   queue runs empty (one syscall for a burst of messages); in-process transports that never
 //!   wait to write ([`serve_direct`]) take each message on the sending task instead;
+//! - a transport that serves each request on its own answers it with [`answer_direct`] on
+//!   its own task, through a [`direct_peer`]: no engine at all;
 //! - the queues ([`queue()`]) allocate nothing until used, so an idle connection stays small.
 //!
 //! A server session and a client are both just a [`Service`] plus a [`Peer`].
@@ -45,12 +47,14 @@
 //! ```
 
 mod connection;
+mod direct;
 mod error;
 mod peer;
 mod queue;
 mod service;
 
 pub use connection::{serve, serve_direct, serve_with, Connection, ConnectionConfig, OutgoingSink};
+pub use direct::{answer_direct, direct_context, direct_peer};
 pub use error::RpcError;
 pub use peer::{Peer, ProgressCallback, RequestOptions};
 pub use queue::{queue, QueueReceiver, QueueSender};

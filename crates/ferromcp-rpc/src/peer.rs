@@ -103,6 +103,12 @@ impl fmt::Debug for Peer {
 
 impl Peer {
     pub(crate) fn new(outbound: Outbound) -> Peer {
+        Peer::with_closed(outbound, CancellationToken::new())
+    }
+
+    /// A peer whose end is `closed` (a request served on its own shares it as its
+    /// cancellation: see [`crate::direct_peer`]).
+    pub(crate) fn with_closed(outbound: Outbound, closed: CancellationToken) -> Peer {
         Peer {
             shared: Arc::new(Shared {
                 outbound,
@@ -110,7 +116,7 @@ impl Peer {
                 progress: Mutex::new(HashMap::new()),
                 in_flight: Mutex::new(HashMap::new()),
                 next_id: AtomicI64::new(0),
-                closed: CancellationToken::new(),
+                closed,
             }),
         }
     }

@@ -6,36 +6,45 @@
 //! revision. Everything else takes the stateful path, unchanged.
 //!
 //! A modern request is checked (`modern_checks.rs`, then `Mcp-Param-*` for `tools/call` in
-//! `tool_headers.rs`), then answered by an engine of its own that ends with the answer:
-//! JSON when the response comes first, SSE when progress or logs do (a
+//! `tool_headers.rs`), then answered on the POST's own task by calling the server's
+//! handler directly, with no engine, through a peer whose frames go to this POST's answer
+//! (`inflight.rs`, [`Exchange`]): JSON when the response comes first, SSE when progress or
+//! logs do (the handler then goes on on a task of its own, feeding the stream; a
 //! `subscriptions/listen` stream stays open, with keep-alive comments, until the client
 //! goes away or the server ends it). Errors carry the request's id; their status follows
 //! the code: -32601 is 404, -32602 and -32020 to -32022 are 400, any other is 200.
 //! `Mcp-Session-Id` is neither issued nor required. Notifications are answered 202; a
 //! `notifications/cancelled` reaches the request it names, when that is unambiguous.
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::response::Response;
 use bytes::Bytes;
-use ferromcp_protocol::jsonrpc::{Message, Notification, Request};
+use ferromcp_protocol::jsonrpc::{encode_error, Message, Notification, Request};
 use ferromcp_protocol::meta::PROTOCOL_VERSION as META_VERSION;
-use ferromcp_protocol::{methods, ErrorObject, ProtocolVersion};
+use ferromcp_protocol::{methods, ErrorObject, ProtocolVersion, RequestId};
 use http::request::Parts;
 use http::{HeaderMap, StatusCode};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::body::{accepted, json_response};
+use ferromcp_rpc::OutgoingSink;
+use tokio_util::sync::CancellationToken;
+
+use super::body::{accepted, json_response, sse_response};
 use super::checks::session_header;
 use super::error::HttpError;
-use super::modern_checks::{mismatch, named, validate};
-use super::post::{answer, cancelled_request, Answer, Parsed};
+use super::inflight::{Exchange, First};
+use super::modern_checks::{mismatch, validate, Fields};
+use super::post::{cancelled_request, Parsed};
 use super::router::{principal, AppState};
-use super::session::{Session, SessionOptions};
-use super::tool_headers::{check, tool_annotations};
+use super::tool_headers::check;
 use crate::headers::PROTOCOL_VERSION;
-use ferromcp_transport::Incoming;
+use crate::sse::encode_event;
 
 /// Whether a POST is served as 2026-07-28.
 pub(crate) fn is_modern(state: &AppState, headers: &HeaderMap, parsed: &Parsed) -> bool {
@@ -90,7 +99,6 @@ fn meta_names_version(params: Option<&RawValue>) -> bool {
 pub(crate) async fn handle(
     state: &Arc<AppState>,
     parts: &Parts,
-    frame: Bytes,
     parsed: Parsed,
 ) -> Result<Response, HttpError> {
     match parsed {
@@ -98,10 +106,9 @@ pub(crate) async fn handle(
         Parsed::Single(Message::Notification(notification)) => {
             if let Some(id) = cancelled_request(&notification) {
                 let caller = state.modern.caller(&parts.headers);
-                if let Some(session) = state.modern.find(&id, caller) {
+                if let Some(exchange) = state.modern.find(&id, caller) {
                     tracing::debug!(%id, "cancelling a 2026-07-28 request");
-                    session.feed(frame).await;
-                    session.outbox.cancel(&id);
+                    exchange.cancel();
                 }
             }
             Ok(accepted())
@@ -124,54 +131,145 @@ async fn serve(
     parts: &Parts,
     request: Request,
 ) -> Result<Response, HttpError> {
-    let id = request.id;
+    let id = request.id.clone();
     let refuse = |error: ErrorObject| HttpError::bad_message(Some(id.clone()), error);
-    // Decoding produced these params from JSON, so they parse again.
-    let params: Option<Value> = request
-        .params
-        .as_deref()
-        .and_then(|raw| serde_json::from_str(raw.get()).ok());
     let validation = state.config.header_validation;
-    validate(&parts.headers, validation, &request.method, params.as_ref()).map_err(refuse)?;
-    if request.method == methods::TOOLS_CALL {
-        if let Some(name) = named(&request.method, params.as_ref()) {
-            // An unknown tool is for the engine to report.
-            if let Some(annotations) = tool_annotations(&state.server, name) {
-                let arguments = params.as_ref().and_then(|p| p.get("arguments"));
-                check(&parts.headers, &annotations, arguments, validation)
-                    .map_err(|detail| refuse(mismatch(detail)))?;
+    {
+        // Read from the params' text: no tree of them is built for the checks.
+        let fields = Fields::read(&request.method, request.params.as_deref());
+        validate(&parts.headers, validation, &request.method, &fields).map_err(refuse)?;
+        if request.method == methods::TOOLS_CALL {
+            // An unknown tool is for the handler to report.
+            let annotations = fields
+                .name
+                .as_deref()
+                .and_then(|name| state.modern.annotations.get(&state.server, name));
+            if let Some(annotations) = annotations.filter(|a| !a.is_empty()) {
+                let arguments = fields.arguments();
+                check(
+                    &parts.headers,
+                    &annotations,
+                    arguments.as_deref(),
+                    validation,
+                )
+                .map_err(|detail| refuse(mismatch(detail)))?;
             }
         }
     }
     let listen = request.method == methods::SUBSCRIPTIONS_LISTEN;
-    let options = SessionOptions {
-        transient: true,
-        assume: None,
-        store: None,
-        // A listen stream is all notifications: it is SSE whatever the setting.
-        json_only: state.config.json_response && !listen,
-        grace: state.config.disconnect_grace,
-        legacy: None,
-        principal: principal(parts).map(str::to_string),
-        buffer: state.config.sse_buffer_events,
+    // A listen stream is all notifications: it is SSE whatever the setting.
+    let json_only = state.config.json_response && !listen;
+    let cancellation = CancellationToken::new();
+    let exchange = Arc::new(Exchange::new(
+        cancellation.clone(),
+        json_only,
+        state.config.sse_buffer_events,
+    ));
+    let sink: OutgoingSink = {
+        let exchange = exchange.clone();
+        Box::new(move |out| exchange.deliver(out))
     };
-    let session = Session::start(&state.server, "modern".into(), options);
+    let peer = ferromcp_rpc::direct_peer(sink, cancellation.clone());
     let caller = state.modern.caller(&parts.headers);
-    let tracked = state.modern.track(id.clone(), listen, caller, &session);
-    // The engine takes the request as decoded here, not its bytes to parse again.
-    let input = Incoming::Decoded(Box::new(Message::Request(Request {
-        id: id.clone(),
-        method: request.method,
-        params: request.params,
-    })));
-    match answer(state, &session, id, input, tracked).await? {
-        Answer::Json(body) => {
-            let status = status_of(&body);
-            let mut response = json_response(body);
-            *response.status_mut() = status;
-            Ok(response)
+    let tracked = state.modern.track(id.clone(), listen, caller, &exchange);
+    let in_flight = state.enter();
+    // The handler runs here, on the POST's task: most answer at once, with no task, queue
+    // or engine in between. Should the POST go away first, the request is cancelled.
+    let cancel_on_drop = cancellation.clone().drop_guard();
+    let mut handler = {
+        let cx = ferromcp_rpc::direct_context(id.clone(), &peer);
+        let server = state.server.clone();
+        let principal = principal(parts).map(str::to_string);
+        let running = Running(exchange.clone());
+        let id = id.clone();
+        Box::pin(async move {
+            let _running = running;
+            let handler = server.handle_modern(request, cx, principal);
+            ferromcp_rpc::answer_direct(id, peer, handler).await
+        })
+    };
+    let first = std::future::poll_fn(|cx| match poll_caught(handler.as_mut(), cx, &id) {
+        Poll::Ready(frame) => Poll::Ready(First::Done(frame)),
+        Poll::Pending => exchange.poll_first(cx.waker()),
+    })
+    .await;
+    match first {
+        First::Done(frame) => {
+            let early = exchange.take_early();
+            match frame {
+                Some(frame) if early.is_empty() => {
+                    let status = status_of(&frame);
+                    let mut response = json_response(frame);
+                    *response.status_mut() = status;
+                    Ok(response)
+                }
+                None if exchange.is_closed() => Err(HttpError::session_not_found()),
+                // Logs or progress came first (the SSE stream the client was promised), or
+                // the request was cancelled (an empty stream: no response).
+                frame => {
+                    let mut prelude = early;
+                    prelude.extend(frame.map(|f| encode_event(None, None, &f, None)));
+                    let ended = cancellation.clone();
+                    Ok(sse_response(prelude, None, ended, state.sse_settings(), ()))
+                }
+            }
         }
-        Answer::Stream(response) => Ok(response),
+        First::Streaming => {
+            let stream = exchange.stream();
+            if stream.live.is_some() {
+                // The handler goes on on a task of its own, feeding the stream.
+                cancel_on_drop.disarm();
+                let finisher = exchange.clone();
+                tokio::spawn(async move {
+                    let frame =
+                        std::future::poll_fn(|cx| poll_caught(handler.as_mut(), cx, &id)).await;
+                    finisher.finish(frame);
+                });
+            }
+            let guard = ClientGone(exchange);
+            Ok(sse_response(
+                stream.prelude,
+                stream.live,
+                stream.ended,
+                state.sse_settings(),
+                (guard, in_flight, tracked),
+            ))
+        }
+    }
+}
+
+/// Polls a request's handler, turning a panic into an internal error (the request is lost,
+/// nothing else; it must not be polled again).
+fn poll_caught(
+    handler: Pin<&mut (impl Future<Output = Option<Bytes>> + ?Sized)>,
+    cx: &mut Context<'_>,
+    id: &RequestId,
+) -> Poll<Option<Bytes>> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| handler.poll(cx))).unwrap_or_else(|_| {
+        tracing::error!(%id, "a 2026-07-28 request's handler panicked");
+        Poll::Ready(Some(encode_error(
+            Some(id),
+            &ErrorObject::internal("the request's handler panicked"),
+        )))
+    })
+}
+
+/// Marks the handler stopped however its future ends.
+struct Running(Arc<Exchange>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.stopped();
+    }
+}
+
+/// Held by an SSE answer's body: when it ends (the client went away, or it was all sent),
+/// the request is cancelled if it still runs; nobody can resume a 2026-07-28 stream.
+struct ClientGone(Arc<Exchange>);
+
+impl Drop for ClientGone {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }
 

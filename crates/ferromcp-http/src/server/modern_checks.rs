@@ -15,7 +15,10 @@
 
 use ferromcp_protocol::meta::{CLIENT_CAPABILITIES, PROTOCOL_VERSION as META_VERSION};
 use ferromcp_protocol::{methods, ErrorCode, ErrorObject, ProtocolVersion};
+use std::borrow::Cow;
+
 use http::HeaderMap;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::config::HeaderValidation;
@@ -25,17 +28,133 @@ use crate::headers::PROTOCOL_VERSION;
 pub(crate) use crate::headers::MCP_METHOD;
 pub(crate) use crate::headers::MCP_NAME;
 
+/// What the checks read from a request's params: borrowed from their text when it allows
+/// (the usual case: no tree of the params is built), else taken from a tree.
+pub(crate) struct Fields<'a> {
+    /// What `Mcp-Name` mirrors ([`named`]).
+    pub name: Option<Cow<'a, str>>,
+    /// The `_meta` protocol version, or the -32602 of a `_meta` that lacks what it needs.
+    version: Result<Cow<'a, str>, ErrorObject>,
+    /// `tools/call`'s `arguments`.
+    arguments: Arguments<'a>,
+}
+
+enum Arguments<'a> {
+    Text(Option<&'a RawValue>),
+    Tree(Option<Value>),
+}
+
+impl<'a> Fields<'a> {
+    /// Reads the params of a request of `method`.
+    pub(crate) fn read(method: &str, params: Option<&'a RawValue>) -> Self {
+        Self::borrowed(method, params).unwrap_or_else(|| Self::from_tree(method, params))
+    }
+
+    /// The fields straight from the text; `None` when it is not an object or repeats a key
+    /// read here (a tree keeps the last, as before).
+    fn borrowed(method: &str, params: Option<&'a RawValue>) -> Option<Self> {
+        #[derive(serde::Deserialize)]
+        struct Params<'a> {
+            #[serde(borrow, default)]
+            name: Option<&'a RawValue>,
+            #[serde(borrow, default)]
+            uri: Option<&'a RawValue>,
+            #[serde(borrow, default)]
+            arguments: Option<&'a RawValue>,
+            #[serde(rename = "_meta", borrow, default)]
+            meta: Option<&'a RawValue>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Meta<'a> {
+            #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
+            version: Option<&'a RawValue>,
+            #[serde(rename = "io.modelcontextprotocol/clientCapabilities", borrow, default)]
+            capabilities: Option<&'a RawValue>,
+        }
+        let Some(raw) = params else {
+            return Some(Fields {
+                name: None,
+                version: meta_version(None).map(Cow::Borrowed),
+                arguments: Arguments::Text(None),
+            });
+        };
+        if !is_object(raw) {
+            return None;
+        }
+        let params: Params<'a> = serde_json::from_str(raw.get()).ok()?;
+        let name = match name_field(method) {
+            Some("name") => params.name.and_then(text),
+            Some(_) => params.uri.and_then(text),
+            None => None,
+        };
+        let version = match params.meta.filter(|m| is_object(m)) {
+            None => Err(missing_meta()),
+            Some(meta) => {
+                let meta: Meta<'a> = serde_json::from_str(meta.get()).ok()?;
+                match meta.version.and_then(text) {
+                    None => Err(no_version()),
+                    Some(_) if !meta.capabilities.is_some_and(is_object) => Err(no_capabilities()),
+                    Some(version) => Ok(version),
+                }
+            }
+        };
+        Some(Fields {
+            name,
+            version,
+            arguments: Arguments::Text(params.arguments),
+        })
+    }
+
+    /// The fields of the params read as a tree.
+    fn from_tree(method: &str, params: Option<&RawValue>) -> Self {
+        // Decoding produced these params from JSON, so they parse again.
+        let params: Option<Value> = params.and_then(|raw| serde_json::from_str(raw.get()).ok());
+        let own = |text: &str| Cow::Owned(text.to_string());
+        Fields {
+            name: named(method, params.as_ref()).map(own),
+            version: meta_version(params.as_ref()).map(own),
+            arguments: Arguments::Tree(
+                params.and_then(|mut p| p.get_mut("arguments").map(Value::take)),
+            ),
+        }
+    }
+
+    /// `arguments` as a tree (built now when read from the text).
+    pub(crate) fn arguments(&self) -> Option<Cow<'_, Value>> {
+        match &self.arguments {
+            Arguments::Text(raw) => raw
+                .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                .map(Cow::Owned),
+            Arguments::Tree(value) => value.as_ref().map(Cow::Borrowed),
+        }
+    }
+}
+
+fn is_object(raw: &RawValue) -> bool {
+    raw.get().trim_start().starts_with('{')
+}
+
+/// A JSON string's text (borrowed when it has no escapes); `None` for any other value.
+fn text(raw: &RawValue) -> Option<Cow<'_, str>> {
+    match serde_json::from_str::<&str>(raw.get()) {
+        Ok(text) => Some(Cow::Borrowed(text)),
+        Err(_) => serde_json::from_str::<String>(raw.get())
+            .ok()
+            .map(Cow::Owned),
+    }
+}
+
 /// Runs the checks; the error is the JSON-RPC error to answer with (always status 400).
 pub(crate) fn validate(
     headers: &HeaderMap,
     validation: HeaderValidation,
     method: &str,
-    params: Option<&Value>,
+    fields: &Fields<'_>,
 ) -> Result<(), ErrorObject> {
     let version = header(headers, PROTOCOL_VERSION, false)?;
     let mcp_method = header(headers, MCP_METHOD, false)?;
     let mcp_name = header(headers, MCP_NAME, true)?;
-    let body_name = named(method, params);
+    let body_name = fields.name.as_deref();
     if validation == HeaderValidation::Strict {
         if version.is_none() {
             return Err(mismatch("the MCP-Protocol-Version header is required"));
@@ -49,7 +168,7 @@ pub(crate) fn validate(
             )));
         }
     }
-    let requested = meta_version(params)?;
+    let requested: &str = fields.version.as_deref().map_err(Clone::clone)?;
     if version.as_deref().is_some_and(|v| v != requested) {
         return Err(mismatch(format!(
             "MCP-Protocol-Version says {:?} but _meta says {requested:?}",
@@ -103,13 +222,17 @@ fn header(headers: &HeaderMap, name: &str, encoded: bool) -> Result<Option<Strin
 
 /// What `Mcp-Name` mirrors: `params.name` of `tools/call` and `prompts/get`, `params.uri`
 /// of `resources/read`.
-pub(crate) fn named<'a>(method: &str, params: Option<&'a Value>) -> Option<&'a str> {
-    let field = match method {
-        methods::TOOLS_CALL | methods::PROMPTS_GET => "name",
-        methods::RESOURCES_READ => "uri",
-        _ => return None,
-    };
-    params?.get(field)?.as_str()
+fn named<'a>(method: &str, params: Option<&'a Value>) -> Option<&'a str> {
+    params?.get(name_field(method)?)?.as_str()
+}
+
+/// The params field `Mcp-Name` mirrors for `method`, if any.
+fn name_field(method: &str) -> Option<&'static str> {
+    match method {
+        methods::TOOLS_CALL | methods::PROMPTS_GET => Some("name"),
+        methods::RESOURCES_READ => Some("uri"),
+        _ => None,
+    }
 }
 
 /// The `_meta` protocol version, once `_meta` has both required keys (else -32602).
@@ -118,24 +241,32 @@ fn meta_version(params: Option<&Value>) -> Result<&str, ErrorObject> {
         .and_then(Value::as_object)
         .and_then(|p| p.get("_meta"))
         .and_then(Value::as_object)
-        .ok_or_else(|| {
-            ErrorObject::invalid_params(format!(
-                "a 2026-07-28 request needs params._meta with `{META_VERSION}` and \
-                 `{CLIENT_CAPABILITIES}`"
-            ))
-        })?;
+        .ok_or_else(missing_meta)?;
     let version = meta
         .get(META_VERSION)
         .and_then(Value::as_str)
-        .ok_or_else(|| {
-            ErrorObject::invalid_params(format!("_meta lacks a string `{META_VERSION}`"))
-        })?;
+        .ok_or_else(no_version)?;
     if !meta.get(CLIENT_CAPABILITIES).is_some_and(Value::is_object) {
-        return Err(ErrorObject::invalid_params(format!(
-            "_meta lacks `{CLIENT_CAPABILITIES}` (an object; {{}} declares none)"
-        )));
+        return Err(no_capabilities());
     }
     Ok(version)
+}
+
+fn missing_meta() -> ErrorObject {
+    ErrorObject::invalid_params(format!(
+        "a 2026-07-28 request needs params._meta with `{META_VERSION}` and \
+         `{CLIENT_CAPABILITIES}`"
+    ))
+}
+
+fn no_version() -> ErrorObject {
+    ErrorObject::invalid_params(format!("_meta lacks a string `{META_VERSION}`"))
+}
+
+fn no_capabilities() -> ErrorObject {
+    ErrorObject::invalid_params(format!(
+        "_meta lacks `{CLIENT_CAPABILITIES}` (an object; {{}} declares none)"
+    ))
 }
 
 /// Every revision the server speaks, newest first (as `server/discover` lists them).

@@ -67,7 +67,7 @@ pub(crate) async fn handle(
     }
     let parsed = parse(&body, state.server.config().max_json_depth)?;
     if modern::is_modern(state, &parts.headers, &parsed) {
-        return modern::handle(state, parts, body, parsed).await;
+        return modern::handle(state, parts, parsed).await;
     }
     let version = header_version(&parts.headers)?;
     if state.config.stateless {

@@ -7,7 +7,10 @@
 //! string, number or boolean needs one whose (decoded) text equals it: numbers compare
 //! numerically, booleans as `true`/`false`.
 
-use ferromcp_server::McpServer;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use ferromcp_server::{McpServer, ToolDef};
 use http::{HeaderMap, HeaderName};
 use serde_json::Value;
 
@@ -115,10 +118,41 @@ enum Expected<'a> {
     Number(f64),
 }
 
-/// The annotated arguments of the tool `name`; `None` when there is no such tool.
-pub(crate) fn tool_annotations(server: &McpServer, name: &str) -> Option<Vec<Annotation>> {
-    let tool = server.tool_def(name)?;
-    Some(object_annotations(&tool.tool.input_schema))
+/// The annotations of each tool, found once per tool definition rather than by walking its
+/// schema on every call.
+#[derive(Default)]
+pub(crate) struct AnnotationCache {
+    tools: Mutex<HashMap<String, Cached>>,
+}
+
+struct Cached {
+    /// The definition they were read from. A `Weak` keeps its allocation, so no other
+    /// definition can appear at that address while the entry exists.
+    def: Weak<ToolDef>,
+    annotations: Arc<[Annotation]>,
+}
+
+impl AnnotationCache {
+    /// The annotated arguments of the tool `name`; `None` when there is no such tool.
+    pub(crate) fn get(&self, server: &McpServer, name: &str) -> Option<Arc<[Annotation]>> {
+        let tool = server.tool_def(name)?;
+        let mut tools = self.tools.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(cached) = tools.get(name) {
+            // The same definition: a tool replaced since has another address.
+            if std::ptr::eq(cached.def.as_ptr(), Arc::as_ptr(&tool)) {
+                return Some(cached.annotations.clone());
+            }
+        }
+        let annotations: Arc<[Annotation]> = object_annotations(&tool.tool.input_schema).into();
+        tools.insert(
+            name.to_string(),
+            Cached {
+                def: Arc::downgrade(&tool),
+                annotations: annotations.clone(),
+            },
+        );
+        Some(annotations)
+    }
 }
 
 #[cfg(test)]

@@ -43,17 +43,42 @@ use crate::error::McpError;
 use crate::session::SessionState;
 use crate::{Context, McpServer};
 
+impl McpServer {
+    /// Answers one 2026-07-28 request on its own, with no session and no engine: a
+    /// stateless transport calls it on the task that received the request, with a
+    /// [`RequestContext`] from [`ferromcp_rpc::direct_context`] whose peer carries the
+    /// request's notifications (progress, logs, a listen's changes) to its answer.
+    /// `principal` is the authenticated caller, when the transport knows it (it binds
+    /// `requestState` and makes caching hints private). The request must carry its
+    /// 2026-07-28 `_meta` (or be `server/discover`); the checks of [`McpServer::serve`]'s
+    /// sessions apply, with the same errors.
+    pub async fn handle_modern(
+        &self,
+        request: Request,
+        cx: RequestContext,
+        principal: Option<String>,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        // Not registered with the server's sessions: a 2026-07-28 request hears of changes
+        // only through `subscriptions/listen`, never as a session.
+        let state = Arc::new(SessionState::new(u64::MAX, self.clone(), principal));
+        handle(&state, request, cx).await
+    }
+}
+
 /// Answers one 2026-07-28 request.
 pub(crate) async fn handle(
     session: &Arc<SessionState>,
     request: Request,
     cx: RequestContext,
 ) -> Result<Box<RawValue>, ErrorObject> {
-    let params: Option<Value> = match request.params.as_deref() {
-        Some(raw) => Some(serde_json::from_str(raw.get()).map_err(ErrorObject::invalid_params)?),
-        None => None,
+    // The params stay text: each method parses them once, straight into its own type,
+    // and only `_meta` is read here (a tree of the whole params is built only when the
+    // text does not parse that way, so that its errors and duplicate keys read as before).
+    let params = request.params;
+    let view = match request::validate_raw(params.as_deref()) {
+        Some(view) => view?,
+        None => request::validate(value_of(params.as_deref())?.as_ref())?,
     };
-    let view = request::validate(params.as_ref())?;
     let capabilities = session.server.current_capabilities();
     request::check_method(&request.method, &capabilities)?;
     let modern = Modern {
@@ -126,8 +151,15 @@ pub(crate) async fn handle(
 struct Modern {
     session: Arc<SessionState>,
     method: String,
-    params: Option<Value>,
+    params: Option<Box<RawValue>>,
     view: RequestView,
+}
+
+/// The params as a JSON tree (what the checks and the `requestState` digest were defined on).
+fn value_of(params: Option<&RawValue>) -> Result<Option<Value>, ErrorObject> {
+    params
+        .map(|raw| serde_json::from_str(raw.get()).map_err(ErrorObject::invalid_params))
+        .transpose()
 }
 
 impl Modern {
@@ -135,10 +167,16 @@ impl Modern {
         &self.session.server
     }
 
-    /// The request's params as `T` (absent params read as `{}`).
+    /// The request's params as `T` (absent params read as `{}`), parsed from their text;
+    /// when that fails, through a tree as before, whose error (or last-key-wins reading of
+    /// a duplicate key) is the answer.
     fn parse<T: DeserializeOwned>(&self) -> Result<T, ErrorObject> {
         match &self.params {
-            Some(params) => T::deserialize(params).map_err(ErrorObject::invalid_params),
+            Some(params) => serde_json::from_str(params.get()).or_else(|_| {
+                let value: Value =
+                    serde_json::from_str(params.get()).map_err(ErrorObject::invalid_params)?;
+                T::deserialize(&value).map_err(ErrorObject::invalid_params)
+            }),
             None => serde_json::from_str("{}").map_err(ErrorObject::invalid_params),
         }
     }
@@ -196,7 +234,7 @@ impl Modern {
     fn binding(&self) -> Binding {
         Binding {
             method: self.method.clone(),
-            params_digest: params_digest(self.params.as_ref()),
+            params_digest: params_digest(value_of(self.params.as_deref()).ok().flatten().as_ref()),
             principal: self.session.principal.clone(),
         }
     }

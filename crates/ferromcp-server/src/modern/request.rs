@@ -13,7 +13,8 @@ use ferromcp_protocol::types::{
 };
 use ferromcp_protocol::{methods, ErrorCode, ErrorObject, ProtocolVersion, RequestId};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 /// What one 2026-07-28 request says about its client, read from its own `_meta`. Nothing
 /// comes from earlier requests or the connection.
@@ -76,19 +77,51 @@ pub(crate) fn supported_versions() -> Vec<String> {
         .collect()
 }
 
+/// [`validate`] on the params' text, reading `_meta` alone; `None` when the text must be
+/// read as a whole tree instead (it is not an object, or repeats `_meta` or a key of it).
+pub(crate) fn validate_raw(params: Option<&RawValue>) -> Option<Result<RequestView, ErrorObject>> {
+    #[derive(Deserialize)]
+    struct MetaOnly<'a> {
+        #[serde(rename = "_meta", borrow, default)]
+        meta: Option<&'a RawValue>,
+    }
+    let Some(params) = params else {
+        return Some(validate_meta(None));
+    };
+    if !params.get().trim_start().starts_with('{') {
+        return None;
+    }
+    let meta = serde_json::from_str::<MetaOnly<'_>>(params.get())
+        .ok()?
+        .meta;
+    match meta.filter(|m| m.get().trim_start().starts_with('{')) {
+        Some(meta) => {
+            let map = serde_json::from_str::<Map<String, Value>>(meta.get()).ok()?;
+            Some(validate_meta(Some(&map)))
+        }
+        None => Some(validate_meta(None)),
+    }
+}
+
 /// Checks the request's `_meta` and version; returns what it says about the client.
 pub(crate) fn validate(params: Option<&Value>) -> Result<RequestView, ErrorObject> {
-    let meta = params
-        .and_then(Value::as_object)
-        .and_then(|p| p.get("_meta"))
-        .and_then(Value::as_object)
-        .ok_or_else(|| {
-            ErrorObject::invalid_params(
-                "a 2026-07-28 request needs `params._meta` with \
+    validate_meta(
+        params
+            .and_then(Value::as_object)
+            .and_then(|p| p.get("_meta"))
+            .and_then(Value::as_object),
+    )
+}
+
+/// [`validate`] on the `_meta` object, if there is one.
+fn validate_meta(meta: Option<&Map<String, Value>>) -> Result<RequestView, ErrorObject> {
+    let meta = meta.ok_or_else(|| {
+        ErrorObject::invalid_params(
+            "a 2026-07-28 request needs `params._meta` with \
                  `io.modelcontextprotocol/protocolVersion` and \
                  `io.modelcontextprotocol/clientCapabilities`",
-            )
-        })?;
+        )
+    })?;
     let version = meta
         .get(PROTOCOL_VERSION)
         .and_then(Value::as_str)
