@@ -558,17 +558,19 @@ pub fn encode_error(id: Option<&RequestId>, error: &ErrorObject) -> Bytes {
     buf.freeze()
 }
 
-/// Serializes a value into a [`RawValue`], ready for [`encode_response`].
+/// Serializes a value into a [`RawValue`], ready for [`encode_response`] (with the fast
+/// string escape of [`crate::json`]: a result is mostly text).
 pub fn to_raw<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
-    serde_json::value::to_raw_value(value).map_err(ErrorObject::internal)
+    crate::json::to_raw_value(value).map_err(ErrorObject::internal)
 }
 
 /// Deserializes optional raw params into `T`; absent params read as `{}`.
 ///
 /// MCP names every parameter, so by-position params (a JSON array, which serde would
 /// otherwise read into a struct field by field) are invalid params.
-pub fn parse_params<T: for<'de> Deserialize<'de>>(
-    params: Option<&RawValue>,
+/// `T` may borrow from the params (a `&RawValue` member is read without copying it).
+pub fn parse_params<'a, T: Deserialize<'a>>(
+    params: Option<&'a RawValue>,
 ) -> Result<T, ErrorObject> {
     let text = params.map(RawValue::get).unwrap_or("{}");
     if text.trim_start().starts_with('[') {

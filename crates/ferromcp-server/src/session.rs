@@ -5,6 +5,7 @@
 //! A request carrying 2026-07-28 `_meta` (or a `server/discover`) goes to [`crate::modern`]
 //! instead, whatever the session's state: it needs no `initialize` and uses none of it.
 
+use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -15,7 +16,7 @@ use ferromcp_protocol::jsonrpc::{parse_params, to_raw, Notification, Request};
 use ferromcp_protocol::types::*;
 use ferromcp_protocol::{methods, ErrorCode, ErrorObject, ProtocolVersion};
 use ferromcp_rpc::{Peer, RequestContext, Service};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::context::Era;
@@ -250,15 +251,12 @@ impl ServerSession {
 
     async fn call_tool(
         &self,
-        params: CallToolRequestParams,
+        params: ToolCall<'_>,
         cx: RequestContext,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let tool = self.server().find_tool(&params.name)?;
         let ctx = self.context(cx, params.meta.as_ref());
-        let outcome = tool
-            .handler
-            .call(ctx, params.arguments.unwrap_or_default())
-            .await;
+        let outcome = tool.handler.call_raw(ctx, params.arguments).await;
         let result = match outcome {
             Ok(result) => result,
             Err(McpError::Protocol(error)) => return Err(error),
@@ -303,6 +301,23 @@ impl ServerSession {
         }
         adapted(result, self.state.version())
     }
+}
+
+/// The params of a stateful `tools/call`, with the arguments left raw (borrowed) so the tool
+/// deserializes them straight into its own type: no copy, no `Value` tree.
+#[derive(Deserialize)]
+struct ToolCall<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(default, borrow)]
+    arguments: Option<&'a RawValue>,
+    /// 2026-07-28 members, unused here but checked as `CallToolRequestParams` checks them.
+    #[serde(rename = "inputResponses", default)]
+    _input_responses: Option<InputResponses>,
+    #[serde(rename = "requestState", default)]
+    _request_state: Option<String>,
+    #[serde(rename = "_meta", default)]
+    meta: Option<Meta>,
 }
 
 /// Lowers a result to the negotiated revision and serializes it.

@@ -1,6 +1,7 @@
 //! Tools: definitions, handlers, and what a handler may return.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use ferromcp_protocol::types::{
@@ -12,7 +13,10 @@ use futures::FutureExt;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
+
+use ferromcp_protocol::ErrorObject;
 
 use crate::error::{BoxError, McpError};
 use crate::schema;
@@ -26,6 +30,31 @@ pub trait ToolHandler: Send + Sync + 'static {
         ctx: Context,
         arguments: JsonObject,
     ) -> BoxFuture<'static, Result<CallToolResult, McpError>>;
+
+    /// Calls the tool with its `arguments` as the client sent them (`None` when absent or
+    /// `null`). The default reads them into a [`JsonObject`] for [`ToolHandler::call`]; a tool
+    /// made by [`ToolDef::new`] (or `#[tool]`) deserializes them straight into its arguments
+    /// struct instead, without building a `Value` tree first.
+    fn call_raw(
+        &self,
+        ctx: Context,
+        arguments: Option<&RawValue>,
+    ) -> BoxFuture<'static, Result<CallToolResult, McpError>> {
+        match arguments_object(arguments) {
+            Ok(arguments) => self.call(ctx, arguments),
+            Err(error) => futures::future::ready(Err(error)).boxed(),
+        }
+    }
+}
+
+/// Raw arguments as an object; anything else is invalid params (-32602), as when the whole
+/// `tools/call` params fail to parse.
+fn arguments_object(arguments: Option<&RawValue>) -> Result<JsonObject, McpError> {
+    match arguments {
+        None => Ok(JsonObject::new()),
+        Some(raw) => serde_json::from_str(raw.get())
+            .map_err(|e| McpError::Protocol(ErrorObject::invalid_params(e))),
+    }
 }
 
 impl<F, Fut> ToolHandler for F
@@ -94,13 +123,9 @@ impl ToolDef {
         };
         ToolDef {
             tool,
-            handler: Arc::new(move |ctx: Context, arguments: JsonObject| {
-                let handler = handler.clone();
-                async move {
-                    let args: A = serde_json::from_value(Value::Object(arguments))
-                        .map_err(|e| McpError::InvalidArguments(e.to_string()))?;
-                    handler(ctx, args).await.into_tool_result()
-                }
+            handler: Arc::new(TypedTool {
+                handler,
+                arguments: PhantomData::<fn() -> A>,
             }),
         }
     }
@@ -136,6 +161,76 @@ impl ToolDef {
     pub fn icons(mut self, icons: Vec<Icon>) -> Self {
         self.tool.icons = Some(icons);
         self
+    }
+}
+
+/// The handler of [`ToolDef::new`]: arguments deserialize into `A`.
+struct TypedTool<A, F> {
+    handler: Arc<F>,
+    arguments: PhantomData<fn() -> A>,
+}
+
+impl<A, F, Fut, R> TypedTool<A, F>
+where
+    A: DeserializeOwned + Send + 'static,
+    F: Fn(Context, A) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: IntoToolResult,
+{
+    fn run(
+        &self,
+        ctx: Context,
+        arguments: Result<A, serde_json::Error>,
+    ) -> BoxFuture<'static, Result<CallToolResult, McpError>> {
+        let handler = self.handler.clone();
+        async move {
+            let arguments = arguments.map_err(|e| {
+                if e.is_data() {
+                    McpError::InvalidArguments(e.to_string())
+                } else {
+                    // Not JSON (a lone surrogate escape, say): the params are malformed, as
+                    // when they are read into a `Value`.
+                    McpError::Protocol(ErrorObject::invalid_params(e))
+                }
+            })?;
+            handler(ctx, arguments).await.into_tool_result()
+        }
+        .boxed()
+    }
+}
+
+impl<A, F, Fut, R> ToolHandler for TypedTool<A, F>
+where
+    A: DeserializeOwned + Send + 'static,
+    F: Fn(Context, A) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: IntoToolResult,
+{
+    fn call(
+        &self,
+        ctx: Context,
+        arguments: JsonObject,
+    ) -> BoxFuture<'static, Result<CallToolResult, McpError>> {
+        self.run(ctx, serde_json::from_value(Value::Object(arguments)))
+    }
+
+    fn call_raw(
+        &self,
+        ctx: Context,
+        arguments: Option<&RawValue>,
+    ) -> BoxFuture<'static, Result<CallToolResult, McpError>> {
+        // Arguments that are not an object are the request's fault (-32602), as for any
+        // tool; an object that does not fit `A` is the tool's (`isError`, for the model).
+        match arguments {
+            None => self.run(ctx, serde_json::from_str("{}")),
+            Some(raw) if raw.get().starts_with('{') => {
+                self.run(ctx, serde_json::from_str(raw.get()))
+            }
+            Some(_) => match arguments_object(arguments) {
+                Ok(arguments) => self.call(ctx, arguments),
+                Err(error) => futures::future::ready(Err(error)).boxed(),
+            },
+        }
     }
 }
 

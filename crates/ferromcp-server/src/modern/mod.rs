@@ -330,7 +330,27 @@ impl Modern {
             Err(error) => CallToolResult::error(error.to_string()),
         };
         result.adapt_to(ProtocolVersion::MODERN);
-        self.complete(&result, None)
+        self.complete_call(result)
+    }
+
+    /// [`Modern::complete`] for a tool's result, serialized once: its `_meta` is a field, so
+    /// `serverInfo` joins it there and `resultType` is written beside it, with no `Value`
+    /// copy of what may be a large result.
+    fn complete_call(&self, mut result: CallToolResult) -> Result<Box<RawValue>, ErrorObject> {
+        #[derive(Serialize)]
+        struct Complete<'a> {
+            #[serde(flatten)]
+            result: &'a CallToolResult,
+            #[serde(rename = "resultType")]
+            result_type: &'static str,
+        }
+        let mut meta = result.meta.take().unwrap_or_default();
+        meta.insert(SERVER_INFO.to_string(), self.server_info()?);
+        result.meta = Some(meta);
+        to_raw(&Complete {
+            result: &result,
+            result_type: RESULT_COMPLETE,
+        })
     }
 
     async fn get_prompt(&self, cx: RequestContext) -> Result<Box<RawValue>, ErrorObject> {

@@ -1,0 +1,624 @@
+//! A compact JSON writer for [`Serialize`] values whose output is byte for byte that of
+//! `serde_json::to_vec`, with a faster string escape.
+//!
+//! serde_json escapes a string one byte per loop iteration. The text a server returns (a
+//! file, a 100 KB tool result) is most of what it writes, and nearly all of it needs no
+//! escaping: here the bytes are checked sixteen at a time and every run that needs no escape
+//! is copied whole. Anything the writer does not handle exactly like serde_json (map keys
+//! other than strings and integers) is an error, and [`to_vec`] then falls back to serde_json,
+//! so the output (or the error) is always serde_json's.
+
+use serde::ser::{self, Error as _, Serialize};
+use serde_json::value::RawValue;
+
+/// The struct name serde_json's `RawValue` (and `Number` under `arbitrary_precision`)
+/// serializes under: its one field is JSON text to copy verbatim.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Serializes `value` as compact JSON, exactly as `serde_json::to_string` would.
+pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    let mut out = String::with_capacity(128);
+    write(&mut out, value)?;
+    Ok(out)
+}
+
+/// Serializes `value` into a [`RawValue`] (as `serde_json::value::to_raw_value` would),
+/// escaping strings with [`write_str`].
+pub fn to_raw_value<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, serde_json::Error> {
+    let json = to_string(value)?;
+    // serde_json builds a `RawValue` only by serializing or by parsing: serializing text that
+    // is already JSON through its raw-value token is one copy, where `from_string` would parse
+    // it all again. Should the token ever change, the lengths differ and we parse instead.
+    let raw = serde_json::value::to_raw_value(&Verbatim(&json))?;
+    if raw.get().len() == json.len() {
+        return Ok(raw);
+    }
+    RawValue::from_string(json)
+}
+
+/// JSON text that serde_json's serializer copies as it is.
+struct Verbatim<'a>(&'a str);
+
+impl Serialize for Verbatim<'_> {
+    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use ser::SerializeStruct;
+        let mut s = serializer.serialize_struct(RAW_VALUE_TOKEN, 1)?;
+        s.serialize_field(RAW_VALUE_TOKEN, self.0)?;
+        s.end()
+    }
+}
+
+/// Appends `value` as compact JSON to `out`, exactly as `serde_json::to_writer` would. On an
+/// error `out` is left as it was.
+pub fn write<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), serde_json::Error> {
+    let start = out.len();
+    let fast = value.serialize(&mut Writer {
+        out,
+        raw: false,
+        key: false,
+    });
+    if fast.is_ok() {
+        return Ok(());
+    }
+    out.truncate(start);
+    out.push_str(&serde_json::to_string(value)?);
+    Ok(())
+}
+
+/// Appends `text` as a JSON string (quoted and escaped).
+pub fn write_str(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
+    out.push('"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    loop {
+        // Escapes are ASCII, so `at` is on a character boundary.
+        let at = start + next_escape(&bytes[start..]);
+        out.push_str(&text[start..at]);
+        let Some(&byte) = bytes.get(at) else { break };
+        escape_byte(out, byte);
+        start = at + 1;
+    }
+    out.push('"');
+}
+
+/// The index of the first byte that needs escaping (a control character, `"` or `\`), or the
+/// length when none does.
+fn next_escape(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES << 7;
+    // Flags (in its high bit) every byte below 0x20, equal to `"` or equal to `\`; a flag can
+    // also appear above a flagged byte (a borrow), never without one.
+    fn flags(chunk: &[u8]) -> u64 {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let control = x.wrapping_sub(ONES * 0x20) & !x;
+        let quote = quote.wrapping_sub(ONES) & !quote;
+        let backslash = backslash.wrapping_sub(ONES) & !backslash;
+        (control | quote | backslash) & HIGH
+    }
+    let mut i = 0;
+    while i + 16 <= bytes.len() {
+        if flags(&bytes[i..i + 8]) | flags(&bytes[i + 8..i + 16]) != 0 {
+            break;
+        }
+        i += 16;
+    }
+    // The flagged block (or the tail), byte by byte: exact whatever the word trick flagged.
+    bytes[i..]
+        .iter()
+        .position(|&b| needs_escape(b))
+        .map_or(bytes.len(), |at| i + at)
+}
+
+fn needs_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+/// serde_json's escapes: the short forms where JSON has one, else `\u00XX` in lower case.
+fn escape_byte(out: &mut String, byte: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match byte {
+        b'"' => out.push_str("\\\""),
+        b'\\' => out.push_str("\\\\"),
+        b'\n' => out.push_str("\\n"),
+        b'\r' => out.push_str("\\r"),
+        b'\t' => out.push_str("\\t"),
+        0x08 => out.push_str("\\b"),
+        0x0c => out.push_str("\\f"),
+        _ => {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+    }
+}
+
+/// Integers in decimal, as serde_json writes them.
+fn integer(out: &mut String, n: impl std::fmt::Display) -> Result<(), Error> {
+    use std::fmt::Write;
+    write!(out, "{n}").map_err(Error::custom)
+}
+
+/// Floats are written by serde_json itself (its float formatting is its own choice).
+fn float<N: Serialize>(out: &mut String, n: N) -> Result<(), Error> {
+    out.push_str(&serde_json::to_string(&n)?);
+    Ok(())
+}
+
+struct Writer<'a> {
+    out: &'a mut String,
+    /// Inside serde_json's raw-value struct: the next string is JSON text, copied verbatim.
+    raw: bool,
+    /// Writing a map key: serde_json refuses an `Option` there.
+    key: bool,
+}
+
+type Error = serde_json::Error;
+
+impl<'s, 'a> ser::Serializer for &'s mut Writer<'a> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Compound<'s, 'a>;
+    type SerializeTuple = Compound<'s, 'a>;
+    type SerializeTupleStruct = Compound<'s, 'a>;
+    type SerializeTupleVariant = Compound<'s, 'a>;
+    type SerializeMap = Compound<'s, 'a>;
+    type SerializeStruct = Compound<'s, 'a>;
+    type SerializeStructVariant = Compound<'s, 'a>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.out.push_str(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        integer(self.out, v)
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        integer(self.out, v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        integer(self.out, v)
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        integer(self.out, v)
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        float(self.out, v)
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        float(self.out, v)
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        if self.raw {
+            self.out.push_str(v);
+        } else {
+            write_str(self.out, v);
+        }
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+        use ser::SerializeSeq;
+        let mut seq = self.serialize_seq(Some(v.len()))?;
+        for byte in v {
+            seq.serialize_element(byte)?;
+        }
+        seq.end()
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        if self.key {
+            return Err(Error::custom("key must be a string"));
+        }
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.out.push_str("null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.out.push('{');
+        write_str(self.out, variant);
+        self.out.push(':');
+        value.serialize(&mut *self)?;
+        self.out.push('}');
+        Ok(())
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'s, 'a>, Error> {
+        self.out.push('[');
+        Ok(Compound::open(self, len, "]"))
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'s, 'a>, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<Compound<'s, 'a>, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Compound<'s, 'a>, Error> {
+        self.out.push('{');
+        write_str(self.out, variant);
+        self.out.push_str(":[");
+        Ok(Compound::open(self, Some(len), "]}"))
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<Compound<'s, 'a>, Error> {
+        self.out.push('{');
+        Ok(Compound::open(self, len, "}"))
+    }
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Compound<'s, 'a>, Error> {
+        if name == RAW_VALUE_TOKEN || name == NUMBER_TOKEN {
+            return Ok(Compound {
+                ser: self,
+                first: true,
+                close: "",
+                raw: true,
+            });
+        }
+        self.serialize_map(Some(len))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Compound<'s, 'a>, Error> {
+        self.out.push('{');
+        write_str(self.out, variant);
+        self.out.push_str(":{");
+        Ok(Compound::open(self, Some(len), "}}"))
+    }
+}
+
+/// An array or object being written.
+struct Compound<'s, 'a> {
+    ser: &'s mut Writer<'a>,
+    first: bool,
+    close: &'static str,
+    /// serde_json's raw-value struct: its field is written verbatim, without a key.
+    raw: bool,
+}
+
+impl<'s, 'a> Compound<'s, 'a> {
+    fn open(ser: &'s mut Writer<'a>, len: Option<usize>, close: &'static str) -> Self {
+        let first = if len == Some(0) {
+            // serde_json closes an empty container at once.
+            ser.out.push_str(close);
+            false
+        } else {
+            true
+        };
+        Compound {
+            ser,
+            first,
+            close: if len == Some(0) { "" } else { close },
+            raw: false,
+        }
+    }
+
+    fn separator(&mut self) {
+        if self.first {
+            self.first = false;
+        } else {
+            self.ser.out.push(',');
+        }
+    }
+
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.separator();
+        value.serialize(&mut *self.ser)
+    }
+
+    fn key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        self.separator();
+        let start = self.ser.out.len();
+        self.ser.key = true;
+        let written = key.serialize(&mut *self.ser);
+        self.ser.key = false;
+        written?;
+        let written = &self.ser.out.as_bytes()[start..];
+        match written.first() {
+            Some(b'"') => Ok(()),
+            // Integer keys are quoted, as serde_json does; anything else goes to serde_json.
+            Some(b'-' | b'0'..=b'9')
+                if written.iter().all(|b| *b == b'-' || b.is_ascii_digit()) =>
+            {
+                self.ser.out.insert(start, '"');
+                self.ser.out.push('"');
+                Ok(())
+            }
+            _ => Err(Error::custom("key must be a string")),
+        }
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
+        if self.raw {
+            self.ser.raw = true;
+            let written = value.serialize(&mut *self.ser);
+            self.ser.raw = false;
+            return written;
+        }
+        self.separator();
+        write_str(self.ser.out, key);
+        self.ser.out.push(':');
+        value.serialize(&mut *self.ser)
+    }
+
+    fn close(self) -> Result<(), Error> {
+        self.ser.out.push_str(self.close);
+        Ok(())
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTupleStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTupleVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeMap for Compound<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        self.key(key)
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.ser.out.push(':');
+        value.serialize(&mut *self.ser)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.field(key, value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.field(key, value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    fn same<T: Serialize + ?Sized>(value: &T) {
+        let expected = serde_json::to_string(value).unwrap();
+        assert_eq!(to_string(value).unwrap(), expected);
+        assert_eq!(to_raw_value(value).unwrap().get(), expected);
+    }
+
+    #[test]
+    fn strings_escape_like_serde_json() {
+        let mut every_byte = String::new();
+        for c in (0u8..0x80).map(char::from) {
+            every_byte.push(c);
+        }
+        same(&every_byte);
+        same("");
+        same("plain");
+        same("é ü 世界 \u{1F600} \u{7f}");
+        // Escapes at every offset around the 8- and 16-byte blocks.
+        for len in 0..40 {
+            for at in 0..len {
+                for special in ['"', '\\', '\n', '\u{1}', '\u{1f}', 'é'] {
+                    let mut text: String = "a".repeat(len);
+                    text.replace_range(at..at + 1, &special.to_string());
+                    same(&text);
+                }
+            }
+        }
+        same(&"x".repeat(100 * 1024));
+    }
+
+    #[test]
+    fn structures_match_serde_json() {
+        same(&json!({
+            "a": [1, -2, 3.5, 1e300, null, true, false, "s"],
+            "nested": {"empty": {}, "list": [], "deep": [[{"k": "v"}]]},
+            "u": u64::MAX, "i": i64::MIN, "f": 0.1,
+        }));
+        same(&(1u8, 'c', "t", Some(2), None::<u8>, ()));
+        same(&[1.5f32, f32::NAN]);
+        same(&f64::INFINITY);
+        same(&i128::MIN);
+        same(&u128::MAX);
+        let mut int_keys = BTreeMap::new();
+        int_keys.insert(-3i32, "x");
+        int_keys.insert(7, "y");
+        same(&int_keys);
+        let empty: Vec<u8> = Vec::new();
+        same(&empty);
+        same(&serde_json::Map::new());
+
+        #[derive(serde::Serialize)]
+        enum E {
+            Unit,
+            Newtype(u8),
+            Tuple(u8, u8),
+            Struct { a: u8 },
+            EmptyTuple(),
+            EmptyStruct {},
+        }
+        #[derive(serde::Serialize)]
+        struct Unit;
+        #[derive(serde::Serialize)]
+        struct Wrapper(String);
+        #[derive(serde::Serialize)]
+        struct Fields {
+            a: Option<u8>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            b: Option<u8>,
+            #[serde(with = "serde_bytes_like")]
+            c: Vec<u8>,
+            e: Vec<E>,
+            unit: Unit,
+            wrapper: Wrapper,
+        }
+        mod serde_bytes_like {
+            pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(v)
+            }
+        }
+        same(&Fields {
+            a: None,
+            b: None,
+            c: vec![1, 2, 255],
+            e: vec![
+                E::Unit,
+                E::Newtype(1),
+                E::Tuple(1, 2),
+                E::Struct { a: 3 },
+                E::EmptyTuple(),
+                E::EmptyStruct {},
+            ],
+            unit: Unit,
+            wrapper: Wrapper("w\"".into()),
+        });
+    }
+
+    #[test]
+    fn raw_values_are_copied_verbatim() {
+        let raw = serde_json::value::RawValue::from_string(r#"{"a" : [1, 2]}"#.into()).unwrap();
+        same(&raw);
+        same(&json!({"x": 1}).as_object().map(|_| &raw));
+    }
+
+    #[test]
+    fn other_keys_fall_back_to_serde_json() {
+        let mut bool_keys = BTreeMap::new();
+        bool_keys.insert(true, 1);
+        assert_eq!(
+            to_string(&bool_keys).map_err(|e| e.to_string()),
+            serde_json::to_string(&bool_keys).map_err(|e| e.to_string())
+        );
+        let mut unit_keys = BTreeMap::new();
+        unit_keys.insert((), 1);
+        assert!(to_string(&unit_keys).is_err());
+        assert!(serde_json::to_string(&unit_keys).is_err());
+        let mut out = "kept".to_string();
+        assert!(write(&mut out, &unit_keys).is_err());
+        assert_eq!(out, "kept");
+    }
+}
