@@ -13,6 +13,9 @@
 //! - a **writer task** sends what handlers and [`Peer`] handles queue, flushing whenever the
 //!   queue runs empty (one syscall for a burst of messages); in-process transports that never
 //!   wait to write ([`serve_direct`]) take each message on the sending task instead;
+//! - a transport that brings each message on a task of its own (the HTTP server's POSTs)
+//!   can drive the engine itself ([`serve_driven`]): no reader task, and a request whose
+//!   handler answers at once is handled and answered on the caller's task;
 //! - the queues ([`queue()`]) allocate nothing until used, so an idle connection stays small.
 //!
 //! A server session and a client are both just a [`Service`] plus a [`Peer`].
@@ -45,12 +48,14 @@
 //! ```
 
 mod connection;
+mod driven;
 mod error;
 mod peer;
 mod queue;
 mod service;
 
 pub use connection::{serve, serve_direct, serve_with, Connection, ConnectionConfig, OutgoingSink};
+pub use driven::{serve_driven, DrivenConnection};
 pub use error::RpcError;
 pub use peer::{Peer, ProgressCallback, RequestOptions};
 pub use queue::{queue, QueueReceiver, QueueSender};

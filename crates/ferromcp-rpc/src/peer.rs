@@ -103,6 +103,11 @@ impl fmt::Debug for Peer {
 
 impl Peer {
     pub(crate) fn new(outbound: Outbound) -> Peer {
+        Peer::with_closed(outbound, CancellationToken::new())
+    }
+
+    /// A peer that closes when `closed` fires (and fires it when closed).
+    pub(crate) fn with_closed(outbound: Outbound, closed: CancellationToken) -> Peer {
         Peer {
             shared: Arc::new(Shared {
                 outbound,
@@ -110,7 +115,7 @@ impl Peer {
                 progress: Mutex::new(HashMap::new()),
                 in_flight: Mutex::new(HashMap::new()),
                 next_id: AtomicI64::new(0),
-                closed: CancellationToken::new(),
+                closed,
             }),
         }
     }
