@@ -185,10 +185,7 @@ async fn read_loop<R: FrameReader, S: Service>(
             }
         }
     }
-    // Closing cancels every running handler (their tokens are children of `closed`).
-    dispatcher.peer.close();
-    dispatcher.peer.fail_all_pending();
-    dispatcher.service.on_close();
+    dispatcher.finish();
 }
 
 /// Polls a request's future once, here on the reader; only one that is not done by then
@@ -197,7 +194,7 @@ async fn read_loop<R: FrameReader, S: Service>(
 /// costs more than the handler. A pending future is polled again by its new task, which
 /// registers the task's waker in place of the no-op one used here. A handler that panics
 /// loses its request only, as it would on a task of its own: the reader goes on.
-fn run_inline_or_spawn(future: impl std::future::Future<Output = ()> + Send + 'static) {
+pub(crate) fn run_inline_or_spawn(future: impl std::future::Future<Output = ()> + Send + 'static) {
     let mut future = Box::pin(future);
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -216,7 +213,12 @@ struct InFlightGuard<'a> {
 
 impl Drop for InFlightGuard<'_> {
     fn drop(&mut self) {
-        lock(&self.peer.shared.in_flight).remove(self.id);
+        let mut in_flight = lock(&self.peer.shared.in_flight);
+        in_flight.remove(self.id);
+        // An idle connection keeps no table: most sit idle between requests.
+        if in_flight.is_empty() {
+            in_flight.shrink_to_fit();
+        }
     }
 }
 
@@ -229,14 +231,22 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("(no message)")
 }
 
-struct Dispatcher<S> {
-    service: Arc<S>,
-    peer: Peer,
-    config: ConnectionConfig,
+pub(crate) struct Dispatcher<S> {
+    pub(crate) service: Arc<S>,
+    pub(crate) peer: Peer,
+    pub(crate) config: ConnectionConfig,
 }
 
 impl<S: Service> Dispatcher<S> {
-    async fn frame(&self, frame: &[u8]) {
+    /// Ends the connection: closing cancels every running handler (their tokens are
+    /// children of `closed`), and requests still waiting for the peer fail.
+    pub(crate) fn finish(&self) {
+        self.peer.close();
+        self.peer.fail_all_pending();
+        self.service.on_close();
+    }
+
+    pub(crate) async fn frame(&self, frame: &[u8]) {
         match decode_with_depth(frame, self.config.max_json_depth) {
             Err(error) => self.reply_error(error.id, error.error),
             Ok(Decoded::Single(Err(error))) => self.reply_error(error.id, error.error),
@@ -247,22 +257,27 @@ impl<S: Service> Dispatcher<S> {
 
     /// Handles one decoded message: a request gets its handler, anything else is handled
     /// here.
-    async fn decoded(&self, message: Message) {
+    pub(crate) async fn decoded(&self, message: Message) {
         if let Message::Request(request) = message {
-            if let Some(task) = self.start_request(request) {
-                let peer = self.peer.clone();
-                run_inline_or_spawn(async move {
-                    if let Some((id, frame)) = task.await {
-                        let _ = peer.send(Outgoing {
-                            frame,
-                            related_request: Some(id),
-                            kind: OutgoingKind::Response,
-                        });
-                    }
-                });
-            }
+            self.request(request);
         } else {
             self.message(message).await;
+        }
+    }
+
+    /// Starts one request: its handler is polled here, and gets a task if it waits.
+    pub(crate) fn request(&self, request: Request) {
+        if let Some(task) = self.start_request(request) {
+            let peer = self.peer.clone();
+            run_inline_or_spawn(async move {
+                if let Some((id, frame)) = task.await {
+                    let _ = peer.send(Outgoing {
+                        frame,
+                        related_request: Some(id),
+                        kind: OutgoingKind::Response,
+                    });
+                }
+            });
         }
     }
 
@@ -451,7 +466,7 @@ impl<S: Service> Dispatcher<S> {
         }
     }
 
-    fn reply_error(&self, id: Option<RequestId>, error: ErrorObject) {
+    pub(crate) fn reply_error(&self, id: Option<RequestId>, error: ErrorObject) {
         let _ = self.peer.send(Outgoing {
             frame: encode_error(id.as_ref(), &error),
             related_request: id,

@@ -15,6 +15,9 @@
 //!   wait to write ([`serve_direct`]) take each message on the sending task instead;
 //! - a transport that serves each request on its own answers it with [`answer_direct`] on
 //!   its own task, through a [`direct_peer`]: no engine at all;
+//! - a transport that brings each message on a task of its own (the HTTP server's POSTs)
+//!   can drive the engine itself ([`serve_driven`]): no reader task, and a request whose
+//!   handler answers at once is handled and answered on the caller's task;
 //! - the queues ([`queue()`]) allocate nothing until used, so an idle connection stays small.
 //!
 //! A server session and a client are both just a [`Service`] plus a [`Peer`].
@@ -48,6 +51,7 @@
 
 mod connection;
 mod direct;
+mod driven;
 mod error;
 mod peer;
 mod queue;
@@ -55,6 +59,7 @@ mod service;
 
 pub use connection::{serve, serve_direct, serve_with, Connection, ConnectionConfig, OutgoingSink};
 pub use direct::{answer_direct, direct_context, direct_peer};
+pub use driven::{serve_driven, DrivenConnection};
 pub use error::RpcError;
 pub use peer::{Peer, ProgressCallback, RequestOptions};
 pub use queue::{queue, QueueReceiver, QueueSender};

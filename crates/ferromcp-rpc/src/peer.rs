@@ -106,8 +106,8 @@ impl Peer {
         Peer::with_closed(outbound, CancellationToken::new())
     }
 
-    /// A peer whose end is `closed` (a request served on its own shares it as its
-    /// cancellation: see [`crate::direct_peer`]).
+    /// A peer that closes when `closed` fires (and fires it when closed). A request served
+    /// on its own shares it as its cancellation (see [`crate::direct_peer`]).
     pub(crate) fn with_closed(outbound: Outbound, closed: CancellationToken) -> Peer {
         Peer {
             shared: Arc::new(Shared {

@@ -9,7 +9,10 @@ use ferromcp_protocol::types::{
     Implementation, ListChangedCapability, ResourceUpdatedNotificationParams, ResourcesCapability,
     ServerCapabilities,
 };
-use ferromcp_rpc::{serve_direct, serve_with, Connection, ConnectionConfig, OutgoingSink};
+use ferromcp_rpc::{
+    serve_direct, serve_driven, serve_with, Connection, ConnectionConfig, DrivenConnection,
+    OutgoingSink,
+};
 use ferromcp_transport::{FrameReader, Transport};
 use indexmap::IndexMap;
 
@@ -225,6 +228,21 @@ impl McpServer {
     ) -> Connection {
         let (session, config) = self.new_session(options);
         serve_direct(reader, sink, session, config)
+    }
+
+    /// Serves one session with no task of its own (see [`ferromcp_rpc::serve_driven`]): the
+    /// transport hands it each incoming message on its own task, and its outgoing messages
+    /// go to `sink` on the task that sends them. The session ends when `closed` fires or the
+    /// returned connection is closed or dropped. The HTTP server's sessions use this, so an
+    /// idle session holds no task.
+    pub fn serve_driven_with_options(
+        &self,
+        sink: OutgoingSink,
+        options: SessionOptions,
+        closed: tokio_util::sync::CancellationToken,
+    ) -> DrivenConnection {
+        let (session, config) = self.new_session(options);
+        serve_driven(sink, session, config, closed)
     }
 
     fn new_session(&self, options: SessionOptions) -> (Arc<ServerSession>, ConnectionConfig) {

@@ -56,7 +56,7 @@
 //!
 //! Files: `config.rs` (settings), `router.rs` (axum handlers for GET, DELETE and the method
 //! dispatch), `post.rs` (POST), `checks.rs` (header and body validation), `session.rs`
-//! (sessions and the in-process transport feeding each one's engine), `stream.rs` (routing
+//! (sessions, whose engines the POSTs drive on their own tasks), `stream.rs` (routing
 //! outgoing messages to streams), `body.rs` (JSON and SSE bodies), `event_store.rs`
 //! (resumability), `security.rs` (Host/Origin, CORS), `legacy.rs` (HTTP+SSE), `handle.rs`
 //! (serve, run, shutdown), `error.rs`; for 2026-07-28: `modern.rs` (classification and

@@ -1,5 +1,5 @@
-//! Sessions: one MCP engine per client, the in-process transport that connects it to HTTP,
-//! and the table of open sessions.
+//! Sessions: one MCP engine per client, driven by the POSTs that bring it messages (no task
+//! per session), the routing of what it sends, and the table of open sessions.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -10,9 +10,9 @@ use bytes::Bytes;
 use ferromcp_protocol::jsonrpc::encode_notification;
 use ferromcp_protocol::types::CancelledNotificationParams;
 use ferromcp_protocol::{methods, ProtocolVersion, RequestId};
-use ferromcp_rpc::{Connection, Peer, QueueReceiver, QueueSender};
+use ferromcp_rpc::{DrivenConnection, QueueSender};
 use ferromcp_server::McpServer;
-use ferromcp_transport::{FrameReader, Incoming, Outgoing};
+use ferromcp_transport::{Incoming, Outgoing};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -20,9 +20,6 @@ use super::body::StreamItem;
 use super::event_store::EventStore;
 use super::stream::{Detached, Outbox, RouteKey};
 use crate::sse::encode_event;
-
-/// Frames a POST may queue for the engine before it waits (the engine reads them at once).
-const INBOUND_CAPACITY: usize = 64;
 
 /// How a session is set up.
 pub(crate) struct SessionOptions {
@@ -46,10 +43,12 @@ pub(crate) struct Session {
     pub id: Arc<str>,
     /// The authenticated caller that created the session; only it may use the session.
     pub principal: Option<String>,
-    inbound: QueueSender<Incoming>,
-    peer: Peer,
+    /// The session's engine, driven by the POSTs that bring it messages: an idle session
+    /// has no task.
+    engine: DrivenConnection,
     pub outbox: Outbox,
-    /// Fires when the session ends; every stream of it ends too.
+    /// Fires when the session ends; every stream of it ends too. The engine's own token,
+    /// so it closes with the session (and the session with it).
     pub closed: CancellationToken,
     version: OnceLock<ProtocolVersion>,
     last_active: Mutex<Instant>,
@@ -58,34 +57,28 @@ pub(crate) struct Session {
     transient: bool,
     grace: Duration,
     store: Option<Arc<dyn EventStore>>,
-    connection: Mutex<Option<Connection>>,
     ended: AtomicBool,
 }
 
 impl Session {
     /// Starts the engine for a new session. Must run within a Tokio runtime.
     pub(crate) fn start(server: &McpServer, id: Arc<str>, options: SessionOptions) -> Arc<Session> {
-        // Allocated on first use: most sessions sit idle between requests.
-        let (inbound, rx) = ferromcp_rpc::queue(Some(INBOUND_CAPACITY));
         let closed = CancellationToken::new();
         Arc::new_cyclic(|weak: &Weak<Session>| {
             let target = match options.legacy {
                 Some(tx) => Target::Legacy(tx, closed.clone()),
                 None => Target::Session(weak.clone()),
             };
-            let reader = SessionReader {
-                rx,
-                closed: closed.clone(),
-            };
-            // Nothing is written before a frame is fed, which happens after this returns,
+            // Nothing is written before a message is fed, which happens after this returns,
             // so the sink's `Weak` always upgrades. The engine hands each message over on
-            // the task that sends it (routing never waits): no writer task per session.
+            // the task that sends it (routing never waits), and is driven by the POSTs: no
+            // task per session.
             let server_options = ferromcp_server::SessionOptions {
                 principal: options.principal.clone(),
                 assume_initialized: options.assume,
             };
             let sink = Box::new(move |out: Outgoing| target.deliver(out));
-            let connection = server.serve_direct_with_options(reader, sink, server_options);
+            let engine = server.serve_driven_with_options(sink, server_options, closed.clone());
             let version = OnceLock::new();
             if let Some(v) = options.assume {
                 let _ = version.set(v);
@@ -99,8 +92,7 @@ impl Session {
                 ),
                 id,
                 principal: options.principal,
-                inbound,
-                peer: connection.peer().clone(),
+                engine,
                 closed,
                 version,
                 last_active: Mutex::new(Instant::now()),
@@ -108,7 +100,6 @@ impl Session {
                 transient: options.transient,
                 grace: options.grace,
                 store: options.store,
-                connection: Mutex::new(Some(connection)),
                 ended: AtomicBool::new(false),
             }
         })
@@ -120,12 +111,10 @@ impl Session {
     }
 
     /// Hands the engine a frame, or a message already decoded (so it is not parsed twice).
+    /// The engine handles it on this task: a request's handler is polled here, and its
+    /// response (when it answers at once) is routed before this returns.
     pub(crate) async fn feed_incoming(&self, incoming: Incoming) -> bool {
-        tokio::select! {
-            biased;
-            _ = self.closed.cancelled() => false,
-            sent = self.inbound.send(incoming) => sent.is_ok(),
-        }
+        !self.closed.is_cancelled() && self.engine.feed(incoming)
     }
 
     /// The negotiated revision, once `initialize` succeeded.
@@ -148,7 +137,7 @@ impl Session {
 
     /// Handlers of this session still running.
     pub(crate) fn in_flight(&self) -> usize {
-        self.peer.in_flight_requests()
+        self.engine.peer().in_flight_requests()
     }
 
     /// Ends the session: the engine stops (cancelling its handlers), streams close and the
@@ -160,13 +149,11 @@ impl Session {
         }
         tracing::debug!(session = short(&self.id), "session closed");
         self.closed.cancel();
-        self.peer.close();
+        self.engine.close();
         self.outbox.close();
         if let Some(store) = &self.store {
             store.forget_session(&self.id);
         }
-        // The engine's tasks end on their own now that the peer is closed.
-        drop(lock(&self.connection).take());
     }
 
     /// Routes a frame the engine wrote.
@@ -229,9 +216,9 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        // However the session is let go, its engine must not outlive it.
+        // However the session is let go, its engine must not outlive it (dropping the
+        // engine closes it too).
         self.closed.cancel();
-        self.peer.close();
     }
 }
 
@@ -264,21 +251,6 @@ impl Drop for AttachGuard {
 
 // ---- the in-process transport ---------------------------------------------------------
 
-struct SessionReader {
-    rx: QueueReceiver<Incoming>,
-    closed: CancellationToken,
-}
-
-impl FrameReader for SessionReader {
-    async fn read(&mut self) -> std::io::Result<Option<Incoming>> {
-        tokio::select! {
-            biased;
-            _ = self.closed.cancelled() => Ok(None),
-            incoming = self.rx.recv() => Ok(incoming),
-        }
-    }
-}
-
 /// Where a session's outgoing messages go.
 enum Target {
     Session(Weak<Session>),
@@ -306,15 +278,34 @@ impl Target {
 
 // ---- the table ------------------------------------------------------------------------
 
+/// Shards of the session table: a lookup locks one of them, so concurrent requests of
+/// different sessions rarely wait for each other.
+const SHARDS: usize = 16;
+
+type Shard = Mutex<HashMap<Arc<str>, Arc<Session>>>;
+
 /// The open sessions, by id.
 #[derive(Default)]
 pub(crate) struct SessionTable {
-    map: Mutex<HashMap<Arc<str>, Arc<Session>>>,
+    shards: [Shard; SHARDS],
+    /// Sessions in all shards (reserved before an insert, so the limit holds).
+    len: AtomicUsize,
 }
 
 impl SessionTable {
+    /// The shard of `id`. Ids are random hex, so their last digit spreads them evenly; an
+    /// id a client made up only picks the shard its lookup fails in.
+    fn shard(&self, id: &str) -> &Shard {
+        let digit = id
+            .as_bytes()
+            .last()
+            .and_then(|b| char::from(*b).to_digit(16))
+            .unwrap_or(0);
+        &self.shards[digit as usize % SHARDS]
+    }
+
     pub(crate) fn get(&self, id: &str) -> Option<Arc<Session>> {
-        lock(&self.map).get(id).cloned()
+        lock(self.shard(id)).get(id).cloned()
     }
 
     /// Creates and inserts a session unless `full` says there is no room.
@@ -323,20 +314,27 @@ impl SessionTable {
         full: impl FnOnce(usize) -> bool,
         make: impl FnOnce() -> Arc<Session>,
     ) -> Option<Arc<Session>> {
-        let mut map = lock(&self.map);
-        if full(map.len()) {
+        let open = self.len.fetch_add(1, Ordering::AcqRel);
+        if full(open) {
+            self.len.fetch_sub(1, Ordering::AcqRel);
             return None;
         }
         let session = make();
-        map.insert(session.id.clone(), session.clone());
+        let replaced = lock(self.shard(&session.id)).insert(session.id.clone(), session.clone());
+        if let Some(old) = replaced {
+            // Only a (256-bit random) id drawn twice gets here.
+            self.len.fetch_sub(1, Ordering::AcqRel);
+            old.close();
+        }
         Some(session)
     }
 
     /// Removes and closes a session; false when it was not there.
     pub(crate) fn end(&self, id: &str) -> bool {
-        let session = lock(&self.map).remove(id);
+        let session = lock(self.shard(id)).remove(id);
         match session {
             Some(session) => {
+                self.len.fetch_sub(1, Ordering::AcqRel);
                 session.close();
                 true
             }
@@ -345,24 +343,30 @@ impl SessionTable {
     }
 
     pub(crate) fn len(&self) -> usize {
-        lock(&self.map).len()
+        self.len.load(Ordering::Acquire)
     }
 
     pub(crate) fn all(&self) -> Vec<Arc<Session>> {
-        lock(&self.map).values().cloned().collect()
+        let mut all = Vec::with_capacity(self.len());
+        for shard in &self.shards {
+            all.extend(lock(shard).values().cloned());
+        }
+        all
     }
 
     /// Ends the sessions idle for longer than `timeout`; returns how many.
     pub(crate) fn reap(&self, timeout: Duration) -> usize {
-        let idle: Vec<Arc<Session>> = {
-            let mut map = lock(&self.map);
+        let mut idle: Vec<Arc<Session>> = Vec::new();
+        for shard in &self.shards {
+            let mut map = lock(shard);
             let ids: Vec<Arc<str>> = map
                 .values()
                 .filter(|s| s.idle_longer_than(timeout))
                 .map(|s| s.id.clone())
                 .collect();
-            ids.iter().filter_map(|id| map.remove(id)).collect()
-        };
+            idle.extend(ids.iter().filter_map(|id| map.remove(id)));
+        }
+        self.len.fetch_sub(idle.len(), Ordering::AcqRel);
         for session in &idle {
             tracing::debug!(session = short(&session.id), "session expired");
             session.close();
@@ -372,7 +376,11 @@ impl SessionTable {
 
     /// Ends every session.
     pub(crate) fn end_all(&self) {
-        let all: Vec<Arc<Session>> = lock(&self.map).drain().map(|(_, s)| s).collect();
+        let mut all: Vec<Arc<Session>> = Vec::new();
+        for shard in &self.shards {
+            all.extend(lock(shard).drain().map(|(_, s)| s));
+        }
+        self.len.fetch_sub(all.len(), Ordering::AcqRel);
         for session in all {
             session.close();
         }

@@ -55,7 +55,8 @@ struct Attachment {
 }
 
 struct RequestRoute {
-    stream: Arc<str>,
+    /// The number of its stream (named `r<number>`, spelled out only once it is SSE).
+    stream: u64,
     live: Option<Attachment>,
     /// Never SSE: the response alone is answered (JSON mode, batches).
     json_only: bool,
@@ -95,9 +96,22 @@ impl State {
         Some((id.clone(), generation))
     }
 
-    fn stream_name(&mut self, prefix: char) -> Arc<str> {
+    /// Ends a request's route. The table is given back once empty: most sessions sit idle
+    /// between requests, and an empty map that kept its capacity costs a few hundred bytes.
+    fn remove_route(&mut self, id: &RequestId) {
+        self.routes.remove(id);
+        if self.routes.is_empty() {
+            self.routes.shrink_to_fit();
+        }
+    }
+
+    fn stream_number(&mut self) -> u64 {
         self.next_stream += 1;
-        format!("{prefix}{}", self.next_stream).into()
+        self.next_stream
+    }
+
+    fn stream_name(&mut self, prefix: char) -> Arc<str> {
+        format!("{prefix}{}", self.stream_number()).into()
     }
 }
 
@@ -150,7 +164,7 @@ impl Outbox {
         if st.closed || st.routes.contains_key(id) {
             return None;
         }
-        let stream = st.stream_name('r');
+        let stream = st.stream_number();
         let generation = st.generation();
         let (tx, rx) = ferromcp_rpc::queue(Some(self.capacity));
         st.routes.insert(
@@ -181,7 +195,7 @@ impl Outbox {
                     if let Some(live) = route.live.take() {
                         let _ = live.tx.try_send(StreamItem::Json(out.frame));
                     }
-                    st.routes.remove(id);
+                    st.remove_route(id);
                     return None;
                 }
                 if !route.json_only {
@@ -210,14 +224,15 @@ impl Outbox {
     ) -> Option<Detached> {
         let route = st.routes.get_mut(id)?;
         let mut events = Vec::with_capacity(2);
+        let stream = request_stream_name(route.stream);
         if !route.sse {
             route.sse = true;
             if self.store.is_some() {
                 // The priming event: an id the client can resume from before anything else.
-                events.push(self.event(&route.stream, None));
+                events.push(self.event(&stream, None));
             }
         }
-        events.push(self.event(&route.stream, Some(&frame)));
+        events.push(self.event(&stream, Some(&frame)));
         let delivered = route.live.as_ref().is_some_and(|live| {
             events
                 .into_iter()
@@ -226,7 +241,7 @@ impl Outbox {
         let lost = !delivered && route.live.is_some();
         let detached = if lost { st.detach_route(id) } else { None };
         if is_response {
-            st.routes.remove(id);
+            st.remove_route(id);
             return None;
         }
         if !delivered && self.store.is_none() {
@@ -320,10 +335,11 @@ impl Outbox {
             .collect();
         if replay.stream.starts_with('r') {
             let generation = st.generation();
+            let number = replay.stream[1..].parse::<u64>().ok();
             let Some((id, route)) = st
                 .routes
                 .iter_mut()
-                .find(|(_, route)| *route.stream == *replay.stream)
+                .find(|(_, route)| Some(route.stream) == number)
             else {
                 // The request finished: its response is among the replayed events.
                 return Some(Resumed {
@@ -384,14 +400,14 @@ impl Outbox {
             .get(id)
             .is_some_and(|r| r.live.is_none() && r.detached == detached);
         if expired {
-            st.routes.remove(id);
+            st.remove_route(id);
         }
         expired
     }
 
     /// Ends the route of a request the client cancelled (it gets no response).
     pub(crate) fn cancel(&self, id: &RequestId) {
-        lock(&self.state).routes.remove(id);
+        lock(&self.state).remove_route(id);
     }
 
     /// Closes every stream; later frames are dropped.
@@ -410,6 +426,11 @@ impl Outbox {
             + usize::from(st.standalone.is_some());
         (st.routes.len(), st.standalone.is_some(), attached)
     }
+}
+
+/// The name of a request's stream in the event store.
+fn request_stream_name(number: u64) -> String {
+    format!("r{number}")
 }
 
 /// Why a standalone stream could not open.
