@@ -26,15 +26,40 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json:
 /// Serializes `value` into a [`RawValue`] (as `serde_json::value::to_raw_value` would),
 /// escaping strings with [`write_str`].
 pub fn to_raw_value<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, serde_json::Error> {
-    let json = to_string(value)?;
+    // Written into this thread's scratch buffer, which keeps its capacity, then copied once
+    // into an allocation of the exact size: a large result (a 100 KB file) grown by doubling
+    // is copied at every step, and its last steps cross the allocator's mmap threshold.
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut json) => {
+            json.clear();
+            let raw = write(&mut json, value).and_then(|()| raw_from_json(&json));
+            if json.capacity() > MAX_SCRATCH {
+                *json = String::new();
+            }
+            raw
+        }
+        // Re-entered from inside a `Serialize` impl: a buffer of its own.
+        Err(_) => raw_from_json(&to_string(value)?),
+    })
+}
+
+/// Scratch capacity a thread keeps between results; larger ones are given back.
+const MAX_SCRATCH: usize = 1 << 20;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// A [`RawValue`] holding `json` (which is valid JSON), copied once.
+fn raw_from_json(json: &str) -> Result<Box<RawValue>, serde_json::Error> {
     // serde_json builds a `RawValue` only by serializing or by parsing: serializing text that
     // is already JSON through its raw-value token is one copy, where `from_string` would parse
     // it all again. Should the token ever change, the lengths differ and we parse instead.
-    let raw = serde_json::value::to_raw_value(&Verbatim(&json))?;
+    let raw = serde_json::value::to_raw_value(&Verbatim(json))?;
     if raw.get().len() == json.len() {
         return Ok(raw);
     }
-    RawValue::from_string(json)
+    RawValue::from_string(json.to_owned())
 }
 
 /// JSON text that serde_json's serializer copies as it is.

@@ -114,13 +114,20 @@ pub(crate) async fn read_body(
         drain(stream).await;
         return Err(HttpError::too_large(limit));
     }
-    let mut buf = BytesMut::new();
+    // Sized once from Content-Length (already checked against the limit): a large body
+    // grown by doubling is copied again at every step, and its last steps cross the
+    // allocator's mmap threshold (fresh pages, page faults, on every request).
+    let mut buf = BytesMut::with_capacity(declared.unwrap_or(0) as usize);
     while let Some(chunk) = stream.next().await {
         let chunk =
             chunk.map_err(|e| HttpError::bad_request(format!("could not read the body: {e}")))?;
         if buf.len() + chunk.len() > limit {
             drain(stream).await;
             return Err(HttpError::too_large(limit));
+        }
+        // A body that came in one chunk is used as it is, without a copy.
+        if buf.is_empty() && declared == Some(chunk.len() as u64) {
+            return Ok(chunk);
         }
         buf.extend_from_slice(&chunk);
     }
