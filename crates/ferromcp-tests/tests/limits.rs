@@ -261,6 +261,25 @@ fn log_index(message: &Value) -> Option<usize> {
     message["params"]["data"].as_str()?.get(..6)?.parse().ok()
 }
 
+/// Opens a 2024-11-05 HTTP+SSE stream (as `authorization` when given) and returns it, past
+/// its `endpoint` event, with the messages URL that event names.
+async fn open_legacy(t: &Http, authorization: Option<&str>) -> (Sse, String) {
+    let base = format!("http://{}", t.addr);
+    let mut request = t
+        .http
+        .get(format!("{base}/sse"))
+        .header("accept", "text/event-stream");
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
+    }
+    let stream = request.send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut sse = Sse::new(stream);
+    let endpoint = sse.next().await.expect("the endpoint event");
+    assert_eq!(endpoint.event, "endpoint");
+    (sse, format!("{base}{}", endpoint.data))
+}
+
 /// The 2024-11-05 HTTP+SSE transport has one stream per session and no resumption: a
 /// consumer that stops reading is cut off at the same buffer, and its session ends (its
 /// endpoint answers 404), while the server goes on serving others.
@@ -275,21 +294,6 @@ async fn a_slow_legacy_sse_consumer_is_cut_off_at_the_buffer_and_its_session_end
         .unwrap();
     let mut t = Http::new(handle.local_addr());
     t.handle = Some(handle);
-    let base = format!("http://{}", t.addr);
-    let open = || async {
-        let stream = t
-            .http
-            .get(format!("{base}/sse"))
-            .header("accept", "text/event-stream")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(stream.status(), 200);
-        let mut sse = Sse::new(stream);
-        let endpoint = sse.next().await.expect("the endpoint event");
-        assert_eq!(endpoint.event, "endpoint");
-        (sse, format!("{base}{}", endpoint.data))
-    };
     let post = |url: String, body: Value| {
         t.http
             .post(url)
@@ -297,7 +301,7 @@ async fn a_slow_legacy_sse_consumer_is_cut_off_at_the_buffer_and_its_session_end
             .body(body.to_string())
             .send()
     };
-    let (mut sse, messages) = open().await;
+    let (mut sse, messages) = open_legacy(&t, None).await;
     let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2024-11-05", "capabilities": {},
         "clientInfo": {"name": "slow", "version": "1"}}});
@@ -347,7 +351,7 @@ async fn a_slow_legacy_sse_consumer_is_cut_off_at_the_buffer_and_its_session_end
     assert!(delivered < COUNT, "cut short: {delivered} of {COUNT} logs");
 
     // Another session is served normally.
-    let (mut sse, messages) = open().await;
+    let (mut sse, messages) = open_legacy(&t, None).await;
     assert_eq!(post(messages, ping).await.unwrap().status(), 202);
     let (_, pong) = sse.next_message().await.expect("the ping answer");
     assert_eq!(pong, json!({"jsonrpc": "2.0", "id": 3, "result": {}}));
@@ -730,19 +734,7 @@ async fn the_legacy_sse_transport_authenticates_and_binds_its_sessions_too() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
 
-    let stream = t
-        .http
-        .get(format!("{base}/sse"))
-        .header("accept", "text/event-stream")
-        .header("authorization", ALICE)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stream.status(), 200);
-    let mut sse = Sse::new(stream);
-    let endpoint = sse.next().await.expect("the endpoint event");
-    assert_eq!(endpoint.event, "endpoint");
-    let messages = format!("{base}{}", endpoint.data);
+    let (mut sse, messages) = open_legacy(&t, Some(ALICE)).await;
     let post = |authorization: &'static str| {
         t.http
             .post(&messages)
