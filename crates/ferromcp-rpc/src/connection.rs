@@ -39,8 +39,7 @@ impl Default for ConnectionConfig {
 pub struct Connection {
     peer: Peer,
     reader: JoinHandle<()>,
-    /// None when messages go straight to the transport ([`serve_direct`]).
-    writer: Option<JoinHandle<()>>,
+    writer: JoinHandle<()>,
 }
 
 impl Connection {
@@ -52,9 +51,7 @@ impl Connection {
     /// Waits until the peer closes the connection and every queued message is written.
     pub async fn wait(self) {
         let _ = self.reader.await;
-        if let Some(writer) = self.writer {
-            let _ = writer.await;
-        }
+        let _ = self.writer.await;
     }
 
     /// Closes the connection and waits for its tasks to finish.
@@ -84,33 +81,13 @@ pub fn serve_with<T: Transport, S: Service>(
     Connection {
         peer,
         reader,
-        writer: Some(writer),
+        writer,
     }
 }
 
-/// Receives every message a [`serve_direct`] connection sends, on the sending task.
+/// Receives every message a connection without a writer task sends, on the sending task
+/// ([`serve_driven`](crate::serve_driven), [`direct_peer`](crate::direct_peer)).
 pub type OutgoingSink = Box<dyn Fn(Outgoing) + Send + Sync>;
-
-/// Runs `service` on the frames of `reader` and hands each outgoing message to `sink` at
-/// once, on the task that sends it: no writer task and no queue. For in-process transports
-/// whose writing never waits (the HTTP server routes each message to a stream): an idle
-/// connection then costs one task less, and a response one wake-up less. `sink` must not
-/// block. Must be called within a Tokio runtime.
-pub fn serve_direct<R: FrameReader, S: Service>(
-    reader: R,
-    sink: OutgoingSink,
-    service: Arc<S>,
-    config: ConnectionConfig,
-) -> Connection {
-    let peer = Peer::new(Outbound::Direct(sink));
-    service.on_start(&peer);
-    let reader = tokio::spawn(read_loop(reader, service, peer.clone(), config));
-    Connection {
-        peer,
-        reader,
-        writer: None,
-    }
-}
 
 async fn write_loop<W: FrameWriter>(
     mut writer: W,

@@ -11,8 +11,7 @@
 //!   awaits anything, so a handler that waits never blocks the others (one that computes for
 //!   long before its first `.await` does: move such work to `spawn_blocking`);
 //! - a **writer task** sends what handlers and [`Peer`] handles queue, flushing whenever the
-//!   queue runs empty (one syscall for a burst of messages); in-process transports that never
-//!   wait to write ([`serve_direct`]) take each message on the sending task instead;
+//!   queue runs empty (one syscall for a burst of messages);
 //! - a transport that serves each request on its own answers it with [`answer_direct`] on
 //!   its own task, through a [`direct_peer`]: no engine at all;
 //! - a transport that brings each message on a task of its own (the HTTP server's POSTs)
@@ -57,7 +56,7 @@ mod peer;
 mod queue;
 mod service;
 
-pub use connection::{serve, serve_direct, serve_with, Connection, ConnectionConfig, OutgoingSink};
+pub use connection::{serve, serve_with, Connection, ConnectionConfig, OutgoingSink};
 pub use direct::{answer_direct, direct_context, direct_peer};
 pub use driven::{serve_driven, DrivenConnection};
 pub use error::RpcError;

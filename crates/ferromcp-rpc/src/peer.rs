@@ -72,7 +72,7 @@ pub(crate) struct ProgressRoute {
 pub(crate) enum Outbound {
     /// To the writer task, which writes and flushes them.
     Queue(QueueSender<Outgoing>),
-    /// Straight to the transport, on the sender's task (see [`crate::serve_direct`]).
+    /// Straight to the transport, on the sender's task (see [`crate::serve_driven`] and [`crate::direct_peer`]).
     Direct(crate::OutgoingSink),
 }
 

@@ -10,10 +10,9 @@ use ferromcp_protocol::types::{
     ServerCapabilities,
 };
 use ferromcp_rpc::{
-    serve_direct, serve_driven, serve_with, Connection, ConnectionConfig, DrivenConnection,
-    OutgoingSink,
+    serve_driven, serve_with, Connection, ConnectionConfig, DrivenConnection, OutgoingSink,
 };
-use ferromcp_transport::{FrameReader, Transport};
+use ferromcp_transport::Transport;
 use indexmap::IndexMap;
 
 use crate::builder::ServerBuilder;
@@ -215,19 +214,6 @@ impl McpServer {
     ) -> Connection {
         let (session, config) = self.new_session(options);
         serve_with(transport, session, config)
-    }
-
-    /// Serves one session whose frames come from `reader` and whose outgoing messages go
-    /// to `sink` on the task that sends them (see [`ferromcp_rpc::serve_direct`]): for
-    /// in-process transports that never wait to write, such as the HTTP server's sessions.
-    pub fn serve_direct_with_options<R: FrameReader>(
-        &self,
-        reader: R,
-        sink: OutgoingSink,
-        options: SessionOptions,
-    ) -> Connection {
-        let (session, config) = self.new_session(options);
-        serve_direct(reader, sink, session, config)
     }
 
     /// Serves one session with no task of its own (see [`ferromcp_rpc::serve_driven`]): the
