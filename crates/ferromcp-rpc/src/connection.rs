@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use ferromcp_protocol::jsonrpc::{
-    decode_with_depth, encode_error, encode_response, Decoded, Message, Notification, Request,
+    decode_with_depth, encode_error, encode_response_owned, Decoded, Message, Notification, Request,
 };
 use ferromcp_protocol::types::{CancelledNotificationParams, ProgressNotificationParams};
 use ferromcp_protocol::{methods, ErrorObject, RequestId};
@@ -375,7 +375,7 @@ impl<S: Service> Dispatcher<S> {
             drop(in_flight);
             // A cancelled request gets no response, as the specification asks.
             let frame = match outcome? {
-                Ok(result) => encode_response(&id, &result),
+                Ok(result) => encode_response_owned(&id, result),
                 Err(error) => encode_error(Some(&id), &error),
             };
             Some((id, frame))

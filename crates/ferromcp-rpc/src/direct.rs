@@ -7,7 +7,7 @@
 use std::future::Future;
 
 use bytes::Bytes;
-use ferromcp_protocol::jsonrpc::{encode_error, encode_response};
+use ferromcp_protocol::jsonrpc::{encode_error, encode_response_owned};
 use ferromcp_protocol::{ErrorObject, RequestId};
 use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
@@ -49,7 +49,7 @@ where
     };
     peer.close();
     Some(match outcome? {
-        Ok(result) => encode_response(&id, &result),
+        Ok(result) => encode_response_owned(&id, result),
         Err(error) => encode_error(Some(&id), &error),
     })
 }

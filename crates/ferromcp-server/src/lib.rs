@@ -77,5 +77,6 @@ pub use resource::{
 };
 pub use server::McpServer;
 pub use tool::{
-    Audio, Image, IntoToolDef, IntoToolResult, Json, NoArguments, ToolDef, ToolHandler,
+    Audio, Image, IntoToolDef, IntoToolResult, Json, NoArguments, PreparedCall, ToolDef,
+    ToolHandler,
 };

@@ -5,7 +5,6 @@
 //! A request carrying 2026-07-28 `_meta` (or a `server/discover`) goes to [`crate::modern`]
 //! instead, whatever the session's state: it needs no `initialize` and uses none of it.
 
-use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -13,17 +12,19 @@ use std::time::Instant;
 
 use ferromcp_protocol::adapt::AdaptTo;
 use ferromcp_protocol::jsonrpc::{parse_params, to_raw, Notification, Request};
+use ferromcp_protocol::meta::RequestMeta;
 use ferromcp_protocol::types::*;
 use ferromcp_protocol::{methods, ErrorCode, ErrorObject, ProtocolVersion};
 use ferromcp_rpc::{Peer, RequestContext, Service};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::context::Era;
 use crate::error::McpError;
 use crate::modern;
 use crate::server::lock;
-use crate::{Context, McpServer};
+use crate::tool::CallParams;
+use crate::{Context, McpServer, PreparedCall};
 
 /// What `initialize` settled.
 #[derive(Debug, Clone)]
@@ -257,6 +258,25 @@ impl ServerSession {
         let tool = self.server().find_tool(&params.name)?;
         let ctx = self.context(cx, params.meta.as_ref());
         let outcome = tool.handler.call_raw(ctx, params.arguments).await;
+        self.tool_answer(outcome)
+    }
+
+    /// A `tools/call` of an initialized session whose params its tool read in one pass
+    /// ([`ToolHandler::prepare_call`](crate::ToolHandler::prepare_call)); `None` for the
+    /// general path: the name is not first or names no tool, the params do not read, or
+    /// their `_meta` makes the request 2026-07-28.
+    fn prepare_tool_call(&self, request: &Request) -> Option<PreparedCall> {
+        let params = request.params.as_deref()?.get();
+        let tool = self.server().find_tool(leading_name(params)?).ok()?;
+        let call = tool.handler.prepare_call(params)?;
+        (!RequestMeta::is_modern(call.meta())).then_some(call)
+    }
+
+    /// A tool's outcome as the answer to `tools/call`.
+    fn tool_answer(
+        &self,
+        outcome: Result<CallToolResult, McpError>,
+    ) -> Result<Box<RawValue>, ErrorObject> {
         let result = match outcome {
             Ok(result) => result,
             Err(McpError::Protocol(error)) => return Err(error),
@@ -303,21 +323,28 @@ impl ServerSession {
     }
 }
 
-/// The params of a stateful `tools/call`, with the arguments left raw (borrowed) so the tool
-/// deserializes them straight into its own type: no copy, no `Value` tree.
-#[derive(Deserialize)]
-struct ToolCall<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(default, borrow)]
-    arguments: Option<&'a RawValue>,
-    /// 2026-07-28 members, unused here but checked as `CallToolRequestParams` checks them.
-    #[serde(rename = "inputResponses", default)]
-    _input_responses: Option<InputResponses>,
-    #[serde(rename = "requestState", default)]
-    _request_state: Option<String>,
-    #[serde(rename = "_meta", default)]
-    meta: Option<Meta>,
+/// The params of a stateful `tools/call` on the general path, with the arguments left raw
+/// (borrowed) so the tool deserializes them straight into its own type: no copy, no
+/// `Value` tree.
+type ToolCall<'a> = CallParams<'a, &'a RawValue>;
+
+/// The tool a `tools/call` names when `name` is the first member of its params, as clients
+/// write it: read from the front of the text, so the arguments after it are not scanned
+/// just to find the tool. `None` sends the call down the general path.
+fn leading_name(params: &str) -> Option<&str> {
+    const JSON_SPACE: [char; 4] = [' ', '\t', '\n', '\r'];
+    let value = params
+        .trim_start_matches(JSON_SPACE)
+        .strip_prefix('{')?
+        .trim_start_matches(JSON_SPACE)
+        .strip_prefix("\"name\"")?
+        .trim_start_matches(JSON_SPACE)
+        .strip_prefix(':')?;
+    // A stream deserializer stops after the first value: the string alone is read.
+    serde_json::Deserializer::from_str(value)
+        .into_iter::<&str>()
+        .next()?
+        .ok()
 }
 
 /// Lowers a result to the negotiated revision and serializes it.
@@ -335,6 +362,14 @@ impl Service for ServerSession {
         request: Request,
         cx: RequestContext,
     ) -> Result<Box<RawValue>, ErrorObject> {
+        // The hot path: `tools/call` read in one pass, which also shows whether its `_meta`
+        // makes it 2026-07-28 (then the general path below serves it as such).
+        if request.method == methods::TOOLS_CALL && self.state.negotiated.get().is_some() {
+            if let Some(call) = self.prepare_tool_call(&request) {
+                let ctx = self.context(cx, call.meta());
+                return self.tool_answer(call.run(ctx).await);
+            }
+        }
         // 2026-07-28 is chosen per request, whatever the session did before.
         if modern::is_modern(&request) {
             return modern::handle(&self.state, request, cx).await;

@@ -1,18 +1,19 @@
 //! Tools: definitions, handlers, and what a handler may return.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use ferromcp_protocol::types::{
-    CallToolResult, Content, EmbeddedResource, Icon, JsonObject, ResourceContents, Tool,
-    ToolAnnotations,
+    CallToolResult, Content, EmbeddedResource, Icon, InputResponses, JsonObject, Meta,
+    ResourceContents, Tool, ToolAnnotations,
 };
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use schemars::JsonSchema;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -44,6 +45,115 @@ pub trait ToolHandler: Send + Sync + 'static {
             Ok(arguments) => self.call(ctx, arguments),
             Err(error) => futures::future::ready(Err(error)).boxed(),
         }
+    }
+
+    /// Reads a whole `tools/call` params object (`name`, `arguments`, `_meta`) in one pass
+    /// and returns the call ready to run, or `None` to have the session take the general
+    /// path (read the params, then [`ToolHandler::call_raw`]).
+    ///
+    /// The default is `None`. Tools made by [`ToolDef::new`] (or `#[tool]`) read their
+    /// arguments straight into their own type here, so a large argument (a 100 KB text) is
+    /// scanned once instead of twice. An implementation must return `None` whenever the
+    /// general path could answer differently (any error): that path then says what is wrong.
+    fn prepare_call(&self, params: &str) -> Option<PreparedCall> {
+        let _ = params;
+        None
+    }
+}
+
+/// A `tools/call` read in one pass by [`ToolHandler::prepare_call`]: the request's `_meta`
+/// and the call, ready to run with the request's [`Context`].
+///
+/// ```
+/// use ferromcp_server::{Context, PreparedCall};
+/// use ferromcp_protocol::types::{CallToolResult, Content};
+/// use futures::FutureExt;
+///
+/// let call = PreparedCall::new(None, |_ctx: Context| {
+///     async { Ok(CallToolResult::success(vec![Content::text("done")])) }.boxed()
+/// });
+/// assert!(call.meta().is_none());
+/// ```
+pub struct PreparedCall {
+    meta: Option<Meta>,
+    run: Box<dyn FnOnce(Context) -> BoxFuture<'static, ToolOutcome> + Send>,
+}
+
+/// What running a tool gives: its result, or an error ([`McpError::Protocol`] becomes the
+/// request's JSON-RPC error; anything else a result with `isError: true`).
+type ToolOutcome = Result<CallToolResult, McpError>;
+
+impl PreparedCall {
+    /// A call with the request's `_meta` and what runs it.
+    pub fn new(
+        meta: Option<Meta>,
+        run: impl FnOnce(Context) -> BoxFuture<'static, Result<CallToolResult, McpError>>
+            + Send
+            + 'static,
+    ) -> PreparedCall {
+        PreparedCall {
+            meta,
+            run: Box::new(run),
+        }
+    }
+
+    /// The request's `_meta` (its progress token, say).
+    pub fn meta(&self) -> Option<&Meta> {
+        self.meta.as_ref()
+    }
+
+    /// Runs the call.
+    pub fn run(self, ctx: Context) -> BoxFuture<'static, Result<CallToolResult, McpError>> {
+        (self.run)(ctx)
+    }
+}
+
+impl std::fmt::Debug for PreparedCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedCall")
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The params of a stateful `tools/call`. `Args` is how the arguments are read: borrowed
+/// raw text on the general path (the tool then reads them), or the tool's own type on the
+/// one-pass path ([`ToolHandler::prepare_call`]).
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "Args: Deserialize<'de>"))]
+pub(crate) struct CallParams<'a, Args> {
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(default)]
+    pub arguments: Option<Args>,
+    /// 2026-07-28 members, unused here but checked as `CallToolRequestParams` checks them.
+    #[serde(rename = "inputResponses", default)]
+    _input_responses: Option<InputResponses>,
+    #[serde(rename = "requestState", default)]
+    _request_state: Option<String>,
+    #[serde(rename = "_meta", default)]
+    pub meta: Option<Meta>,
+}
+
+/// `A` read from a JSON object only. serde lets a struct be read from an array too (field by
+/// field, in order), but tool arguments by position are invalid params.
+struct ObjectOnly<A>(A);
+
+impl<'de, A: Deserialize<'de>> Deserialize<'de> for ObjectOnly<A> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<A>(PhantomData<fn() -> A>);
+        impl<'de, A: Deserialize<'de>> Visitor<'de> for ObjectVisitor<A> {
+            type Value = A;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an arguments object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<A, M::Error> {
+                A::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(ObjectVisitor(PhantomData))
+            .map(ObjectOnly)
     }
 }
 
@@ -182,7 +292,14 @@ where
         ctx: Context,
         arguments: Result<A, serde_json::Error>,
     ) -> BoxFuture<'static, Result<CallToolResult, McpError>> {
-        let handler = self.handler.clone();
+        Self::run_with(self.handler.clone(), ctx, arguments)
+    }
+
+    fn run_with(
+        handler: Arc<F>,
+        ctx: Context,
+        arguments: Result<A, serde_json::Error>,
+    ) -> BoxFuture<'static, Result<CallToolResult, McpError>> {
         async move {
             let arguments = arguments.map_err(|e| {
                 if e.is_data() {
@@ -231,6 +348,20 @@ where
                 Err(error) => futures::future::ready(Err(error)).boxed(),
             },
         }
+    }
+
+    fn prepare_call(&self, params: &str) -> Option<PreparedCall> {
+        // Any error (arguments that do not fit `A`, say) goes back to the general path, which
+        // reads the arguments on their own and says what is wrong with them.
+        let call: CallParams<'_, ObjectOnly<A>> = serde_json::from_str(params).ok()?;
+        let arguments = match call.arguments {
+            Some(ObjectOnly(arguments)) => Ok(arguments),
+            None => serde_json::from_str("{}"),
+        };
+        let handler = self.handler.clone();
+        Some(PreparedCall::new(call.meta, move |ctx| {
+            Self::run_with(handler, ctx, arguments)
+        }))
     }
 }
 

@@ -683,6 +683,96 @@ async fn resources_read_without_a_uri_is_invalid_params() {
     still_serves(&mut server).await;
 }
 
+/// `text` without serde_json's ` at line L column C` (the text ends its message there).
+fn without_position(text: &str) -> String {
+    match text.find(" at line ") {
+        Some(at) => {
+            let end = text[at..].find('"').map_or(text.len(), |quote| at + quote);
+            format!("{}{}", &text[..at], &text[end..])
+        }
+        None => text.to_string(),
+    }
+}
+
+/// `tools/call` params whose `name` comes first are read in one pass by the tool (the
+/// arguments straight into its type); any other order, and anything that pass cannot read,
+/// takes the general path. Both must answer alike, byte for byte, for good and bad params.
+#[tokio::test]
+async fn tools_call_answers_the_same_whatever_the_order_of_its_params() {
+    let modern_meta =
+        serde_json::to_string(&modern_params(json!({}), json!({}), json!({}))["_meta"])
+            .expect("meta serializes");
+    let cases: Vec<Vec<(&str, String)>> = vec![
+        vec![("arguments", r#"{"a":2,"b":3}"#.into())],
+        vec![("arguments", r#"{"a":"two","b":3}"#.into())],
+        vec![("arguments", r#"{"a":1e300,"b":3}"#.into())],
+        vec![("arguments", "[2,3]".into())],
+        vec![("arguments", "5".into())],
+        vec![("arguments", "null".into())],
+        vec![],
+        vec![("arguments", r#"{"a":1,"a":2,"b":3}"#.into())],
+        vec![("arguments", r#"{"a":2,"b":3,"c":[{"deep":true}]}"#.into())],
+        vec![
+            ("arguments", r#"{"a":2,"b":3}"#.into()),
+            ("requestState", "5".into()),
+        ],
+        vec![
+            ("arguments", r#"{"a":2,"b":3}"#.into()),
+            ("_meta", "[]".into()),
+        ],
+        vec![
+            ("arguments", r#"{"a":2,"b":3}"#.into()),
+            ("_meta", modern_meta),
+        ],
+    ];
+    let mut server = ready(LATEST).await;
+    let mut id = 100;
+    for tool in [r#""add""#, r#""\u0061dd""#, r#""nope""#] {
+        for members in &cases {
+            let member = |(key, value): &(&str, String)| format!(r#""{key}":{value}"#);
+            let rest: Vec<String> = members.iter().map(member).collect();
+            let name = format!(r#""name":{tool}"#);
+            let first = std::iter::once(name.clone()).chain(rest.iter().cloned());
+            let last = rest.iter().cloned().chain(std::iter::once(name));
+            let mut answers = Vec::new();
+            for order in [first.collect::<Vec<_>>(), last.collect()] {
+                id += 1;
+                let params = format!("{{{}}}", order.join(","));
+                server
+                    .send_line(format!(
+                        r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{params}}}"#
+                    ))
+                    .await;
+                let (answer, _) = server.recv_response(&json!(id)).await;
+                // The id differs, and so does where in the text a parse error is found.
+                let text = answer
+                    .to_string()
+                    .replace(&format!(r#""id":{id}"#), r#""id":0"#);
+                answers.push((params, without_position(&text)));
+            }
+            assert_eq!(
+                answers[0].1, answers[1].1,
+                "{} vs {}",
+                answers[0].0, answers[1].0
+            );
+        }
+    }
+    // The `_meta` of a one-pass read still reaches the tool: progress goes to its token.
+    server
+        .send_line(
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow","arguments":{"millis":20},"_meta":{"progressToken":"p"}}}"#,
+        )
+        .await;
+    let (answer, notes) = server.recv_response(&json!(1)).await;
+    assert_eq!(text_of(&answer), "finished", "{answer}");
+    assert!(
+        notes.iter().any(|n| n["method"] == "notifications/progress"
+            && n["params"]["progressToken"] == "p"),
+        "{notes:?}"
+    );
+    still_serves(&mut server).await;
+}
+
 // ---------------------------------------------------------------------------------------
 // Ids in flight, cancellation and progress.
 
