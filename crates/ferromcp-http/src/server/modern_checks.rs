@@ -200,8 +200,12 @@ pub(crate) fn validate(
 
 /// A header's value, trimmed (and decoded when `encoded` allows the Base64 form); `None`
 /// when absent. Repeated headers must agree.
-fn header(headers: &HeaderMap, name: &str, encoded: bool) -> Result<Option<String>, ErrorObject> {
-    let mut found: Option<String> = None;
+fn header<'h>(
+    headers: &'h HeaderMap,
+    name: &str,
+    encoded: bool,
+) -> Result<Option<Cow<'h, str>>, ErrorObject> {
+    let mut found: Option<Cow<'h, str>> = None;
     for value in headers.get_all(name) {
         let text = if encoded {
             decode_value(value)
@@ -209,7 +213,7 @@ fn header(headers: &HeaderMap, name: &str, encoded: bool) -> Result<Option<Strin
         } else {
             value
                 .to_str()
-                .map(|v| v.trim().to_string())
+                .map(|v| Cow::Borrowed(v.trim()))
                 .map_err(|_| mismatch(format!("the {name} header is not visible ASCII")))?
         };
         if found.as_ref().is_some_and(|first| *first != text) {
