@@ -176,9 +176,17 @@ impl McpServer {
                 subscribe: Some(true),
                 list_changed: Some(true),
             }),
-            tools: (!read(&self.inner.tools).is_empty()).then(list_changed),
+            tools: self.current_tools_capability(),
             tasks: None,
         }
+    }
+
+    /// The `tools` member of [`McpServer::current_capabilities`], reading no other registry
+    /// (each read takes a lock every request shares).
+    pub(crate) fn current_tools_capability(&self) -> Option<ListChangedCapability> {
+        (!read(&self.inner.tools).is_empty()).then_some(ListChangedCapability {
+            list_changed: Some(true),
+        })
     }
 
     /// Serves one session over `transport` (one client). Must be called within a Tokio

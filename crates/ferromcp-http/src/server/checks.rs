@@ -9,7 +9,7 @@ use futures::StreamExt;
 use http::{header, HeaderMap};
 
 use super::error::HttpError;
-use crate::headers::{JSON, PROTOCOL_VERSION, SESSION_ID};
+use crate::headers::{names, JSON, PROTOCOL_VERSION};
 
 /// An oversized body is read and discarded up to this much, so the client (still sending)
 /// sees the 413 instead of a reset connection.
@@ -18,7 +18,7 @@ const DRAIN_MAX_TIME: Duration = Duration::from_secs(5);
 
 /// The `Mcp-Session-Id` header, if present (400 when it is not visible ASCII).
 pub(crate) fn session_header(headers: &HeaderMap) -> Result<Option<&str>, HttpError> {
-    let mut values = headers.get_all(SESSION_ID).iter();
+    let mut values = headers.get_all(names::SESSION_ID).iter();
     let first = values.next();
     // Two session ids make the request ambiguous: refuse rather than pick one.
     if values.any(|other| Some(other) != first) {

@@ -43,7 +43,7 @@ use super::modern_checks::{mismatch, validate, Fields};
 use super::post::{cancelled_request, Parsed};
 use super::router::{principal, AppState};
 use super::tool_headers::check;
-use crate::headers::PROTOCOL_VERSION;
+use crate::headers::names;
 use crate::sse::encode_event;
 
 /// Whether a POST is served as 2026-07-28.
@@ -77,10 +77,13 @@ fn in_live_session(state: &AppState, headers: &HeaderMap) -> bool {
 
 /// `MCP-Protocol-Version` names something other than a stateful revision.
 fn modern_header(headers: &HeaderMap) -> bool {
-    headers.get_all(PROTOCOL_VERSION).iter().any(|value| {
-        let text = value.to_str().unwrap_or("").trim();
-        !ProtocolVersion::parse(text).is_some_and(ProtocolVersion::is_stateful)
-    })
+    headers
+        .get_all(names::PROTOCOL_VERSION)
+        .iter()
+        .any(|value| {
+            let text = value.to_str().unwrap_or("").trim();
+            !ProtocolVersion::parse(text).is_some_and(ProtocolVersion::is_stateful)
+        })
 }
 
 fn meta_names_version(params: Option<&RawValue>) -> bool {

@@ -25,7 +25,7 @@ use ferromcp_protocol::meta::SERVER_INFO;
 use ferromcp_protocol::types::{
     CacheScope, CallToolRequestParams, CallToolResult, DiscoverResult, GetPromptRequestParams,
     InputRequiredResult, InputResponses, JsonObject, Meta, PaginatedRequestParams,
-    ResourceRequestParams, RESULT_COMPLETE, RESULT_INPUT_REQUIRED,
+    ResourceRequestParams, ServerCapabilities, RESULT_COMPLETE, RESULT_INPUT_REQUIRED,
 };
 use ferromcp_protocol::{methods, ErrorObject, ProtocolVersion};
 use ferromcp_rpc::RequestContext;
@@ -76,17 +76,32 @@ pub(crate) async fn handle(
     // and only `_meta` is read here (a tree of the whole params is built only when the
     // text does not parse that way, so that its errors and duplicate keys read as before).
     let params = request.params;
-    let view = match request::validate_raw(params.as_deref()) {
-        Some(view) => view?,
-        None => request::validate(value_of(params.as_deref())?.as_ref())?,
+    // A `tools/call` (most requests) is read in one pass, its `_meta` with the rest.
+    let tool_call = match request.method.as_str() {
+        methods::TOOLS_CALL => params.as_deref().and_then(ToolCall::read),
+        _ => None,
     };
-    let capabilities = session.server.current_capabilities();
+    let view = match &tool_call {
+        Some(call) => request::validate_text(call.meta.as_ref())?,
+        None => match request::validate_raw(params.as_deref()) {
+            Some(view) => view?,
+            None => request::validate(value_of(params.as_deref())?.as_ref())?,
+        },
+    };
+    let capabilities = match request.method.as_str() {
+        // All `tools/call` needs (the other registries are not read: each is a lock).
+        methods::TOOLS_CALL => ServerCapabilities {
+            tools: session.server.current_tools_capability(),
+            ..ServerCapabilities::default()
+        },
+        _ => session.server.current_capabilities(),
+    };
     request::check_method(&request.method, &capabilities)?;
     let modern = Modern {
         session: session.clone(),
         method: request.method,
-        params,
-        view,
+        params: params.as_deref(),
+        view: Arc::new(view),
     };
     let server = &session.server;
     let lists = Some(server.config().list_cache_ttl);
@@ -130,7 +145,7 @@ pub(crate) async fn handle(
             let result = server.complete(modern.parse()?)?;
             modern.complete(&result, None)
         }
-        methods::TOOLS_CALL => modern.call_tool(cx).await,
+        methods::TOOLS_CALL => modern.call_tool(tool_call, cx).await,
         methods::PROMPTS_GET => modern.get_prompt(cx).await,
         methods::RESOURCES_READ => modern.read_resource(cx).await,
         methods::SUBSCRIPTIONS_LISTEN => {
@@ -149,11 +164,12 @@ pub(crate) async fn handle(
 }
 
 /// One modern request being answered.
-struct Modern {
+struct Modern<'a> {
     session: Arc<SessionState>,
     method: String,
-    params: Option<Box<RawValue>>,
-    view: RequestView,
+    params: Option<&'a RawValue>,
+    /// Shared with the execution's [`ModernCall`].
+    view: Arc<RequestView>,
 }
 
 /// The params as a JSON tree (what the checks and the `requestState` digest were defined on).
@@ -163,7 +179,7 @@ fn value_of(params: Option<&RawValue>) -> Result<Option<Value>, ErrorObject> {
         .transpose()
 }
 
-impl Modern {
+impl Modern<'_> {
     fn server(&self) -> &McpServer {
         &self.session.server
     }
@@ -172,7 +188,7 @@ impl Modern {
     /// when that fails, through a tree as before, whose error (or last-key-wins reading of
     /// a duplicate key) is the answer.
     fn parse<T: DeserializeOwned>(&self) -> Result<T, ErrorObject> {
-        match &self.params {
+        match self.params {
             Some(params) => serde_json::from_str(params.get()).or_else(|_| {
                 let value: Value =
                     serde_json::from_str(params.get()).map_err(ErrorObject::invalid_params)?;
@@ -235,7 +251,7 @@ impl Modern {
     fn binding(&self) -> Binding {
         Binding {
             method: self.method.clone(),
-            params_digest: params_digest(value_of(self.params.as_deref()).ok().flatten().as_ref()),
+            params_digest: params_digest(value_of(self.params).ok().flatten().as_ref()),
             principal: self.session.principal.clone(),
         }
     }
@@ -312,12 +328,17 @@ impl Modern {
         None
     }
 
-    async fn call_tool(&self, cx: RequestContext) -> Result<Box<RawValue>, ErrorObject> {
+    /// `tools/call`, with its params as [`handle`] read them (`None`: read them again, the
+    /// way of every method).
+    async fn call_tool(
+        &self,
+        read: Option<ToolCall<'_>>,
+        cx: RequestContext,
+    ) -> Result<Box<RawValue>, ErrorObject> {
         // The arguments stay text, read by the tool straight into its own type; params this
         // reading does not take as they are go the way of every method (`parse`), for the
         // same answer.
-        let borrowed = self.params.as_deref().and_then(ToolCall::read);
-        let (name, arguments, input_responses, request_state) = match borrowed {
+        let (name, arguments, input_responses, request_state) = match read {
             Some(call) => (
                 call.name,
                 Arguments::Text(call.arguments),
@@ -429,12 +450,14 @@ impl Modern {
     }
 }
 
-/// `tools/call` params read from their text, the arguments left as text (`_meta` was read
-/// by the checks).
+/// `tools/call` params read from their text, the arguments left as text, `_meta` read for
+/// the request's view.
 #[derive(Deserialize)]
 struct ToolCall<'a> {
     #[serde(borrow)]
     name: Cow<'a, str>,
+    #[serde(rename = "_meta", borrow, default)]
+    meta: Option<request::MetaText<'a>>,
     #[serde(default, borrow)]
     arguments: Option<&'a RawValue>,
     #[serde(rename = "inputResponses", default)]
@@ -445,8 +468,8 @@ struct ToolCall<'a> {
 
 impl<'a> ToolCall<'a> {
     /// `None` when the text is not read this way: not an object, a repeated key, a member of
-    /// the wrong type, or arguments that are neither an object nor `null` (each is answered
-    /// as [`CallToolRequestParams`] answers it).
+    /// the wrong type, or arguments that are neither an object nor `null` (each is then
+    /// answered as before: the `_meta` checks first, then [`CallToolRequestParams`]).
     fn read(params: &'a RawValue) -> Option<Self> {
         if !params.get().trim_start().starts_with('{') {
             return None;

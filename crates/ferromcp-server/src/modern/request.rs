@@ -14,7 +14,7 @@ use ferromcp_protocol::types::{
 use ferromcp_protocol::{methods, ErrorCode, ErrorObject, ProtocolVersion, RequestId};
 use std::borrow::Cow;
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -87,7 +87,7 @@ pub(crate) fn validate_raw(params: Option<&RawValue>) -> Option<Result<RequestVi
     #[derive(Deserialize)]
     struct MetaOnly<'a> {
         #[serde(rename = "_meta", borrow, default)]
-        meta: Option<&'a RawValue>,
+        meta: Option<MetaText<'a>>,
     }
     let Some(params) = params else {
         return Some(validate_meta(None));
@@ -95,70 +95,93 @@ pub(crate) fn validate_raw(params: Option<&RawValue>) -> Option<Result<RequestVi
     if !is_object_text(params) {
         return None;
     }
-    let meta = serde_json::from_str::<MetaOnly<'_>>(params.get())
-        .ok()?
-        .meta;
-    // Only an object is read as one (a struct would also read an array, by position).
-    match meta.filter(|m| is_object_text(m)) {
-        Some(meta) => {
-            let text = serde_json::from_str::<MetaText<'_>>(meta.get()).ok()?;
-            Some(validate_meta(Some(MetaFields {
-                version: text.version.map(Field::Text),
-                capabilities: text.capabilities.map(Field::Text),
-                client_info: text.client_info.map(Field::Text),
-                log_level: text.log_level.map(Field::Text),
-                progress_token: text.progress_token.map(Field::Text),
-            })))
-        }
-        None => Some(validate_meta(None)),
-    }
+    let params = serde_json::from_str::<MetaOnly<'_>>(params.get()).ok()?;
+    Some(validate_text(params.meta.as_ref()))
 }
 
-/// The keys of `_meta` a request's view is made of, as text. A key present with `null` is
-/// `Some` (unlike a plain `Option`), as in a tree, where `null` is a value like any other.
-#[derive(Deserialize)]
-struct MetaText<'a> {
-    #[serde(
-        rename = "io.modelcontextprotocol/protocolVersion",
-        borrow,
-        default,
-        deserialize_with = "present"
-    )]
+/// [`validate`] on a `_meta` read by [`MetaText`] (`None`: no `_meta`, or `null`).
+pub(crate) fn validate_text(meta: Option<&MetaText<'_>>) -> Result<RequestView, ErrorObject> {
+    validate_meta(meta.map(|text| MetaFields {
+        version: text.version.map(Field::Text),
+        capabilities: text.capabilities.map(Field::Text),
+        client_info: text.client_info.map(Field::Text),
+        log_level: text.log_level.map(Field::Text),
+        progress_token: text.progress_token.map(Field::Text),
+    }))
+}
+
+/// The keys of `_meta` a request's view is made of, left as text, read in the same pass as
+/// the params around them. Only a JSON object is read (a derived struct would also take an
+/// array, by position), and a repeated key fails the reading: the params are then read as
+/// a tree, where the last one wins. A key present with `null` is `Some`, as in a tree.
+#[derive(Default)]
+pub(crate) struct MetaText<'a> {
     version: Option<&'a RawValue>,
-    #[serde(
-        rename = "io.modelcontextprotocol/clientCapabilities",
-        borrow,
-        default,
-        deserialize_with = "present"
-    )]
     capabilities: Option<&'a RawValue>,
-    #[serde(
-        rename = "io.modelcontextprotocol/clientInfo",
-        borrow,
-        default,
-        deserialize_with = "present"
-    )]
     client_info: Option<&'a RawValue>,
-    #[serde(
-        rename = "io.modelcontextprotocol/logLevel",
-        borrow,
-        default,
-        deserialize_with = "present"
-    )]
     log_level: Option<&'a RawValue>,
-    #[serde(
-        rename = "progressToken",
-        borrow,
-        default,
-        deserialize_with = "present"
-    )]
     progress_token: Option<&'a RawValue>,
 }
 
-fn present<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<&'de RawValue>, D::Error> {
-    <&'de RawValue>::deserialize(deserializer).map(Some)
+impl<'de: 'a, 'a> Deserialize<'de> for MetaText<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Object<'a>(std::marker::PhantomData<MetaText<'a>>);
+        impl<'de: 'a, 'a> Visitor<'de> for Object<'a> {
+            type Value = MetaText<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a `_meta` object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MetaText<'a>, A::Error> {
+                let mut meta = MetaText::default();
+                while let Some(Key(key)) = map.next_key()? {
+                    let slot = match key.as_ref() {
+                        PROTOCOL_VERSION => &mut meta.version,
+                        CLIENT_CAPABILITIES => &mut meta.capabilities,
+                        CLIENT_INFO => &mut meta.client_info,
+                        LOG_LEVEL => &mut meta.log_level,
+                        PROGRESS_TOKEN => &mut meta.progress_token,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    if slot.is_some() {
+                        return Err(A::Error::custom(format_args!("repeated `{key}`")));
+                    }
+                    *slot = Some(map.next_value()?);
+                }
+                Ok(meta)
+            }
+        }
+        deserializer.deserialize_map(Object(std::marker::PhantomData))
+    }
+}
+
+/// An object key: borrowed from the text unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text<'a>(std::marker::PhantomData<Key<'a>>);
+        impl<'de: 'a, 'a> Visitor<'de> for Text<'a> {
+            type Value = Key<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+
+            fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'a>, E> {
+                Ok(Key(Cow::Borrowed(key)))
+            }
+
+            fn visit_str<E>(self, key: &str) -> Result<Key<'a>, E> {
+                Ok(Key(Cow::Owned(key.to_string())))
+            }
+        }
+        deserializer.deserialize_str(Text(std::marker::PhantomData))
+    }
 }
 
 fn is_object_text(raw: &RawValue) -> bool {
@@ -393,6 +416,7 @@ mod validate_tests {
                 r#"{{{version}:"2026-07-28",{caps}:{{"sampling":{{}},"roots":{{"listChanged":true}}}},{info}:{{"name":"c","version":"1"}},{level}:"debug","progressToken":7,"other":[1]}}"#
             ),
             format!(r#"{{{version}:"2026\u002d07-28",{caps}:{{}},"progressToken":"t"}}"#),
+            format!(r#"{{"io.modelcontextprotocol\/protocolVersion":"2026-07-28",{caps}:{{}}}}"#),
             format!(r#"{{{version}:"2026-07-28",{caps}:{{}},"progressToken":1.5}}"#),
             format!(r#"{{{version}:"2026-07-28",{caps}:{{}},"progressToken":null}}"#),
             format!(r#"{{{version}:"2026-07-28",{caps}:{{}},{level}:null}}"#),
@@ -429,6 +453,7 @@ mod validate_tests {
         }
         assert!(from_text(&format!(r#"{{"_meta":{}}}"#, metas[1])).contains("Debug"));
         let raw = RawValue::from_string(r#"{"_meta":["2026-07-28",{}]}"#.into()).unwrap();
-        assert!(matches!(validate_raw(Some(&raw)), Some(Err(_))));
+        // Never read by position: refused, or left to the tree (which refuses it).
+        assert!(!matches!(validate_raw(Some(&raw)), Some(Ok(_))));
     }
 }
