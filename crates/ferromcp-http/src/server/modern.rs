@@ -172,13 +172,14 @@ async fn serve(
         let exchange = exchange.clone();
         Box::new(move |out| exchange.deliver(out))
     };
-    let peer = ferromcp_rpc::direct_peer(sink, cancellation.clone());
+    // Moved, not cloned: every clone and drop of a token takes its lock.
+    let peer = ferromcp_rpc::direct_peer(sink, cancellation);
     let caller = state.modern.caller(&parts.headers);
     let tracked = state.modern.track(id.clone(), listen, caller, &exchange);
     let in_flight = state.enter();
     // The handler runs here, on the POST's task: most answer at once, with no task, queue
     // or engine in between. Should the POST go away first, the request is cancelled.
-    let cancel_on_drop = cancellation.clone().drop_guard();
+    let cancel_on_drop = exchange.cancellation().drop_guard();
     let mut handler = {
         let cx = ferromcp_rpc::direct_context(id.clone(), &peer);
         let server = state.server.clone();
@@ -212,7 +213,7 @@ async fn serve(
                 frame => {
                     let mut prelude = early;
                     prelude.extend(frame.map(|f| encode_event(None, None, &f, None)));
-                    let ended = cancellation.clone();
+                    let ended = exchange.cancellation();
                     Ok(sse_response(prelude, None, ended, state.sse_settings(), ()))
                 }
             }
