@@ -20,3 +20,19 @@ pub const MCP_METHOD: &str = "mcp-method";
 pub const MCP_NAME: &str = "mcp-name";
 /// 2026-07-28: prefix of the headers mirroring tool arguments marked `x-mcp-header`.
 pub const MCP_PARAM_PREFIX: &str = "mcp-param-";
+
+/// Names the server looks up on every 2026-07-28 POST, ready-made: a `&str` name is
+/// parsed (and a custom one copied) at every lookup.
+pub(crate) mod names {
+    use http::HeaderName;
+
+    /// [`super::SESSION_ID`].
+    pub(crate) const SESSION_ID: HeaderName = HeaderName::from_static(super::SESSION_ID);
+    /// [`super::PROTOCOL_VERSION`].
+    pub(crate) const PROTOCOL_VERSION: HeaderName =
+        HeaderName::from_static(super::PROTOCOL_VERSION);
+    /// [`super::MCP_METHOD`].
+    pub(crate) const MCP_METHOD: HeaderName = HeaderName::from_static(super::MCP_METHOD);
+    /// [`super::MCP_NAME`].
+    pub(crate) const MCP_NAME: HeaderName = HeaderName::from_static(super::MCP_NAME);
+}

@@ -41,10 +41,9 @@ pub async fn answer_direct<F>(id: RequestId, peer: Peer, handler: F) -> Option<B
 where
     F: Future<Output = Result<Box<RawValue>, ErrorObject>>,
 {
-    let cancellation = peer.shared.closed.clone();
     let outcome = tokio::select! {
         biased;
-        _ = cancellation.cancelled() => None,
+        _ = peer.shared.closed.cancelled() => None,
         result = handler => Some(result),
     };
     peer.close();

@@ -14,6 +14,7 @@ use ferromcp_rpc::{
 };
 use ferromcp_transport::Transport;
 use indexmap::IndexMap;
+use serde_json::value::RawValue;
 
 use crate::builder::ServerBuilder;
 use crate::completion::{Completer, CompletionTarget};
@@ -27,6 +28,8 @@ use crate::tool::{IntoToolDef, ToolDef};
 
 pub(crate) struct ServerInner {
     info: Implementation,
+    /// `info` as JSON, written once: every 2026-07-28 result carries it as `serverInfo`.
+    info_json: Box<RawValue>,
     instructions: Option<String>,
     config: ServerConfig,
     pub(crate) tools: RwLock<IndexMap<String, Arc<ToolDef>>>,
@@ -88,9 +91,14 @@ impl McpServer {
             config.request_state_key.as_deref(),
             config.request_state_single_use,
         );
+        // Through a `Value`, as results built as trees write it (keys in the map's order).
+        let info_json = serde_json::to_value(&info)
+            .and_then(|value| serde_json::value::to_raw_value(&value))
+            .expect("an Implementation always serializes");
         McpServer {
             inner: Arc::new(ServerInner {
                 info,
+                info_json,
                 instructions,
                 config,
                 tools: RwLock::default(),
@@ -110,6 +118,11 @@ impl McpServer {
     /// Who the server is.
     pub fn info(&self) -> &Implementation {
         &self.inner.info
+    }
+
+    /// [`McpServer::info`] as JSON (the `serverInfo` of 2026-07-28 results).
+    pub(crate) fn server_info_json(&self) -> &RawValue {
+        &self.inner.info_json
     }
 
     /// The instructions for the model.
@@ -163,9 +176,17 @@ impl McpServer {
                 subscribe: Some(true),
                 list_changed: Some(true),
             }),
-            tools: (!read(&self.inner.tools).is_empty()).then(list_changed),
+            tools: self.current_tools_capability(),
             tasks: None,
         }
+    }
+
+    /// The `tools` member of [`McpServer::current_capabilities`], reading no other registry
+    /// (each read takes a lock every request shares).
+    pub(crate) fn current_tools_capability(&self) -> Option<ListChangedCapability> {
+        (!read(&self.inner.tools).is_empty()).then_some(ListChangedCapability {
+            list_changed: Some(true),
+        })
     }
 
     /// Serves one session over `transport` (one client). Must be called within a Tokio

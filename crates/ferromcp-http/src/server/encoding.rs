@@ -3,6 +3,8 @@
 //! carries (the form clients use for non-ASCII text, controls and leading or trailing
 //! whitespace).
 
+use std::borrow::Cow;
+
 use http::HeaderValue;
 
 const SENTINEL_START: &str = "=?base64?";
@@ -27,8 +29,9 @@ impl BadValue {
 }
 
 /// The text a header value stands for: trimmed of optional whitespace (spaces and tabs at
-/// either end), checked for plain characters, and decoded when it is a Base64 sentinel.
-pub(crate) fn decode_value(value: &HeaderValue) -> Result<String, BadValue> {
+/// either end), checked for plain characters, and decoded when it is a Base64 sentinel
+/// (borrowed from the header otherwise).
+pub(crate) fn decode_value(value: &HeaderValue) -> Result<Cow<'_, str>, BadValue> {
     let bytes = value.as_bytes();
     let start = bytes
         .iter()
@@ -50,9 +53,11 @@ pub(crate) fn decode_value(value: &HeaderValue) -> Result<String, BadValue> {
     {
         Some(encoded) => {
             let decoded = decode_base64(encoded).ok_or(BadValue::Base64)?;
-            String::from_utf8(decoded).map_err(|_| BadValue::Base64)
+            String::from_utf8(decoded)
+                .map(Cow::Owned)
+                .map_err(|_| BadValue::Base64)
         }
-        None => Ok(text.to_string()),
+        None => Ok(Cow::Borrowed(text)),
     }
 }
 
@@ -107,7 +112,7 @@ mod tests {
     use super::*;
 
     fn decode(raw: &[u8]) -> Result<String, BadValue> {
-        decode_value(&HeaderValue::from_bytes(raw).unwrap())
+        decode_value(&HeaderValue::from_bytes(raw).unwrap()).map(Cow::into_owned)
     }
 
     #[test]

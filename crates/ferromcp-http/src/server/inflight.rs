@@ -327,6 +327,11 @@ impl Exchange {
         }
     }
 
+    /// The request's cancellation.
+    pub(crate) fn cancellation(&self) -> CancellationToken {
+        self.cancellation.clone()
+    }
+
     /// Cancels the request (the client asked, or went away); its stream ends with it.
     pub(crate) fn cancel(&self) {
         self.cancellation.cancel();

@@ -43,7 +43,7 @@ use super::modern_checks::{mismatch, validate, Fields};
 use super::post::{cancelled_request, Parsed};
 use super::router::{principal, AppState};
 use super::tool_headers::check;
-use crate::headers::PROTOCOL_VERSION;
+use crate::headers::names;
 use crate::sse::encode_event;
 
 /// Whether a POST is served as 2026-07-28.
@@ -77,10 +77,13 @@ fn in_live_session(state: &AppState, headers: &HeaderMap) -> bool {
 
 /// `MCP-Protocol-Version` names something other than a stateful revision.
 fn modern_header(headers: &HeaderMap) -> bool {
-    headers.get_all(PROTOCOL_VERSION).iter().any(|value| {
-        let text = value.to_str().unwrap_or("").trim();
-        !ProtocolVersion::parse(text).is_some_and(ProtocolVersion::is_stateful)
-    })
+    headers
+        .get_all(names::PROTOCOL_VERSION)
+        .iter()
+        .any(|value| {
+            let text = value.to_str().unwrap_or("").trim();
+            !ProtocolVersion::parse(text).is_some_and(ProtocolVersion::is_stateful)
+        })
 }
 
 fn meta_names_version(params: Option<&RawValue>) -> bool {
@@ -169,13 +172,14 @@ async fn serve(
         let exchange = exchange.clone();
         Box::new(move |out| exchange.deliver(out))
     };
-    let peer = ferromcp_rpc::direct_peer(sink, cancellation.clone());
+    // Moved, not cloned: every clone and drop of a token takes its lock.
+    let peer = ferromcp_rpc::direct_peer(sink, cancellation);
     let caller = state.modern.caller(&parts.headers);
     let tracked = state.modern.track(id.clone(), listen, caller, &exchange);
     let in_flight = state.enter();
     // The handler runs here, on the POST's task: most answer at once, with no task, queue
     // or engine in between. Should the POST go away first, the request is cancelled.
-    let cancel_on_drop = cancellation.clone().drop_guard();
+    let cancel_on_drop = exchange.cancellation().drop_guard();
     let mut handler = {
         let cx = ferromcp_rpc::direct_context(id.clone(), &peer);
         let server = state.server.clone();
@@ -209,7 +213,7 @@ async fn serve(
                 frame => {
                     let mut prelude = early;
                     prelude.extend(frame.map(|f| encode_event(None, None, &f, None)));
-                    let ended = cancellation.clone();
+                    let ended = exchange.cancellation();
                     Ok(sse_response(prelude, None, ended, state.sse_settings(), ()))
                 }
             }

@@ -16,17 +16,17 @@
 use ferromcp_protocol::meta::{CLIENT_CAPABILITIES, PROTOCOL_VERSION as META_VERSION};
 use ferromcp_protocol::{methods, ErrorCode, ErrorObject, ProtocolVersion};
 use std::borrow::Cow;
+use std::marker::PhantomData;
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
+use serde::de::{Error as _, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::config::HeaderValidation;
 use super::encoding::decode_value;
-use crate::headers::PROTOCOL_VERSION;
-
-pub(crate) use crate::headers::MCP_METHOD;
-pub(crate) use crate::headers::MCP_NAME;
+use crate::headers::names;
 
 /// What the checks read from a request's params: borrowed from their text when it allows
 /// (the usual case: no tree of the params is built), else taken from a tree.
@@ -50,8 +50,9 @@ impl<'a> Fields<'a> {
         Self::borrowed(method, params).unwrap_or_else(|| Self::from_tree(method, params))
     }
 
-    /// The fields straight from the text; `None` when it is not an object or repeats a key
-    /// read here (a tree keeps the last, as before).
+    /// The fields straight from the text, in one pass; `None` when it is not an object,
+    /// repeats a key read here (a tree keeps the last, as before) or has a `_meta` that is
+    /// neither an object nor `null` (the tree answers those).
     fn borrowed(method: &str, params: Option<&'a RawValue>) -> Option<Self> {
         #[derive(serde::Deserialize)]
         struct Params<'a> {
@@ -62,14 +63,7 @@ impl<'a> Fields<'a> {
             #[serde(borrow, default)]
             arguments: Option<&'a RawValue>,
             #[serde(rename = "_meta", borrow, default)]
-            meta: Option<&'a RawValue>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Meta<'a> {
-            #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
-            version: Option<&'a RawValue>,
-            #[serde(rename = "io.modelcontextprotocol/clientCapabilities", borrow, default)]
-            capabilities: Option<&'a RawValue>,
+            meta: Option<Meta<'a>>,
         }
         let Some(raw) = params else {
             return Some(Fields {
@@ -87,16 +81,13 @@ impl<'a> Fields<'a> {
             Some(_) => params.uri.and_then(text),
             None => None,
         };
-        let version = match params.meta.filter(|m| is_object(m)) {
+        let version = match params.meta {
             None => Err(missing_meta()),
-            Some(meta) => {
-                let meta: Meta<'a> = serde_json::from_str(meta.get()).ok()?;
-                match meta.version.and_then(text) {
-                    None => Err(no_version()),
-                    Some(_) if !meta.capabilities.is_some_and(is_object) => Err(no_capabilities()),
-                    Some(version) => Ok(version),
-                }
-            }
+            Some(meta) => match meta.version.and_then(text) {
+                None => Err(no_version()),
+                Some(_) if !meta.capabilities.is_some_and(is_object) => Err(no_capabilities()),
+                Some(version) => Ok(version),
+            },
         };
         Some(Fields {
             name,
@@ -130,6 +121,74 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// The two keys of `_meta` the checks read, left as text. Only a JSON object is read (a
+/// derived struct would also take an array, by position), and a repeated key fails the
+/// reading (the tree then answers, keeping the last). A key present with `null` is `Some`,
+/// as in a tree.
+#[derive(Default)]
+struct Meta<'a> {
+    version: Option<&'a RawValue>,
+    capabilities: Option<&'a RawValue>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Meta<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Object<'a>(PhantomData<Meta<'a>>);
+        impl<'de: 'a, 'a> Visitor<'de> for Object<'a> {
+            type Value = Meta<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a `_meta` object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Meta<'a>, A::Error> {
+                let mut meta = Meta::default();
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    let slot = match key.0.as_ref() {
+                        META_VERSION => &mut meta.version,
+                        CLIENT_CAPABILITIES => &mut meta.capabilities,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    if slot.is_some() {
+                        return Err(A::Error::custom("a repeated key"));
+                    }
+                    *slot = Some(map.next_value()?);
+                }
+                Ok(meta)
+            }
+        }
+        deserializer.deserialize_map(Object(PhantomData))
+    }
+}
+
+/// An object key: borrowed from the text unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> Visitor<'de> for Text {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+
+            fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(key)))
+            }
+
+            fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key.to_string())))
+            }
+        }
+        deserializer.deserialize_str(Text)
+    }
+}
+
 fn is_object(raw: &RawValue) -> bool {
     raw.get().trim_start().starts_with('{')
 }
@@ -151,9 +210,9 @@ pub(crate) fn validate(
     method: &str,
     fields: &Fields<'_>,
 ) -> Result<(), ErrorObject> {
-    let version = header(headers, PROTOCOL_VERSION, false)?;
-    let mcp_method = header(headers, MCP_METHOD, false)?;
-    let mcp_name = header(headers, MCP_NAME, true)?;
+    let version = header(headers, &names::PROTOCOL_VERSION, false)?;
+    let mcp_method = header(headers, &names::MCP_METHOD, false)?;
+    let mcp_name = header(headers, &names::MCP_NAME, true)?;
     let body_name = fields.name.as_deref();
     if validation == HeaderValidation::Strict {
         if version.is_none() {
@@ -200,8 +259,13 @@ pub(crate) fn validate(
 
 /// A header's value, trimmed (and decoded when `encoded` allows the Base64 form); `None`
 /// when absent. Repeated headers must agree.
-fn header(headers: &HeaderMap, name: &str, encoded: bool) -> Result<Option<String>, ErrorObject> {
-    let mut found: Option<String> = None;
+fn header<'h>(
+    headers: &'h HeaderMap,
+    name: &HeaderName,
+    encoded: bool,
+) -> Result<Option<Cow<'h, str>>, ErrorObject> {
+    let mut found: Option<Cow<'h, str>> = None;
+    let name = name.as_str();
     for value in headers.get_all(name) {
         let text = if encoded {
             decode_value(value)
@@ -209,7 +273,7 @@ fn header(headers: &HeaderMap, name: &str, encoded: bool) -> Result<Option<Strin
         } else {
             value
                 .to_str()
-                .map(|v| v.trim().to_string())
+                .map(|v| Cow::Borrowed(v.trim()))
                 .map_err(|_| mismatch(format!("the {name} header is not visible ASCII")))?
         };
         if found.as_ref().is_some_and(|first| *first != text) {
@@ -303,4 +367,68 @@ pub(crate) fn mismatch(detail: impl std::fmt::Display) -> ErrorObject {
         ErrorCode::HEADER_MISMATCH,
         format!("Header mismatch: {detail}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the checks read, comparable (`null` arguments check as absent ones).
+    fn seen(fields: &Fields<'_>) -> String {
+        format!(
+            "{:?} {:?} {:?}",
+            fields.name,
+            fields.version.as_ref().map_err(|e| (e.code, &e.message)),
+            fields.arguments().filter(|a| !a.is_null())
+        )
+    }
+
+    #[test]
+    fn the_text_reads_what_the_tree_reads() {
+        let version = r#""io.modelcontextprotocol/protocolVersion""#;
+        let caps = r#""io.modelcontextprotocol/clientCapabilities""#;
+        let metas = [
+            format!(r#"{{{version}:"2026-07-28",{caps}:{{}},"other":[{{}}]}}"#),
+            format!(
+                r#"{{"io.modelcontextprotocol\/protocolVersion":"2026\u002d07-28",{caps}:{{}}}}"#
+            ),
+            format!(r#"{{{version}:"2026-07-28",{caps}:null}}"#),
+            format!(r#"{{{version}:"2026-07-28",{caps}:[]}}"#),
+            format!(r#"{{{version}:5,{caps}:{{}}}}"#),
+            format!(r#"{{{version}:null,{caps}:{{}}}}"#),
+            format!(r#"{{{caps}:{{}}}}"#),
+            format!(r#"{{{version}:"x",{caps}:{{}},{version}:"2026-07-28"}}"#),
+            r#"["2026-07-28",{}]"#.to_string(),
+            "null".to_string(),
+            "{}".to_string(),
+        ];
+        let bodies = [
+            r#""name":"add","arguments":{"a":1}"#,
+            r#""name":"a\"dd","arguments":null"#,
+            r#""name":5"#,
+            r#""uri":"file:///x""#,
+            r#""name":"x","name":"add""#,
+        ];
+        for meta in &metas {
+            for body in bodies {
+                let params = format!(r#"{{{body},"_meta":{meta}}}"#);
+                let raw = RawValue::from_string(params.clone()).unwrap();
+                for method in [
+                    methods::TOOLS_CALL,
+                    methods::RESOURCES_READ,
+                    methods::TOOLS_LIST,
+                ] {
+                    let tree = Fields::from_tree(method, Some(&raw));
+                    if let Some(text) = Fields::borrowed(method, Some(&raw)) {
+                        assert_eq!(seen(&text), seen(&tree), "{method} {params}");
+                    }
+                    assert_eq!(seen(&Fields::read(method, Some(&raw))), seen(&tree));
+                }
+            }
+        }
+        // The usual request is read from its text.
+        let params = format!(r#"{{"name":"add","_meta":{}}}"#, metas[0]);
+        let raw = RawValue::from_string(params).unwrap();
+        assert!(Fields::borrowed(methods::TOOLS_CALL, Some(&raw)).is_some());
+    }
 }

@@ -15,6 +15,7 @@ pub(crate) mod mrtr;
 pub(crate) mod request;
 pub(crate) mod state;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,13 +24,13 @@ use ferromcp_protocol::jsonrpc::{to_raw, Request};
 use ferromcp_protocol::meta::SERVER_INFO;
 use ferromcp_protocol::types::{
     CacheScope, CallToolRequestParams, CallToolResult, DiscoverResult, GetPromptRequestParams,
-    InputRequiredResult, InputResponses, Meta, PaginatedRequestParams, ResourceRequestParams,
-    RESULT_COMPLETE, RESULT_INPUT_REQUIRED,
+    InputRequiredResult, InputResponses, JsonObject, Meta, PaginatedRequestParams,
+    ResourceRequestParams, ServerCapabilities, RESULT_COMPLETE, RESULT_INPUT_REQUIRED,
 };
 use ferromcp_protocol::{methods, ErrorObject, ProtocolVersion};
 use ferromcp_rpc::RequestContext;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -75,17 +76,32 @@ pub(crate) async fn handle(
     // and only `_meta` is read here (a tree of the whole params is built only when the
     // text does not parse that way, so that its errors and duplicate keys read as before).
     let params = request.params;
-    let view = match request::validate_raw(params.as_deref()) {
-        Some(view) => view?,
-        None => request::validate(value_of(params.as_deref())?.as_ref())?,
+    // A `tools/call` (most requests) is read in one pass, its `_meta` with the rest.
+    let tool_call = match request.method.as_str() {
+        methods::TOOLS_CALL => params.as_deref().and_then(ToolCall::read),
+        _ => None,
     };
-    let capabilities = session.server.current_capabilities();
+    let view = match &tool_call {
+        Some(call) => request::validate_text(call.meta.as_ref())?,
+        None => match request::validate_raw(params.as_deref()) {
+            Some(view) => view?,
+            None => request::validate(value_of(params.as_deref())?.as_ref())?,
+        },
+    };
+    let capabilities = match request.method.as_str() {
+        // All `tools/call` needs (the other registries are not read: each is a lock).
+        methods::TOOLS_CALL => ServerCapabilities {
+            tools: session.server.current_tools_capability(),
+            ..ServerCapabilities::default()
+        },
+        _ => session.server.current_capabilities(),
+    };
     request::check_method(&request.method, &capabilities)?;
     let modern = Modern {
         session: session.clone(),
         method: request.method,
-        params,
-        view,
+        params: params.as_deref(),
+        view: Arc::new(view),
     };
     let server = &session.server;
     let lists = Some(server.config().list_cache_ttl);
@@ -129,7 +145,7 @@ pub(crate) async fn handle(
             let result = server.complete(modern.parse()?)?;
             modern.complete(&result, None)
         }
-        methods::TOOLS_CALL => modern.call_tool(cx).await,
+        methods::TOOLS_CALL => modern.call_tool(tool_call, cx).await,
         methods::PROMPTS_GET => modern.get_prompt(cx).await,
         methods::RESOURCES_READ => modern.read_resource(cx).await,
         methods::SUBSCRIPTIONS_LISTEN => {
@@ -148,11 +164,12 @@ pub(crate) async fn handle(
 }
 
 /// One modern request being answered.
-struct Modern {
+struct Modern<'a> {
     session: Arc<SessionState>,
     method: String,
-    params: Option<Box<RawValue>>,
-    view: RequestView,
+    params: Option<&'a RawValue>,
+    /// Shared with the execution's [`ModernCall`].
+    view: Arc<RequestView>,
 }
 
 /// The params as a JSON tree (what the checks and the `requestState` digest were defined on).
@@ -162,7 +179,7 @@ fn value_of(params: Option<&RawValue>) -> Result<Option<Value>, ErrorObject> {
         .transpose()
 }
 
-impl Modern {
+impl Modern<'_> {
     fn server(&self) -> &McpServer {
         &self.session.server
     }
@@ -171,7 +188,7 @@ impl Modern {
     /// when that fails, through a tree as before, whose error (or last-key-wins reading of
     /// a duplicate key) is the answer.
     fn parse<T: DeserializeOwned>(&self) -> Result<T, ErrorObject> {
-        match &self.params {
+        match self.params {
             Some(params) => serde_json::from_str(params.get()).or_else(|_| {
                 let value: Value =
                     serde_json::from_str(params.get()).map_err(ErrorObject::invalid_params)?;
@@ -227,14 +244,14 @@ impl Modern {
     }
 
     fn server_info(&self) -> Result<Value, ErrorObject> {
-        serde_json::to_value(self.server().info()).map_err(ErrorObject::internal)
+        serde_json::from_str(self.server().server_info_json().get()).map_err(ErrorObject::internal)
     }
 
     /// What a `requestState` of this request is bound to.
     fn binding(&self) -> Binding {
         Binding {
             method: self.method.clone(),
-            params_digest: params_digest(value_of(self.params.as_deref()).ok().flatten().as_ref()),
+            params_digest: params_digest(value_of(self.params).ok().flatten().as_ref()),
             principal: self.session.principal.clone(),
         }
     }
@@ -311,15 +328,41 @@ impl Modern {
         None
     }
 
-    async fn call_tool(&self, cx: RequestContext) -> Result<Box<RawValue>, ErrorObject> {
-        let params: CallToolRequestParams = self.parse()?;
-        let tool = self.server().find_tool(&params.name)?;
-        let call = self.start_call(params.input_responses, params.request_state.as_deref())?;
+    /// `tools/call`, with its params as [`handle`] read them (`None`: read them again, the
+    /// way of every method).
+    async fn call_tool(
+        &self,
+        read: Option<ToolCall<'_>>,
+        cx: RequestContext,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        // The arguments stay text, read by the tool straight into its own type; params this
+        // reading does not take as they are go the way of every method (`parse`), for the
+        // same answer.
+        let (name, arguments, input_responses, request_state) = match read {
+            Some(call) => (
+                call.name,
+                Arguments::Text(call.arguments),
+                call.input_responses,
+                call.request_state,
+            ),
+            None => {
+                let params: CallToolRequestParams = self.parse()?;
+                (
+                    Cow::Owned(params.name),
+                    Arguments::Tree(params.arguments.unwrap_or_default()),
+                    params.input_responses,
+                    params.request_state,
+                )
+            }
+        };
+        let tool = self.server().find_tool(&name)?;
+        let call = self.start_call(input_responses, request_state.as_deref())?;
         let ctx = self.context(&call, cx);
-        let outcome = tool
-            .handler
-            .call(ctx, params.arguments.unwrap_or_default())
-            .await;
+        let outcome = match arguments {
+            Arguments::Text(raw) => tool.handler.call_raw(ctx, raw),
+            Arguments::Tree(object) => tool.handler.call(ctx, object),
+        }
+        .await;
         let failed = outcome.as_ref().map_or(true, |r| r.is_error == Some(true));
         if let Some(answer) = self.after_handler(&call, failed) {
             return answer;
@@ -335,20 +378,38 @@ impl Modern {
 
     /// [`Modern::complete`] for a tool's result, serialized once: its `_meta` is a field, so
     /// `serverInfo` joins it there and `resultType` is written beside it, with no `Value`
-    /// copy of what may be a large result.
+    /// copy of what may be a large result. Without a `_meta` of its own (the usual case),
+    /// the result's `_meta` is `serverInfo` alone, written from the server's JSON of it.
     fn complete_call(&self, mut result: CallToolResult) -> Result<Box<RawValue>, ErrorObject> {
         #[derive(Serialize)]
         struct Complete<'a> {
             #[serde(flatten)]
             result: &'a CallToolResult,
+            #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+            meta: Option<ServerInfoOnly<'a>>,
             #[serde(rename = "resultType")]
             result_type: &'static str,
         }
-        let mut meta = result.meta.take().unwrap_or_default();
-        meta.insert(SERVER_INFO.to_string(), self.server_info()?);
-        result.meta = Some(meta);
+        /// `{"io.modelcontextprotocol/serverInfo": …}`.
+        #[derive(Serialize)]
+        struct ServerInfoOnly<'a> {
+            #[serde(rename = "io.modelcontextprotocol/serverInfo")]
+            server_info: &'a RawValue,
+        }
+        let server_info = self.server().server_info_json();
+        let meta = match result.meta.take() {
+            Some(mut meta) if !meta.is_empty() => {
+                let info =
+                    serde_json::from_str(server_info.get()).map_err(ErrorObject::internal)?;
+                meta.insert(SERVER_INFO.to_string(), info);
+                result.meta = Some(meta);
+                None
+            }
+            _ => Some(ServerInfoOnly { server_info }),
+        };
         to_raw(&Complete {
             result: &result,
+            meta,
             result_type: RESULT_COMPLETE,
         })
     }
@@ -389,6 +450,184 @@ impl Modern {
     }
 }
 
+/// `tools/call` params read from their text, the arguments left as text, `_meta` read for
+/// the request's view.
+#[derive(Deserialize)]
+struct ToolCall<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(rename = "_meta", borrow, default)]
+    meta: Option<request::MetaText<'a>>,
+    #[serde(default, borrow)]
+    arguments: Option<&'a RawValue>,
+    #[serde(rename = "inputResponses", default)]
+    input_responses: Option<InputResponses>,
+    #[serde(rename = "requestState", default)]
+    request_state: Option<String>,
+}
+
+impl<'a> ToolCall<'a> {
+    /// `None` when the text is not read this way: not an object, a repeated key, a member of
+    /// the wrong type, or arguments that are neither an object nor `null` (each is then
+    /// answered as before: the `_meta` checks first, then [`CallToolRequestParams`]).
+    fn read(params: &'a RawValue) -> Option<Self> {
+        if !params.get().trim_start().starts_with('{') {
+            return None;
+        }
+        let call: ToolCall<'a> = serde_json::from_str(params.get()).ok()?;
+        match call.arguments {
+            Some(raw) if !raw.get().starts_with('{') => None,
+            _ => Some(call),
+        }
+    }
+}
+
+/// A tool's arguments: as the client sent them, or read into an object.
+enum Arguments<'a> {
+    Text(Option<&'a RawValue>),
+    Tree(JsonObject),
+}
+
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ToolDef;
+    use ferromcp_protocol::types::Content;
+    use ferromcp_protocol::RequestId;
+    use tokio_util::sync::CancellationToken;
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct AddArgs {
+        a: i64,
+        b: i64,
+    }
+
+    fn server() -> McpServer {
+        let with_meta = ToolDef::new("with_meta", |_ctx: Context, _args: JsonObject| async {
+            let mut meta = Meta::new();
+            meta.insert("z".into(), 1.into());
+            meta.insert(SERVER_INFO.into(), "not the server's".into());
+            CallToolResult {
+                content: vec![Content::text("m")],
+                meta: Some(meta),
+                ..Default::default()
+            }
+        });
+        let empty_meta = ToolDef::new("empty_meta", |_ctx: Context, _args: JsonObject| async {
+            CallToolResult {
+                content: vec![],
+                meta: Some(Meta::new()),
+                ..Default::default()
+            }
+        });
+        // Sees its arguments as an object, whatever way they were read.
+        let raw = ToolDef::from_raw(
+            ToolDef::new("raw", |_ctx: Context, _args: JsonObject| async { "" }).tool,
+            |_ctx: Context, args: JsonObject| async move {
+                Ok(CallToolResult::success(vec![Content::text(
+                    Value::Object(args).to_string(),
+                )]))
+            },
+        );
+        McpServer::builder("t", "1")
+            .tool(ToolDef::new(
+                "add",
+                |_ctx: Context, args: AddArgs| async move { (args.a + args.b).to_string() },
+            ))
+            .tool(with_meta)
+            .tool(empty_meta)
+            .tool(raw)
+            .build()
+    }
+
+    /// The result of `tools/call` with `params` (plus the 2026-07-28 `_meta`), as text.
+    async fn call(server: &McpServer, params: &str) -> Result<String, ErrorObject> {
+        let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
+        let params = format!("{{{params},{meta}}}");
+        let request = Request {
+            id: RequestId::Number(1),
+            method: methods::TOOLS_CALL.into(),
+            params: Some(RawValue::from_string(params).unwrap()),
+        };
+        let peer = ferromcp_rpc::direct_peer(Box::new(|_| {}), CancellationToken::new());
+        let cx = ferromcp_rpc::direct_context(RequestId::Number(1), &peer);
+        let result = server.handle_modern(request, cx, None).await?;
+        Ok(result.get().to_string())
+    }
+
+    const INFO: &str =
+        r#""_meta":{"io.modelcontextprotocol/serverInfo":{"name":"t","version":"1"}}"#;
+
+    #[tokio::test]
+    async fn a_tool_result_carries_server_info_and_result_type() {
+        let server = server();
+        let answer = call(&server, r#""name":"add","arguments":{"a":1,"b":2}"#).await;
+        let expected = format!(
+            r#"{{"content":[{{"type":"text","text":"3"}}],{INFO},"resultType":"complete"}}"#
+        );
+        assert_eq!(answer.unwrap(), expected);
+        // The tool's own `_meta` keeps its keys; `serverInfo` is always the server's.
+        let answer = call(&server, r#""name":"with_meta""#).await.unwrap();
+        assert_eq!(
+            answer,
+            r#"{"content":[{"type":"text","text":"m"}],"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"t","version":"1"},"z":1},"resultType":"complete"}"#
+        );
+        let answer = call(&server, r#""name":"empty_meta""#).await.unwrap();
+        assert_eq!(
+            answer,
+            format!(r#"{{"content":[],{INFO},"resultType":"complete"}}"#)
+        );
+    }
+
+    #[tokio::test]
+    async fn arguments_read_from_text_or_tree_agree() {
+        let server = server();
+        let text = |answer: Result<String, ErrorObject>| {
+            let value: Value = serde_json::from_str(&answer.unwrap()).unwrap();
+            value["content"][0]["text"].as_str().unwrap().to_string()
+        };
+        for (arguments, expected) in [
+            (
+                r#""arguments":{"x":[1,{"y":"z"}]}"#,
+                r#"{"x":[1,{"y":"z"}]}"#,
+            ),
+            (r#""arguments":null"#, "{}"),
+            ("", "{}"),
+            // A repeated key is read through a tree: the last one wins.
+            (r#""arguments":{"x":1},"arguments":{"x":2}"#, r#"{"x":2}"#),
+        ] {
+            let sep = if arguments.is_empty() { "" } else { "," };
+            let answer = call(&server, &format!(r#""name":"raw"{sep}{arguments}"#)).await;
+            assert_eq!(text(answer), expected, "{arguments}");
+        }
+        let answer = call(
+            &server,
+            r#""name":"x","name":"add","arguments":{"a":2,"b":2}"#,
+        )
+        .await;
+        assert_eq!(text(answer), "4");
+        // Arguments that are not an object: the params are invalid, as they always were.
+        let tree = serde_json::json!({"name": "add", "arguments": [1, 2]});
+        let expected = CallToolRequestParams::deserialize(&tree)
+            .unwrap_err()
+            .to_string();
+        let error = call(&server, r#""name":"add","arguments":[1,2]"#)
+            .await
+            .unwrap_err();
+        assert_eq!(error.code, ferromcp_protocol::ErrorCode::INVALID_PARAMS);
+        assert_eq!(error.message, ErrorObject::invalid_params(expected).message);
+        // Arguments that do not fit the tool are the tool's failure, for the model to read.
+        let answer = call(&server, r#""name":"add","arguments":{"a":1}"#)
+            .await
+            .unwrap();
+        assert!(answer.contains(r#""isError":true"#), "{answer}");
+        let error = call(&server, r#""name":"nope","arguments":{}"#)
+            .await
+            .unwrap_err();
+        assert!(error.message.contains("Unknown tool: nope"), "{error:?}");
+    }
 }

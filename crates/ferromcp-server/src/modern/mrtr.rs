@@ -3,7 +3,7 @@
 //! `requestState`, or recorded for the next `input_required` round.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ferromcp_protocol::types::{InputRequest, InputResponses};
 use ferromcp_protocol::{ErrorCode, ErrorObject};
@@ -18,7 +18,7 @@ use crate::server::lock;
 /// One execution of a handler on a 2026-07-28 request.
 pub(crate) struct ModernCall {
     /// The request's own `_meta`: capabilities, client, log level, progress token.
-    pub view: RequestView,
+    pub view: Arc<RequestView>,
     round: Mutex<Round>,
 }
 
@@ -50,7 +50,11 @@ pub(crate) struct Unanswered {
 }
 
 impl ModernCall {
-    pub fn new(view: RequestView, fresh: Option<InputResponses>, carried: Carried) -> ModernCall {
+    pub fn new(
+        view: Arc<RequestView>,
+        fresh: Option<InputResponses>,
+        carried: Carried,
+    ) -> ModernCall {
         ModernCall {
             view,
             round: Mutex::new(Round {

@@ -12,6 +12,9 @@ use ferromcp_protocol::types::{
     ClientCapabilities, Implementation, LoggingLevel, Meta, ProgressToken, ServerCapabilities,
 };
 use ferromcp_protocol::{methods, ErrorCode, ErrorObject, ProtocolVersion, RequestId};
+use std::borrow::Cow;
+
+use serde::de::{DeserializeOwned, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -77,29 +80,181 @@ pub(crate) fn supported_versions() -> Vec<String> {
         .collect()
 }
 
-/// [`validate`] on the params' text, reading `_meta` alone; `None` when the text must be
-/// read as a whole tree instead (it is not an object, or repeats `_meta` or a key of it).
+/// [`validate`] on the params' text, reading `_meta` alone and its known keys straight from
+/// the text (no tree of it is built); `None` when the text must be read as a whole tree
+/// instead (it is not an object, or repeats `_meta` or a known key of it).
 pub(crate) fn validate_raw(params: Option<&RawValue>) -> Option<Result<RequestView, ErrorObject>> {
     #[derive(Deserialize)]
     struct MetaOnly<'a> {
         #[serde(rename = "_meta", borrow, default)]
-        meta: Option<&'a RawValue>,
+        meta: Option<MetaText<'a>>,
     }
     let Some(params) = params else {
         return Some(validate_meta(None));
     };
-    if !params.get().trim_start().starts_with('{') {
+    if !is_object_text(params) {
         return None;
     }
-    let meta = serde_json::from_str::<MetaOnly<'_>>(params.get())
-        .ok()?
-        .meta;
-    match meta.filter(|m| m.get().trim_start().starts_with('{')) {
-        Some(meta) => {
-            let map = serde_json::from_str::<Map<String, Value>>(meta.get()).ok()?;
-            Some(validate_meta(Some(&map)))
+    let params = serde_json::from_str::<MetaOnly<'_>>(params.get()).ok()?;
+    Some(validate_text(params.meta.as_ref()))
+}
+
+/// [`validate`] on a `_meta` read by [`MetaText`] (`None`: no `_meta`, or `null`).
+pub(crate) fn validate_text(meta: Option<&MetaText<'_>>) -> Result<RequestView, ErrorObject> {
+    validate_meta(meta.map(|text| MetaFields {
+        version: text.version.map(Field::Text),
+        capabilities: text.capabilities.map(Field::Text),
+        client_info: text.client_info.map(Field::Text),
+        log_level: text.log_level.map(Field::Text),
+        progress_token: text.progress_token.map(Field::Text),
+    }))
+}
+
+/// The keys of `_meta` a request's view is made of, left as text, read in the same pass as
+/// the params around them. Only a JSON object is read (a derived struct would also take an
+/// array, by position), and a repeated key fails the reading: the params are then read as
+/// a tree, where the last one wins. A key present with `null` is `Some`, as in a tree.
+#[derive(Default)]
+pub(crate) struct MetaText<'a> {
+    version: Option<&'a RawValue>,
+    capabilities: Option<&'a RawValue>,
+    client_info: Option<&'a RawValue>,
+    log_level: Option<&'a RawValue>,
+    progress_token: Option<&'a RawValue>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for MetaText<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Object<'a>(std::marker::PhantomData<MetaText<'a>>);
+        impl<'de: 'a, 'a> Visitor<'de> for Object<'a> {
+            type Value = MetaText<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a `_meta` object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MetaText<'a>, A::Error> {
+                let mut meta = MetaText::default();
+                while let Some(Key(key)) = map.next_key()? {
+                    let slot = match key.as_ref() {
+                        PROTOCOL_VERSION => &mut meta.version,
+                        CLIENT_CAPABILITIES => &mut meta.capabilities,
+                        CLIENT_INFO => &mut meta.client_info,
+                        LOG_LEVEL => &mut meta.log_level,
+                        PROGRESS_TOKEN => &mut meta.progress_token,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    if slot.is_some() {
+                        return Err(A::Error::custom(format_args!("repeated `{key}`")));
+                    }
+                    *slot = Some(map.next_value()?);
+                }
+                Ok(meta)
+            }
         }
-        None => Some(validate_meta(None)),
+        deserializer.deserialize_map(Object(std::marker::PhantomData))
+    }
+}
+
+/// An object key: borrowed from the text unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text<'a>(std::marker::PhantomData<Key<'a>>);
+        impl<'de: 'a, 'a> Visitor<'de> for Text<'a> {
+            type Value = Key<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+
+            fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'a>, E> {
+                Ok(Key(Cow::Borrowed(key)))
+            }
+
+            fn visit_str<E>(self, key: &str) -> Result<Key<'a>, E> {
+                Ok(Key(Cow::Owned(key.to_string())))
+            }
+        }
+        deserializer.deserialize_str(Text(std::marker::PhantomData))
+    }
+}
+
+fn is_object_text(raw: &RawValue) -> bool {
+    raw.get().trim_start().starts_with('{')
+}
+
+/// One `_meta` value, from a tree or from the text: read the same either way.
+#[derive(Clone, Copy)]
+enum Field<'a> {
+    Tree(&'a Value),
+    Text(&'a RawValue),
+}
+
+impl Field<'_> {
+    fn as_str(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Field::Tree(value) => value.as_str().map(Cow::Borrowed),
+            Field::Text(raw) => match serde_json::from_str::<&str>(raw.get()) {
+                Ok(text) => Some(Cow::Borrowed(text)),
+                // Escapes, or not a string at all.
+                Err(_) => serde_json::from_str::<String>(raw.get())
+                    .ok()
+                    .map(Cow::Owned),
+            },
+        }
+    }
+
+    fn is_object(&self) -> bool {
+        match self {
+            Field::Tree(value) => value.is_object(),
+            Field::Text(raw) => is_object_text(raw),
+        }
+    }
+
+    /// The value read into `T`. From text, a failure is tried again through a tree, which
+    /// reads a repeated key (the last one wins) where the text reader refuses it.
+    fn read<T: DeserializeOwned>(&self) -> Result<T, ()> {
+        match self {
+            Field::Tree(value) => T::deserialize(*value).map_err(drop),
+            Field::Text(raw) => serde_json::from_str(raw.get()).or_else(|_| {
+                let value = self.to_value();
+                T::deserialize(&value).map_err(drop)
+            }),
+        }
+    }
+
+    fn to_value(self) -> Value {
+        match self {
+            Field::Tree(value) => (*value).clone(),
+            // Decoding produced this text from JSON, so it parses again.
+            Field::Text(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// The keys of `_meta` [`validate_meta`] reads (`None`: absent).
+struct MetaFields<'a> {
+    version: Option<Field<'a>>,
+    capabilities: Option<Field<'a>>,
+    client_info: Option<Field<'a>>,
+    log_level: Option<Field<'a>>,
+    progress_token: Option<Field<'a>>,
+}
+
+impl<'a> MetaFields<'a> {
+    fn of_tree(meta: &'a Map<String, Value>) -> Self {
+        MetaFields {
+            version: meta.get(PROTOCOL_VERSION).map(Field::Tree),
+            capabilities: meta.get(CLIENT_CAPABILITIES).map(Field::Tree),
+            client_info: meta.get(CLIENT_INFO).map(Field::Tree),
+            log_level: meta.get(LOG_LEVEL).map(Field::Tree),
+            progress_token: meta.get(PROGRESS_TOKEN).map(Field::Tree),
+        }
     }
 }
 
@@ -109,12 +264,13 @@ pub(crate) fn validate(params: Option<&Value>) -> Result<RequestView, ErrorObjec
         params
             .and_then(Value::as_object)
             .and_then(|p| p.get("_meta"))
-            .and_then(Value::as_object),
+            .and_then(Value::as_object)
+            .map(MetaFields::of_tree),
     )
 }
 
 /// [`validate`] on the `_meta` object, if there is one.
-fn validate_meta(meta: Option<&Map<String, Value>>) -> Result<RequestView, ErrorObject> {
+fn validate_meta(meta: Option<MetaFields<'_>>) -> Result<RequestView, ErrorObject> {
     let meta = meta.ok_or_else(|| {
         ErrorObject::invalid_params(
             "a 2026-07-28 request needs `params._meta` with \
@@ -122,16 +278,14 @@ fn validate_meta(meta: Option<&Map<String, Value>>) -> Result<RequestView, Error
                  `io.modelcontextprotocol/clientCapabilities`",
         )
     })?;
-    let version = meta
-        .get(PROTOCOL_VERSION)
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            ErrorObject::invalid_params(format!("`_meta` lacks a string `{PROTOCOL_VERSION}`"))
-        })?;
+    let version = meta.version.as_ref().and_then(Field::as_str);
+    let version = version.as_deref().ok_or_else(|| {
+        ErrorObject::invalid_params(format!("`_meta` lacks a string `{PROTOCOL_VERSION}`"))
+    })?;
     let client_capabilities = meta
-        .get(CLIENT_CAPABILITIES)
-        .filter(|c| c.is_object())
-        .and_then(|c| ClientCapabilities::deserialize(c).ok())
+        .capabilities
+        .filter(Field::is_object)
+        .and_then(|c| c.read::<ClientCapabilities>().ok())
         .ok_or_else(|| {
             ErrorObject::invalid_params(format!(
                 "`_meta` lacks `{CLIENT_CAPABILITIES}` (an object; `{{}}` declares none)"
@@ -140,17 +294,22 @@ fn validate_meta(meta: Option<&Map<String, Value>>) -> Result<RequestView, Error
     if ProtocolVersion::parse(version) != Some(ProtocolVersion::MODERN) {
         return Err(unsupported_version(version));
     }
-    let log_level = match meta.get(LOG_LEVEL) {
+    let log_level = match meta.log_level {
         None => None,
-        Some(level) => Some(LoggingLevel::deserialize(level).map_err(|_| {
-            ErrorObject::invalid_params(format!("`{LOG_LEVEL}` is not a log level: {level}"))
+        Some(level) => Some(level.read::<LoggingLevel>().map_err(|()| {
+            ErrorObject::invalid_params(format!(
+                "`{LOG_LEVEL}` is not a log level: {}",
+                level.to_value()
+            ))
         })?),
     };
     let client_info = meta
-        .get(CLIENT_INFO)
-        .and_then(|i| Implementation::deserialize(i).ok())
+        .client_info
+        .and_then(|i| i.read::<Implementation>().ok())
         .unwrap_or_else(|| Implementation::new("unknown", "unknown"));
-    let progress_token = meta.get(PROGRESS_TOKEN).and_then(RequestId::from_value);
+    let progress_token = meta
+        .progress_token
+        .and_then(|token| RequestId::from_value(&token.to_value()));
     Ok(RequestView {
         client_capabilities,
         client_info,
@@ -222,5 +381,79 @@ mod meta_scan_tests {
         assert!(may_have_meta(r#"{"_meta":{}}"#));
         // `\u005f` is `_`: such a key must still be parsed.
         assert!(may_have_meta(r#"{"\u005fmeta":{}}"#));
+    }
+}
+
+#[cfg(test)]
+mod validate_tests {
+    use super::*;
+
+    /// What validating `params` answers: read from the text when it can be, else as a tree.
+    fn from_text(params: &str) -> String {
+        let raw = RawValue::from_string(params.to_string()).unwrap();
+        let answer = validate_raw(Some(&raw)).unwrap_or_else(|| from_tree_answer(params));
+        format!("{answer:?}")
+    }
+
+    fn from_tree_answer(params: &str) -> Result<RequestView, ErrorObject> {
+        let tree: Value = serde_json::from_str(params).unwrap();
+        validate(Some(&tree))
+    }
+
+    fn from_tree(params: &str) -> String {
+        format!("{:?}", from_tree_answer(params))
+    }
+
+    #[test]
+    fn the_text_reads_meta_as_the_tree_does() {
+        let version = r#""io.modelcontextprotocol/protocolVersion""#;
+        let caps = r#""io.modelcontextprotocol/clientCapabilities""#;
+        let info = r#""io.modelcontextprotocol/clientInfo""#;
+        let level = r#""io.modelcontextprotocol/logLevel""#;
+        let metas = [
+            format!(r#"{{{version}:"2026-07-28",{caps}:{{}}}}"#),
+            format!(
+                r#"{{{version}:"2026-07-28",{caps}:{{"sampling":{{}},"roots":{{"listChanged":true}}}},{info}:{{"name":"c","version":"1"}},{level}:"debug","progressToken":7,"other":[1]}}"#
+            ),
+            format!(r#"{{{version}:"2026\u002d07-28",{caps}:{{}},"progressToken":"t"}}"#),
+            format!(r#"{{"io.modelcontextprotocol\/protocolVersion":"2026-07-28",{caps}:{{}}}}"#),
+            format!(r#"{{{version}:"2026-07-28",{caps}:{{}},"progressToken":1.5}}"#),
+            format!(r#"{{{version}:"2026-07-28",{caps}:{{}},"progressToken":null}}"#),
+            format!(r#"{{{version}:"2026-07-28",{caps}:{{}},{level}:null}}"#),
+            format!(r#"{{{version}:"2026-07-28",{caps}:{{}},{level}:[1, 2]}}"#),
+            format!(r#"{{{version}:"2026-07-28",{caps}:{{}},{level}:"loud"}}"#),
+            format!(r#"{{{version}:"2026-07-28",{caps}:{{}},{info}:{{"name":"c"}}}}"#),
+            format!(r#"{{{version}:"2026-07-28",{caps}:{{}},{info}:null}}"#),
+            format!(r#"{{{version}:"2025-11-25",{caps}:{{}}}}"#),
+            format!(r#"{{{version}:"1999-01-01",{caps}:{{}}}}"#),
+            format!(r#"{{{version}:null,{caps}:{{}}}}"#),
+            format!(r#"{{{version}:5,{caps}:{{}}}}"#),
+            format!(r#"{{{caps}:{{}}}}"#),
+            format!(r#"{{{version}:"2026-07-28"}}"#),
+            format!(r#"{{{version}:"2026-07-28",{caps}:null}}"#),
+            format!(r#"{{{version}:"2026-07-28",{caps}:[]}}"#),
+            format!(r#"{{{version}:"2026-07-28",{caps}:{{"sampling":5}}}}"#),
+            // Repeated keys: the last one wins, as in a tree.
+            format!(r#"{{{version}:"x",{caps}:{{}},{version}:"2026-07-28"}}"#),
+            format!(r#"{{{version}:"2026-07-28",{caps}:{{"sampling":{{}},"sampling":{{}}}}}}"#),
+            // Not objects: no `_meta` to read, by position or otherwise.
+            r#"["2026-07-28",{}]"#.to_string(),
+            "[]".to_string(),
+            "null".to_string(),
+            "5".to_string(),
+            "{}".to_string(),
+        ];
+        for meta in &metas {
+            for params in [
+                format!(r#"{{"name":"add","_meta":{meta}}}"#),
+                format!(r#"{{"_meta":{{}},"_meta":{meta}}}"#),
+            ] {
+                assert_eq!(from_text(&params), from_tree(&params), "{params}");
+            }
+        }
+        assert!(from_text(&format!(r#"{{"_meta":{}}}"#, metas[1])).contains("Debug"));
+        let raw = RawValue::from_string(r#"{"_meta":["2026-07-28",{}]}"#.into()).unwrap();
+        // Never read by position: refused, or left to the tree (which refuses it).
+        assert!(!matches!(validate_raw(Some(&raw)), Some(Ok(_))));
     }
 }
