@@ -183,7 +183,7 @@ async fn read_loop<R: FrameReader, S: Service>(
 /// kilobytes, and glibc tidies its free lists on every allocation that large).
 pub(crate) fn run_inline_or_spawn<F>(future: F, spare: Option<&Spare>)
 where
-    F: Future<Output = ()> + Send + 'static,
+    F: Future + Send + 'static,
 {
     let mut next = Some(future);
     let reused = spare.and_then(Spare::take).and_then(|mut slot| {
@@ -217,10 +217,11 @@ trait Slot: Send {
     fn refill(self: Pin<&mut Self>, next: &mut dyn Any) -> bool;
 }
 
-impl<F: Future<Output = ()> + Send + 'static> Slot for Option<F> {
+/// A future's output is dropped: a request's future has sent its answer itself.
+impl<F: Future + Send + 'static> Slot for Option<F> {
     fn poll_slot(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         match self.as_pin_mut() {
-            Some(future) => future.poll(cx),
+            Some(future) => future.poll(cx).map(drop),
             None => Poll::Ready(()),
         }
     }
@@ -265,6 +266,15 @@ impl Spare {
             *spare = Some(slot);
         }
     }
+}
+
+/// What a request's future does with its answer.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// Sends it to the peer (a single request).
+    Send,
+    /// Returns it (a request in a batch, whose answers go out together).
+    Return,
 }
 
 /// What a connection keeps between requests.
@@ -362,20 +372,10 @@ impl<S: Service> Dispatcher<S> {
 
     /// Starts one request: its handler is polled here, and gets a task if it waits.
     pub(crate) fn request(&self, request: Request) {
-        if let Some(task) = self.start_request(request) {
-            let peer = self.peer.clone();
-            run_inline_or_spawn(
-                async move {
-                    if let Some((id, frame)) = task.await {
-                        let _ = peer.send(Outgoing {
-                            frame,
-                            related_request: Some(id),
-                            kind: OutgoingKind::Response,
-                        });
-                    }
-                },
-                self.spare.as_ref(),
-            );
+        // The request's own future sends its answer: a wrapper awaiting it would hold it
+        // twice over (its capture and its awaitee), doubling what each request moves.
+        if let Some(task) = self.start_request(request, Answer::Send) {
+            run_inline_or_spawn(task, self.spare.as_ref());
         }
     }
 
@@ -395,7 +395,7 @@ impl<S: Service> Dispatcher<S> {
             match item {
                 Err(error) => answers.push(encode_error(error.id.as_ref(), &error.error)),
                 Ok(Message::Request(request)) => {
-                    if let Some(task) = self.start_request(request) {
+                    if let Some(task) = self.start_request(request, Answer::Return) {
                         running.push(tokio::spawn(task));
                     }
                 }
@@ -428,10 +428,12 @@ impl<S: Service> Dispatcher<S> {
     }
 
     /// Registers an incoming request and returns the future that answers it, or answers
-    /// at once when it cannot run (duplicate id, too many in flight).
+    /// at once when it cannot run (duplicate id, too many in flight). The future sends
+    /// the answer itself, or returns it, as `answer` says.
     fn start_request(
         &self,
         request: Request,
+        answer: Answer,
     ) -> Option<impl std::future::Future<Output = Option<(RequestId, Bytes)>> + Send + 'static>
     {
         let id = request.id.clone();
@@ -517,7 +519,17 @@ impl<S: Service> Dispatcher<S> {
                 Ok(result) => encode_response(&id, &result),
                 Err(error) => encode_error(Some(&id), &error),
             };
-            Some((id, frame))
+            match answer {
+                Answer::Return => Some((id, frame)),
+                Answer::Send => {
+                    let _ = peer.send(Outgoing {
+                        frame,
+                        related_request: Some(id),
+                        kind: OutgoingKind::Response,
+                    });
+                    None
+                }
+            }
         })
     }
 
