@@ -1,5 +1,9 @@
+use std::any::Any;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use ferromcp_protocol::jsonrpc::{
@@ -137,15 +141,16 @@ async fn read_loop<R: FrameReader, S: Service>(
     peer: Peer,
     config: ConnectionConfig,
 ) {
-    let dispatcher = Dispatcher {
-        service,
-        peer,
-        config,
-    };
+    let dispatcher = Dispatcher::new(service, peer, config, Reuse::Keep);
+    // One wait for the whole loop: a new one per frame would register and remove a waiter
+    // (a lock each) for every message.
+    let closed = dispatcher.peer.shared.closed.clone();
+    let closed = closed.cancelled();
+    tokio::pin!(closed);
     loop {
         let incoming = tokio::select! {
             biased;
-            _ = dispatcher.peer.closed() => break,
+            _ = &mut closed => break,
             incoming = reader.read() => incoming,
         };
         match incoming {
@@ -171,30 +176,140 @@ async fn read_loop<R: FrameReader, S: Service>(
 /// costs more than the handler. A pending future is polled again by its new task, which
 /// registers the task's waker in place of the no-op one used here. A handler that panics
 /// loses its request only, as it would on a task of its own: the reader goes on.
-pub(crate) fn run_inline_or_spawn(future: impl std::future::Future<Output = ()> + Send + 'static) {
-    let mut future = Box::pin(future);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        std::future::Future::poll(future.as_mut(), &mut cx)
-    }));
-    if matches!(polled, Ok(std::task::Poll::Pending)) {
-        tokio::spawn(future);
+///
+/// The future is polled in a heap slot (it must not move once polled, and a pending one
+/// moves to its task): with `spare`, a slot whose future finished here is kept for the next
+/// request, so a connection that answers at once allocates none (a request's future is
+/// kilobytes, and glibc tidies its free lists on every allocation that large).
+pub(crate) fn run_inline_or_spawn<F>(future: F, spare: Option<&Spare>)
+where
+    F: Future + Send + 'static,
+{
+    let mut next = Some(future);
+    let reused = spare.and_then(Spare::take).and_then(|mut slot| {
+        let refilled = slot.as_mut().refill(&mut next);
+        refilled.then_some(slot)
+    });
+    let mut slot: Pin<Box<dyn Slot>> = match reused {
+        Some(slot) => slot,
+        None => Box::pin(next),
+    };
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let polled = std::panic::catch_unwind(AssertUnwindSafe(|| slot.as_mut().poll_slot(&mut cx)));
+    if matches!(polled, Ok(Poll::Pending)) {
+        tokio::spawn(SlotTask(slot));
+        return;
     }
+    // Done (or panicked): drop the future now, as a finished task would, and keep its room.
+    let cleared = std::panic::catch_unwind(AssertUnwindSafe(|| slot.as_mut().clear()));
+    if let (Ok(()), Some(spare)) = (cleared, spare) {
+        spare.put(slot);
+    }
+}
+
+/// A pinned heap slot holding one future of a type fixed by its first use, or nothing.
+trait Slot: Send {
+    fn poll_slot(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()>;
+    /// Drops the future in place; the slot can then take another.
+    fn clear(self: Pin<&mut Self>);
+    /// Moves the future out of `next` (an `Option` of this slot's future type) into the
+    /// slot; false, leaving `next` alone, when it is of another type.
+    fn refill(self: Pin<&mut Self>, next: &mut dyn Any) -> bool;
+}
+
+/// A future's output is dropped: a request's future has sent its answer itself.
+impl<F: Future + Send + 'static> Slot for Option<F> {
+    fn poll_slot(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.as_pin_mut() {
+            Some(future) => future.poll(cx).map(drop),
+            None => Poll::Ready(()),
+        }
+    }
+
+    fn clear(mut self: Pin<&mut Self>) {
+        self.set(None);
+    }
+
+    fn refill(mut self: Pin<&mut Self>, next: &mut dyn Any) -> bool {
+        match next.downcast_mut::<Option<F>>() {
+            Some(next) => {
+                self.set(next.take());
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A request that waits, on its own task.
+struct SlotTask(Pin<Box<dyn Slot>>);
+
+impl Future for SlotTask {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.as_mut().poll_slot(cx)
+    }
+}
+
+/// The empty slot a connection keeps for its next request (see [`run_inline_or_spawn`]).
+#[derive(Default)]
+pub(crate) struct Spare(Mutex<Option<Pin<Box<dyn Slot>>>>);
+
+impl Spare {
+    fn take(&self) -> Option<Pin<Box<dyn Slot>>> {
+        self.0.try_lock().ok()?.take()
+    }
+
+    fn put(&self, slot: Pin<Box<dyn Slot>>) {
+        if let Ok(mut spare) = self.0.try_lock() {
+            *spare = Some(slot);
+        }
+    }
+}
+
+/// What a request's future does with its answer.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// Sends it to the peer (a single request).
+    Send,
+    /// Returns it (a request in a batch, whose answers go out together).
+    Return,
+}
+
+/// What a connection keeps between requests.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reuse {
+    /// A connection with a reader task (stdio, a child process): usually one per process
+    /// and busy, so it keeps a spare request slot and its in-flight table's room.
+    Keep,
+    /// A driven connection (an HTTP session): many per process and mostly idle, so it
+    /// keeps nothing between requests.
+    Nothing,
 }
 
 /// Removes a request from the in-flight table when dropped.
 struct InFlightGuard<'a> {
     peer: &'a Peer,
     id: &'a RequestId,
+    reuse: Reuse,
 }
+
+/// In-flight entries a connection that keeps its table keeps room for once idle.
+const RETAINED_IN_FLIGHT: usize = 16;
 
 impl Drop for InFlightGuard<'_> {
     fn drop(&mut self) {
         let mut in_flight = lock(&self.peer.shared.in_flight);
         in_flight.remove(self.id);
-        // An idle connection keeps no table: most sit idle between requests.
+        // An idle driven connection keeps no table: most sit idle between requests. One
+        // with a reader task keeps a little room rather than allocate it again for every
+        // request it answers.
         if in_flight.is_empty() {
-            in_flight.shrink_to_fit();
+            match self.reuse {
+                Reuse::Nothing => in_flight.shrink_to_fit(),
+                Reuse::Keep => in_flight.shrink_to(RETAINED_IN_FLIGHT),
+            }
         }
     }
 }
@@ -212,9 +327,22 @@ pub(crate) struct Dispatcher<S> {
     pub(crate) service: Arc<S>,
     pub(crate) peer: Peer,
     pub(crate) config: ConnectionConfig,
+    reuse: Reuse,
+    /// With [`Reuse::Keep`]: the slot of the last request answered inline.
+    spare: Option<Spare>,
 }
 
 impl<S: Service> Dispatcher<S> {
+    pub(crate) fn new(service: Arc<S>, peer: Peer, config: ConnectionConfig, reuse: Reuse) -> Self {
+        Dispatcher {
+            service,
+            peer,
+            config,
+            reuse,
+            spare: (reuse == Reuse::Keep).then(Spare::default),
+        }
+    }
+
     /// Ends the connection: closing cancels every running handler (their tokens are
     /// children of `closed`), and requests still waiting for the peer fail.
     pub(crate) fn finish(&self) {
@@ -244,17 +372,10 @@ impl<S: Service> Dispatcher<S> {
 
     /// Starts one request: its handler is polled here, and gets a task if it waits.
     pub(crate) fn request(&self, request: Request) {
-        if let Some(task) = self.start_request(request) {
-            let peer = self.peer.clone();
-            run_inline_or_spawn(async move {
-                if let Some((id, frame)) = task.await {
-                    let _ = peer.send(Outgoing {
-                        frame,
-                        related_request: Some(id),
-                        kind: OutgoingKind::Response,
-                    });
-                }
-            });
+        // The request's own future sends its answer: a wrapper awaiting it would hold it
+        // twice over (its capture and its awaitee), doubling what each request moves.
+        if let Some(task) = self.start_request(request, Answer::Send) {
+            run_inline_or_spawn(task, self.spare.as_ref());
         }
     }
 
@@ -274,7 +395,7 @@ impl<S: Service> Dispatcher<S> {
             match item {
                 Err(error) => answers.push(encode_error(error.id.as_ref(), &error.error)),
                 Ok(Message::Request(request)) => {
-                    if let Some(task) = self.start_request(request) {
+                    if let Some(task) = self.start_request(request, Answer::Return) {
                         running.push(tokio::spawn(task));
                     }
                 }
@@ -307,10 +428,12 @@ impl<S: Service> Dispatcher<S> {
     }
 
     /// Registers an incoming request and returns the future that answers it, or answers
-    /// at once when it cannot run (duplicate id, too many in flight).
+    /// at once when it cannot run (duplicate id, too many in flight). The future sends
+    /// the answer itself, or returns it, as `answer` says.
     fn start_request(
         &self,
         request: Request,
+        answer: Answer,
     ) -> Option<impl std::future::Future<Output = Option<(RequestId, Bytes)>> + Send + 'static>
     {
         let id = request.id.clone();
@@ -348,6 +471,7 @@ impl<S: Service> Dispatcher<S> {
         }
         let service = self.service.clone();
         let peer = self.peer.clone();
+        let reuse = self.reuse;
         Some(async move {
             let cx = RequestContext {
                 id: id.clone(),
@@ -360,25 +484,52 @@ impl<S: Service> Dispatcher<S> {
             let in_flight = InFlightGuard {
                 peer: &peer,
                 id: &id,
+                reuse,
             };
-            // A panicking handler answers -32603, as a failing one would, instead of
-            // leaving its caller waiting for a response that never comes.
-            let handled = AssertUnwindSafe(service.handle_request(request, cx)).catch_unwind();
-            let outcome = tokio::select! {
-                biased;
-                _ = cancellation.cancelled() => None,
-                result = handled => Some(result.unwrap_or_else(|panic| {
+            let outcome = {
+                // A panicking handler answers -32603, as a failing one would, instead of
+                // leaving its caller waiting for a response that never comes.
+                let handled = AssertUnwindSafe(service.handle_request(request, cx)).catch_unwind();
+                let cancelled = cancellation.cancelled();
+                tokio::pin!(handled, cancelled);
+                std::future::poll_fn(|task| {
+                    // Cancellation wins over an answer ready at the same time.
+                    if cancellation.is_cancelled() {
+                        return Poll::Ready(None);
+                    }
+                    if let Poll::Ready(result) = handled.as_mut().poll(task) {
+                        return Poll::Ready(Some(result));
+                    }
+                    // Waits for cancellation only once the handler waits: most answer at
+                    // once, and a waiter costs two locks on the token.
+                    cancelled.as_mut().poll(task).map(|()| None)
+                })
+                .await
+                // The handler is dropped here, before its id is freed.
+            };
+            let outcome = outcome.map(|result| {
+                result.unwrap_or_else(|panic| {
                     tracing::error!(%id, panic = panic_message(&panic), "a request handler panicked");
                     Err(ErrorObject::internal("internal error: the request's handler panicked"))
-                })),
-            };
+                })
+            });
             drop(in_flight);
             // A cancelled request gets no response, as the specification asks.
             let frame = match outcome? {
                 Ok(result) => encode_response_owned(&id, result),
                 Err(error) => encode_error(Some(&id), &error),
             };
-            Some((id, frame))
+            match answer {
+                Answer::Return => Some((id, frame)),
+                Answer::Send => {
+                    let _ = peer.send(Outgoing {
+                        frame,
+                        related_request: Some(id),
+                        kind: OutgoingKind::Response,
+                    });
+                    None
+                }
+            }
         })
     }
 
@@ -475,6 +626,103 @@ mod tests {
             Ok(ferromcp_protocol::jsonrpc::to_raw(&serde_json::json!({"ok": true})).unwrap())
         }
         async fn handle_notification(&self, _n: Notification, _peer: &Peer) {}
+    }
+
+    /// Counts its drops, so a test sees when a request's future was dropped.
+    struct Dropped(Arc<std::sync::atomic::AtomicUsize>);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// One future type for every call, as a connection's requests have: it finishes at once
+    /// unless given a gate to wait for.
+    fn request_like(
+        gate: Option<tokio::sync::oneshot::Receiver<()>>,
+        dropped: Arc<std::sync::atomic::AtomicUsize>,
+        done: Arc<std::sync::atomic::AtomicUsize>,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let guard = Dropped(dropped);
+        async move {
+            let _guard = guard;
+            if let Some(gate) = gate {
+                let _ = gate.await;
+            }
+            done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test]
+    async fn inline_requests_reuse_one_slot_and_a_waiting_one_gets_a_task() {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        let spare = Spare::default();
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(AtomicUsize::new(0));
+        let has_spare = |spare: &Spare| spare.0.lock().unwrap().is_some();
+
+        run_inline_or_spawn(
+            request_like(None, dropped.clone(), done.clone()),
+            Some(&spare),
+        );
+        // Finished and dropped before the call returns, as before; its slot is kept.
+        assert_eq!((done.load(SeqCst), dropped.load(SeqCst)), (1, 1));
+        assert!(has_spare(&spare));
+        let kept = format!("{:p}", &**spare.0.lock().unwrap().as_ref().unwrap());
+
+        run_inline_or_spawn(
+            request_like(None, dropped.clone(), done.clone()),
+            Some(&spare),
+        );
+        assert_eq!((done.load(SeqCst), dropped.load(SeqCst)), (2, 2));
+        let reused = format!("{:p}", &**spare.0.lock().unwrap().as_ref().unwrap());
+        assert_eq!(kept, reused, "an inline request must reuse the spare slot");
+
+        // A request that waits takes the slot to its task; the next inline one gets a new one.
+        let (open, gate) = tokio::sync::oneshot::channel();
+        run_inline_or_spawn(
+            request_like(Some(gate), dropped.clone(), done.clone()),
+            Some(&spare),
+        );
+        assert!(!has_spare(&spare));
+        assert_eq!((done.load(SeqCst), dropped.load(SeqCst)), (2, 2));
+        run_inline_or_spawn(
+            request_like(None, dropped.clone(), done.clone()),
+            Some(&spare),
+        );
+        assert_eq!((done.load(SeqCst), dropped.load(SeqCst)), (3, 3));
+        assert!(has_spare(&spare));
+        open.send(()).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while dropped.load(SeqCst) < 4 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the waiting request finishes on its task");
+        assert_eq!(done.load(SeqCst), 4);
+
+        // A future of another type is served too, in a slot of its own.
+        let other_done = Arc::new(AtomicUsize::new(0));
+        let counter = other_done.clone();
+        run_inline_or_spawn(
+            async move {
+                counter.fetch_add(1, SeqCst);
+            },
+            Some(&spare),
+        );
+        assert_eq!(other_done.load(SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn closing_the_peer_ends_a_connection_waiting_for_input() {
+        let (a, _b) = ferromcp_transport::memory::pair();
+        let server = serve(a, Panicky);
+        // Let the reader start waiting for a frame (and for the close) first.
+        tokio::task::yield_now().await;
+        tokio::time::timeout(std::time::Duration::from_secs(5), server.shutdown())
+            .await
+            .expect("the reader stops when the peer closes");
     }
 
     #[tokio::test]

@@ -16,7 +16,7 @@ use ferromcp_protocol::ErrorObject;
 use ferromcp_transport::Incoming;
 use tokio_util::sync::CancellationToken;
 
-use crate::connection::{run_inline_or_spawn, Dispatcher};
+use crate::connection::{run_inline_or_spawn, Dispatcher, Reuse};
 use crate::peer::Outbound;
 use crate::{ConnectionConfig, OutgoingSink, Peer, Service};
 
@@ -92,11 +92,7 @@ pub fn serve_driven<S: Service>(
     let peer = Peer::with_closed(Outbound::Direct(sink), closed);
     service.on_start(&peer);
     DrivenConnection {
-        engine: Arc::new(Dispatcher {
-            service,
-            peer,
-            config,
-        }),
+        engine: Arc::new(Dispatcher::new(service, peer, config, Reuse::Nothing)),
         finished: AtomicBool::new(false),
     }
 }
@@ -117,7 +113,7 @@ impl DrivenConnection {
             return false;
         }
         if let Some(rest) = self.engine.clone().handle(incoming) {
-            run_inline_or_spawn(rest);
+            run_inline_or_spawn(rest, None);
         }
         true
     }

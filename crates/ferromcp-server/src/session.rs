@@ -372,7 +372,7 @@ impl Service for ServerSession {
         }
         // 2026-07-28 is chosen per request, whatever the session did before.
         if modern::is_modern(&request) {
-            return modern::handle(&self.state, request, cx).await;
+            return Box::pin(modern::handle(&self.state, request, cx)).await;
         }
         match request.method.as_str() {
             methods::INITIALIZE => self.initialize(request.params.as_deref()),

@@ -65,9 +65,15 @@ pub(crate) fn is_modern(request: &Request) -> bool {
 /// Whether JSON text may hold a `_meta` key. Without the bytes `_meta` a key could only
 /// spell it with `\u` escapes, so text with neither is answered without parsing it: every
 /// stateful request asks, and its params may be large (a 100 KB argument).
+///
+/// One pass for both, stopping only at `_` and `\\`: a one-off `memmem::find` builds a
+/// searcher per call, which costs more than the scan on the short params most requests have.
 fn may_have_meta(json: &str) -> bool {
     let bytes = json.as_bytes();
-    memchr::memmem::find(bytes, b"_meta").is_some() || memchr::memmem::find(bytes, b"\\u").is_some()
+    memchr::memchr2_iter(b'_', b'\\', bytes).any(|at| {
+        let rest = &bytes[at..];
+        rest.starts_with(b"_meta") || rest.starts_with(b"\\u")
+    })
 }
 
 /// Every revision ferromcp speaks, newest first: `supportedVersions` of `server/discover`
