@@ -414,3 +414,27 @@ impl Service for ServerSession {
         self.server().forget_session(self.state.id);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::leading_name;
+
+    #[test]
+    fn the_name_is_read_only_when_it_comes_first() {
+        assert_eq!(
+            leading_name(r#"{"name":"add","arguments":{}}"#),
+            Some("add")
+        );
+        assert_eq!(
+            leading_name(" {\n\t\"name\" :\r \"echo\" , \"arguments\":{}}"),
+            Some("echo")
+        );
+        // The general path reads these.
+        assert_eq!(leading_name(r#"{"arguments":{},"name":"add"}"#), None);
+        assert_eq!(leading_name(r#"{"_meta":{},"name":"add"}"#), None);
+        assert_eq!(leading_name(r#"{"name":"\u0061dd"}"#), None);
+        assert_eq!(leading_name(r#"{"name":5}"#), None);
+        assert_eq!(leading_name(r#"["add",{}]"#), None);
+        assert_eq!(leading_name("{}"), None);
+    }
+}

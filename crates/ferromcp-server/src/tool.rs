@@ -116,23 +116,24 @@ impl std::fmt::Debug for PreparedCall {
     }
 }
 
-/// The params of a stateful `tools/call`. `Args` is how the arguments are read: borrowed
-/// raw text on the general path (the tool then reads them), or the tool's own type on the
-/// one-pass path ([`ToolHandler::prepare_call`]).
+/// The params of `tools/call`. `Args` is how the arguments are read: borrowed raw text (the
+/// tool then reads them), or the tool's own type on the one-pass path
+/// ([`ToolHandler::prepare_call`]); `M` is how `_meta` is read: a tree on the stateful path,
+/// the text of its 2026-07-28 keys on the stateless one.
 #[derive(Deserialize)]
-#[serde(bound(deserialize = "Args: Deserialize<'de>"))]
-pub(crate) struct CallParams<'a, Args> {
+#[serde(bound(deserialize = "Args: Deserialize<'de>, M: Deserialize<'de>"))]
+pub(crate) struct CallParams<'a, Args, M = Meta> {
     #[serde(borrow)]
     pub name: Cow<'a, str>,
     #[serde(default)]
     pub arguments: Option<Args>,
-    /// 2026-07-28 members, unused here but checked as `CallToolRequestParams` checks them.
+    /// 2026-07-28 members (read on the stateful path too, and checked as there).
     #[serde(rename = "inputResponses", default)]
-    _input_responses: Option<InputResponses>,
+    pub input_responses: Option<InputResponses>,
     #[serde(rename = "requestState", default)]
-    _request_state: Option<String>,
+    pub request_state: Option<String>,
     #[serde(rename = "_meta", default)]
-    pub meta: Option<Meta>,
+    pub meta: Option<M>,
 }
 
 /// `A` read from a JSON object only. serde lets a struct be read from an array too (field by
@@ -545,3 +546,68 @@ where
 /// The arguments of a tool that takes none.
 #[derive(Debug, Clone, Copy, Default, serde::Deserialize, JsonSchema)]
 pub struct NoArguments {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize, JsonSchema)]
+    struct AddArgs {
+        a: i64,
+        b: i64,
+    }
+
+    fn add() -> ToolDef {
+        ToolDef::new("add", |_ctx: Context, args: AddArgs| async move {
+            (args.a + args.b).to_string()
+        })
+    }
+
+    /// A typed tool reads well-formed params itself, `_meta` included; everything else is
+    /// left to the general path, which says what is wrong.
+    #[test]
+    fn a_typed_tool_prepares_only_calls_it_can_read_whole() {
+        let tool = add();
+        let prepared = |params: &str| tool.handler.prepare_call(params);
+        for params in [
+            r#"{"name":"add","arguments":{"a":2,"b":3}}"#,
+            r#"{"name":"add","arguments":{"a":2,"b":3,"extra":[{}]}}"#,
+            // Arguments that do not fit still prepare: the call answers with `isError`.
+            r#"{"name":"add","arguments":null}"#,
+            r#"{"name":"add"}"#,
+            r#"{"name":"add","arguments":{"a":2,"b":3},"requestState":"s","inputResponses":{}}"#,
+        ] {
+            assert!(prepared(params).is_some(), "{params}");
+        }
+        let call =
+            prepared(r#"{"name":"add","arguments":{"a":1,"b":1},"_meta":{"progressToken":"p"}}"#)
+                .expect("prepared");
+        assert_eq!(
+            call.meta().and_then(|m| m.get("progressToken")),
+            Some(&Value::from("p"))
+        );
+        for params in [
+            r#"{"name":"add","arguments":[2,3]}"#,
+            r#"{"name":"add","arguments":5}"#,
+            r#"{"name":"add","arguments":{"a":"two","b":3}}"#,
+            r#"{"name":"add","arguments":{"a":1,"a":2,"b":3}}"#,
+            r#"{"name":"add","arguments":{"a":2,"b":3},"requestState":5}"#,
+            r#"{"name":"add","arguments":{"a":2,"b":3},"_meta":[]}"#,
+            r#"{"name":"add","name":"add","arguments":{"a":2,"b":3}}"#,
+        ] {
+            assert!(prepared(params).is_none(), "{params}");
+        }
+    }
+
+    /// A handler made from a function of a JSON object has no typed form.
+    #[test]
+    fn an_untyped_tool_leaves_calls_to_the_general_path() {
+        let tool = ToolDef::from_raw(add().tool, |_ctx: Context, _arguments: JsonObject| async {
+            Ok(CallToolResult::success(vec![]))
+        });
+        assert!(tool
+            .handler
+            .prepare_call(r#"{"name":"add","arguments":{"a":2,"b":3}}"#)
+            .is_none());
+    }
+}

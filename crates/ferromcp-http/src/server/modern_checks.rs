@@ -13,14 +13,13 @@
 //! Header values are compared after trimming optional whitespace; `Mcp-Name` may use the
 //! `=?base64?…?=` form. Values are case-sensitive.
 
-use ferromcp_protocol::meta::{CLIENT_CAPABILITIES, PROTOCOL_VERSION as META_VERSION};
+use ferromcp_protocol::meta::{
+    raw_is_object, raw_str, MetaText, CLIENT_CAPABILITIES, PROTOCOL_VERSION as META_VERSION,
+};
 use ferromcp_protocol::{methods, ErrorCode, ErrorObject, ProtocolVersion};
 use std::borrow::Cow;
-use std::marker::PhantomData;
 
 use http::{HeaderMap, HeaderName};
-use serde::de::{Error as _, IgnoredAny, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
@@ -63,7 +62,7 @@ impl<'a> Fields<'a> {
             #[serde(borrow, default)]
             arguments: Option<&'a RawValue>,
             #[serde(rename = "_meta", borrow, default)]
-            meta: Option<Meta<'a>>,
+            meta: Option<MetaText<'a>>,
         }
         let Some(raw) = params else {
             return Some(Fields {
@@ -72,20 +71,22 @@ impl<'a> Fields<'a> {
                 arguments: Arguments::Text(None),
             });
         };
-        if !is_object(raw) {
+        if !raw_is_object(raw) {
             return None;
         }
         let params: Params<'a> = serde_json::from_str(raw.get()).ok()?;
         let name = match name_field(method) {
-            Some("name") => params.name.and_then(text),
-            Some(_) => params.uri.and_then(text),
+            Some("name") => params.name.and_then(raw_str),
+            Some(_) => params.uri.and_then(raw_str),
             None => None,
         };
         let version = match params.meta {
             None => Err(missing_meta()),
-            Some(meta) => match meta.version.and_then(text) {
+            Some(meta) => match meta.protocol_version.and_then(raw_str) {
                 None => Err(no_version()),
-                Some(_) if !meta.capabilities.is_some_and(is_object) => Err(no_capabilities()),
+                Some(_) if !meta.client_capabilities.is_some_and(raw_is_object) => {
+                    Err(no_capabilities())
+                }
                 Some(version) => Ok(version),
             },
         };
@@ -118,88 +119,6 @@ impl<'a> Fields<'a> {
                 .map(Cow::Owned),
             Arguments::Tree(value) => value.as_ref().map(Cow::Borrowed),
         }
-    }
-}
-
-/// The two keys of `_meta` the checks read, left as text. Only a JSON object is read (a
-/// derived struct would also take an array, by position), and a repeated key fails the
-/// reading (the tree then answers, keeping the last). A key present with `null` is `Some`,
-/// as in a tree.
-#[derive(Default)]
-struct Meta<'a> {
-    version: Option<&'a RawValue>,
-    capabilities: Option<&'a RawValue>,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Meta<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Object<'a>(PhantomData<Meta<'a>>);
-        impl<'de: 'a, 'a> Visitor<'de> for Object<'a> {
-            type Value = Meta<'a>;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a `_meta` object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Meta<'a>, A::Error> {
-                let mut meta = Meta::default();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let slot = match key.0.as_ref() {
-                        META_VERSION => &mut meta.version,
-                        CLIENT_CAPABILITIES => &mut meta.capabilities,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                            continue;
-                        }
-                    };
-                    if slot.is_some() {
-                        return Err(A::Error::custom("a repeated key"));
-                    }
-                    *slot = Some(map.next_value()?);
-                }
-                Ok(meta)
-            }
-        }
-        deserializer.deserialize_map(Object(PhantomData))
-    }
-}
-
-/// An object key: borrowed from the text unless it has escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Text;
-        impl<'de> Visitor<'de> for Text {
-            type Value = Key<'de>;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a key")
-            }
-
-            fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(key)))
-            }
-
-            fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(key.to_string())))
-            }
-        }
-        deserializer.deserialize_str(Text)
-    }
-}
-
-fn is_object(raw: &RawValue) -> bool {
-    raw.get().trim_start().starts_with('{')
-}
-
-/// A JSON string's text (borrowed when it has no escapes); `None` for any other value.
-fn text(raw: &RawValue) -> Option<Cow<'_, str>> {
-    match serde_json::from_str::<&str>(raw.get()) {
-        Ok(text) => Some(Cow::Borrowed(text)),
-        Err(_) => serde_json::from_str::<String>(raw.get())
-            .ok()
-            .map(Cow::Owned),
     }
 }
 

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use ferromcp_protocol::adapt::AdaptTo;
 use ferromcp_protocol::jsonrpc::{to_raw, Request};
-use ferromcp_protocol::meta::SERVER_INFO;
+use ferromcp_protocol::meta::{raw_is_object, MetaText, SERVER_INFO};
 use ferromcp_protocol::types::{
     CacheScope, CallToolRequestParams, CallToolResult, DiscoverResult, GetPromptRequestParams,
     InputRequiredResult, InputResponses, JsonObject, Meta, PaginatedRequestParams,
@@ -30,7 +30,7 @@ use ferromcp_protocol::types::{
 use ferromcp_protocol::{methods, ErrorObject, ProtocolVersion};
 use ferromcp_rpc::RequestContext;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -42,6 +42,7 @@ use self::state::{params_digest, Binding, Carried};
 use crate::context::Era;
 use crate::error::McpError;
 use crate::session::SessionState;
+use crate::tool::CallParams;
 use crate::{Context, McpServer};
 
 impl McpServer {
@@ -78,7 +79,7 @@ pub(crate) async fn handle(
     let params = request.params;
     // A `tools/call` (most requests) is read in one pass, its `_meta` with the rest.
     let tool_call = match request.method.as_str() {
-        methods::TOOLS_CALL => params.as_deref().and_then(ToolCall::read),
+        methods::TOOLS_CALL => params.as_deref().and_then(read_tool_call),
         _ => None,
     };
     let view = match &tool_call {
@@ -452,33 +453,20 @@ impl Modern<'_> {
 
 /// `tools/call` params read from their text, the arguments left as text, `_meta` read for
 /// the request's view.
-#[derive(Deserialize)]
-struct ToolCall<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(rename = "_meta", borrow, default)]
-    meta: Option<request::MetaText<'a>>,
-    #[serde(default, borrow)]
-    arguments: Option<&'a RawValue>,
-    #[serde(rename = "inputResponses", default)]
-    input_responses: Option<InputResponses>,
-    #[serde(rename = "requestState", default)]
-    request_state: Option<String>,
-}
+type ToolCall<'a> = CallParams<'a, &'a RawValue, MetaText<'a>>;
 
-impl<'a> ToolCall<'a> {
-    /// `None` when the text is not read this way: not an object, a repeated key, a member of
-    /// the wrong type, or arguments that are neither an object nor `null` (each is then
-    /// answered as before: the `_meta` checks first, then [`CallToolRequestParams`]).
-    fn read(params: &'a RawValue) -> Option<Self> {
-        if !params.get().trim_start().starts_with('{') {
-            return None;
-        }
-        let call: ToolCall<'a> = serde_json::from_str(params.get()).ok()?;
-        match call.arguments {
-            Some(raw) if !raw.get().starts_with('{') => None,
-            _ => Some(call),
-        }
+/// `tools/call` params read as a [`ToolCall`]; `None` when the text is not read this way:
+/// not an object, a repeated key, a member of the wrong type, or arguments that are neither
+/// an object nor `null` (each is then answered as before: the `_meta` checks first, then
+/// [`CallToolRequestParams`]).
+fn read_tool_call(params: &RawValue) -> Option<ToolCall<'_>> {
+    if !raw_is_object(params) {
+        return None;
+    }
+    let call: ToolCall<'_> = serde_json::from_str(params.get()).ok()?;
+    match call.arguments {
+        Some(raw) if !raw.get().starts_with('{') => None,
+        _ => Some(call),
     }
 }
 
@@ -498,6 +486,7 @@ mod tests {
     use crate::ToolDef;
     use ferromcp_protocol::types::Content;
     use ferromcp_protocol::RequestId;
+    use serde::Deserialize;
     use tokio_util::sync::CancellationToken;
 
     #[derive(serde::Deserialize, schemars::JsonSchema)]

@@ -6,7 +6,8 @@
 
 use ferromcp_protocol::jsonrpc::Request;
 use ferromcp_protocol::meta::{
-    CLIENT_CAPABILITIES, CLIENT_INFO, LOG_LEVEL, PROGRESS_TOKEN, PROTOCOL_VERSION,
+    raw_is_object, raw_str, MetaText, CLIENT_CAPABILITIES, CLIENT_INFO, LOG_LEVEL, PROGRESS_TOKEN,
+    PROTOCOL_VERSION,
 };
 use ferromcp_protocol::types::{
     ClientCapabilities, Implementation, LoggingLevel, Meta, ProgressToken, ServerCapabilities,
@@ -14,7 +15,7 @@ use ferromcp_protocol::types::{
 use ferromcp_protocol::{methods, ErrorCode, ErrorObject, ProtocolVersion, RequestId};
 use std::borrow::Cow;
 
-use serde::de::{DeserializeOwned, Error as _, IgnoredAny, MapAccess, Visitor};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -98,7 +99,7 @@ pub(crate) fn validate_raw(params: Option<&RawValue>) -> Option<Result<RequestVi
     let Some(params) = params else {
         return Some(validate_meta(None));
     };
-    if !is_object_text(params) {
+    if !raw_is_object(params) {
         return None;
     }
     let params = serde_json::from_str::<MetaOnly<'_>>(params.get()).ok()?;
@@ -108,90 +109,12 @@ pub(crate) fn validate_raw(params: Option<&RawValue>) -> Option<Result<RequestVi
 /// [`validate`] on a `_meta` read by [`MetaText`] (`None`: no `_meta`, or `null`).
 pub(crate) fn validate_text(meta: Option<&MetaText<'_>>) -> Result<RequestView, ErrorObject> {
     validate_meta(meta.map(|text| MetaFields {
-        version: text.version.map(Field::Text),
-        capabilities: text.capabilities.map(Field::Text),
+        version: text.protocol_version.map(Field::Text),
+        capabilities: text.client_capabilities.map(Field::Text),
         client_info: text.client_info.map(Field::Text),
         log_level: text.log_level.map(Field::Text),
         progress_token: text.progress_token.map(Field::Text),
     }))
-}
-
-/// The keys of `_meta` a request's view is made of, left as text, read in the same pass as
-/// the params around them. Only a JSON object is read (a derived struct would also take an
-/// array, by position), and a repeated key fails the reading: the params are then read as
-/// a tree, where the last one wins. A key present with `null` is `Some`, as in a tree.
-#[derive(Default)]
-pub(crate) struct MetaText<'a> {
-    version: Option<&'a RawValue>,
-    capabilities: Option<&'a RawValue>,
-    client_info: Option<&'a RawValue>,
-    log_level: Option<&'a RawValue>,
-    progress_token: Option<&'a RawValue>,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for MetaText<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Object<'a>(std::marker::PhantomData<MetaText<'a>>);
-        impl<'de: 'a, 'a> Visitor<'de> for Object<'a> {
-            type Value = MetaText<'a>;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a `_meta` object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MetaText<'a>, A::Error> {
-                let mut meta = MetaText::default();
-                while let Some(Key(key)) = map.next_key()? {
-                    let slot = match key.as_ref() {
-                        PROTOCOL_VERSION => &mut meta.version,
-                        CLIENT_CAPABILITIES => &mut meta.capabilities,
-                        CLIENT_INFO => &mut meta.client_info,
-                        LOG_LEVEL => &mut meta.log_level,
-                        PROGRESS_TOKEN => &mut meta.progress_token,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                            continue;
-                        }
-                    };
-                    if slot.is_some() {
-                        return Err(A::Error::custom(format_args!("repeated `{key}`")));
-                    }
-                    *slot = Some(map.next_value()?);
-                }
-                Ok(meta)
-            }
-        }
-        deserializer.deserialize_map(Object(std::marker::PhantomData))
-    }
-}
-
-/// An object key: borrowed from the text unless it has escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Text<'a>(std::marker::PhantomData<Key<'a>>);
-        impl<'de: 'a, 'a> Visitor<'de> for Text<'a> {
-            type Value = Key<'a>;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a key")
-            }
-
-            fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'a>, E> {
-                Ok(Key(Cow::Borrowed(key)))
-            }
-
-            fn visit_str<E>(self, key: &str) -> Result<Key<'a>, E> {
-                Ok(Key(Cow::Owned(key.to_string())))
-            }
-        }
-        deserializer.deserialize_str(Text(std::marker::PhantomData))
-    }
-}
-
-fn is_object_text(raw: &RawValue) -> bool {
-    raw.get().trim_start().starts_with('{')
 }
 
 /// One `_meta` value, from a tree or from the text: read the same either way.
@@ -205,20 +128,14 @@ impl Field<'_> {
     fn as_str(&self) -> Option<Cow<'_, str>> {
         match self {
             Field::Tree(value) => value.as_str().map(Cow::Borrowed),
-            Field::Text(raw) => match serde_json::from_str::<&str>(raw.get()) {
-                Ok(text) => Some(Cow::Borrowed(text)),
-                // Escapes, or not a string at all.
-                Err(_) => serde_json::from_str::<String>(raw.get())
-                    .ok()
-                    .map(Cow::Owned),
-            },
+            Field::Text(raw) => raw_str(raw),
         }
     }
 
     fn is_object(&self) -> bool {
         match self {
             Field::Tree(value) => value.is_object(),
-            Field::Text(raw) => is_object_text(raw),
+            Field::Text(raw) => raw_is_object(raw),
         }
     }
 
