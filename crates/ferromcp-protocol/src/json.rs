@@ -32,7 +32,11 @@ pub fn to_raw_value<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, s
     SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
         Ok(mut json) => {
             json.clear();
-            let raw = write(&mut json, value).and_then(|()| raw_from_json(&json));
+            write(&mut json, value)?;
+            if json.len() >= crate::frame_pool::POOLED_FROM {
+                return raw_from_scratch(&mut json);
+            }
+            let raw = raw_from_json(&json);
             if json.capacity() > MAX_SCRATCH {
                 *json = String::new();
             }
@@ -48,6 +52,25 @@ const MAX_SCRATCH: usize = 1 << 20;
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// A [`RawValue`] made of the scratch buffer itself, which is replaced by one from
+/// [`crate::frame_pool`]: a large result is not copied into a fresh allocation (whose pages
+/// the allocator may have given back, to be faulted in again), and its buffer returns to the
+/// pool after its frame is written.
+fn raw_from_scratch(scratch: &mut String) -> Result<Box<RawValue>, serde_json::Error> {
+    // An empty byte buffer is valid UTF-8, so `from_utf8` never fails here. With the pool
+    // empty (results freed elsewhere than in a frame), a fresh buffer of the same size keeps
+    // the next result from growing one by doubling.
+    let mut spare = String::from_utf8(crate::frame_pool::take()).unwrap_or_default();
+    if spare.capacity() == 0 {
+        spare.reserve(scratch.capacity());
+    }
+    let mut json = std::mem::replace(scratch, spare);
+    // Capacity equal to length lets `from_string` keep the allocation (it checks the text,
+    // which does not copy it); the shrink splits the buffer in place.
+    json.shrink_to_fit();
+    RawValue::from_string(json)
 }
 
 /// A [`RawValue`] holding `json` (which is valid JSON), copied once.
@@ -549,6 +572,27 @@ mod tests {
             }
         }
         same(&"x".repeat(100 * 1024));
+    }
+
+    #[test]
+    fn large_results_come_out_whole_however_their_buffers_are_reused() {
+        // A large result takes the scratch buffer itself and leaves a pooled one behind; the
+        // frames built from results return their buffers to the pool. Sizes go up and down
+        // so a reused buffer is sometimes too small, sometimes far too big.
+        let id = crate::jsonrpc::RequestId::from(3);
+        for (round, len) in [100_000, 20_000, 300_000, 16 * 1024, 100_000, 5, 70_000]
+            .into_iter()
+            .enumerate()
+        {
+            let value =
+                json!({"content": [{"type": "text", "text": "é".repeat(len / 2)}], "n": round});
+            let expected = serde_json::to_string(&value).unwrap();
+            let raw = to_raw_value(&value).unwrap();
+            assert_eq!(raw.get(), expected);
+            let frame = crate::jsonrpc::encode_response_owned(&id, raw);
+            let answer: serde_json::Value = serde_json::from_slice(&frame).unwrap();
+            assert_eq!(answer["result"], value);
+        }
     }
 
     #[test]
