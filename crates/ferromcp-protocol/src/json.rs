@@ -67,10 +67,70 @@ fn raw_from_scratch(scratch: &mut String) -> Result<Box<RawValue>, serde_json::E
         spare.reserve(scratch.capacity());
     }
     let mut json = std::mem::replace(scratch, spare);
-    // Capacity equal to length lets `from_string` keep the allocation (it checks the text,
-    // which does not copy it); the shrink splits the buffer in place.
+    // The shrink splits the buffer in place, so the value keeps this allocation.
     json.shrink_to_fit();
-    RawValue::from_string(json)
+    raw_from_owned(json)
+}
+
+/// A [`RawValue`] owning `json` (valid JSON we wrote), neither copied nor parsed again.
+fn raw_from_owned(json: String) -> Result<Box<RawValue>, serde_json::Error> {
+    // serde_json deserializes a boxed `RawValue` from a map whose one key is its raw-value
+    // token, taking an owned string value as it is. Should the token ever change, the key is
+    // refused, the text is still ours, and `from_string` parses it instead.
+    use serde::Deserialize;
+    let mut text = Some(json);
+    match Box::<RawValue>::deserialize(OwnedRaw(&mut text)) {
+        Ok(raw) => Ok(raw),
+        Err(error) => match text {
+            Some(json) => RawValue::from_string(json),
+            None => Err(error),
+        },
+    }
+}
+
+/// Hands serde_json's `RawValue` visitor the map `{TOKEN: text}`, the text as an owned string.
+struct OwnedRaw<'a>(&'a mut Option<String>);
+
+impl<'de> serde::Deserializer<'de> for OwnedRaw<'_> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_map(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
+}
+
+impl<'de> serde::de::MapAccess<'de> for OwnedRaw<'_> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        if self.0.is_none() {
+            return Ok(None);
+        }
+        seed.deserialize(serde::de::value::BorrowedStrDeserializer::new(
+            RAW_VALUE_TOKEN,
+        ))
+        .map(Some)
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        let text = self.0.take().unwrap_or_default();
+        seed.deserialize(serde::de::value::StringDeserializer::new(text))
+    }
 }
 
 /// A [`RawValue`] holding `json` (which is valid JSON), copied once.
@@ -572,6 +632,17 @@ mod tests {
             }
         }
         same(&"x".repeat(100 * 1024));
+    }
+
+    #[test]
+    fn an_owned_raw_value_keeps_its_text_where_it_is() {
+        // Should serde_json stop taking the owned string as it is, results are still right
+        // (parsed again) but each large one costs a copy or a scan: this test says so.
+        let json = String::from(r#"{"content":[{"type":"text","text":"é\"x"}]}"#);
+        let (address, expected) = (json.as_ptr(), json.clone());
+        let raw = raw_from_owned(json).unwrap();
+        assert_eq!(raw.get(), expected);
+        assert_eq!(raw.get().as_ptr(), address);
     }
 
     #[test]
