@@ -26,17 +26,20 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json:
 /// Serializes `value` into a [`RawValue`] (as `serde_json::value::to_raw_value` would),
 /// escaping strings with [`write_str`].
 pub fn to_raw_value<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, serde_json::Error> {
-    // Written into this thread's scratch buffer, which keeps its capacity, then copied once
-    // into an allocation of the exact size: a large result (a 100 KB file) grown by doubling
-    // is copied at every step, and its last steps cross the allocator's mmap threshold.
+    // Written into this thread's scratch buffer, which keeps its capacity: a large result (a
+    // 100 KB file) grown by doubling would be copied at every step. A small result is then
+    // copied once into an allocation of its size; a large one keeps the scratch buffer itself
+    // (see `raw_from_scratch`).
     SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
         Ok(mut json) => {
             json.clear();
-            write(&mut json, value)?;
-            if json.len() >= crate::frame_pool::POOLED_FROM {
-                return raw_from_scratch(&mut json);
-            }
-            let raw = raw_from_json(&json);
+            let raw = match write(&mut json, value) {
+                Ok(()) if json.len() >= crate::frame_pool::POOLED_FROM => {
+                    return raw_from_scratch(&mut json);
+                }
+                Ok(()) => raw_from_json(&json),
+                Err(error) => Err(error),
+            };
             if json.capacity() > MAX_SCRATCH {
                 *json = String::new();
             }
@@ -64,7 +67,7 @@ fn raw_from_scratch(scratch: &mut String) -> Result<Box<RawValue>, serde_json::E
     // the next result from growing one by doubling.
     let mut spare = String::from_utf8(crate::frame_pool::take()).unwrap_or_default();
     if spare.capacity() == 0 {
-        spare.reserve(scratch.capacity());
+        spare.reserve(scratch.capacity().min(MAX_SCRATCH));
     }
     let mut json = std::mem::replace(scratch, spare);
     // The shrink splits the buffer in place, so the value keeps this allocation.
