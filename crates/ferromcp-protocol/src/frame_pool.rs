@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use bytes::Bytes;
 
 /// Buffers smaller than this are not pooled: freeing a small buffer never trims the heap.
-pub const POOLED_FROM: usize = 16 * 1024;
+pub(crate) const POOLED_FROM: usize = 16 * 1024;
 /// A buffer larger than this is not kept: one huge answer should not pin its memory.
 const KEEP_AT_MOST: usize = 1024 * 1024;
 /// The most memory the pool holds, all buffers together (about one 100 KB answer in flight
@@ -32,7 +32,7 @@ static POOL: Mutex<Pool> = Mutex::new(Pool {
 });
 
 /// An empty buffer from the pool, or a new empty one when the pool has none.
-pub fn take() -> Vec<u8> {
+pub(crate) fn take() -> Vec<u8> {
     let Ok(mut pool) = POOL.lock() else {
         return Vec::new();
     };
@@ -46,7 +46,7 @@ pub fn take() -> Vec<u8> {
 }
 
 /// Gives `buf` to the pool (or to the allocator when it is small, huge or the pool is full).
-pub fn give(mut buf: Vec<u8>) {
+pub(crate) fn give(mut buf: Vec<u8>) {
     let capacity = buf.capacity();
     if !(POOLED_FROM..=KEEP_AT_MOST).contains(&capacity) {
         return;
@@ -62,7 +62,7 @@ pub fn give(mut buf: Vec<u8>) {
 
 /// `frame` as [`Bytes`] for a transport; when the transport drops the last reference, the
 /// buffer goes back to the pool.
-pub fn into_bytes(frame: Vec<u8>) -> Bytes {
+pub(crate) fn into_bytes(frame: Vec<u8>) -> Bytes {
     Bytes::from_owner(Pooled(frame))
 }
 

@@ -547,7 +547,7 @@ pub fn encode_response(id: &RequestId, result: &RawValue) -> Bytes {
 /// [`encode_response`] that takes the result and, when it is large, builds the frame in the
 /// result's own allocation (its text moved up to make room for the envelope) rather than a
 /// fresh one: a 100 KB result is then neither allocated nor copied a second time. Such a frame
-/// goes back to [`crate::frame_pool`] once the transport has written it.
+/// goes back to a pool of buffers (`frame_pool.rs`) once the transport has written it.
 pub fn encode_response_owned(id: &RequestId, result: Box<RawValue>) -> Bytes {
     const MOVE_FROM: usize = 16 * 1024;
     if result.get().len() < MOVE_FROM {

@@ -20,7 +20,7 @@
 //! ```
 
 pub mod adapt;
-pub mod frame_pool;
+mod frame_pool;
 pub mod json;
 pub mod jsonrpc;
 pub mod meta;
