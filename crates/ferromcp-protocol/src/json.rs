@@ -5,7 +5,7 @@
 //! file, a 100 KB tool result) is most of what it writes, and nearly all of it needs no
 //! escaping: here the bytes are checked 64 at a time and every run that needs no escape
 //! is copied whole. Anything the writer does not handle exactly like serde_json (map keys
-//! other than strings and integers) is an error, and [`write`] then falls back to serde_json,
+//! other than strings and integers) is an error, and [`write()`] then falls back to serde_json,
 //! so the output (or the error) is always serde_json's.
 
 use serde::ser::{self, Error as _, Serialize};
