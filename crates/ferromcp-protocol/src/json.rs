@@ -8,6 +8,7 @@
 //! other than strings and integers) is an error, and [`to_vec`] then falls back to serde_json,
 //! so the output (or the error) is always serde_json's.
 
+use serde::de::{self, Deserialize};
 use serde::ser::{self, Error as _, Serialize};
 use serde_json::value::RawValue;
 
@@ -52,14 +53,60 @@ thread_local! {
 
 /// A [`RawValue`] holding `json` (which is valid JSON), copied once.
 fn raw_from_json(json: &str) -> Result<Box<RawValue>, serde_json::Error> {
-    // serde_json builds a `RawValue` only by serializing or by parsing: serializing text that
-    // is already JSON through its raw-value token is one copy, where `from_string` would parse
-    // it all again. Should the token ever change, the lengths differ and we parse instead.
+    // serde_json builds a `RawValue` only by serializing or by parsing, unless it is handed
+    // the text as the owned string its raw-value token carries: then it keeps that string
+    // (allocated here at its exact size) as it is. Should the token ever change, that is
+    // refused, and serializing through the token copies the text instead (one copy more, into
+    // a buffer shrunk to size); should that change too, the lengths differ and we parse.
+    if let Ok(raw) = Box::<RawValue>::deserialize(OwnedRaw(Some(json.to_owned()))) {
+        return Ok(raw);
+    }
     let raw = serde_json::value::to_raw_value(&Verbatim(json))?;
     if raw.get().len() == json.len() {
         return Ok(raw);
     }
     RawValue::from_string(json.to_owned())
+}
+
+/// JSON text handed to `RawValue`'s `Deserialize` as serde_json's raw-value map (one
+/// entry: the token, then the text as an owned string, which becomes the value's storage).
+struct OwnedRaw(Option<String>);
+
+impl<'de> de::Deserializer<'de> for OwnedRaw {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_map(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
+}
+
+impl<'de> de::MapAccess<'de> for OwnedRaw {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        if self.0.is_none() {
+            return Ok(None);
+        }
+        seed.deserialize(de::value::BorrowedStrDeserializer::new(RAW_VALUE_TOKEN))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        let text = self.0.take().unwrap_or_default();
+        seed.deserialize(de::value::StringDeserializer::new(text))
+    }
 }
 
 /// JSON text that serde_json's serializer copies as it is.
@@ -526,6 +573,25 @@ mod tests {
         let expected = serde_json::to_string(value).unwrap();
         assert_eq!(to_string(value).unwrap(), expected);
         assert_eq!(to_raw_value(value).unwrap().get(), expected);
+    }
+
+    #[test]
+    fn raw_values_take_the_text_as_it_is() {
+        for json in [
+            r#"{"content":[{"type":"text","text":"3"}]}"#,
+            "1",
+            r#""\u00e9\n""#,
+            "[]",
+        ] {
+            // The owned hand-over is what serde_json takes today (no parse, no second copy).
+            let raw = Box::<RawValue>::deserialize(OwnedRaw(Some(json.to_owned()))).unwrap();
+            assert_eq!(raw.get(), json);
+            assert_eq!(raw_from_json(json).unwrap().get(), json);
+        }
+        // Anything but a raw value refuses the hand-over rather than misreading it.
+        assert!(String::deserialize(OwnedRaw(Some("x".into()))).is_err());
+        let big = format!("\"{}\"", "y".repeat(100_000));
+        assert_eq!(raw_from_json(&big).unwrap().get(), big);
     }
 
     #[test]
