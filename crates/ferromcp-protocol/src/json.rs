@@ -136,28 +136,10 @@ impl<'de> serde::de::MapAccess<'de> for OwnedRaw<'_> {
     }
 }
 
-/// A [`RawValue`] holding `json` (which is valid JSON), copied once.
+/// A [`RawValue`] holding `json` (which is valid JSON), copied once into an allocation of
+/// its exact size.
 fn raw_from_json(json: &str) -> Result<Box<RawValue>, serde_json::Error> {
-    // serde_json builds a `RawValue` only by serializing or by parsing: serializing text that
-    // is already JSON through its raw-value token is one copy, where `from_string` would parse
-    // it all again. Should the token ever change, the lengths differ and we parse instead.
-    let raw = serde_json::value::to_raw_value(&Verbatim(json))?;
-    if raw.get().len() == json.len() {
-        return Ok(raw);
-    }
-    RawValue::from_string(json.to_owned())
-}
-
-/// JSON text that serde_json's serializer copies as it is.
-struct Verbatim<'a>(&'a str);
-
-impl Serialize for Verbatim<'_> {
-    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use ser::SerializeStruct;
-        let mut s = serializer.serialize_struct(RAW_VALUE_TOKEN, 1)?;
-        s.serialize_field(RAW_VALUE_TOKEN, self.0)?;
-        s.end()
-    }
+    raw_from_owned(json.to_owned())
 }
 
 /// Appends `value` as compact JSON to `out`, exactly as `serde_json::to_writer` would. On an
@@ -612,6 +594,24 @@ mod tests {
         let expected = serde_json::to_string(value).unwrap();
         assert_eq!(to_string(value).unwrap(), expected);
         assert_eq!(to_raw_value(value).unwrap().get(), expected);
+    }
+
+    #[test]
+    fn raw_values_take_the_text_as_it_is() {
+        for json in [
+            r#"{"content":[{"type":"text","text":"3"}]}"#,
+            "1",
+            r#""\u00e9\n""#,
+            "[]",
+        ] {
+            // The owned hand-over is what serde_json takes today (no parse, no second copy).
+            assert_eq!(raw_from_json(json).unwrap().get(), json);
+        }
+        // Anything but a raw value refuses the hand-over rather than misreading it.
+        use serde::Deserialize;
+        assert!(String::deserialize(OwnedRaw(&mut Some("x".into()))).is_err());
+        let big = format!("\"{}\"", "y".repeat(100_000));
+        assert_eq!(raw_from_json(&big).unwrap().get(), big);
     }
 
     #[test]

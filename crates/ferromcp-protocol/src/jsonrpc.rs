@@ -55,9 +55,12 @@ impl Serialize for RequestId {
 
 impl<'de> Deserialize<'de> for RequestId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        RequestId::from_value(&value)
-            .ok_or_else(|| de::Error::custom("request id must be an integer or a string"))
+        match IdField::deserialize(deserializer)? {
+            IdField::Id(id) => Ok(id),
+            IdField::Null | IdField::Invalid => Err(de::Error::custom(
+                "request id must be an integer or a string",
+            )),
+        }
     }
 }
 
@@ -256,14 +259,21 @@ pub enum Decoded {
 }
 
 /// The fields of any JSON-RPC message; which are present decides the kind.
+///
+/// `jsonrpc`, `id` and `method` are read by visitors of their own rather than into `Value`s:
+/// every message carries them, and a tree (and a string allocated for `"2.0"`) per message
+/// is most of what decoding an envelope would cost. They accept any JSON, as a `Value`
+/// would, so what is wrong with a member is still said by [`classify`].
 #[derive(Deserialize)]
 struct Envelope {
+    /// `null` reads as absent, as it did when this was an `Option<Value>`.
     #[serde(default)]
-    jsonrpc: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    id: Option<Value>,
+    jsonrpc: Option<VersionField>,
+    #[serde(default, deserialize_with = "present_id")]
+    id: Option<IdField>,
+    /// `null` reads as absent (no method), as it did when this was an `Option<Value>`.
     #[serde(default)]
-    method: Option<Value>,
+    method: Option<MethodField>,
     #[serde(default, deserialize_with = "present_raw")]
     params: Option<Box<RawValue>>,
     #[serde(default, deserialize_with = "present_raw")]
@@ -273,12 +283,201 @@ struct Envelope {
 }
 
 /// Keeps `"id": null` apart from a missing id.
+fn present_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IdField>, D::Error> {
+    IdField::deserialize(d).map(Some)
+}
+
+/// Keeps `"error": null` apart from a missing error.
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
 }
 
 fn present_raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>, D::Error> {
     Box::<RawValue>::deserialize(d).map(Some)
+}
+
+/// Reads any JSON value as a visitor sees it, sorting it into what a member accepts
+/// (`Ok`) and anything else (`Err(())`). Arrays and objects are read as `Value`s, so their
+/// content is checked (numbers in range, say) exactly as when the member was a `Value`.
+trait AnyValue: Sized {
+    fn from_i64(n: i64) -> Self;
+    fn from_u64(n: u64) -> Self;
+    fn from_str(s: &str) -> Self;
+    fn from_string(s: String) -> Self {
+        Self::from_str(&s)
+    }
+    /// `null` (only reached where `null` is not read as absent).
+    fn null() -> Self;
+    /// Anything else: a float, a boolean, an array, an object.
+    fn other() -> Self;
+}
+
+struct AnyVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: AnyValue> de::Visitor<'de> for AnyVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<T, E> {
+        Ok(T::other())
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<T, E> {
+        Ok(T::from_i64(n))
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<T, E> {
+        Ok(T::from_u64(n))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<T, E> {
+        Ok(T::other())
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<T, E> {
+        Ok(T::from_str(s))
+    }
+
+    fn visit_string<E: de::Error>(self, s: String) -> Result<T, E> {
+        Ok(T::from_string(s))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Ok(T::null())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<T, E> {
+        Ok(T::null())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
+        while seq.next_element::<Value>()?.is_some() {}
+        Ok(T::other())
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        while map.next_entry::<String, Value>()?.is_some() {}
+        Ok(T::other())
+    }
+}
+
+fn deserialize_any_value<'de, T: AnyValue, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    d.deserialize_any(AnyVisitor(std::marker::PhantomData))
+}
+
+/// The `jsonrpc` member: exactly the string `"2.0"`, or something else.
+enum VersionField {
+    Two,
+    Other,
+}
+
+impl AnyValue for VersionField {
+    fn from_i64(_: i64) -> Self {
+        VersionField::Other
+    }
+    fn from_u64(_: u64) -> Self {
+        VersionField::Other
+    }
+    fn from_str(s: &str) -> Self {
+        if s == "2.0" {
+            VersionField::Two
+        } else {
+            VersionField::Other
+        }
+    }
+    fn null() -> Self {
+        VersionField::Other
+    }
+    fn other() -> Self {
+        VersionField::Other
+    }
+}
+
+impl<'de> Deserialize<'de> for VersionField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_any_value(d)
+    }
+}
+
+/// The `id` member: an id, `null`, or anything else (a float, a boolean, an integer
+/// beyond `i64`, a structure).
+enum IdField {
+    Id(RequestId),
+    Null,
+    Invalid,
+}
+
+impl IdField {
+    fn id(&self) -> Option<RequestId> {
+        match self {
+            IdField::Id(id) => Some(id.clone()),
+            IdField::Null | IdField::Invalid => None,
+        }
+    }
+}
+
+impl AnyValue for IdField {
+    fn from_i64(n: i64) -> Self {
+        IdField::Id(RequestId::Number(n))
+    }
+    fn from_u64(n: u64) -> Self {
+        i64::try_from(n).map_or(IdField::Invalid, |n| IdField::Id(RequestId::Number(n)))
+    }
+    fn from_str(s: &str) -> Self {
+        IdField::Id(RequestId::String(s.into()))
+    }
+    fn null() -> Self {
+        IdField::Null
+    }
+    fn other() -> Self {
+        IdField::Invalid
+    }
+}
+
+impl<'de> Deserialize<'de> for IdField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_any_value(d)
+    }
+}
+
+/// The `method` member: a name, or something that is not a string.
+enum MethodField {
+    Name(String),
+    NotString,
+}
+
+impl AnyValue for MethodField {
+    fn from_i64(_: i64) -> Self {
+        MethodField::NotString
+    }
+    fn from_u64(_: u64) -> Self {
+        MethodField::NotString
+    }
+    fn from_str(s: &str) -> Self {
+        MethodField::Name(s.to_owned())
+    }
+    fn from_string(s: String) -> Self {
+        MethodField::Name(s)
+    }
+    fn null() -> Self {
+        MethodField::NotString
+    }
+    fn other() -> Self {
+        MethodField::NotString
+    }
+}
+
+impl<'de> Deserialize<'de> for MethodField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_any_value(d)
+    }
 }
 
 /// How deeply JSON may nest by default (the same bound serde_json puts on typed parsing).
@@ -377,7 +576,14 @@ pub fn decode_one(bytes: &[u8]) -> Result<Message, DecodeError> {
             },
         });
     }
-    let envelope: Envelope = match serde_json::from_slice(bytes) {
+    // Text checked as UTF-8 once, whole (a fast pass over ASCII), is read without checking
+    // each string again; bytes that are not UTF-8 take the byte reader, whose error names
+    // the place.
+    let parsed = match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str::<Envelope>(text),
+        Err(_) => serde_json::from_slice::<Envelope>(bytes),
+    };
+    let envelope = match parsed {
         Ok(envelope) => envelope,
         Err(e) if e.is_data() => {
             // Valid JSON, but not an object (a string, a number, …).
@@ -399,34 +605,32 @@ pub fn decode_one(bytes: &[u8]) -> Result<Message, DecodeError> {
 fn classify(envelope: Envelope) -> Result<Message, DecodeError> {
     let id = match &envelope.id {
         None => None,
-        Some(value) => match RequestId::from_value(value) {
-            Some(id) => Some(id),
-            None => {
-                // A response to a request whose id we could not read carries `null`; anything
-                // else with a bad id is an invalid request we cannot correlate.
-                if value.is_null() && envelope.error.is_some() && envelope.method.is_none() {
-                    return Ok(Message::Error(ErrorResponse {
-                        id: None,
-                        error: parse_error_member(envelope.error.unwrap_or_default())?,
-                    }));
-                }
-                return Err(DecodeError {
+        Some(IdField::Id(id)) => Some(id.clone()),
+        Some(bad) => {
+            // A response to a request whose id we could not read carries `null`; anything
+            // else with a bad id is an invalid request we cannot correlate.
+            if matches!(bad, IdField::Null) && envelope.error.is_some() && envelope.method.is_none()
+            {
+                return Ok(Message::Error(ErrorResponse {
                     id: None,
-                    error: ErrorObject::invalid_request("\"id\" must be an integer or a string"),
-                });
+                    error: parse_error_member(envelope.error.unwrap_or_default())?,
+                }));
             }
-        },
+            return Err(DecodeError {
+                id: None,
+                error: ErrorObject::invalid_request("\"id\" must be an integer or a string"),
+            });
+        }
     };
     let fail = |message: &str| DecodeError {
-        id: envelope_id(&envelope.id),
+        id: envelope.id.as_ref().and_then(IdField::id),
         error: ErrorObject::invalid_request(message),
     };
-    match envelope.jsonrpc {
-        Some(Value::String(ref v)) if v == "2.0" => {}
-        _ => return Err(fail("\"jsonrpc\" must be exactly \"2.0\"")),
+    if !matches!(envelope.jsonrpc, Some(VersionField::Two)) {
+        return Err(fail("\"jsonrpc\" must be exactly \"2.0\""));
     }
     if let Some(method) = envelope.method {
-        let Value::String(method) = method else {
+        let MethodField::Name(method) = method else {
             return Err(fail("\"method\" must be a string"));
         };
         if envelope.result.is_some() || envelope.error.is_some() {
@@ -470,10 +674,6 @@ fn classify(envelope: Envelope) -> Result<Message, DecodeError> {
     }
 }
 
-fn envelope_id(id: &Option<Value>) -> Option<RequestId> {
-    id.as_ref().and_then(RequestId::from_value)
-}
-
 fn parse_error_member(value: Value) -> Result<ErrorObject, DecodeError> {
     serde_json::from_value(value).map_err(|e| DecodeError {
         id: None,
@@ -486,8 +686,21 @@ const PREFIX: &[u8] = br#"{"jsonrpc":"2.0""#;
 fn put_id(buf: &mut BytesMut, id: &RequestId) {
     buf.put_slice(br#","id":"#);
     match id {
-        RequestId::Number(n) => buf.put_slice(n.to_string().as_bytes()),
+        RequestId::Number(n) => buf.put_slice(itoa::Buffer::new().format(*n).as_bytes()),
         RequestId::String(s) => put_json(buf, &**s),
+    }
+}
+
+/// An id as JSON text: a number is formatted in `number`, a string escaped into a
+/// buffer of its own.
+fn id_text<'a>(id: &RequestId, number: &'a mut itoa::Buffer) -> std::borrow::Cow<'a, [u8]> {
+    match id {
+        RequestId::Number(n) => std::borrow::Cow::Borrowed(number.format(*n).as_bytes()),
+        RequestId::String(s) => {
+            let mut text = String::with_capacity(s.len() + 2);
+            crate::json::write_str(&mut text, s);
+            std::borrow::Cow::Owned(text.into_bytes())
+        }
     }
 }
 
@@ -534,14 +747,22 @@ pub fn encode_notification<P: Serialize + ?Sized>(method: &str, params: Option<&
 
 /// Encodes a successful response around an already-serialized result.
 pub fn encode_response(id: &RequestId, result: &RawValue) -> Bytes {
+    const ID: &[u8] = br#","id":"#;
+    const RESULT: &[u8] = br#","result":"#;
     let raw = result.get().as_bytes();
-    let mut buf = BytesMut::with_capacity(raw.len() + 40);
-    buf.put_slice(PREFIX);
-    put_id(&mut buf, id);
-    buf.put_slice(br#","result":"#);
-    buf.put_slice(raw);
-    buf.put_u8(b'}');
-    buf.freeze()
+    let mut number = itoa::Buffer::new();
+    let id = id_text(id, &mut number);
+    // Sized exactly: `Bytes` takes a full vector as it is, where a partly used one needs a
+    // separate header allocated for its spare room.
+    let mut frame =
+        Vec::with_capacity(PREFIX.len() + ID.len() + id.len() + RESULT.len() + raw.len() + 1);
+    frame.extend_from_slice(PREFIX);
+    frame.extend_from_slice(ID);
+    frame.extend_from_slice(&id);
+    frame.extend_from_slice(RESULT);
+    frame.extend_from_slice(raw);
+    frame.push(b'}');
+    Bytes::from(frame)
 }
 
 /// [`encode_response`] that takes the result and, when it is large, builds the frame in the
@@ -757,6 +978,29 @@ mod tests {
     }
 
     #[test]
+    fn responses_encode_as_serde_json_writes_them() {
+        let result = RawValue::from_string(r#"{"a":[1,"b"]}"#.into()).unwrap();
+        let ids = [
+            RequestId::Number(0),
+            RequestId::Number(-1),
+            RequestId::Number(i64::MAX),
+            RequestId::Number(i64::MIN),
+            RequestId::from(""),
+            RequestId::from("x\"y\\z\u{1}\n\u{7f}é😀"),
+        ];
+        for id in ids {
+            let expected = format!(
+                r#"{{"jsonrpc":"2.0","id":{},"result":{}}}"#,
+                serde_json::to_string(&id).unwrap(),
+                result.get()
+            );
+            let frame = encode_response(&id, &result);
+            assert_eq!(std::str::from_utf8(&frame).unwrap(), expected);
+            assert_eq!(encode_response_owned(&id, result.clone()), frame);
+        }
+    }
+
+    #[test]
     fn encodes_valid_json() {
         let id = RequestId::from("x\"y");
         let raw = to_raw(&serde_json::json!({"a": 1})).unwrap();
@@ -767,5 +1011,268 @@ mod tests {
                 .unwrap();
         assert_eq!(v["id"], Value::Null);
         assert_eq!(v["error"]["code"], -32601);
+    }
+
+    /// The envelope as it was read before its members had visitors of their own (every
+    /// member a `Value`): the reference the decoder must agree with, answer for answer.
+    mod reference {
+        use super::super::{parse_error_member, ErrorObject, RequestId};
+        use serde::{Deserialize, Deserializer};
+        use serde_json::value::RawValue;
+        use serde_json::Value;
+
+        #[derive(Deserialize)]
+        struct Envelope {
+            #[serde(default)]
+            jsonrpc: Option<Value>,
+            #[serde(default, deserialize_with = "present")]
+            id: Option<Value>,
+            #[serde(default)]
+            method: Option<Value>,
+            #[serde(default, deserialize_with = "present_raw")]
+            params: Option<Box<RawValue>>,
+            #[serde(default, deserialize_with = "present_raw")]
+            result: Option<Box<RawValue>>,
+            #[serde(default, deserialize_with = "present")]
+            error: Option<Value>,
+        }
+
+        fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+            Value::deserialize(d).map(Some)
+        }
+
+        fn present_raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>, D::Error> {
+            Box::<RawValue>::deserialize(d).map(Some)
+        }
+
+        /// What a frame decodes to, as text: the kind and its members, or the error answer.
+        pub fn decode(bytes: &[u8]) -> String {
+            let envelope: Envelope = match serde_json::from_slice(bytes) {
+                Ok(envelope) => envelope,
+                Err(e) if e.is_data() => {
+                    return error(
+                        None,
+                        ErrorObject::invalid_request("a JSON-RPC message must be an object"),
+                    )
+                }
+                Err(e) => return error(None, ErrorObject::parse_error(e)),
+            };
+            let id_of = |v: &Option<Value>| v.as_ref().and_then(RequestId::from_value);
+            let id = match &envelope.id {
+                None => None,
+                Some(value) => match RequestId::from_value(value) {
+                    Some(id) => Some(id),
+                    None => {
+                        if value.is_null() && envelope.error.is_some() && envelope.method.is_none()
+                        {
+                            return match parse_error_member(envelope.error.unwrap_or_default()) {
+                                Ok(e) => format!("error None {e:?}"),
+                                Err(e) => error(e.id, e.error),
+                            };
+                        }
+                        return error(
+                            None,
+                            ErrorObject::invalid_request("\"id\" must be an integer or a string"),
+                        );
+                    }
+                },
+            };
+            let fail = |m: &str| error(id_of(&envelope.id), ErrorObject::invalid_request(m));
+            match envelope.jsonrpc {
+                Some(Value::String(ref v)) if v == "2.0" => {}
+                _ => return fail("\"jsonrpc\" must be exactly \"2.0\""),
+            }
+            if let Some(method) = envelope.method {
+                let Value::String(method) = method else {
+                    return fail("\"method\" must be a string");
+                };
+                if envelope.result.is_some() || envelope.error.is_some() {
+                    return fail("a request cannot carry \"result\" or \"error\"");
+                }
+                if let Some(params) = &envelope.params {
+                    if !matches!(params.get().as_bytes().first(), Some(b'{') | Some(b'[')) {
+                        return fail("\"params\" must be an object or an array");
+                    }
+                }
+                let params = envelope.params.as_ref().map(|p| p.get().to_owned());
+                return match id {
+                    Some(id) => format!("request {id:?} {method:?} {params:?}"),
+                    None => format!("notification {method:?} {params:?}"),
+                };
+            }
+            let Some(id) = id else {
+                return fail("a message needs \"method\" or \"id\"");
+            };
+            match (envelope.result, envelope.error) {
+                (Some(result), None) => format!("response {id:?} {:?}", result.get()),
+                (None, Some(e)) => match parse_error_member(e) {
+                    Ok(e) => format!("error {:?} {e:?}", Some(id)),
+                    Err(e) => error(Some(id), e.error),
+                },
+                _ => fail("a response needs exactly one of \"result\" and \"error\""),
+            }
+        }
+
+        pub fn error(id: Option<RequestId>, error: ErrorObject) -> String {
+            format!("fail {id:?} {error:?}")
+        }
+    }
+
+    /// [`decode_one`]'s answer in [`reference::decode`]'s terms.
+    fn outcome(bytes: &[u8]) -> String {
+        match decode_one(bytes) {
+            Ok(Message::Request(r)) => format!(
+                "request {:?} {:?} {:?}",
+                r.id,
+                r.method,
+                r.params.as_ref().map(|p| p.get().to_owned())
+            ),
+            Ok(Message::Notification(n)) => format!(
+                "notification {:?} {:?}",
+                n.method,
+                n.params.as_ref().map(|p| p.get().to_owned())
+            ),
+            Ok(Message::Response(r)) => format!("response {:?} {:?}", r.id, r.result.get()),
+            Ok(Message::Error(e)) => format!("error {:?} {:?}", e.id, e.error),
+            Err(e) => reference::error(e.id, e.error),
+        }
+    }
+
+    #[test]
+    fn envelope_members_read_as_values_did() {
+        let ids = [
+            "1",
+            "0",
+            "-7",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551615",
+            "1e3",
+            "1.0",
+            "-0",
+            "1e400",
+            "\"a\"",
+            "\"\"",
+            r#""x\"y\\z""#,
+            r#""\u00e9\ud83d\ude00""#,
+            "\"é\"",
+            "null",
+            "true",
+            "false",
+            "[]",
+            "[1,[2]]",
+            "{}",
+            r#"{"a":[1e400]}"#,
+            r#"{"$serde_json::private::Number":"1"}"#,
+        ];
+        let methods = [
+            r#""tools/call""#,
+            r#""tools\/call""#,
+            r#""\u0074ools/call""#,
+            r#""a\"b""#,
+            "\"\"",
+            "null",
+            "3",
+            "true",
+            "[\"x\"]",
+            "{\"m\":1}",
+            r#""\ud800""#,
+        ];
+        let versions = [
+            r#""2.0""#,
+            r#""2\u002e0""#,
+            r#""2.00""#,
+            r#""1.0""#,
+            "2.0",
+            "2",
+            "null",
+            "[\"2.0\"]",
+            "{}",
+        ];
+        let mut frames: Vec<String> = Vec::new();
+        for id in ids {
+            for method in methods {
+                frames.push(format!(
+                    r#"{{"jsonrpc":"2.0","id":{id},"method":{method},"params":{{"a":1}}}}"#
+                ));
+            }
+            for version in versions {
+                frames.push(format!(r#"{{"jsonrpc":{version},"id":{id},"method":"m"}}"#));
+            }
+            frames.push(format!(r#"{{"id":{id},"method":"m"}}"#));
+            frames.push(format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"result":{{"x":[1]}}}}"#
+            ));
+            frames.push(format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"error":{{"code":-1,"message":"m"}}}}"#
+            ));
+            frames.push(format!(r#"{{"jsonrpc":"2.0","id":{id},"error":null}}"#));
+            frames.push(format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"error":{{"code":"x"}}}}"#
+            ));
+            frames.push(format!(r#"{{"jsonrpc":"2.0","id":{id}}}"#));
+        }
+        for method in methods {
+            frames.push(format!(r#"{{"jsonrpc":"2.0","method":{method}}}"#));
+        }
+        frames.extend(
+            [
+                // Params anywhere, of any kind.
+                r#"{"params":{"b":[1,{"c":"}"}]},"method":"m","id":1,"jsonrpc":"2.0"}"#,
+                r#"{"jsonrpc":"2.0","params":[1,2],"id":"p","method":"m"}"#,
+                r#"{"method":"m","jsonrpc":"2.0","params":3,"id":1}"#,
+                r#"{"method":"m","jsonrpc":"2.0","params":null,"id":1}"#,
+                r#"{"method":"m","jsonrpc":"2.0","params":"x","id":1}"#,
+                // Duplicate members.
+                r#"{"jsonrpc":"2.0","jsonrpc":"2.0","id":1,"method":"m"}"#,
+                r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"m"}"#,
+                r#"{"jsonrpc":"2.0","id":1,"method":"m","method":"n"}"#,
+                r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{},"params":{}}"#,
+                r#"{"jsonrpc":"2.0","id":1,"method":"m","extra":1,"extra":2}"#,
+                // Unknown members, whitespace, and the ways a frame is not a message.
+                "  {\"jsonrpc\" : \"2.0\" ,\n\"id\":1,\t\"method\":\"m\", \"x\": [1e400] }  ",
+                r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"bad"}}"#,
+                r#"{"jsonrpc":"2.0","id":null,"method":null,"error":{"code":1,"message":"m"}}"#,
+                r#"{"jsonrpc":"2.0","id":1,"method":"m","result":1}"#,
+                r#"{"jsonrpc":"2.0","id":1,"result":1,"error":{"code":1,"message":"m"}}"#,
+                r#"{"jsonrpc":"2.0"}"#,
+                r#"{}"#,
+                r#"{"jsonrpc":"2.0","id":1,"method":"m""#,
+                r#"{"jsonrpc":"2.0","id":1,"method":"m"}x"#,
+                r#"{"jsonrpc":"2.0","id":01,"method":"m"}"#,
+                r#"{"jsonrpc":"2.0","id":1,"method":"m\u0000"}"#,
+            ]
+            .map(String::from),
+        );
+        for frame in &frames {
+            assert_eq!(
+                outcome(frame.as_bytes()),
+                reference::decode(frame.as_bytes()),
+                "{frame}"
+            );
+        }
+        // Bytes that are not UTF-8, in a string and outside one.
+        for frame in [
+            &b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\"}"[..],
+            &b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"a\":\"\xc3\"}}"[..],
+            &b"{\"jsonrpc\":\"2.0\",\"id\":1,\xff\"method\":\"m\"}"[..],
+        ] {
+            assert_eq!(outcome(frame), reference::decode(frame));
+        }
+    }
+
+    #[test]
+    fn request_ids_deserialize_on_their_own() {
+        let id = |text: &str| serde_json::from_str::<RequestId>(text).map_err(|e| e.to_string());
+        assert_eq!(id("5"), Ok(RequestId::Number(5)));
+        assert_eq!(id(r#""a\"b""#), Ok(RequestId::from("a\"b")));
+        for bad in ["null", "1.5", "true", "[1]", "{}", "18446744073709551615"] {
+            let error = id(bad).unwrap_err();
+            assert!(error.contains("integer or a string"), "{bad}: {error}");
+        }
+        let from_tree: RequestId = serde_json::from_value(serde_json::json!("t")).unwrap();
+        assert_eq!(from_tree, RequestId::from("t"));
     }
 }

@@ -1,4 +1,5 @@
 use std::any::Any;
+use std::collections::hash_map::Entry;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -77,7 +78,9 @@ pub fn serve_with<T: Transport, S: Service>(
     config: ConnectionConfig,
 ) -> Connection {
     let (reader, writer) = transport.split();
-    let (tx, rx) = crate::queue(None);
+    // A connection with a writer task is busy (usually one per process): its queue keeps
+    // the room of a burst of answers (up to this many) for the next burst.
+    let (tx, rx) = crate::queue::queue_retaining(None, RETAINED_OUTGOING);
     let peer = Peer::new(Outbound::Queue(tx));
     service.on_start(&peer);
     let writer = tokio::spawn(write_loop(writer, rx, peer.shared.closed.clone()));
@@ -88,6 +91,10 @@ pub fn serve_with<T: Transport, S: Service>(
         writer,
     }
 }
+
+/// Outgoing frames whose room a connection with a writer task keeps once its queue empties
+/// (about 4 MB at most).
+const RETAINED_OUTGOING: usize = 1 << 16;
 
 /// Receives every message a connection without a writer task sends, on the sending task
 /// ([`serve_driven`](crate::serve_driven), [`direct_peer`](crate::direct_peer)).
@@ -440,34 +447,37 @@ impl<S: Service> Dispatcher<S> {
         let cancellation = self.peer.shared.closed.child_token();
         {
             let mut in_flight = lock(&self.peer.shared.in_flight);
-            if in_flight.contains_key(&id) {
-                drop(in_flight);
-                self.reply_error(
-                    Some(id.clone()),
-                    ErrorObject::invalid_request(format!(
-                        "request id {id} is already in use by a request still in flight"
-                    )),
-                );
-                return None;
+            let full = in_flight.len() >= self.config.max_concurrent_requests;
+            // One lookup for both the check and the insert.
+            match in_flight.entry(id.clone()) {
+                Entry::Occupied(_) => {
+                    drop(in_flight);
+                    self.reply_error(
+                        Some(id.clone()),
+                        ErrorObject::invalid_request(format!(
+                            "request id {id} is already in use by a request still in flight"
+                        )),
+                    );
+                    return None;
+                }
+                Entry::Vacant(_) if full => {
+                    drop(in_flight);
+                    self.reply_error(
+                        Some(id),
+                        ErrorObject::internal(format!(
+                            "too many concurrent requests (limit {})",
+                            self.config.max_concurrent_requests
+                        )),
+                    );
+                    return None;
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(InFlight {
+                        cancellation: cancellation.clone(),
+                        cancellable: request.method != methods::INITIALIZE,
+                    });
+                }
             }
-            if in_flight.len() >= self.config.max_concurrent_requests {
-                drop(in_flight);
-                self.reply_error(
-                    Some(id),
-                    ErrorObject::internal(format!(
-                        "too many concurrent requests (limit {})",
-                        self.config.max_concurrent_requests
-                    )),
-                );
-                return None;
-            }
-            in_flight.insert(
-                id.clone(),
-                InFlight {
-                    cancellation: cancellation.clone(),
-                    cancellable: request.method != methods::INITIALIZE,
-                },
-            );
         }
         let service = self.service.clone();
         let peer = self.peer.clone();

@@ -15,6 +15,16 @@ const RETAINED_CAPACITY: usize = 16;
 
 /// Creates a queue holding at most `capacity` items (`None`: no limit).
 pub fn queue<T>(capacity: Option<usize>) -> (QueueSender<T>, QueueReceiver<T>) {
+    queue_retaining(capacity, RETAINED_CAPACITY)
+}
+
+/// [`queue`] that keeps room for up to `retained` items once it runs empty: a busy queue
+/// (a connection's outgoing frames) then grows once to the size of its bursts and reuses
+/// that room, rather than growing again (copying, and remapping large buffers) every burst.
+pub(crate) fn queue_retaining<T>(
+    capacity: Option<usize>,
+    retained: usize,
+) -> (QueueSender<T>, QueueReceiver<T>) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             items: VecDeque::new(),
@@ -24,6 +34,7 @@ pub fn queue<T>(capacity: Option<usize>) -> (QueueSender<T>, QueueReceiver<T>) {
         readable: Notify::new(),
         writable: Notify::new(),
         capacity: capacity.unwrap_or(usize::MAX).max(1),
+        retained,
     });
     (
         QueueSender {
@@ -40,6 +51,8 @@ struct Shared<T> {
     /// Wakes a sender waiting for room: an item left or the receiver went away.
     writable: Notify,
     capacity: usize,
+    /// Room kept when the queue runs empty.
+    retained: usize,
 }
 
 struct State<T> {
@@ -113,8 +126,8 @@ impl<T> QueueReceiver<T> {
         let mut state = self.shared.lock();
         match state.items.pop_front() {
             Some(item) => {
-                if state.items.is_empty() && state.items.capacity() > RETAINED_CAPACITY {
-                    state.items.shrink_to(RETAINED_CAPACITY);
+                if state.items.is_empty() && state.items.capacity() > self.shared.retained {
+                    state.items.shrink_to(self.shared.retained);
                 }
                 let bounded = self.shared.capacity != usize::MAX;
                 drop(state);
@@ -217,5 +230,28 @@ mod tests {
         }
         while rx.try_recv().is_ok() {}
         assert!(rx.shared.lock().items.capacity() <= RETAINED_CAPACITY);
+    }
+
+    #[tokio::test]
+    async fn a_retaining_queue_keeps_the_room_of_its_bursts() {
+        let (tx, mut rx) = queue_retaining(None, 1 << 16);
+        for i in 0..10_000 {
+            tx.try_send(i).unwrap();
+        }
+        while rx.try_recv().is_ok() {}
+        let kept = rx.shared.lock().items.capacity();
+        assert!(kept >= 10_000);
+        // The next burst of the same size needs no more room.
+        for i in 0..10_000 {
+            tx.try_send(i).unwrap();
+        }
+        assert_eq!(rx.shared.lock().items.capacity(), kept);
+        while rx.try_recv().is_ok() {}
+        // Past the bound, a burst's room is given back down to it.
+        for i in 0..100_000 {
+            tx.try_send(i).unwrap();
+        }
+        while rx.try_recv().is_ok() {}
+        assert!(rx.shared.lock().items.capacity() <= 1 << 16);
     }
 }
