@@ -37,7 +37,8 @@ use tools::Settings;
 struct Cli {
     /// Serve Streamable HTTP at http://ADDR/mcp (both protocol eras) instead of stdio,
     /// e.g. 127.0.0.1:8000 (port 0 picks a free port; the address is logged). Requests
-    /// must name localhost, 127.0.0.1 or [::1] in their Host header (DNS-rebinding guard).
+    /// must name localhost, 127.0.0.1 or the IPv6 loopback in their Host header
+    /// (DNS-rebinding guard).
     #[arg(long, value_name = "ADDR")]
     http: Option<String>,
 
