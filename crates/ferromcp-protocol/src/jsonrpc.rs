@@ -299,17 +299,27 @@ fn present_raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>,
 /// Reads any JSON value as a visitor sees it, sorting it into what a member accepts
 /// (`Ok`) and anything else (`Err(())`). Arrays and objects are read as `Value`s, so their
 /// content is checked (numbers in range, say) exactly as when the member was a `Value`.
+/// Each kind of value defaults to [`AnyValue::other`], so a member names only what it takes.
 trait AnyValue: Sized {
-    fn from_i64(n: i64) -> Self;
-    fn from_u64(n: u64) -> Self;
-    fn from_str(s: &str) -> Self;
+    /// Anything the member does not take: a float, a boolean, an array, an object, and
+    /// whatever kind it does not override below.
+    fn other() -> Self;
+    fn from_i64(_: i64) -> Self {
+        Self::other()
+    }
+    fn from_u64(_: u64) -> Self {
+        Self::other()
+    }
+    fn from_str(_: &str) -> Self {
+        Self::other()
+    }
     fn from_string(s: String) -> Self {
         Self::from_str(&s)
     }
     /// `null` (only reached where `null` is not read as absent).
-    fn null() -> Self;
-    /// Anything else: a float, a boolean, an array, an object.
-    fn other() -> Self;
+    fn null() -> Self {
+        Self::other()
+    }
 }
 
 struct AnyVisitor<T>(std::marker::PhantomData<T>);
@@ -379,10 +389,7 @@ enum VersionField {
 }
 
 impl AnyValue for VersionField {
-    fn from_i64(_: i64) -> Self {
-        VersionField::Other
-    }
-    fn from_u64(_: u64) -> Self {
+    fn other() -> Self {
         VersionField::Other
     }
     fn from_str(s: &str) -> Self {
@@ -391,12 +398,6 @@ impl AnyValue for VersionField {
         } else {
             VersionField::Other
         }
-    }
-    fn null() -> Self {
-        VersionField::Other
-    }
-    fn other() -> Self {
-        VersionField::Other
     }
 }
 
@@ -424,6 +425,9 @@ impl IdField {
 }
 
 impl AnyValue for IdField {
+    fn other() -> Self {
+        IdField::Invalid
+    }
     fn from_i64(n: i64) -> Self {
         IdField::Id(RequestId::Number(n))
     }
@@ -435,9 +439,6 @@ impl AnyValue for IdField {
     }
     fn null() -> Self {
         IdField::Null
-    }
-    fn other() -> Self {
-        IdField::Invalid
     }
 }
 
@@ -454,10 +455,7 @@ enum MethodField {
 }
 
 impl AnyValue for MethodField {
-    fn from_i64(_: i64) -> Self {
-        MethodField::NotString
-    }
-    fn from_u64(_: u64) -> Self {
+    fn other() -> Self {
         MethodField::NotString
     }
     fn from_str(s: &str) -> Self {
@@ -465,12 +463,6 @@ impl AnyValue for MethodField {
     }
     fn from_string(s: String) -> Self {
         MethodField::Name(s)
-    }
-    fn null() -> Self {
-        MethodField::NotString
-    }
-    fn other() -> Self {
-        MethodField::NotString
     }
 }
 
