@@ -598,17 +598,20 @@ mod tests {
 
     #[test]
     fn raw_values_take_the_text_as_it_is() {
+        use serde::Deserialize;
         for json in [
             r#"{"content":[{"type":"text","text":"3"}]}"#,
             "1",
             r#""\u00e9\n""#,
             "[]",
         ] {
-            // The owned hand-over is what serde_json takes today (no parse, no second copy).
+            // The owned hand-over is what serde_json takes today (no parse, no second copy):
+            // taken directly, not through `raw_from_owned`'s parsing fallback.
+            let handed = Box::<RawValue>::deserialize(OwnedRaw(&mut Some(json.to_owned())));
+            assert_eq!(handed.unwrap().get(), json);
             assert_eq!(raw_from_json(json).unwrap().get(), json);
         }
         // Anything but a raw value refuses the hand-over rather than misreading it.
-        use serde::Deserialize;
         assert!(String::deserialize(OwnedRaw(&mut Some("x".into()))).is_err());
         let big = format!("\"{}\"", "y".repeat(100_000));
         assert_eq!(raw_from_json(&big).unwrap().get(), big);

@@ -677,10 +677,7 @@ const PREFIX: &[u8] = br#"{"jsonrpc":"2.0""#;
 
 fn put_id(buf: &mut BytesMut, id: &RequestId) {
     buf.put_slice(br#","id":"#);
-    match id {
-        RequestId::Number(n) => buf.put_slice(itoa::Buffer::new().format(*n).as_bytes()),
-        RequestId::String(s) => put_json(buf, &**s),
-    }
+    buf.put_slice(&id_text(id, &mut itoa::Buffer::new()));
 }
 
 /// An id as JSON text: a number is formatted in `number`, a string escaped into a
@@ -762,8 +759,8 @@ pub fn encode_response(id: &RequestId, result: &RawValue) -> Bytes {
 /// fresh one: a 100 KB result is then neither allocated nor copied a second time. Such a frame
 /// goes back to a pool of buffers (`frame_pool.rs`) once the transport has written it.
 pub fn encode_response_owned(id: &RequestId, result: Box<RawValue>) -> Bytes {
-    const MOVE_FROM: usize = 16 * 1024;
-    if result.get().len() < MOVE_FROM {
+    // From the size whose buffers the pool keeps: a smaller frame is cheaper copied.
+    if result.get().len() < crate::frame_pool::POOLED_FROM {
         return encode_response(id, &result);
     }
     let mut head = BytesMut::with_capacity(48);

@@ -1,10 +1,4 @@
 use std::collections::HashMap;
-
-/// A table keyed by request id. Every request passes through one (the in-flight table takes
-/// an insert and a removal per incoming request): foldhash hashes an id several times
-/// faster than SipHash, and its per-process random seed still keeps a peer from choosing
-/// ids that collide.
-pub(crate) type IdMap<V> = HashMap<RequestId, V, foldhash::fast::RandomState>;
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,6 +17,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::{QueueSender, RpcError};
+
+/// A table keyed by request id. Every request passes through one (the in-flight table takes
+/// an insert and a removal per incoming request): foldhash hashes an id several times
+/// faster than SipHash, and its per-process random seed still keeps a peer from choosing
+/// ids that collide.
+pub(crate) type IdMap<V> = HashMap<RequestId, V, foldhash::fast::RandomState>;
 
 /// Called for each `notifications/progress` about a request this side sent.
 pub type ProgressCallback = Arc<dyn Fn(ProgressNotificationParams) + Send + Sync>;
