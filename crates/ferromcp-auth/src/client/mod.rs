@@ -1,0 +1,1 @@
+//! The client side of MCP authorization (in progress).

@@ -1,0 +1,1 @@
+//! The resource-server side of MCP authorization (in progress).
