@@ -1,0 +1,296 @@
+//! Token endpoint requests, through the `oauth2` crate: the authorization code with its
+//! PKCE verifier, a refresh token, and client credentials (with a secret or a signed JWT
+//! assertion). Every request carries the `resource` indicator (RFC 8707).
+
+use futures::future::BoxFuture;
+use oauth2::basic::{BasicClient, BasicTokenResponse};
+use oauth2::{
+    AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
+};
+use url::Url;
+
+use super::store::{unix_now, ClientRegistration, StoredTokens};
+use super::AuthError;
+
+type TokenClient =
+    BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// The assertion type of `private_key_jwt` (RFC 7523).
+const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// A key that signs `private_key_jwt` client assertions.
+#[derive(Clone)]
+pub struct AssertionKey {
+    /// The signing algorithm (`ES256`, `RS256`, …).
+    pub algorithm: jsonwebtoken::Algorithm,
+    /// The private key.
+    pub key: jsonwebtoken::EncodingKey,
+    /// The key id to put in the JWT header, if the server needs one.
+    pub key_id: Option<String>,
+}
+
+impl std::fmt::Debug for AssertionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssertionKey")
+            .field("algorithm", &self.algorithm)
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AssertionKey {
+    /// A key from a PEM private key (PKCS#8, or SEC1 for EC and PKCS#1 for RSA) for
+    /// `algorithm` (`ES256`, `ES384`, `RS256`, `PS256`, `EdDSA`, …).
+    ///
+    /// ```
+    /// # use ferromcp_auth::client::AssertionKey;
+    /// assert!(AssertionKey::from_pem("ES256", "not a key").is_err());
+    /// ```
+    pub fn from_pem(algorithm: &str, pem: &str) -> Result<Self, AuthError> {
+        use jsonwebtoken::{Algorithm, EncodingKey};
+        let algorithm: Algorithm = algorithm
+            .parse()
+            .map_err(|_| AuthError::Config(format!("unknown signing algorithm {algorithm:?}")))?;
+        let pem = pem.as_bytes();
+        let key = match algorithm {
+            Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(pem),
+            Algorithm::EdDSA => EncodingKey::from_ed_pem(pem),
+            Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512 => EncodingKey::from_rsa_pem(pem),
+            other => {
+                return Err(AuthError::Config(format!(
+                    "{other:?} is not an asymmetric algorithm for client assertions"
+                )))
+            }
+        }
+        .map_err(|e| AuthError::Config(format!("the assertion key is unusable: {e}")))?;
+        Ok(AssertionKey {
+            algorithm,
+            key,
+            key_id: None,
+        })
+    }
+
+    /// A fresh client assertion for `client_id`, addressed to the issuer (RFC 7523bis).
+    fn assertion(&self, client_id: &str, audience: &str) -> Result<String, AuthError> {
+        let now = unix_now();
+        let mut jti = [0u8; 16];
+        getrandom::fill(&mut jti).map_err(|e| AuthError::Config(e.to_string()))?;
+        let claims = serde_json::json!({
+            "iss": client_id,
+            "sub": client_id,
+            "aud": audience,
+            "iat": now,
+            "exp": now + 300,
+            "jti": jti.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        });
+        let mut header = jsonwebtoken::Header::new(self.algorithm);
+        header.kid = self.key_id.clone();
+        jsonwebtoken::encode(&header, &claims, &self.key)
+            .map_err(|e| AuthError::Config(format!("could not sign the client assertion: {e}")))
+    }
+}
+
+/// What the token endpoint needs to know about the client and the request.
+pub(crate) struct TokenRequest<'a> {
+    pub(crate) http: &'a reqwest::Client,
+    pub(crate) token_endpoint: &'a str,
+    pub(crate) issuer: &'a str,
+    pub(crate) registration: &'a ClientRegistration,
+    pub(crate) assertion_key: Option<&'a AssertionKey>,
+    pub(crate) resource: &'a str,
+    /// The scopes asked for, to remember when the server does not say what it granted.
+    pub(crate) scopes: &'a [String],
+}
+
+impl TokenRequest<'_> {
+    fn client(&self, redirect: Option<&Url>) -> Result<TokenClient, AuthError> {
+        let token_url = TokenUrl::new(self.token_endpoint.to_owned()).map_err(|e| {
+            AuthError::Discovery(format!("token endpoint {:?}: {e}", self.token_endpoint))
+        })?;
+        let registration = self.registration;
+        let mut client = BasicClient::new(ClientId::new(registration.client_id.clone()))
+            .set_token_uri(token_url);
+        let method = registration.token_endpoint_auth_method.as_str();
+        if let (Some(secret), "client_secret_basic" | "client_secret_post") =
+            (&registration.client_secret, method)
+        {
+            client = client.set_client_secret(ClientSecret::new(secret.clone()));
+        }
+        // Without a secret the crate sends `client_id` in the body, as `none` needs.
+        client = client.set_auth_type(match method {
+            "client_secret_basic" => AuthType::BasicAuth,
+            _ => AuthType::RequestBody,
+        });
+        if let Some(redirect) = redirect {
+            client = client.set_redirect_uri(RedirectUrl::from_url(redirect.clone()));
+        }
+        Ok(client)
+    }
+
+    /// The `client_assertion` parameters of `private_key_jwt`, if that is the method.
+    fn assertion_params(&self) -> Result<Vec<(&'static str, String)>, AuthError> {
+        if self.registration.token_endpoint_auth_method != "private_key_jwt" {
+            return Ok(Vec::new());
+        }
+        let key = self.assertion_key.ok_or_else(|| {
+            AuthError::Config("private_key_jwt needs a signing key (AssertionKey)".into())
+        })?;
+        Ok(vec![
+            ("client_assertion_type", JWT_BEARER_ASSERTION.to_owned()),
+            (
+                "client_assertion",
+                key.assertion(&self.registration.client_id, self.issuer)?,
+            ),
+        ])
+    }
+
+    /// Exchanges an authorization code.
+    pub(crate) async fn exchange_code(
+        &self,
+        code: String,
+        verifier: PkceCodeVerifier,
+        redirect: &Url,
+    ) -> Result<StoredTokens, AuthError> {
+        let client = self.client(Some(redirect))?;
+        let mut request = client
+            .exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(verifier)
+            .add_extra_param("resource", self.resource);
+        for (name, value) in self.assertion_params()? {
+            request = request.add_extra_param(name, value);
+        }
+        let http = http_client(self.http.clone());
+        self.tokens(request.request_async(&http).await, None)
+    }
+
+    /// Uses a refresh token.
+    pub(crate) async fn refresh(&self, refresh_token: &str) -> Result<StoredTokens, AuthError> {
+        let client = self.client(None)?;
+        let token = RefreshToken::new(refresh_token.to_owned());
+        let mut request = client
+            .exchange_refresh_token(&token)
+            .add_extra_param("resource", self.resource);
+        if !self.scopes.is_empty() {
+            request = request.add_scopes(self.scopes.iter().cloned().map(Scope::new));
+        }
+        for (name, value) in self.assertion_params()? {
+            request = request.add_extra_param(name, value);
+        }
+        let http = http_client(self.http.clone());
+        // A server that does not rotate refresh tokens leaves the old one valid.
+        self.tokens(request.request_async(&http).await, Some(refresh_token))
+    }
+
+    /// The client credentials grant.
+    pub(crate) async fn client_credentials(&self) -> Result<StoredTokens, AuthError> {
+        let client = self.client(None)?;
+        let mut request = client
+            .exchange_client_credentials()
+            .add_extra_param("resource", self.resource);
+        if !self.scopes.is_empty() {
+            request = request.add_scopes(self.scopes.iter().cloned().map(Scope::new));
+        }
+        for (name, value) in self.assertion_params()? {
+            request = request.add_extra_param(name, value);
+        }
+        let http = http_client(self.http.clone());
+        self.tokens(request.request_async(&http).await, None)
+    }
+
+    fn tokens(
+        &self,
+        answer: Result<
+            BasicTokenResponse,
+            RequestTokenError<HttpCallError, oauth2::basic::BasicErrorResponse>,
+        >,
+        old_refresh: Option<&str>,
+    ) -> Result<StoredTokens, AuthError> {
+        let response = answer.map_err(|error| token_error(self.token_endpoint, error))?;
+        let granted = response.scopes().map(|scopes| {
+            scopes
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        let requested = (!self.scopes.is_empty()).then(|| self.scopes.join(" "));
+        Ok(StoredTokens {
+            access_token: response.access_token().secret().clone(),
+            refresh_token: response
+                .refresh_token()
+                .map(|t| t.secret().clone())
+                .or_else(|| old_refresh.map(str::to_owned)),
+            expires_at: response
+                .expires_in()
+                .map(|d| unix_now().saturating_add(d.as_secs())),
+            scope: granted.or(requested),
+        })
+    }
+}
+
+/// A readable account of a failed token request.
+fn token_error(
+    endpoint: &str,
+    error: RequestTokenError<HttpCallError, oauth2::basic::BasicErrorResponse>,
+) -> AuthError {
+    match error {
+        RequestTokenError::ServerResponse(response) => AuthError::Token {
+            error: response.error().as_ref().to_owned(),
+            description: response.error_description().cloned(),
+        },
+        RequestTokenError::Request(e) => AuthError::Http(format!("POST {endpoint}: {e}")),
+        RequestTokenError::Parse(e, body) => AuthError::Token {
+            error: "invalid_response".into(),
+            description: Some(format!(
+                "unreadable token response ({e}): {}",
+                super::error_text(&body)
+            )),
+        },
+        RequestTokenError::Other(e) => AuthError::Token {
+            error: "invalid_response".into(),
+            description: Some(e),
+        },
+    }
+}
+
+/// Why an HTTP exchange with the authorization server failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct HttpCallError(String);
+
+/// The `oauth2` crate's HTTP client, made of ours (reqwest 0.13, no redirects followed).
+fn http_client(
+    http: reqwest::Client,
+) -> impl Fn(oauth2::HttpRequest) -> BoxFuture<'static, Result<oauth2::HttpResponse, HttpCallError>>
+{
+    move |request: oauth2::HttpRequest| {
+        let http = http.clone();
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let response = http
+                .request(parts.method, parts.uri.to_string())
+                .headers(parts.headers)
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| HttpCallError(super::error_chain(&e)))?;
+            let mut builder = http::Response::builder().status(response.status());
+            for (name, value) in response.headers() {
+                builder = builder.header(name, value);
+            }
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| HttpCallError(super::error_chain(&e)))?;
+            builder
+                .body(body.to_vec())
+                .map_err(|e| HttpCallError(e.to_string()))
+        })
+    }
+}
