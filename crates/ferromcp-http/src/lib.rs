@@ -11,7 +11,11 @@
 //!   ferromcp client runs on.
 //! - [`sse`]: Server-Sent Events encoding and parsing.
 //! - [`headers`]: the header names both sides use.
+//! - [`auth`]: OAuth 2.1 for MCP (the `ferromcp-auth` crate): the client's
+//!   [`HttpClientConfig::auth`](client::HttpClientConfig::auth) logs in to protected servers.
 
+/// OAuth 2.1 for MCP, both roles (the `ferromcp-auth` crate).
+pub use ferromcp_auth as auth;
 pub mod client;
 mod ext;
 pub mod headers;

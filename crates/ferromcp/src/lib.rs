@@ -1,7 +1,8 @@
 //! # ferromcp
 //!
 //! The Model Context Protocol in Rust: a server framework, a client library and transports,
-//! for every revision from 2024-11-05 to 2025-11-25, over stdio and Streamable HTTP.
+//! for every revision from 2024-11-05 to 2025-11-25 (stateful) and 2026-07-28 (stateless),
+//! over stdio and Streamable HTTP.
 //!
 //! This crate gathers the layers under one name:
 //! - [`protocol`]: wire types, JSON-RPC, version negotiation;
@@ -10,6 +11,7 @@
 //! - [`server`]: tools, resources and prompts as async functions, with a [`Context`];
 //! - [`client`]: connect to any server and answer its sampling, roots and elicitation;
 //! - [`http`]: Streamable HTTP, server (an axum router; `server.run_http(addr)`) and client;
+//! - [`auth`]: OAuth 2.1: the client logs in to protected servers, a server protects itself;
 //! - the attribute macros [`tool`], [`resource`] and [`prompt`].
 //!
 //! ```no_run
@@ -43,6 +45,8 @@
 //! ```
 
 pub use ferromcp_client as client;
+/// OAuth 2.1 for MCP: logging in to protected servers, protecting a server.
+pub use ferromcp_http::auth;
 pub use ferromcp_http as http;
 pub use ferromcp_protocol as protocol;
 pub use ferromcp_rpc as rpc;

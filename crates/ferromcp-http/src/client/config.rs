@@ -1,7 +1,9 @@
 //! Settings shared by the HTTP client transports.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use ferromcp_auth::client::HttpAuth;
 use reqwest::header::HeaderMap;
 
 /// Settings of [`StreamableHttpTransport`](super::StreamableHttpTransport),
@@ -17,7 +19,7 @@ use reqwest::header::HeaderMap;
 /// config.reconnect_delay = Duration::from_millis(250);
 /// assert!(config.open_get_stream);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpClientConfig {
     /// Extra headers sent with every HTTP request (`Authorization`, say).
     pub headers: HeaderMap,
@@ -43,6 +45,28 @@ pub struct HttpClientConfig {
     /// The largest message accepted from the server, in bytes (a JSON body or an SSE
     /// event). Default [`DEFAULT_MAX_FRAME_BYTES`](ferromcp_transport::DEFAULT_MAX_FRAME_BYTES).
     pub max_message_bytes: usize,
+    /// Authorization for a protected server: every request to the MCP endpoint carries its
+    /// `Authorization` header, and a 401 or 403 answer is handed to it (to log in, refresh
+    /// or step up) before the request is sent again. Usually an
+    /// [`OAuthClient`](ferromcp_auth::client::OAuthClient); `None` sends no credentials
+    /// beyond [`headers`](Self::headers).
+    pub auth: Option<Arc<dyn HttpAuth>>,
+}
+
+impl std::fmt::Debug for HttpClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Header values may be credentials: only their names are shown.
+        let headers: Vec<&str> = self.headers.keys().map(|k| k.as_str()).collect();
+        f.debug_struct("HttpClientConfig")
+            .field("headers", &headers)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_reconnects", &self.max_reconnects)
+            .field("reconnect_delay", &self.reconnect_delay)
+            .field("open_get_stream", &self.open_get_stream)
+            .field("max_message_bytes", &self.max_message_bytes)
+            .field("auth", &self.auth.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for HttpClientConfig {
@@ -55,6 +79,7 @@ impl Default for HttpClientConfig {
             open_get_stream: true,
             client: None,
             max_message_bytes: ferromcp_transport::DEFAULT_MAX_FRAME_BYTES,
+            auth: None,
         }
     }
 }

@@ -12,7 +12,7 @@ use reqwest::{RequestBuilder, Response, StatusCode, Url};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use super::http::{send, ACCEPT_BOTH};
+use super::http::{send_authorized, ACCEPT_BOTH};
 use super::inbox::{body_kind, protocol_version_of, BodyKind, Inbox, Peek};
 use super::modern::ModernState;
 use super::HttpClientConfig;
@@ -180,7 +180,7 @@ impl Core {
         if !initialize {
             request = self.session_headers(request);
         }
-        send(request, timeout).await
+        send_authorized(&self.config, request, timeout).await
     }
 
     /// POSTs one frame; a 404 for a session this client holds renews the session and sends
@@ -220,7 +220,7 @@ impl Core {
         if let Some(id) = last_event_id.and_then(|id| HeaderValue::from_str(id).ok()) {
             request = request.header(LAST_EVENT_ID, id);
         }
-        send(request, Some(self.config.request_timeout)).await
+        send_authorized(&self.config, request, Some(self.config.request_timeout)).await
     }
 
     /// Ends the session with DELETE (a 405 or any failure is fine: the server may not allow it).
@@ -231,7 +231,7 @@ impl Core {
         let request = self
             .session_headers(self.http.delete(self.url.clone()))
             .headers(self.config.headers.clone());
-        match send(request, Some(self.config.request_timeout)).await {
+        match send_authorized(&self.config, request, Some(self.config.request_timeout)).await {
             Ok(response) => {
                 tracing::debug!(status = %response.status(), "ended the MCP session")
             }

@@ -4,7 +4,10 @@ use std::error::Error as _;
 use std::io;
 use std::time::Duration;
 
-use reqwest::{RequestBuilder, Response, Url};
+use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use reqwest::{RequestBuilder, Response, StatusCode, Url};
+
+use super::HttpClientConfig;
 
 /// `Accept` of a POST: both answers the specification allows.
 pub(crate) const ACCEPT_BOTH: &str = "application/json, text/event-stream";
@@ -39,6 +42,63 @@ pub(crate) async fn send(
         None => response.await,
     };
     result.map_err(|e| format!("HTTP request to the MCP server failed: {}", chain(&e)))
+}
+
+/// How many times one request is sent again after its authorization was renewed. The
+/// authorization provider limits its own step-ups; this only stops a provider that keeps
+/// saying "retry".
+const MAX_AUTH_ROUNDS: usize = 4;
+
+/// Sends a request to the MCP endpoint with the configured authorization: the provider's
+/// `Authorization` header, and on 401 or 403 its verdict (a new token: send again).
+pub(crate) async fn send_authorized(
+    config: &HttpClientConfig,
+    request: RequestBuilder,
+    timeout: Option<Duration>,
+) -> Result<Response, String> {
+    let Some(auth) = &config.auth else {
+        return send(request, timeout).await;
+    };
+    let mut rounds = 0;
+    loop {
+        let attempt = request
+            .try_clone()
+            .ok_or("the request cannot be sent again for authorization")?;
+        let header = auth
+            .authorization()
+            .await
+            .map_err(|e| format!("authorization for the MCP server failed: {e}"))?;
+        let attempt = match &header {
+            Some(value) => attempt.header(AUTHORIZATION, value),
+            None => attempt,
+        };
+        let response = send(attempt, timeout).await?;
+        let status = response.status();
+        if !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+            || rounds == MAX_AUTH_ROUNDS
+        {
+            return Ok(response);
+        }
+        rounds += 1;
+        let challenge = response
+            .headers()
+            .get(WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        match auth
+            .challenged(status.as_u16(), challenge.as_deref(), header.as_deref())
+            .await
+        {
+            Ok(true) => continue,
+            Ok(false) => return Ok(response),
+            Err(error) => {
+                return Err(format!(
+                    "the MCP server requires authorization (HTTP {}), which failed: {error}",
+                    status.as_u16()
+                ))
+            }
+        }
+    }
 }
 
 /// An error and its sources, joined with `: `.

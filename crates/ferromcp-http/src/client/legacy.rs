@@ -12,7 +12,7 @@ use reqwest::{Response, Url};
 use tokio_util::sync::CancellationToken;
 
 use super::core::spawn_until;
-use super::http::{parse_url, send};
+use super::http::{parse_url, send_authorized};
 use super::inbox::{
     self, body_kind, body_snippet, error_object_of, BodyKind, HttpReader, Inbox, Peek,
 };
@@ -102,7 +102,7 @@ pub(crate) async fn open(
         .header(ACCEPT, EVENT_STREAM)
         .headers(config.headers.clone());
     let limit = config.request_timeout;
-    let mut response = send(request, Some(limit)).await.map_err(other)?;
+    let mut response = send_authorized(&config, request, Some(limit)).await.map_err(other)?;
     if !response.status().is_success() {
         return Err(other(format!(
             "GET {url} answered HTTP {}",
@@ -189,7 +189,7 @@ impl LegacySseWriter {
             .header(CONTENT_TYPE, JSON)
             .headers(self.config.headers.clone())
             .body(frame);
-        match send(request, Some(self.config.request_timeout)).await {
+        match send_authorized(&self.config, request, Some(self.config.request_timeout)).await {
             Ok(response) if response.status().is_success() => {}
             Ok(response) => {
                 let status = response.status();

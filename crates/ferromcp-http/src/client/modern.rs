@@ -22,7 +22,7 @@ use serde_json::value::{to_raw_value, RawValue};
 use serde_json::{Map, Value};
 
 use super::core::Core;
-use super::http::{send, ACCEPT_BOTH};
+use super::http::{send_authorized, ACCEPT_BOTH};
 use super::param_headers::{annotations, encode_text, ParamHeader, PARAM_PREFIX};
 use crate::headers::{JSON, PROTOCOL_VERSION};
 
@@ -138,7 +138,7 @@ impl Core {
             .headers(self.config.headers.clone())
             .headers(headers)
             .body(frame.clone());
-        send(request, timeout).await
+        send_authorized(&self.config, request, timeout).await
     }
 
     /// Checks the answer to a 2026-07-28 `tools/list`: remembers every tool's annotated

@@ -4,8 +4,14 @@
 //! `2026-07-28`: the stateless revision) and, for some scenarios, `MCP_CONFORMANCE_CONTEXT`
 //! (JSON). The client does what the scenario expects of a well-behaved host, then exits 0.
 
+use std::sync::Arc;
+
+use ferromcp::auth::client::{
+    AssertionKey, AuthError, AuthorizationHandler, OAuthClient, OAuthConfig, PreRegisteredClient,
+};
 use ferromcp::client::{Client, ClientSession, Era};
 use ferromcp::types::{ElicitAction, ElicitRequestParams, ElicitResult, JsonObject, Tool};
+use ferromcp_http::client::HttpClientConfig;
 use serde_json::{json, Value};
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
@@ -35,11 +41,101 @@ async fn accept_with_defaults(
     })
 }
 
-async fn connect(url: &str, era: Era) -> Result<ClientSession, AnyError> {
+/// The redirect URI the suite's authorization server accepts.
+const REDIRECT_URI: &str = "http://localhost:3000/callback";
+
+/// The Client ID Metadata Document URL the suite's authorization server knows.
+const CLIENT_METADATA_URL: &str = "https://conformance-test.local/client-metadata.json";
+
+/// The user's part of the login, as the suite plays it: its authorization endpoint
+/// approves at once, so the redirect it answers with is the authorization response.
+struct FollowOneRedirect;
+
+impl AuthorizationHandler for FollowOneRedirect {
+    fn redirect_uri(&self) -> url::Url {
+        url::Url::parse(REDIRECT_URI).expect("a valid URL")
+    }
+
+    fn authorize<'a>(
+        &'a self,
+        authorization_url: &'a url::Url,
+    ) -> futures::future::BoxFuture<'a, Result<url::Url, AuthError>> {
+        Box::pin(async move {
+            let http = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| AuthError::Interaction(e.to_string()))?;
+            let response = http
+                .get(authorization_url.clone())
+                .send()
+                .await
+                .map_err(|e| AuthError::Interaction(e.to_string()))?;
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| {
+                    AuthError::Interaction(format!(
+                        "the authorization endpoint answered {} without a redirect",
+                        response.status()
+                    ))
+                })?;
+            authorization_url
+                .join(location)
+                .map_err(|e| AuthError::Interaction(format!("redirect {location:?}: {e}")))
+        })
+    }
+}
+
+/// The OAuth client an `auth/*` scenario calls for, from its name and context.
+fn oauth_for(scenario: &str, url: &str) -> Result<OAuthClient, AnyError> {
+    let context: Value = match std::env::var("MCP_CONFORMANCE_CONTEXT") {
+        Ok(text) => serde_json::from_str(&text)?,
+        Err(_) => Value::Null,
+    };
+    let text = |key: &str| -> Result<String, AnyError> {
+        Ok(context[key]
+            .as_str()
+            .ok_or_else(|| format!("the context has no {key}"))?
+            .to_owned())
+    };
+    let name = "ferromcp-conformance-client";
+    let config = match scenario {
+        "auth/client-credentials-basic" => OAuthConfig::client_credentials(
+            name,
+            PreRegisteredClient::new(text("client_id")?).with_secret(text("client_secret")?),
+        ),
+        "auth/client-credentials-jwt" => {
+            let algorithm = context["signing_algorithm"].as_str().unwrap_or("ES256");
+            let key = AssertionKey::from_pem(algorithm, &text("private_key_pem")?)?;
+            OAuthConfig::client_credentials(name, PreRegisteredClient::new(text("client_id")?))
+                .assertion_key(key)
+        }
+        _ => {
+            let mut config = OAuthConfig::authorization_code(name, Arc::new(FollowOneRedirect))
+                .client_metadata_url(url::Url::parse(CLIENT_METADATA_URL)?);
+            if context["client_id"].is_string() {
+                let mut client = PreRegisteredClient::new(text("client_id")?);
+                if context["client_secret"].is_string() {
+                    client = client.with_secret(text("client_secret")?);
+                }
+                config = config.pre_registered(client);
+            }
+            config
+        }
+    };
+    Ok(OAuthClient::new(url, config)?)
+}
+
+async fn connect(scenario: &str, url: &str, era: Era) -> Result<ClientSession, AnyError> {
     let builder = Client::builder("ferromcp-conformance-client", env!("CARGO_PKG_VERSION"))
         .era(era)
         .elicitation_handler(accept_with_defaults);
-    Ok(ferromcp_http::client::connect(builder, url).await?)
+    let mut config = HttpClientConfig::default();
+    if scenario.starts_with("auth/") {
+        config.auth = Some(Arc::new(oauth_for(scenario, url)?));
+    }
+    Ok(ferromcp_http::client::connect_with_config(builder, url, config).await?)
 }
 
 /// Plausible arguments for a tool: a value for every property of a simple type.
@@ -126,9 +222,17 @@ async fn standard_headers(client: &ClientSession, tools: &[Tool]) -> Result<(), 
 }
 
 async fn run(scenario: &str, url: &str, era: Era) -> Result<(), AnyError> {
-    let client = connect(url, era).await?;
+    let client = connect(scenario, url, era).await?;
     let tools = client.list_tools().await?;
     match scenario {
+        // The protected scenarios: list (above), then call the test tool, which may need
+        // more scopes than listing did.
+        s if s.starts_with("auth/") => {
+            if let Some(tool) = tools.iter().find(|t| t.name == "test-tool") {
+                let result = client.call_tool(&tool.name, json!({})).await?;
+                println!("{}: {}", tool.name, result.text());
+            }
+        }
         "initialize" | "request-metadata" | "json-schema-ref-no-deref" => {}
         "tools_call" => {
             let tool = tools.first().ok_or("the server lists no tools")?;
