@@ -45,9 +45,9 @@
 //! ```
 
 pub use ferromcp_client as client;
+pub use ferromcp_http as http;
 /// OAuth 2.1 for MCP: logging in to protected servers, protecting a server.
 pub use ferromcp_http::auth;
-pub use ferromcp_http as http;
 pub use ferromcp_protocol as protocol;
 pub use ferromcp_rpc as rpc;
 pub use ferromcp_server as server;

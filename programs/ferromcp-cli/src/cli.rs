@@ -35,7 +35,8 @@ Examples:
   ferromcp prompt ./my-server review code='fn main() {}'
   ferromcp inspect -- ./my-server --verbose
   ferromcp chat ./smart-tools --root ./docs --provider anthropic
-  ferromcp config claude-desktop ./smart-tools";
+  ferromcp config claude-desktop ./smart-tools
+  ferromcp login https://mcp.example.com/mcp        then any command works against it";
 
 /// `ferromcp`: the command line.
 #[derive(Debug, Parser)]
@@ -102,6 +103,16 @@ pub(crate) enum Command {
     Chat(ChatArgs),
     /// Print configuration for other MCP hosts.
     Config(ConfigArgs),
+    /// Log in to an OAuth-protected server (browser flow with a loopback redirect); later
+    /// commands send the token and refresh it without asking.
+    #[command(
+        after_help = "Examples:\n  ferromcp login https://mcp.example.com/mcp\n  ferromcp login http://127.0.0.1:8000/mcp --client-id my-app --client-secret-env MY_SECRET"
+    )]
+    Login(LoginArgs),
+    /// Forget the tokens of a server (or of every server with --all).
+    Logout(LogoutArgs),
+    /// What ferromcp holds for protected servers (never the tokens themselves).
+    Auth(AuthArgs),
 }
 
 /// How to speak to the server: which generation of MCP.
@@ -290,6 +301,57 @@ pub(crate) struct ChatArgs {
     /// Host options.
     #[command(flatten)]
     pub(crate) host: HostOptions,
+}
+
+/// `ferromcp login`.
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    /// The server's URL.
+    #[arg(value_name = "URL")]
+    pub(crate) url: String,
+    /// A client id registered with the server's authorization server beforehand (else a
+    /// Client ID Metadata Document or dynamic registration is used).
+    #[arg(long, value_name = "ID")]
+    pub(crate) client_id: Option<String>,
+    /// The environment variable holding that client's secret (never on the command line).
+    #[arg(long, value_name = "VAR")]
+    pub(crate) client_secret_env: Option<String>,
+    /// Print the login URL without trying to open a browser.
+    #[arg(long)]
+    pub(crate) no_browser: bool,
+}
+
+/// `ferromcp logout`.
+#[derive(Debug, Args)]
+pub(crate) struct LogoutArgs {
+    /// The server's URL.
+    #[arg(value_name = "URL")]
+    pub(crate) url: Option<String>,
+    /// Forget every server's tokens.
+    #[arg(long, conflicts_with = "url")]
+    pub(crate) all: bool,
+}
+
+/// `ferromcp auth`.
+#[derive(Debug, Args)]
+pub(crate) struct AuthArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: AuthCommand,
+}
+
+/// The `ferromcp auth` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuthCommand {
+    /// The servers logged in to: issuer, client, scopes, expiry.
+    Status {
+        /// Only this server.
+        #[arg(value_name = "URL")]
+        url: Option<String>,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `ferromcp config`.

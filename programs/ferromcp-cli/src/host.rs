@@ -97,7 +97,13 @@ impl Host {
                     )
                     .into());
                 }
-                ferromcp_http::client::connect_with_config(builder, url, self.http_config()?)
+                let mut config = self.http_config()?;
+                // A static Authorization header of the user's replaces the OAuth login.
+                if !config.headers.contains_key(http::header::AUTHORIZATION) {
+                    let oauth = crate::auth::oauth_client(url, self.ui.clone(), None, true).await?;
+                    config.auth = Some(Arc::new(oauth));
+                }
+                ferromcp_http::client::connect_with_config(builder, url, config)
                     .await
                     .map_err(|e| format!("cannot connect to {url}: {e}"))?
             }

@@ -7,7 +7,9 @@
 //! - `list`, `call`, `read`, `prompt` and `inspect` use the server's tools, resources and
 //!   prompts, with human output or `--json` for scripts;
 //! - `chat` lets an LLM talk with you and call the tools of one or more servers;
-//! - `config claude-desktop` prints the snippet that adds a server to Claude Desktop.
+//! - `config claude-desktop` prints the snippet that adds a server to Claude Desktop;
+//! - `login`, `logout` and `auth status` handle OAuth-protected servers: every command
+//!   against a URL sends the stored token, refreshes it, and logs in when the server asks.
 //!
 //! While connected it offers the current directory (or each `--root DIR`) as a root, answers
 //! the server's sampling requests with an LLM provider after showing the request and asking
@@ -26,9 +28,10 @@
 //! progress display), [`sampling`] the approval and rate limit of sampling requests,
 //! [`elicit`] the forms a server asks the user to fill in,
 //! [`provider`] the choice of LLM, [`ui`] the terminal output, [`commands`] the one-shot
-//! subcommands, [`chat`] the interactive host and [`config`] the Claude Desktop snippet.
+//! subcommands, [`chat`] the interactive host and [`config`] the Claude Desktop snippet, [`auth`] the OAuth login.
 
 mod args;
+mod auth;
 mod chat;
 mod cli;
 mod commands;
@@ -83,5 +86,8 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Inspect(args) => commands::inspect(args).await,
         Command::Chat(args) => chat::run(args).await,
         Command::Config(args) => config::run(args),
+        Command::Login(args) => auth::login(args).await,
+        Command::Logout(args) => auth::logout(args).await,
+        Command::Auth(args) => auth::run(args).await,
     }
 }

@@ -102,7 +102,9 @@ pub(crate) async fn open(
         .header(ACCEPT, EVENT_STREAM)
         .headers(config.headers.clone());
     let limit = config.request_timeout;
-    let mut response = send_authorized(&config, request, Some(limit)).await.map_err(other)?;
+    let mut response = send_authorized(&config, request, Some(limit))
+        .await
+        .map_err(other)?;
     if !response.status().is_success() {
         return Err(other(format!(
             "GET {url} answered HTTP {}",
