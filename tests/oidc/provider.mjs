@@ -89,7 +89,10 @@ const provider = new Provider(issuer, {
   // Only the authorization code flow (OAuth 2.1: no implicit, no hybrid).
   responseTypes: ['code'],
   clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
-  scopes: ['openid', 'offline_access'],
+  // The resource scopes are listed here too, though tokens carry them per resource: oidc-provider
+  // refuses a registration whose `scope` names anything not in this list (the Python SDK
+  // registers with the scopes it will ask for), and discovery advertises this list.
+  scopes: ['openid', 'offline_access', ...RESOURCE_SCOPES.split(' ')],
   pkce: { required: () => true },
   ttl: {
     AccessToken: accessTokenTtl,

@@ -235,6 +235,10 @@ async fn discovery_names_every_endpoint_the_mcp_client_needs() {
         true
     );
     assert_eq!(metadata["response_types_supported"], json!(["code"]));
+    assert_eq!(
+        metadata["scopes_supported"],
+        json!(["openid", "offline_access", "files:read", "files:process"])
+    );
     for grant in ["authorization_code", "refresh_token", "client_credentials"] {
         assert!(
             metadata["grant_types_supported"]
