@@ -182,8 +182,8 @@ impl OidcProvider {
         }
     }
 
-    /// The issuer identifier, `http://127.0.0.1:PORT` (no trailing slash in the `iss` the
-    /// provider writes; [`Url`] prints it with one).
+    /// The issuer, `http://127.0.0.1:PORT`, as a [`Url`] (which prints it with a trailing
+    /// slash; compare `iss` values with [`OidcProvider::issuer_str`]).
     pub fn issuer(&self) -> Url {
         self.issuer.clone()
     }
