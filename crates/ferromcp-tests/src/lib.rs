@@ -1,9 +1,10 @@
 //! Shared helpers of the end-to-end tests: the seed fixture server and client, a raw stdio
 //! peer that sends bytes no real client would, a tapping transport, the official JSON
-//! schemas of each revision with the definition of every message kind, and where the
-//! official SDK peers live.
+//! schemas of each revision with the definition of every message kind, where the
+//! official SDK peers live, and a real OAuth authorization server (oidc-provider).
 
 pub mod dual_era;
+pub mod oidc;
 mod peers;
 mod raw_stdio;
 mod schema;
