@@ -4,6 +4,7 @@
 //! official SDK peers live, and a real OAuth authorization server (oidc-provider).
 
 pub mod dual_era;
+pub mod oauth;
 pub mod oidc;
 mod peers;
 mod raw_stdio;

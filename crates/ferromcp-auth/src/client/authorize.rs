@@ -49,12 +49,17 @@ pub(crate) fn authorization_url(
         .set_auth_uri(auth_url)
         .set_redirect_uri(RedirectUrl::from_url(redirect.clone()));
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, state) = client
+    let mut request = client
         .authorize_url(CsrfToken::new_random)
         .set_pkce_challenge(challenge)
         .add_scopes(scopes.iter().cloned().map(Scope::new))
-        .add_extra_param("resource", resource)
-        .url();
+        .add_extra_param("resource", resource);
+    // OpenID Connect servers grant offline_access only with explicit consent (OIDC Core
+    // section 11); without it they drop the scope and no refresh token comes.
+    if scopes.iter().any(|s| s == "offline_access") {
+        request = request.add_extra_param("prompt", "consent");
+    }
+    let (url, state) = request.url();
     Ok(PendingAuthorization {
         url,
         state,

@@ -276,6 +276,10 @@ pub trait HttpAuth: Send + Sync {
     ) -> BoxFuture<'a, Result<bool, AuthError>>;
 }
 
+/// How long before its expiry an access token is refreshed: late enough to use most of a
+/// short-lived token, early enough that it does not expire on the way to the server.
+const REFRESH_MARGIN_SECS: u64 = 10;
+
 /// The OAuth 2.1 client of one MCP server. See the [module documentation](self).
 pub struct OAuthClient {
     server: Url,
@@ -375,7 +379,7 @@ impl OAuthClient {
         let Some(tokens) = state.credentials.tokens.clone() else {
             return Ok(None);
         };
-        if !tokens.expires_within(30) {
+        if !tokens.expires_within(REFRESH_MARGIN_SECS) {
             return Ok(Some(tokens.access_token));
         }
         match tokens.refresh_token.as_deref() {

@@ -1,0 +1,170 @@
+//! Authorization interop with the official Python SDK, through a real authorization server
+//! (oidc-provider):
+//! - its OAuth client (`oauth_client.py`, signing in on oidc-provider's pages) against its
+//!   own protected server (`oauth_server.py`, verifying tokens by introspection), proving
+//!   the peers;
+//! - ferromcp's OAuth client against that Python server: login, reuse of stored tokens,
+//!   refresh without asking the user.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferromcp::auth::client::{MemoryTokenStore, OAuthClient, OAuthConfig, TokenStore};
+use ferromcp::client::Client;
+use ferromcp_http::client::HttpClientConfig;
+use ferromcp_tests::oauth::{
+    free_port, introspector_client, run_python_oauth_client, start_python_oauth_server,
+    ApprovingUser,
+};
+use ferromcp_tests::oidc::{OidcOptions, OidcProvider};
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn python_oauth_client_calls_python_oauth_server_through_oidc_provider() {
+    let port = free_port();
+    let resource = format!("http://127.0.0.1:{port}/mcp");
+    let provider = OidcProvider::start_with(
+        OidcOptions::default()
+            .client(introspector_client())
+            // The Python server introspects, and oidc-provider introspects only opaque tokens.
+            .opaque_resource(&resource),
+    )
+    .await;
+    let issuer = provider.issuer_str();
+    let _server = start_python_oauth_server(port, &issuer).await;
+
+    let whoami = run_python_oauth_client(&resource, &issuer, "bob", "whoami", json!({})).await;
+    assert_eq!(whoami["issuer"], issuer.as_str(), "{whoami}");
+    assert_eq!(whoami["authorizations"], 1, "{whoami}");
+    assert_eq!(whoami["tools"], json!(["add", "whoami"]), "{whoami}");
+    // The SDK asks for the server's scope plus offline_access (with prompt=consent): the
+    // access token carries the resource scope and a refresh token comes along.
+    assert_eq!(whoami["scope"], "files:read", "{whoami}");
+    assert_eq!(whoami["refreshToken"], true, "{whoami}");
+    let me: Value = serde_json::from_str(whoami["text"].as_str().unwrap()).expect("whoami JSON");
+    assert_eq!(me["subject"], "bob", "{me}");
+    assert_eq!(me["scopes"], json!(["files:read"]), "{me}");
+
+    let add =
+        run_python_oauth_client(&resource, &issuer, "bob", "add", json!({"a": 2, "b": 3})).await;
+    assert_eq!(add["text"], "5", "{add}");
+
+    // Without a token the server refuses, pointing at its metadata.
+    let response = reqwest::Client::new()
+        .post(&resource)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        challenge.starts_with("Bearer") && challenge.contains("resource_metadata="),
+        "{challenge}"
+    );
+}
+
+/// ferromcp's client logs in to the Python SDK's protected server through oidc-provider,
+/// and later connections use the stored token, then a refreshed one, without the user.
+#[tokio::test]
+async fn ferromcp_client_logs_in_to_the_python_sdk_server_and_refreshes() {
+    let port = free_port();
+    let resource = format!("http://127.0.0.1:{port}/mcp");
+    // Tokens live 12 s: the client refreshes them within 10 s of their expiry.
+    let provider = OidcProvider::start_with(
+        OidcOptions::default()
+            .client(introspector_client())
+            .opaque_resource(&resource)
+            .access_token_ttl(Duration::from_secs(12)),
+    )
+    .await;
+    let issuer = provider.issuer_str();
+    let _server = start_python_oauth_server(port, &issuer).await;
+
+    let user = Arc::new(ApprovingUser::new(provider.issuer(), "carol"));
+    let store = Arc::new(MemoryTokenStore::default());
+    let connect = |user: Arc<ApprovingUser>| {
+        let store = store.clone();
+        let resource = resource.clone();
+        async move {
+            let oauth = OAuthClient::new(
+                &resource,
+                OAuthConfig::authorization_code("ferromcp-interop", user).store(store),
+            )
+            .expect("OAuth client");
+            let config = HttpClientConfig {
+                auth: Some(Arc::new(oauth)),
+                ..Default::default()
+            };
+            ferromcp_http::client::connect_with_config(
+                Client::builder("ferromcp-interop", "1.0.0"),
+                &resource,
+                config,
+            )
+            .await
+            .expect("connected through the login")
+        }
+    };
+
+    let session = connect(user.clone()).await;
+    assert_eq!(user.approvals(), 1);
+    let asked = user.last_authorization_url().expect("an authorization URL");
+    let query: std::collections::HashMap<_, _> = asked.query_pairs().into_owned().collect();
+    assert_eq!(query["resource"], resource, "{asked}");
+    assert_eq!(query["code_challenge_method"], "S256", "{asked}");
+    let me: Value =
+        serde_json::from_str(&session.call_tool("whoami", json!({})).await.unwrap().text())
+            .expect("whoami JSON");
+    assert_eq!(me["subject"], "carol", "{me}");
+    assert_eq!(me["scopes"], json!(["files:read"]), "{me}");
+    session.close().await;
+
+    let kept = store
+        .load(&resource)
+        .await
+        .unwrap()
+        .expect("credentials kept");
+    let first = kept.tokens.clone().expect("tokens");
+    assert!(
+        first.refresh_token.is_some(),
+        "offline_access brought a refresh token"
+    );
+    assert_eq!(kept.registration.as_ref().unwrap().issuer, issuer);
+
+    // A new connection reuses the stored token: nobody is asked.
+    let session = connect(user.clone()).await;
+    let sum = session
+        .call_tool("add", json!({"a": 2, "b": 40}))
+        .await
+        .unwrap();
+    assert_eq!(sum.text(), "42");
+    assert_eq!(user.approvals(), 1);
+
+    // Near its expiry the token is refreshed before the request goes out.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let sum = session
+        .call_tool("add", json!({"a": 1, "b": 1}))
+        .await
+        .unwrap();
+    assert_eq!(sum.text(), "2");
+    let refreshed = store
+        .load(&resource)
+        .await
+        .unwrap()
+        .unwrap()
+        .tokens
+        .unwrap();
+    assert_ne!(
+        refreshed.access_token, first.access_token,
+        "a new access token"
+    );
+    assert_eq!(user.approvals(), 1, "refreshing never asks the user");
+    session.close().await;
+}
