@@ -4,9 +4,10 @@
 # conformance-client: for each revision, the suite's own `--requirements` set for the server
 # role and for the client role, exactly as the suite defines them (the client set includes
 # every auth/* scenario). Scenarios the set runs without scoring (extensions, later
-# additions) are reported one by one; of those, the OAuth client-credentials extension
-# (auth/client-credentials-jwt and -basic) is required by this project too. Fails unless
-# every scored scenario and those two pass.
+# additions) are reported one by one; of those, the authorization extensions ferromcp
+# implements (client credentials with a secret or private_key_jwt, workload identity
+# federation's JWT bearer grant, enterprise-managed authorization) are required by this
+# project too. Fails unless every scored scenario and those pass.
 #
 # Usage: scripts/conformance.sh [2025-11-25] [2026-07-28]   (default: both)
 set -euo pipefail
@@ -15,7 +16,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 revisions=("$@")
 [ ${#revisions[@]} -gt 0 ] || revisions=(2025-11-25 2026-07-28)
 # Not scored by the suite, required by ferromcp.
-required_extensions=(auth/client-credentials-jwt auth/client-credentials-basic)
+required_extensions=(auth/client-credentials-jwt auth/client-credentials-basic
+    auth/enterprise-managed-authorization auth/wif-jwt-bearer)
 
 PATH="$(scripts/setup-node.sh | tail -n 1):$PATH"
 export PATH
@@ -97,4 +99,4 @@ if [ "$failed" -ne 0 ]; then
     echo "conformance: FAILED (logs in $out)"
     exit 1
 fi
-echo "conformance: every scenario of the suite's requirement sets passed, and the client-credentials extension"
+echo "conformance: every scenario of the suite's requirement sets passed, and the authorization extensions ferromcp implements"

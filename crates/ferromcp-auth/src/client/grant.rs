@@ -203,6 +203,78 @@ impl TokenRequest<'_> {
         self.tokens(request.request_async(&http).await, None)
     }
 
+    /// The JWT bearer grant (RFC 7523 section 2.1): `assertion` is the authorization grant
+    /// (a workload's identity token, or an ID-JAG from the enterprise's identity provider).
+    /// The `oauth2` crate has no such grant, so this is a plain form POST with the same
+    /// client authentication.
+    pub(crate) async fn jwt_bearer(&self, assertion: &str) -> Result<StoredTokens, AuthError> {
+        let mut form: Vec<(&str, String)> = vec![
+            ("grant_type", JWT_BEARER_GRANT.to_owned()),
+            ("assertion", assertion.to_owned()),
+            ("resource", self.resource.to_owned()),
+        ];
+        if !self.scopes.is_empty() {
+            form.push(("scope", self.scopes.join(" ")));
+        }
+        let registration = self.registration;
+        let mut request = self.http.post(self.token_endpoint);
+        match registration.token_endpoint_auth_method.as_str() {
+            "client_secret_basic" => {
+                // RFC 6749 section 2.3.1: both halves form-encoded before Basic.
+                let encode = |s: &str| -> String {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+                };
+                request = request.basic_auth(
+                    encode(&registration.client_id),
+                    registration.client_secret.as_deref().map(encode),
+                );
+            }
+            "client_secret_post" => {
+                form.push(("client_id", registration.client_id.clone()));
+                if let Some(secret) = &registration.client_secret {
+                    form.push(("client_secret", secret.clone()));
+                }
+            }
+            _ => form.push(("client_id", registration.client_id.clone())),
+        }
+        form.extend(self.assertion_params()?);
+        let response = request
+            .header(http::header::ACCEPT, "application/json")
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| {
+                AuthError::Http(format!(
+                    "POST {}: {}",
+                    self.token_endpoint,
+                    super::error_chain(&e)
+                ))
+            })?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|e| {
+            AuthError::Http(format!(
+                "POST {}: {}",
+                self.token_endpoint,
+                super::error_chain(&e)
+            ))
+        })?;
+        if !status.is_success() {
+            return Err(oauth_error(&body, status));
+        }
+        let token: PlainTokenResponse =
+            serde_json::from_slice(&body).map_err(|e| AuthError::Token {
+                error: "invalid_response".into(),
+                description: Some(format!("unreadable token response: {e}")),
+            })?;
+        let requested = (!self.scopes.is_empty()).then(|| self.scopes.join(" "));
+        Ok(StoredTokens {
+            access_token: token.access_token,
+            refresh_token: token.refresh_token,
+            expires_at: token.expires_in.map(|s| unix_now().saturating_add(s)),
+            scope: token.scope.or(requested),
+        })
+    }
+
     fn tokens(
         &self,
         answer: Result<
@@ -231,6 +303,43 @@ impl TokenRequest<'_> {
                 .map(|d| unix_now().saturating_add(d.as_secs())),
             scope: granted.or(requested),
         })
+    }
+}
+
+/// The grant type of RFC 7523 section 2.1.
+const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// A successful token response, read without the `oauth2` crate.
+#[derive(serde::Deserialize)]
+pub(crate) struct PlainTokenResponse {
+    pub(crate) access_token: String,
+    #[serde(default)]
+    pub(crate) refresh_token: Option<String>,
+    #[serde(default)]
+    pub(crate) expires_in: Option<u64>,
+    #[serde(default)]
+    pub(crate) scope: Option<String>,
+    #[serde(default)]
+    pub(crate) issued_token_type: Option<String>,
+}
+
+/// The OAuth error of a refused token request (RFC 6749 section 5.2).
+pub(crate) fn oauth_error(body: &[u8], status: reqwest::StatusCode) -> AuthError {
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        error: String,
+        #[serde(default)]
+        error_description: Option<String>,
+    }
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(e) => AuthError::Token {
+            error: e.error,
+            description: e.error_description,
+        },
+        Err(_) => AuthError::Token {
+            error: format!("http_{}", status.as_u16()),
+            description: Some(super::error_text(body)),
+        },
     }
 }
 

@@ -27,6 +27,7 @@
 //! # Ok(()) }
 //! ```
 
+mod assertion;
 mod authorize;
 mod discovery;
 mod grant;
@@ -40,6 +41,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use url::Url;
 
+pub use assertion::{AssertionSource, AssertionTarget, IdJagExchange, WorkloadToken};
 pub use authorize::AuthorizationHandler;
 pub use discovery::Discovery;
 pub use grant::AssertionKey;
@@ -141,6 +143,10 @@ pub enum Grant {
     /// needs a [`PreRegisteredClient`] with a secret, or an [`AssertionKey`] for
     /// `private_key_jwt`.
     ClientCredentials,
+    /// A JWT authorization grant (RFC 7523) from `source`: a workload's identity token
+    /// ([`WorkloadToken`]) or an ID-JAG from the enterprise identity provider
+    /// ([`IdJagExchange`]). Needs a [`PreRegisteredClient`].
+    JwtBearer(Arc<dyn AssertionSource>),
 }
 
 impl std::fmt::Debug for Grant {
@@ -148,6 +154,7 @@ impl std::fmt::Debug for Grant {
         f.write_str(match self {
             Grant::AuthorizationCode(_) => "AuthorizationCode",
             Grant::ClientCredentials => "ClientCredentials",
+            Grant::JwtBearer(_) => "JwtBearer",
         })
     }
 }
@@ -215,6 +222,31 @@ impl OAuthConfig {
         OAuthConfig {
             pre_registered: Some(client),
             ..OAuthConfig::with_grant(client_name, Grant::ClientCredentials)
+        }
+    }
+
+    /// A client that presents a JWT authorization grant from `source` (workload identity
+    /// federation, enterprise-managed authorization) as `client`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use ferromcp_auth::client::{OAuthConfig, PreRegisteredClient, WorkloadToken};
+    ///
+    /// let config = OAuthConfig::jwt_bearer(
+    ///     "batch-agent",
+    ///     PreRegisteredClient::new("batch-agent"),
+    ///     Arc::new(WorkloadToken::File("/var/run/secrets/tokens/mcp".into())),
+    /// );
+    /// # let _ = config;
+    /// ```
+    pub fn jwt_bearer(
+        client_name: impl Into<String>,
+        client: PreRegisteredClient,
+        source: Arc<dyn AssertionSource>,
+    ) -> Self {
+        OAuthConfig {
+            pre_registered: Some(client),
+            ..OAuthConfig::with_grant(client_name, Grant::JwtBearer(source))
         }
     }
 
@@ -568,6 +600,17 @@ impl OAuthClient {
                 self.authorization_code(&discovery, &registration, &scopes, handler.as_ref())
                     .await?
             }
+            Grant::JwtBearer(source) => {
+                let target = AssertionTarget {
+                    issuer: &discovery.issuer,
+                    resource: &discovery.resource,
+                    scopes: &scopes,
+                };
+                let assertion = source.assertion(&self.http, target).await?;
+                self.token_request(&discovery, &registration, &scopes)?
+                    .jwt_bearer(&assertion)
+                    .await?
+            }
         };
         state.requested = scopes.iter().cloned().collect();
         state.credentials.registration = Some(registration);
@@ -594,9 +637,9 @@ impl OAuthClient {
             }
             return Ok(registration);
         }
-        if let Grant::ClientCredentials = self.config.grant {
+        if !matches!(self.config.grant, Grant::AuthorizationCode(_)) {
             return Err(AuthError::Config(
-                "client credentials need a pre-registered client".into(),
+                "client credentials and JWT bearer grants need a pre-registered client".into(),
             ));
         }
         if let Some(document) = &self.config.client_metadata_url {
@@ -605,7 +648,7 @@ impl OAuthClient {
             }
         }
         let Grant::AuthorizationCode(handler) = &self.config.grant else {
-            unreachable!("client credentials returned above");
+            unreachable!("the other grants returned above");
         };
         identity::register_dynamically(
             &self.http,

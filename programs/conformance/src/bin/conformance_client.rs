@@ -7,7 +7,8 @@
 use std::sync::Arc;
 
 use ferromcp::auth::client::{
-    AssertionKey, AuthError, AuthorizationHandler, OAuthClient, OAuthConfig, PreRegisteredClient,
+    AssertionKey, AuthError, AuthorizationHandler, IdJagExchange, OAuthClient, OAuthConfig,
+    PreRegisteredClient, WorkloadToken,
 };
 use ferromcp::client::{Client, ClientSession, Era};
 use ferromcp::types::{ElicitAction, ElicitRequestParams, ElicitResult, JsonObject, Tool};
@@ -111,6 +112,21 @@ fn oauth_for(scenario: &str, url: &str) -> Result<OAuthClient, AnyError> {
             OAuthConfig::client_credentials(name, PreRegisteredClient::new(text("client_id")?))
                 .assertion_key(key)
         }
+        "auth/wif-jwt-bearer" => OAuthConfig::jwt_bearer(
+            name,
+            PreRegisteredClient::new(text("client_id")?),
+            Arc::new(WorkloadToken::Jwt(text("valid_jwt")?)),
+        ),
+        "auth/enterprise-managed-authorization" => OAuthConfig::jwt_bearer(
+            name,
+            PreRegisteredClient::new(text("client_id")?).with_secret(text("client_secret")?),
+            Arc::new(IdJagExchange {
+                idp_token_endpoint: url::Url::parse(&text("idp_token_endpoint")?)?,
+                idp_client_id: text("idp_client_id")?,
+                idp_client_secret: None,
+                id_token: text("idp_id_token")?,
+            }),
+        ),
         _ => {
             let mut config = OAuthConfig::authorization_code(name, Arc::new(FollowOneRedirect))
                 .client_metadata_url(url::Url::parse(CLIENT_METADATA_URL)?);
