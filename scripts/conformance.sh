@@ -6,7 +6,7 @@
 # every auth/* scenario). Scenarios the set runs without scoring (extensions, later
 # additions) are reported one by one; of those, the authorization extensions ferromcp
 # implements (client credentials with a secret or private_key_jwt, workload identity
-# federation's JWT bearer grant, enterprise-managed authorization) are required by this
+# federation's JWT bearer grant, enterprise-managed authorization, DPoP) are required by this
 # project too. Fails unless every scored scenario and those pass.
 #
 # Usage: scripts/conformance.sh [2025-11-25] [2026-07-28]   (default: both)
@@ -17,7 +17,7 @@ revisions=("$@")
 [ ${#revisions[@]} -gt 0 ] || revisions=(2025-11-25 2026-07-28)
 # Not scored by the suite, required by ferromcp.
 required_extensions=(auth/client-credentials-jwt auth/client-credentials-basic
-    auth/enterprise-managed-authorization auth/wif-jwt-bearer)
+    auth/enterprise-managed-authorization auth/wif-jwt-bearer auth/dpop auth/dpop-nonce)
 
 PATH="$(scripts/setup-node.sh | tail -n 1):$PATH"
 export PATH

@@ -32,7 +32,7 @@ pub struct BearerChallenge {
 /// Why a `WWW-Authenticate` value is not a usable `Bearer` challenge.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChallengeError {
-    /// No challenge with the `Bearer` scheme in the header.
+    /// No challenge with the `Bearer` (or the asked) scheme in the header.
     #[error("no Bearer challenge in WWW-Authenticate")]
     NoBearer,
     /// The parameters do not follow the `name=value` or `name="value"` syntax.
@@ -45,6 +45,12 @@ impl BearerChallenge {
     /// challenges (`Basic realm="x", Bearer scope="a"`). Unknown parameters are ignored;
     /// a parameter given twice keeps its first value.
     pub fn parse(header: &str) -> Result<Self, ChallengeError> {
+        BearerChallenge::parse_scheme(header, "Bearer")
+    }
+
+    /// [`parse`](Self::parse) for another scheme with the same parameters, such as `DPoP`
+    /// (RFC 9449 section 7.1).
+    pub fn parse_scheme(header: &str, scheme: &str) -> Result<Self, ChallengeError> {
         let mut lexer = Lexer::new(header);
         let mut in_bearer = false;
         let mut found = false;
@@ -76,7 +82,7 @@ impl BearerChallenge {
                 if found && in_bearer {
                     break;
                 }
-                in_bearer = token.eq_ignore_ascii_case("bearer");
+                in_bearer = token.eq_ignore_ascii_case(scheme);
                 found |= in_bearer;
             }
         }

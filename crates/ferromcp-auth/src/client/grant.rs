@@ -10,6 +10,9 @@ use oauth2::{
 };
 use url::Url;
 
+use std::sync::Arc;
+
+use super::dpop::DpopSigner;
 use super::store::{unix_now, ClientRegistration, StoredTokens};
 use super::AuthError;
 
@@ -106,6 +109,8 @@ pub(crate) struct TokenRequest<'a> {
     pub(crate) resource: &'a str,
     /// The scopes asked for, to remember when the server does not say what it granted.
     pub(crate) scopes: &'a [String],
+    /// The DPoP key, when the server binds tokens to one.
+    pub(crate) dpop: Option<Arc<DpopSigner>>,
 }
 
 impl TokenRequest<'_> {
@@ -165,7 +170,7 @@ impl TokenRequest<'_> {
         for (name, value) in self.assertion_params()? {
             request = request.add_extra_param(name, value);
         }
-        let http = http_client(self.http.clone());
+        let http = http_client(self.http.clone(), self.dpop.clone());
         self.tokens(request.request_async(&http).await, None)
     }
 
@@ -182,7 +187,7 @@ impl TokenRequest<'_> {
         for (name, value) in self.assertion_params()? {
             request = request.add_extra_param(name, value);
         }
-        let http = http_client(self.http.clone());
+        let http = http_client(self.http.clone(), self.dpop.clone());
         // A server that does not rotate refresh tokens leaves the old one valid.
         self.tokens(request.request_async(&http).await, Some(refresh_token))
     }
@@ -199,14 +204,14 @@ impl TokenRequest<'_> {
         for (name, value) in self.assertion_params()? {
             request = request.add_extra_param(name, value);
         }
-        let http = http_client(self.http.clone());
+        let http = http_client(self.http.clone(), self.dpop.clone());
         self.tokens(request.request_async(&http).await, None)
     }
 
     /// The JWT bearer grant (RFC 7523 section 2.1): `assertion` is the authorization grant
     /// (a workload's identity token, or an ID-JAG from the enterprise's identity provider).
-    /// The `oauth2` crate has no such grant, so this is a plain form POST with the same
-    /// client authentication.
+    /// The `oauth2` crate has no such grant, so the form is made here and sent through the
+    /// same HTTP client (and DPoP proofs) as the other grants.
     pub(crate) async fn jwt_bearer(&self, assertion: &str) -> Result<StoredTokens, AuthError> {
         let mut form: Vec<(&str, String)> = vec![
             ("grant_type", JWT_BEARER_GRANT.to_owned()),
@@ -217,17 +222,28 @@ impl TokenRequest<'_> {
             form.push(("scope", self.scopes.join(" ")));
         }
         let registration = self.registration;
-        let mut request = self.http.post(self.token_endpoint);
+        let mut request = http::Request::builder()
+            .method(http::Method::POST)
+            .uri(self.token_endpoint)
+            .header(http::header::ACCEPT, "application/json")
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            );
         match registration.token_endpoint_auth_method.as_str() {
             "client_secret_basic" => {
+                use base64::Engine as _;
                 // RFC 6749 section 2.3.1: both halves form-encoded before Basic.
                 let encode = |s: &str| -> String {
                     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
                 };
-                request = request.basic_auth(
+                let pair = format!(
+                    "{}:{}",
                     encode(&registration.client_id),
-                    registration.client_secret.as_deref().map(encode),
+                    encode(registration.client_secret.as_deref().unwrap_or_default())
                 );
+                let basic = base64::engine::general_purpose::STANDARD.encode(pair);
+                request = request.header(http::header::AUTHORIZATION, format!("Basic {basic}"));
             }
             "client_secret_post" => {
                 form.push(("client_id", registration.client_id.clone()));
@@ -238,31 +254,22 @@ impl TokenRequest<'_> {
             _ => form.push(("client_id", registration.client_id.clone())),
         }
         form.extend(self.assertion_params()?);
-        let response = request
-            .header(http::header::ACCEPT, "application/json")
-            .form(&form)
-            .send()
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form.iter().map(|(k, v)| (*k, v.as_str())))
+            .finish();
+        let request = request
+            .body(body.into_bytes())
+            .map_err(|e| AuthError::Config(format!("token endpoint: {e}")))?;
+        let http = http_client(self.http.clone(), self.dpop.clone());
+        let response = http(request)
             .await
-            .map_err(|e| {
-                AuthError::Http(format!(
-                    "POST {}: {}",
-                    self.token_endpoint,
-                    super::error_chain(&e)
-                ))
-            })?;
+            .map_err(|e| AuthError::Http(format!("POST {}: {e}", self.token_endpoint)))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| {
-            AuthError::Http(format!(
-                "POST {}: {}",
-                self.token_endpoint,
-                super::error_chain(&e)
-            ))
-        })?;
         if !status.is_success() {
-            return Err(oauth_error(&body, status));
+            return Err(oauth_error(response.body(), status));
         }
         let token: PlainTokenResponse =
-            serde_json::from_slice(&body).map_err(|e| AuthError::Token {
+            serde_json::from_slice(response.body()).map_err(|e| AuthError::Token {
                 error: "invalid_response".into(),
                 description: Some(format!("unreadable token response: {e}")),
             })?;
@@ -272,6 +279,7 @@ impl TokenRequest<'_> {
             refresh_token: token.refresh_token,
             expires_at: token.expires_in.map(|s| unix_now().saturating_add(s)),
             scope: token.scope.or(requested),
+            token_type: token.token_type,
         })
     }
 
@@ -302,6 +310,11 @@ impl TokenRequest<'_> {
                 .expires_in()
                 .map(|d| unix_now().saturating_add(d.as_secs())),
             scope: granted.or(requested),
+            token_type: Some(match response.token_type() {
+                oauth2::basic::BasicTokenType::Bearer => "Bearer".to_owned(),
+                oauth2::basic::BasicTokenType::Mac => "MAC".to_owned(),
+                oauth2::basic::BasicTokenType::Extension(other) => other.clone(),
+            }),
         })
     }
 }
@@ -321,10 +334,12 @@ pub(crate) struct PlainTokenResponse {
     pub(crate) scope: Option<String>,
     #[serde(default)]
     pub(crate) issued_token_type: Option<String>,
+    #[serde(default)]
+    pub(crate) token_type: Option<String>,
 }
 
 /// The OAuth error of a refused token request (RFC 6749 section 5.2).
-pub(crate) fn oauth_error(body: &[u8], status: reqwest::StatusCode) -> AuthError {
+pub(crate) fn oauth_error(body: &[u8], status: http::StatusCode) -> AuthError {
     #[derive(serde::Deserialize)]
     struct ErrorBody {
         error: String,
@@ -374,32 +389,73 @@ fn token_error(
 pub(crate) struct HttpCallError(String);
 
 /// The `oauth2` crate's HTTP client, made of ours (reqwest 0.13, no redirects followed).
-fn http_client(
+/// With a DPoP key, each request carries a proof, and a `use_dpop_nonce` refusal is
+/// answered once with the server's nonce (RFC 9449 section 8).
+pub(crate) fn http_client(
     http: reqwest::Client,
+    dpop: Option<Arc<DpopSigner>>,
 ) -> impl Fn(oauth2::HttpRequest) -> BoxFuture<'static, Result<oauth2::HttpResponse, HttpCallError>>
 {
     move |request: oauth2::HttpRequest| {
         let http = http.clone();
+        let dpop = dpop.clone();
         Box::pin(async move {
             let (parts, body) = request.into_parts();
-            let response = http
-                .request(parts.method, parts.uri.to_string())
-                .headers(parts.headers)
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| HttpCallError(super::error_chain(&e)))?;
-            let mut builder = http::Response::builder().status(response.status());
-            for (name, value) in response.headers() {
-                builder = builder.header(name, value);
+            let url = url::Url::parse(&parts.uri.to_string())
+                .map_err(|e| HttpCallError(format!("{}: {e}", parts.uri)))?;
+            let mut retried = false;
+            loop {
+                let mut request = http
+                    .request(parts.method.clone(), url.clone())
+                    .headers(parts.headers.clone())
+                    .body(body.clone());
+                if let Some(dpop) = &dpop {
+                    let proof = dpop
+                        .proof(parts.method.as_str(), &url, None, dpop.server_nonce())
+                        .map_err(|e| HttpCallError(e.to_string()))?;
+                    request = request.header("DPoP", proof);
+                }
+                let response = request
+                    .send()
+                    .await
+                    .map_err(|e| HttpCallError(super::error_chain(&e)))?;
+                let status = response.status();
+                let headers = response.headers().clone();
+                let bytes = response
+                    .bytes()
+                    .await
+                    .map_err(|e| HttpCallError(super::error_chain(&e)))?;
+                if let Some(dpop) = &dpop {
+                    let nonce = headers.get("DPoP-Nonce").and_then(|v| v.to_str().ok());
+                    if let Some(nonce) = nonce {
+                        dpop.set_server_nonce(nonce);
+                    }
+                    let asks_nonce = status == http::StatusCode::BAD_REQUEST
+                        && oauth_error_code(&bytes).as_deref() == Some("use_dpop_nonce");
+                    if asks_nonce && nonce.is_some() && !retried {
+                        retried = true;
+                        continue;
+                    }
+                }
+                let mut builder = http::Response::builder().status(status);
+                for (name, value) in &headers {
+                    builder = builder.header(name, value);
+                }
+                return builder
+                    .body(bytes.to_vec())
+                    .map_err(|e| HttpCallError(e.to_string()));
             }
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| HttpCallError(super::error_chain(&e)))?;
-            builder
-                .body(body.to_vec())
-                .map_err(|e| HttpCallError(e.to_string()))
         })
     }
+}
+
+/// The `error` of an OAuth error body, if it is one.
+fn oauth_error_code(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        error: String,
+    }
+    serde_json::from_slice::<ErrorBody>(body)
+        .ok()
+        .map(|e| e.error)
 }

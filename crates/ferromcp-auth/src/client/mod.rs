@@ -30,6 +30,7 @@
 mod assertion;
 mod authorize;
 mod discovery;
+mod dpop;
 mod grant;
 mod identity;
 mod loopback;
@@ -55,6 +56,7 @@ pub use store::{
 use crate::challenge::split_scopes;
 use crate::metadata::canonical_resource;
 use crate::BearerChallenge;
+use dpop::{DpopKey, DpopSigner, DPOP_ALGORITHM};
 use grant::TokenRequest;
 
 /// Why authorization failed.
@@ -289,22 +291,45 @@ impl OAuthConfig {
     }
 }
 
-/// What the HTTP transport needs from an authorization provider: the header for each
+/// The credentials one request to the MCP server carries.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RequestAuth {
+    /// The `Authorization` header value: `Bearer …`, or `DPoP …` for a key-bound token.
+    pub authorization: String,
+    /// The `DPoP` proof header, for a key-bound token.
+    pub dpop: Option<String>,
+}
+
+impl std::fmt::Debug for RequestAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = self.authorization.split(' ').next().unwrap_or_default();
+        f.debug_struct("RequestAuth")
+            .field("scheme", &scheme)
+            .field("dpop", &self.dpop.is_some())
+            .finish()
+    }
+}
+
+/// What the HTTP transport needs from an authorization provider: the credentials of each
 /// request to the MCP server, and what to do on 401 and 403. [`OAuthClient`] is one; a host
 /// with its own token source implements it directly.
 pub trait HttpAuth: Send + Sync {
-    /// The `Authorization` header value (`Bearer …`) for the next request, if there is a
-    /// token. A token about to expire is refreshed first.
-    fn authorization(&self) -> BoxFuture<'_, Result<Option<String>, AuthError>>;
+    /// The credentials for a `method` request to `url`, if there is a token. A token about
+    /// to expire is refreshed first.
+    fn credentials<'a>(
+        &'a self,
+        method: &'a str,
+        url: &'a Url,
+    ) -> BoxFuture<'a, Result<Option<RequestAuth>, AuthError>>;
 
-    /// The MCP server answered `status` (401 or 403) with this `WWW-Authenticate` to a
-    /// request that carried `sent` (the header value, if any). `Ok(true)`: a new token is
-    /// ready, send the request again; `Ok(false)`: give the answer to the caller as it is.
+    /// The MCP server answered `status` (401 or 403) with these `headers` to a request that
+    /// carried `sent`. `Ok(true)`: new credentials are ready, send the request again;
+    /// `Ok(false)`: give the answer to the caller as it is.
     fn challenged<'a>(
         &'a self,
         status: u16,
-        www_authenticate: Option<&'a str>,
-        sent: Option<&'a str>,
+        headers: &'a http::HeaderMap,
+        sent: Option<&'a RequestAuth>,
     ) -> BoxFuture<'a, Result<bool, AuthError>>;
 }
 
@@ -333,6 +358,10 @@ impl std::fmt::Debug for OAuthClient {
 #[derive(Default)]
 struct State {
     loaded: bool,
+    /// The DPoP key, once tokens are bound to one.
+    dpop: Option<Arc<DpopSigner>>,
+    /// Whether the MCP server's last challenge offered the DPoP scheme.
+    resource_offers_dpop: bool,
     credentials: StoredCredentials,
     discovery: Option<Discovery>,
     /// The scopes asked for at the last authorization.
@@ -431,6 +460,89 @@ impl OAuthClient {
             .map(|t| t.access_token.clone()))
     }
 
+    /// The credentials of one request: the token, and a DPoP proof when it is bound.
+    async fn request_auth(
+        &self,
+        method: &str,
+        url: &Url,
+    ) -> Result<Option<RequestAuth>, AuthError> {
+        let Some(token) = self.access_token().await? else {
+            return Ok(None);
+        };
+        let mut state = self.load().await?;
+        let dpop_bound = state
+            .credentials
+            .tokens
+            .as_ref()
+            .is_some_and(StoredTokens::is_dpop);
+        if !dpop_bound {
+            return Ok(Some(RequestAuth {
+                authorization: format!("Bearer {token}"),
+                dpop: None,
+            }));
+        }
+        let signer = self
+            .stored_dpop(&mut state)?
+            .ok_or_else(|| AuthError::Store("a DPoP-bound token is kept without its key".into()))?;
+        let proof = signer.proof(method, url, Some(&token), signer.resource_nonce())?;
+        Ok(Some(RequestAuth {
+            authorization: format!("DPoP {token}"),
+            dpop: Some(proof),
+        }))
+    }
+
+    /// The DPoP signer of the kept key, if there is one.
+    fn stored_dpop(&self, state: &mut State) -> Result<Option<Arc<DpopSigner>>, AuthError> {
+        if state.dpop.is_none() {
+            if let Some(pem) = &state.credentials.dpop_key {
+                state.dpop = Some(Arc::new(DpopSigner::new(DpopKey::from_pem(pem)?)));
+            }
+        }
+        Ok(state.dpop.clone())
+    }
+
+    /// The DPoP signer for new tokens from `discovery`'s server: the kept key, or a new
+    /// one, when both ends take DPoP: the authorization server binds tokens with an
+    /// algorithm this client signs with, and the MCP server accepts them (its challenge
+    /// offers the `DPoP` scheme, or its metadata names DPoP). A bound token sent to a
+    /// server that only knows `Bearer` would be refused.
+    fn dpop_for(
+        &self,
+        state: &mut State,
+        discovery: &Discovery,
+    ) -> Result<Option<Arc<DpopSigner>>, AuthError> {
+        let es256 = |algs: Option<&Vec<String>>| {
+            algs.is_some_and(|a| a.iter().any(|a| a == DPOP_ALGORITHM))
+        };
+        let server_binds = es256(
+            discovery
+                .metadata
+                .dpop_signing_alg_values_supported
+                .as_ref(),
+        );
+        let resource_takes = state.resource_offers_dpop
+            || discovery.resource_metadata.as_ref().is_some_and(|m| {
+                let algs: Option<Vec<String>> = m
+                    .extra
+                    .get("dpop_signing_alg_values_supported")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok());
+                es256(algs.as_ref())
+                    || m.extra.get("dpop_bound_access_tokens_required")
+                        == Some(&serde_json::Value::Bool(true))
+            });
+        if !(server_binds && resource_takes) {
+            return Ok(None);
+        }
+        if let Some(signer) = self.stored_dpop(state)? {
+            return Ok(Some(signer));
+        }
+        let key = DpopKey::generate()?;
+        state.credentials.dpop_key = Some(key.to_pem()?);
+        let signer = Arc::new(DpopSigner::new(key));
+        state.dpop = Some(signer.clone());
+        Ok(Some(signer))
+    }
+
     async fn load(&self) -> Result<tokio::sync::MutexGuard<'_, State>, AuthError> {
         let mut state = self.state.lock().await;
         if !state.loaded {
@@ -476,6 +588,7 @@ impl OAuthClient {
         discovery: &'a Discovery,
         registration: &'a ClientRegistration,
         scopes: &'a [String],
+        dpop: Option<Arc<DpopSigner>>,
     ) -> Result<TokenRequest<'a>, AuthError> {
         let token_endpoint = discovery
             .metadata
@@ -492,6 +605,7 @@ impl OAuthClient {
             assertion_key: self.config.assertion_key.as_ref(),
             resource: &discovery.resource,
             scopes,
+            dpop,
         })
     }
 
@@ -511,8 +625,18 @@ impl OAuthClient {
                 .as_ref()
                 .and_then(|t| t.scope.as_deref()),
         );
+        // A refresh token bound to a key is refreshed with a proof of that key.
+        let dpop = match state
+            .credentials
+            .tokens
+            .as_ref()
+            .is_some_and(StoredTokens::is_dpop)
+        {
+            true => self.stored_dpop(state)?,
+            false => None,
+        };
         let tokens = self
-            .token_request(&discovery, &registration, &[])?
+            .token_request(&discovery, &registration, &[], dpop)?
             .refresh(refresh_token)
             .await?;
         let tokens = StoredTokens {
@@ -590,14 +714,15 @@ impl OAuthClient {
         }
         let scopes = self.scopes_for(state, &discovery, challenge);
         let registration = self.registration(state, &discovery).await?;
+        let dpop = self.dpop_for(state, &discovery)?;
         let tokens = match &self.config.grant {
             Grant::ClientCredentials => {
-                self.token_request(&discovery, &registration, &scopes)?
+                self.token_request(&discovery, &registration, &scopes, dpop)?
                     .client_credentials()
                     .await?
             }
             Grant::AuthorizationCode(handler) => {
-                self.authorization_code(&discovery, &registration, &scopes, handler.as_ref())
+                self.authorization_code(&discovery, &registration, &scopes, handler.as_ref(), dpop)
                     .await?
             }
             Grant::JwtBearer(source) => {
@@ -607,7 +732,7 @@ impl OAuthClient {
                     scopes: &scopes,
                 };
                 let assertion = source.assertion(&self.http, target).await?;
-                self.token_request(&discovery, &registration, &scopes)?
+                self.token_request(&discovery, &registration, &scopes, dpop)?
                     .jwt_bearer(&assertion)
                     .await?
             }
@@ -666,6 +791,7 @@ impl OAuthClient {
         registration: &ClientRegistration,
         scopes: &[String],
         handler: &dyn AuthorizationHandler,
+        dpop: Option<Arc<DpopSigner>>,
     ) -> Result<StoredTokens, AuthError> {
         let metadata = &discovery.metadata;
         if !metadata.supports_s256() {
@@ -692,7 +818,7 @@ impl OAuthClient {
             &discovery.issuer,
             metadata.authorization_response_iss_parameter_supported == Some(true),
         )?;
-        self.token_request(discovery, registration, scopes)?
+        self.token_request(discovery, registration, scopes, dpop)?
             .exchange_code(code, pending.verifier, &redirect_uri)
             .await
     }
@@ -700,25 +826,45 @@ impl OAuthClient {
     async fn on_challenge(
         &self,
         status: u16,
-        www_authenticate: Option<&str>,
-        sent: Option<&str>,
+        headers: &http::HeaderMap,
+        sent: Option<&RequestAuth>,
     ) -> Result<bool, AuthError> {
-        let challenge = match www_authenticate.map(BearerChallenge::parse) {
-            Some(Ok(challenge)) => Some(challenge),
-            Some(Err(error)) => {
-                tracing::warn!(%error, "unreadable WWW-Authenticate from the MCP server");
+        let www_authenticate: Vec<&str> = headers
+            .get_all(http::header::WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let www_authenticate = www_authenticate.join(", ");
+        let mut state = self.load().await?;
+        // RFC 9449 section 9: the MCP server wants its nonce in the proof.
+        let dpop_challenge = BearerChallenge::parse_scheme(&www_authenticate, "DPoP").ok();
+        state.resource_offers_dpop = dpop_challenge.is_some();
+        if dpop_challenge.as_ref().and_then(|c| c.error.as_deref()) == Some("use_dpop_nonce") {
+            let nonce = headers.get("DPoP-Nonce").and_then(|v| v.to_str().ok());
+            if let (Some(nonce), Some(signer)) = (nonce, self.stored_dpop(&mut state)?) {
+                return Ok(signer.set_resource_nonce(nonce));
+            }
+        }
+        let challenge = match BearerChallenge::parse(&www_authenticate) {
+            Ok(challenge) => Some(challenge),
+            Err(_) if dpop_challenge.is_some() => dpop_challenge,
+            Err(error) => {
+                if !www_authenticate.is_empty() {
+                    tracing::warn!(%error, "unreadable WWW-Authenticate from the MCP server");
+                }
                 None
             }
-            None => None,
         };
-        let mut state = self.load().await?;
         let current = state
             .credentials
             .tokens
             .as_ref()
-            .map(|t| format!("Bearer {}", t.access_token));
+            .map(|t| t.access_token.as_str());
+        let sent_token = sent
+            .and_then(|s| s.authorization.split_once(' '))
+            .map(|(_, t)| t);
         // Another request already replaced the token this one carried: try the new one.
-        if current.is_some() && current.as_deref() != sent {
+        if current.is_some() && current != sent_token {
             return Ok(true);
         }
         match status {
@@ -731,7 +877,7 @@ impl OAuthClient {
                 let about_scope = challenge
                     .as_ref()
                     .is_some_and(|c| c.scope.is_some() && c.error.is_none());
-                if let (Some(refresh), Some(_), false) = (refresh, sent, about_scope) {
+                if let (Some(refresh), true, false) = (refresh, sent.is_some(), about_scope) {
                     match self.refresh(&mut state, &refresh).await {
                         Ok(()) => return Ok(true),
                         Err(error) => tracing::debug!(%error, "refresh failed; authorizing again"),
@@ -765,22 +911,21 @@ impl OAuthClient {
 }
 
 impl HttpAuth for OAuthClient {
-    fn authorization(&self) -> BoxFuture<'_, Result<Option<String>, AuthError>> {
-        Box::pin(async move {
-            Ok(self
-                .access_token()
-                .await?
-                .map(|token| format!("Bearer {token}")))
-        })
+    fn credentials<'a>(
+        &'a self,
+        method: &'a str,
+        url: &'a Url,
+    ) -> BoxFuture<'a, Result<Option<RequestAuth>, AuthError>> {
+        Box::pin(self.request_auth(method, url))
     }
 
     fn challenged<'a>(
         &'a self,
         status: u16,
-        www_authenticate: Option<&'a str>,
-        sent: Option<&'a str>,
+        headers: &'a http::HeaderMap,
+        sent: Option<&'a RequestAuth>,
     ) -> BoxFuture<'a, Result<bool, AuthError>> {
-        Box::pin(self.on_challenge(status, www_authenticate, sent))
+        Box::pin(self.on_challenge(status, headers, sent))
     }
 }
 

@@ -57,6 +57,9 @@ pub struct StoredTokens {
     /// The scopes granted (or, when the server did not say, requested).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// `Bearer`, or `DPoP` for a token bound to the client's key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
 }
 
 impl StoredTokens {
@@ -64,6 +67,13 @@ impl StoredTokens {
     pub fn expires_within(&self, margin_secs: u64) -> bool {
         self.expires_at
             .is_some_and(|at| unix_now().saturating_add(margin_secs) >= at)
+    }
+
+    /// Whether the token is DPoP-bound (RFC 9449) and so needs a proof with each request.
+    pub fn is_dpop(&self) -> bool {
+        self.token_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("dpop"))
     }
 }
 
@@ -74,12 +84,13 @@ impl std::fmt::Debug for StoredTokens {
             .field("refresh_token", &self.refresh_token.as_ref().map(|_| "…"))
             .field("expires_at", &self.expires_at)
             .field("scope", &self.scope)
+            .field("token_type", &self.token_type)
             .finish()
     }
 }
 
 /// What a client keeps for one MCP server (keyed by the server's canonical URI).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredCredentials {
     /// The MCP server's canonical URI (the `resource` of its tokens).
     pub resource: String,
@@ -89,6 +100,20 @@ pub struct StoredCredentials {
     /// The current tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<StoredTokens>,
+    /// The private key DPoP-bound tokens are bound to (PKCS#8 PEM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_key: Option<String>,
+}
+
+impl std::fmt::Debug for StoredCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredCredentials")
+            .field("resource", &self.resource)
+            .field("registration", &self.registration)
+            .field("tokens", &self.tokens)
+            .field("dpop_key", &self.dpop_key.as_ref().map(|_| "…"))
+            .finish()
+    }
 }
 
 /// Seconds since the Unix epoch.
@@ -349,7 +374,9 @@ mod tests {
                 refresh_token: Some("refresh".into()),
                 expires_at: Some(1),
                 scope: None,
+                token_type: None,
             }),
+            dpop_key: Some("private".into()),
         };
         store.save(&credentials).await.unwrap();
         assert_eq!(
@@ -365,7 +392,11 @@ mod tests {
             let mode = std::fs::metadata(&folder).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o700);
         }
-        assert!(format!("{credentials:?}").find("secret").is_none());
+        let shown = format!("{credentials:?}");
+        assert!(
+            !shown.contains("secret") && !shown.contains("private"),
+            "{shown}"
+        );
         store.remove(&credentials.resource).await.unwrap();
         store.remove(&credentials.resource).await.unwrap();
         assert!(store.list().await.unwrap().is_empty());

@@ -4,7 +4,7 @@ use std::error::Error as _;
 use std::io;
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
 
 use super::HttpClientConfig;
@@ -50,7 +50,8 @@ pub(crate) async fn send(
 const MAX_AUTH_ROUNDS: usize = 4;
 
 /// Sends a request to the MCP endpoint with the configured authorization: the provider's
-/// `Authorization` header, and on 401 or 403 its verdict (a new token: send again).
+/// credentials (`Authorization`, and a `DPoP` proof for a key-bound token), and on 401 or
+/// 403 its verdict (new credentials: send again).
 pub(crate) async fn send_authorized(
     config: &HttpClientConfig,
     request: RequestBuilder,
@@ -61,18 +62,27 @@ pub(crate) async fn send_authorized(
     };
     let mut rounds = 0;
     loop {
-        let attempt = request
+        let (client, built) = request
             .try_clone()
-            .ok_or("the request cannot be sent again for authorization")?;
-        let header = auth
-            .authorization()
+            .ok_or("the request cannot be sent again for authorization")?
+            .build_split();
+        let mut built = built.map_err(|e| format!("invalid request to the MCP server: {e}"))?;
+        let credentials = auth
+            .credentials(built.method().as_str(), built.url())
             .await
             .map_err(|e| format!("authorization for the MCP server failed: {e}"))?;
-        let attempt = match &header {
-            Some(value) => attempt.header(AUTHORIZATION, value),
-            None => attempt,
-        };
-        let response = send(attempt, timeout).await?;
+        if let Some(credentials) = &credentials {
+            let headers = built.headers_mut();
+            let value = HeaderValue::from_str(&credentials.authorization)
+                .map_err(|_| "the access token is not a valid header value")?;
+            headers.insert(AUTHORIZATION, value);
+            if let Some(proof) = &credentials.dpop {
+                let value = HeaderValue::from_str(proof)
+                    .map_err(|_| "the DPoP proof is not a valid header value")?;
+                headers.insert("dpop", value);
+            }
+        }
+        let response = send(RequestBuilder::from_parts(client, built), timeout).await?;
         let status = response.status();
         if !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
             || rounds == MAX_AUTH_ROUNDS
@@ -80,13 +90,8 @@ pub(crate) async fn send_authorized(
             return Ok(response);
         }
         rounds += 1;
-        let challenge = response
-            .headers()
-            .get(WWW_AUTHENTICATE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
         match auth
-            .challenged(status.as_u16(), challenge.as_deref(), header.as_deref())
+            .challenged(status.as_u16(), response.headers(), credentials.as_ref())
             .await
         {
             Ok(true) => continue,
