@@ -272,6 +272,11 @@ impl Cli {
         ] {
             command.env_remove(key);
         }
+        // Logins are kept under the configuration folder: a test uses its own, never the
+        // developer's.
+        let config_home = tempfile::tempdir().expect("a configuration folder");
+        command.env("XDG_CONFIG_HOME", config_home.path());
+        command.env("FERROMCP_NO_BROWSER", "1");
         for (key, value) in &self.env {
             command.env(key, value);
         }
