@@ -33,19 +33,24 @@ pub(crate) struct KeyCache {
 struct State {
     discovered_uri: Option<Url>,
     keys: Option<Arc<JwkSet>>,
+    /// The last fetch of any kind, and whether it failed (a failure is retried after
+    /// [`RETRY_AFTER_FAILURE`]).
     last_attempt: Option<Instant>,
     last_failed: bool,
+    /// The last fetch prompted by an unknown key (one per interval).
+    last_refresh: Option<Instant>,
 }
 
 impl State {
-    /// Whether another fetch may start now.
-    fn may_fetch(&self, min_interval: Duration) -> bool {
-        let wait = if self.last_failed {
-            RETRY_AFTER_FAILURE.min(min_interval)
-        } else {
-            min_interval
-        };
-        self.last_attempt.is_none_or(|at| at.elapsed() >= wait)
+    /// Whether a fetch may start now: not straight after a failure, and for an unknown
+    /// key, not within `min_interval` of the previous such fetch.
+    fn may_fetch(&self, refresh: bool, min_interval: Duration) -> bool {
+        let backed_off = !self.last_failed
+            || self
+                .last_attempt
+                .is_none_or(|at| at.elapsed() >= RETRY_AFTER_FAILURE.min(min_interval));
+        let spaced = !refresh || self.last_refresh.is_none_or(|at| at.elapsed() >= min_interval);
+        backed_off && spaced
     }
 }
 
@@ -71,7 +76,7 @@ impl KeyCache {
         if let Some(keys) = &state.keys {
             return Ok(keys.clone());
         }
-        if !state.may_fetch(self.min_interval) {
+        if !state.may_fetch(false, self.min_interval) {
             return Err(TokenError::Unavailable(
                 "the issuer's keys could not be fetched".into(),
             ));
@@ -92,9 +97,10 @@ impl KeyCache {
                 return Ok(Some(keys.clone()));
             }
         }
-        if !state.may_fetch(self.min_interval) {
+        if !state.may_fetch(true, self.min_interval) {
             return Ok(None);
         }
+        state.last_refresh = Some(Instant::now());
         self.fetch(&mut state).await.map(Some)
     }
 
@@ -215,13 +221,17 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_fetch_may_be_retried_sooner_than_a_successful_one() {
+    fn refetches_are_spaced_and_failures_back_off() {
+        let interval = Duration::from_secs(30);
         let mut state = State::default();
-        assert!(state.may_fetch(Duration::from_secs(30)));
+        assert!(state.may_fetch(true, interval));
         state.last_attempt = Some(Instant::now());
-        assert!(!state.may_fetch(Duration::from_secs(30)));
+        assert!(state.may_fetch(true, interval), "a first refetch right after the first fetch");
+        state.last_refresh = Some(Instant::now());
+        assert!(!state.may_fetch(true, interval));
         state.last_failed = true;
+        assert!(!state.may_fetch(false, interval), "straight after a failure");
         state.last_attempt = Some(Instant::now() - Duration::from_secs(2));
-        assert!(state.may_fetch(Duration::from_secs(30)));
+        assert!(state.may_fetch(false, interval));
     }
 }
