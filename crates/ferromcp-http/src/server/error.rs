@@ -19,6 +19,8 @@ pub(crate) struct HttpError {
     error: ErrorObject,
     allow: Option<&'static str>,
     close: bool,
+    /// The `WWW-Authenticate` value of an OAuth refusal (401, 403, 400).
+    challenge: Option<String>,
 }
 
 impl HttpError {
@@ -29,6 +31,7 @@ impl HttpError {
             error: ErrorObject::new(code, message),
             allow: None,
             close: false,
+            challenge: None,
         }
     }
 
@@ -40,6 +43,7 @@ impl HttpError {
             error,
             allow: None,
             close: false,
+            challenge: None,
         }
     }
 
@@ -66,6 +70,14 @@ impl HttpError {
             SERVER_ERROR,
             format!("Unauthorized: {}", message.into()),
         )
+    }
+
+    /// An OAuth refusal: `status` with the `Bearer` challenge `challenge`.
+    pub(crate) fn challenge(status: StatusCode, challenge: String, message: &str) -> Self {
+        HttpError {
+            challenge: Some(challenge),
+            ..Self::new(status, SERVER_ERROR, format!("{}: {message}", status.canonical_reason().unwrap_or("Error")))
+        }
     }
 
     pub(crate) fn session_not_found() -> Self {
@@ -159,7 +171,9 @@ impl IntoResponse for HttpError {
         *response.status_mut() = self.status;
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
-        if self.status == StatusCode::UNAUTHORIZED {
+        if let Some(challenge) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
+        } else if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         if let Some(allow) = self.allow {

@@ -114,6 +114,7 @@ mod inflight;
 mod legacy;
 mod modern;
 mod modern_checks;
+mod oauth;
 mod post;
 mod router;
 mod security;
@@ -124,6 +125,7 @@ mod tool_headers;
 pub use config::{Authenticator, HeaderValidation, HttpServerConfig};
 pub use event_store::{EventStore, InMemoryEventStore, Replay, StoredEvent};
 pub use handle::{run, serve, HttpServerHandle, HttpStats};
+pub use oauth::ResourceServerConfig;
 
 /// An axum [`Router`] serving `server` at `config.endpoint` (plus `/sse` and `/messages`
 /// with [`legacy_sse`](HttpServerConfig::legacy_sse)). Merge it into an app, or nest it
