@@ -124,7 +124,7 @@ mod tool_headers;
 
 pub use config::{Authenticator, HeaderValidation, HttpServerConfig};
 pub use event_store::{EventStore, InMemoryEventStore, Replay, StoredEvent};
-pub use handle::{run, serve, HttpServerHandle, HttpStats};
+pub use handle::{run, serve, serve_listener, HttpServerHandle, HttpStats};
 pub use oauth::ResourceServerConfig;
 
 /// An axum [`Router`] serving `server` at `config.endpoint` (plus `/sse` and `/messages`

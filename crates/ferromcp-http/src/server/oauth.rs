@@ -70,8 +70,11 @@ impl fmt::Debug for ResourceServerConfig {
 impl ResourceServerConfig {
     /// Protects the endpoint with `verifier`, publishing `metadata`, whose `resource` is
     /// put in canonical form (RFC 8707: lowercase scheme and host, no fragment, no trailing
-    /// slash). An error when `resource` is not an absolute http(s) URL or no authorization
-    /// server is named.
+    /// slash). An error when `resource` is not an absolute http(s) URL. MCP clients find
+    /// where to log in through `authorization_servers`, which should name at least one
+    /// issuer (only a server used with a [`StaticTokenVerifier`] can do without).
+    ///
+    /// [`StaticTokenVerifier`]: ferromcp_auth::resource::StaticTokenVerifier
     pub fn new(
         verifier: impl TokenVerifier + 'static,
         metadata: ProtectedResourceMetadata,
@@ -90,11 +93,6 @@ impl ResourceServerConfig {
         if !matches!(url.scheme(), "http" | "https") || url.fragment().is_some() {
             return Err(ConfigError(
                 "the resource must be an http(s) URL without a fragment".into(),
-            ));
-        }
-        if metadata.authorization_servers.is_empty() {
-            return Err(ConfigError(
-                "the metadata must name at least one authorization server".into(),
             ));
         }
         metadata.resource = ferromcp_auth::metadata::canonical_resource(&url);
