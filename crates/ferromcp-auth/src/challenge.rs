@@ -293,7 +293,9 @@ mod tests {
         let c = BearerChallenge {
             error: Some("insufficient_scope".into()),
             scope: Some("files:write".into()),
-            resource_metadata: Some("http://127.0.0.1:1/.well-known/oauth-protected-resource/mcp".into()),
+            resource_metadata: Some(
+                "http://127.0.0.1:1/.well-known/oauth-protected-resource/mcp".into(),
+            ),
             error_description: Some("say \"please\"\n".into()),
             realm: None,
         };

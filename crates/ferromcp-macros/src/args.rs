@@ -109,7 +109,8 @@ fn parse_entries(input: ParseStream, spec: &Spec) -> syn::Result<AttrArgs> {
             input.parse::<Token![=]>()?;
             let content;
             syn::bracketed!(content in input);
-            let items = content.parse_terminated(|item: ParseStream| item.parse::<LitStr>(), Token![,])?;
+            let items =
+                content.parse_terminated(|item: ParseStream| item.parse::<LitStr>(), Token![,])?;
             Value::List(items.into_iter().collect())
         } else if input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
@@ -172,7 +173,10 @@ fn check_entry(
         (Kind::Scopes, Value::List(items)) => {
             // scope-token = 1*( %x21 / %x23-5B / %x5D-7E ): no spaces, quotes or backslashes.
             let token = |c: char| matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E');
-            match items.iter().find(|s| s.value().is_empty() || !s.value().chars().all(token)) {
+            match items
+                .iter()
+                .find(|s| s.value().is_empty() || !s.value().chars().all(token))
+            {
                 Some(bad) => Err(Error::new(
                     bad.span(),
                     "a scope is one non-empty token without spaces, quotes or backslashes",
@@ -226,9 +230,18 @@ mod tests {
     #[test]
     fn parses_and_checks_scope_lists() {
         let args = AttrArgs::parse(quote!(scopes = ["files:read", "files:write"]), &SPEC).unwrap();
-        let scopes: Vec<_> = args.list("scopes").unwrap().iter().map(LitStr::value).collect();
+        let scopes: Vec<_> = args
+            .list("scopes")
+            .unwrap()
+            .iter()
+            .map(LitStr::value)
+            .collect();
         assert_eq!(scopes, ["files:read", "files:write"]);
-        assert!(AttrArgs::parse(quote!(scopes = []), &SPEC).unwrap().list("scopes").unwrap().is_empty());
+        assert!(AttrArgs::parse(quote!(scopes = []), &SPEC)
+            .unwrap()
+            .list("scopes")
+            .unwrap()
+            .is_empty());
         let message = |tokens| AttrArgs::parse(tokens, &SPEC).unwrap_err().to_string();
         assert!(message(quote!(scopes = ["a b"])).contains("non-empty token"));
         assert!(message(quote!(scopes = [""])).contains("non-empty token"));

@@ -135,8 +135,12 @@ impl McpServer {
     pub fn declares_scopes(&self) -> bool {
         let inner = &self.inner;
         read(&inner.tools).values().any(|t| !t.scopes.is_empty())
-            || read(&inner.resources).values().any(|r| !r.scopes.is_empty())
-            || read(&inner.templates).values().any(|t| !t.scopes.is_empty())
+            || read(&inner.resources)
+                .values()
+                .any(|r| !r.scopes.is_empty())
+            || read(&inner.templates)
+                .values()
+                .any(|t| !t.scopes.is_empty())
             || read(&inner.prompts).values().any(|p| !p.scopes.is_empty())
     }
 }

@@ -33,7 +33,11 @@ impl From<&Cli> for Options {
         Options {
             issuer: cli.oauth_issuer.clone(),
             resource: cli.resource.clone(),
-            scopes: cli.oauth_scopes.split_whitespace().map(str::to_owned).collect(),
+            scopes: cli
+                .oauth_scopes
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
             introspection: cli.introspection_url.clone().map(|url| {
                 (
                     url,

@@ -241,7 +241,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             let local = listener
                 .local_addr()
                 .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-            let config = auth::configure(HttpServerConfig::default(), &auth::Options::from(&cli), local)?;
+            let config = auth::configure(
+                HttpServerConfig::default(),
+                &auth::Options::from(&cli),
+                local,
+            )?;
             let handle = serve_listener(server, listener, config)
                 .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
             // On stderr for people and for tests that asked for port 0.

@@ -47,7 +47,9 @@ async fn jwt_protection_with_step_up_scopes() {
     let url = url_of(&server);
     let base = url.trim_end_matches("/mcp");
 
-    let metadata = reqwest::get(format!("{base}/.well-known/oauth-protected-resource/mcp")).await.unwrap();
+    let metadata = reqwest::get(format!("{base}/.well-known/oauth-protected-resource/mcp"))
+        .await
+        .unwrap();
     assert_eq!(metadata.status(), 200);
     let metadata: Value = serde_json::from_slice(&metadata.bytes().await.unwrap()).unwrap();
     assert_eq!(metadata["resource"], url);
@@ -64,15 +66,36 @@ async fn jwt_protection_with_step_up_scopes() {
     );
 
     let reader = issuer.mint(&issuer.claims(&url, "alice", "files:read"));
-    assert_eq!(call(&url, Some(&reader), "roots_info", json!({})).await.status(), 200);
-    let response = call(&url, Some(&reader), "process_files", json!({"paths": ["a.txt"]})).await;
+    assert_eq!(
+        call(&url, Some(&reader), "roots_info", json!({}))
+            .await
+            .status(),
+        200
+    );
+    let response = call(
+        &url,
+        Some(&reader),
+        "process_files",
+        json!({"paths": ["a.txt"]}),
+    )
+    .await;
     assert_eq!(response.status(), 403);
     let refused = challenge(&response);
     assert_eq!(refused.error.as_deref(), Some("insufficient_scope"));
     assert_eq!(refused.scope.as_deref(), Some("files:read files:process"));
 
     let processor = issuer.mint(&issuer.claims(&url, "alice", "files:read files:process"));
-    assert_eq!(call(&url, Some(&processor), "process_files", json!({"paths": ["a.txt"]})).await.status(), 200);
+    assert_eq!(
+        call(
+            &url,
+            Some(&processor),
+            "process_files",
+            json!({"paths": ["a.txt"]})
+        )
+        .await
+        .status(),
+        200
+    );
 
     let elsewhere = issuer.mint(&issuer.claims("http://127.0.0.1:1/mcp", "alice", "files:read"));
     let response = call(&url, Some(&elsewhere), "roots_info", json!({})).await;
@@ -89,10 +112,29 @@ async fn a_static_token_from_the_environment() {
     )
     .await;
     let url = url_of(&server);
-    assert_eq!(call(&url, None, "roots_info", json!({})).await.status(), 401);
-    assert_eq!(call(&url, Some("wrong"), "roots_info", json!({})).await.status(), 401);
+    assert_eq!(
+        call(&url, None, "roots_info", json!({})).await.status(),
+        401
+    );
+    assert_eq!(
+        call(&url, Some("wrong"), "roots_info", json!({}))
+            .await
+            .status(),
+        401
+    );
     // The local token grants every scope the tools declare.
-    assert_eq!(call(&url, Some("local-secret-token"), "roots_info", json!({})).await.status(), 200);
-    let response = call(&url, Some("local-secret-token"), "process_files", json!({"paths": ["a.txt"]})).await;
+    assert_eq!(
+        call(&url, Some("local-secret-token"), "roots_info", json!({}))
+            .await
+            .status(),
+        200
+    );
+    let response = call(
+        &url,
+        Some("local-secret-token"),
+        "process_files",
+        json!({"paths": ["a.txt"]}),
+    )
+    .await;
     assert_eq!(response.status(), 200);
 }

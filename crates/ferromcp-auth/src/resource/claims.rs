@@ -101,7 +101,9 @@ mod tests {
 
     #[test]
     fn scp_arrays_and_single_audiences_are_read() {
-        let t = token(json!({"sub": "bob", "scp": ["a", "b"], "aud": "r", "client_id": "c", "azp": "z"}));
+        let t = token(
+            json!({"sub": "bob", "scp": ["a", "b"], "aud": "r", "client_id": "c", "azp": "z"}),
+        );
         assert_eq!(t.scopes, ["a", "b"]);
         assert_eq!(t.audience, ["r"]);
         assert_eq!(t.client_id.as_deref(), Some("c"));

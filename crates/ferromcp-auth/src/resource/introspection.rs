@@ -94,7 +94,8 @@ impl IntrospectionVerifier {
             return Err(TokenError::Malformed);
         }
         // RFC 6749 section 2.3.1: both halves form-encoded before base64.
-        let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let encode =
+            |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
         let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
             "{}:{}",
             encode(&self.client_id),
@@ -103,7 +104,10 @@ impl IntrospectionVerifier {
         let response = self
             .http
             .post(self.endpoint.clone())
-            .header(reqwest::header::AUTHORIZATION, format!("Basic {credentials}"))
+            .header(
+                reqwest::header::AUTHORIZATION,
+                format!("Basic {credentials}"),
+            )
             .header(reqwest::header::ACCEPT, "application/json")
             .form(&[("token", token), ("token_type_hint", "access_token")])
             .send()
@@ -130,7 +134,10 @@ impl IntrospectionVerifier {
         let leeway = self.leeway.as_secs();
         let time = |name: &str| match answer.get(name) {
             None => Ok(None),
-            Some(v) => v.as_u64().map(Some).ok_or_else(|| TokenError::Claim(name.into())),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| TokenError::Claim(name.into())),
         };
         if time("exp")?.is_some_and(|exp| now > exp.saturating_add(leeway)) {
             return Err(TokenError::Expired);
@@ -170,23 +177,44 @@ mod tests {
     use serde_json::json;
 
     fn judge(answer: Value) -> Result<AccessToken, TokenError> {
-        let verifier = IntrospectionVerifier::new("http://127.0.0.1:1/i", "id", "secret", "http://r/mcp")
-            .unwrap()
-            .expect_issuer("http://as");
+        let verifier =
+            IntrospectionVerifier::new("http://127.0.0.1:1/i", "id", "secret", "http://r/mcp")
+                .unwrap()
+                .expect_issuer("http://as");
         verifier.judge(answer.as_object().unwrap().clone(), 1_000)
     }
 
     #[test]
     fn answers_are_judged_by_activity_time_audience_and_issuer() {
-        let ok = judge(json!({"active": true, "sub": "a", "scope": "x y", "exp": 1_100, "aud": "http://r/mcp", "iss": "http://as"}));
+        let ok = judge(
+            json!({"active": true, "sub": "a", "scope": "x y", "exp": 1_100, "aud": "http://r/mcp", "iss": "http://as"}),
+        );
         assert_eq!(ok.unwrap().scopes, ["x", "y"]);
         assert_eq!(judge(json!({"active": false})), Err(TokenError::Inactive));
         assert_eq!(judge(json!({"active": "true"})), Err(TokenError::Inactive));
-        assert_eq!(judge(json!({"active": true, "exp": 900})), Err(TokenError::Expired));
-        assert!(judge(json!({"active": true, "exp": 950})).is_ok(), "within the leeway");
-        assert_eq!(judge(json!({"active": true, "nbf": 1_100})), Err(TokenError::NotYetValid));
-        assert_eq!(judge(json!({"active": true, "aud": ["other"]})), Err(TokenError::WrongAudience));
-        assert_eq!(judge(json!({"active": true, "iss": "http://evil"})), Err(TokenError::WrongIssuer));
-        assert_eq!(judge(json!({"active": true, "exp": "never"})), Err(TokenError::Claim("exp".into())));
+        assert_eq!(
+            judge(json!({"active": true, "exp": 900})),
+            Err(TokenError::Expired)
+        );
+        assert!(
+            judge(json!({"active": true, "exp": 950})).is_ok(),
+            "within the leeway"
+        );
+        assert_eq!(
+            judge(json!({"active": true, "nbf": 1_100})),
+            Err(TokenError::NotYetValid)
+        );
+        assert_eq!(
+            judge(json!({"active": true, "aud": ["other"]})),
+            Err(TokenError::WrongAudience)
+        );
+        assert_eq!(
+            judge(json!({"active": true, "iss": "http://evil"})),
+            Err(TokenError::WrongIssuer)
+        );
+        assert_eq!(
+            judge(json!({"active": true, "exp": "never"})),
+            Err(TokenError::Claim("exp".into()))
+        );
     }
 }

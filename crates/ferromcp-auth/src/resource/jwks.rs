@@ -49,7 +49,10 @@ impl State {
             || self
                 .last_attempt
                 .is_none_or(|at| at.elapsed() >= RETRY_AFTER_FAILURE.min(min_interval));
-        let spaced = !refresh || self.last_refresh.is_none_or(|at| at.elapsed() >= min_interval);
+        let spaced = !refresh
+            || self
+                .last_refresh
+                .is_none_or(|at| at.elapsed() >= min_interval);
         backed_off && spaced
     }
 }
@@ -195,8 +198,10 @@ pub(crate) fn parse_jwks(document: &Value) -> JwkSet {
             .iter()
             .filter_map(|key| serde_json::from_value::<Jwk>(key.clone()).ok())
             .filter(|key| {
-                matches!(key.common.public_key_use, None | Some(PublicKeyUse::Signature))
-                    && !matches!(key.algorithm, AlgorithmParameters::Other(_))
+                matches!(
+                    key.common.public_key_use,
+                    None | Some(PublicKeyUse::Signature)
+                ) && !matches!(key.algorithm, AlgorithmParameters::Other(_))
             })
             .collect(),
     }
@@ -215,7 +220,11 @@ mod tests {
             {"kty": "RSA", "kid": "sig", "n": "AQAB", "e": "AQAB"},
             "not even an object"
         ]}));
-        let kids: Vec<_> = set.keys.iter().filter_map(|k| k.common.key_id.clone()).collect();
+        let kids: Vec<_> = set
+            .keys
+            .iter()
+            .filter_map(|k| k.common.key_id.clone())
+            .collect();
         assert_eq!(kids, ["sig"]);
         assert!(parse_jwks(&json!({"nokeys": 1})).keys.is_empty());
     }
@@ -226,11 +235,17 @@ mod tests {
         let mut state = State::default();
         assert!(state.may_fetch(true, interval));
         state.last_attempt = Some(Instant::now());
-        assert!(state.may_fetch(true, interval), "a first refetch right after the first fetch");
+        assert!(
+            state.may_fetch(true, interval),
+            "a first refetch right after the first fetch"
+        );
         state.last_refresh = Some(Instant::now());
         assert!(!state.may_fetch(true, interval));
         state.last_failed = true;
-        assert!(!state.may_fetch(false, interval), "straight after a failure");
+        assert!(
+            !state.may_fetch(false, interval),
+            "straight after a failure"
+        );
         state.last_attempt = Some(Instant::now() - Duration::from_secs(2));
         assert!(state.may_fetch(false, interval));
     }

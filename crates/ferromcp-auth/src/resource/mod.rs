@@ -29,7 +29,8 @@ pub use jwt::{JwtVerifier, JwtVerifierBuilder, DEFAULT_ALGORITHMS};
 pub use static_token::StaticTokenVerifier;
 
 /// What [`TokenVerifier::verify`] returns.
-pub type VerifyFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessToken, TokenError>> + Send + 'a>>;
+pub type VerifyFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<AccessToken, TokenError>> + Send + 'a>>;
 
 /// Checks a bearer token. Object-safe, so a server holds any verifier as
 /// `Arc<dyn TokenVerifier>`.

@@ -48,7 +48,10 @@ struct Shared {
 }
 
 pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn jwk(key: &EncodingKey, alg: Algorithm, kid: &str) -> Jwk {
@@ -113,8 +116,10 @@ async fn jwks(State(s): State<Shared>) -> Json<Value> {
 
 async fn introspect(State(s): State<Shared>, headers: HeaderMap, body: String) -> Json<Value> {
     use base64::Engine;
-    let expected = base64::engine::general_purpose::STANDARD
-        .encode(format!("{}:{}", INTROSPECTION_CLIENT.0, INTROSPECTION_CLIENT.1));
+    let expected = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        INTROSPECTION_CLIENT.0, INTROSPECTION_CLIENT.1
+    ));
     let authorized = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -149,7 +154,13 @@ impl Issuer {
     }
 
     /// A token with any header, signed by any key.
-    pub fn mint_with(&self, alg: Algorithm, kid: Option<&str>, key: &EncodingKey, claims: &Value) -> String {
+    pub fn mint_with(
+        &self,
+        alg: Algorithm,
+        kid: Option<&str>,
+        key: &EncodingKey,
+        claims: &Value,
+    ) -> String {
         let mut header = Header::new(alg);
         header.kid = kid.map(str::to_string);
         encode(&header, claims, key).unwrap()
@@ -161,7 +172,11 @@ impl Issuer {
         let b64 = |v: &Value| {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
         };
-        format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT", "kid": "rsa-1"})), b64(claims))
+        format!(
+            "{}.{}.",
+            b64(&json!({"alg": "none", "typ": "JWT", "kid": "rsa-1"})),
+            b64(claims)
+        )
     }
 
     /// HS256 keyed with the public RSA key's PEM (the key-confusion attack).

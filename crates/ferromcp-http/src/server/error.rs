@@ -76,7 +76,14 @@ impl HttpError {
     pub(crate) fn challenge(status: StatusCode, challenge: String, message: &str) -> Self {
         HttpError {
             challenge: Some(challenge),
-            ..Self::new(status, SERVER_ERROR, format!("{}: {message}", status.canonical_reason().unwrap_or("Error")))
+            ..Self::new(
+                status,
+                SERVER_ERROR,
+                format!(
+                    "{}: {message}",
+                    status.canonical_reason().unwrap_or("Error")
+                ),
+            )
         }
     }
 

@@ -155,7 +155,9 @@ async fn post(
             oauth::require_scopes(state, parts, &request.method, request.params.as_deref())?;
         }
         Ok(Decoded::Batch(_)) => {
-            if let Ok(items) = serde_json::from_slice::<Vec<Box<serde_json::value::RawValue>>>(&body) {
+            if let Ok(items) =
+                serde_json::from_slice::<Vec<Box<serde_json::value::RawValue>>>(&body)
+            {
                 oauth::require_batch_scopes(state, parts, &items)?;
             }
         }

@@ -88,7 +88,10 @@ impl ResourceServerConfig {
         mut metadata: ProtectedResourceMetadata,
     ) -> Result<Self, ConfigError> {
         let url = Url::parse(&metadata.resource).map_err(|e| {
-            ConfigError(format!("the resource {:?} is not a URL: {e}", metadata.resource))
+            ConfigError(format!(
+                "the resource {:?} is not a URL: {e}",
+                metadata.resource
+            ))
         })?;
         if !matches!(url.scheme(), "http" | "https") || url.fragment().is_some() {
             return Err(ConfigError(
@@ -140,11 +143,17 @@ impl OAuth {
             .filter(|s| !s.is_empty());
         let mut paths = vec![
             "/.well-known/oauth-protected-resource".to_string(),
-            format!("/.well-known/oauth-protected-resource{}", endpoint.trim_end_matches('/')),
+            format!(
+                "/.well-known/oauth-protected-resource{}",
+                endpoint.trim_end_matches('/')
+            ),
         ];
         // The resource may be published under another path (a proxy, a prefix): the URL
         // the challenges name must answer too.
-        if let Some(path) = Url::parse(&config.metadata_url()).ok().map(|u| u.path().to_string()) {
+        if let Some(path) = Url::parse(&config.metadata_url())
+            .ok()
+            .map(|u| u.path().to_string())
+        {
             paths.push(path);
         }
         paths.sort();
@@ -166,7 +175,10 @@ impl OAuth {
         let mut response = Response::new(Body::from(self.document.clone()));
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=300"));
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=300"),
+        );
         response
     }
 
@@ -195,7 +207,11 @@ impl OAuth {
                 Some("invalid_token"),
                 Some("access tokens are not accepted in the query string".into()),
             );
-            return Err(self.refuse(StatusCode::UNAUTHORIZED, challenge, "token in the query string"));
+            return Err(self.refuse(
+                StatusCode::UNAUTHORIZED,
+                challenge,
+                "token in the query string",
+            ));
         }
         let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
         let (Some(value), None) = (values.next(), values.next()) else {
@@ -205,7 +221,11 @@ impl OAuth {
                     Some("invalid_request"),
                     Some("more than one Authorization header".into()),
                 );
-                return Err(self.refuse(StatusCode::BAD_REQUEST, challenge, "malformed authorization"));
+                return Err(self.refuse(
+                    StatusCode::BAD_REQUEST,
+                    challenge,
+                    "malformed authorization",
+                ));
             }
             return Err(self.refuse(
                 StatusCode::UNAUTHORIZED,
@@ -227,12 +247,20 @@ impl OAuth {
                     Some("invalid_request"),
                     Some("the Authorization header is not a valid Bearer credential".into()),
                 );
-                return Err(self.refuse(StatusCode::BAD_REQUEST, challenge, "malformed authorization"));
+                return Err(self.refuse(
+                    StatusCode::BAD_REQUEST,
+                    challenge,
+                    "malformed authorization",
+                ));
             }
         };
         let invalid = |description: String| {
             let challenge = self.challenge(Some("invalid_token"), Some(description));
-            self.refuse(StatusCode::UNAUTHORIZED, challenge, "the access token was refused")
+            self.refuse(
+                StatusCode::UNAUTHORIZED,
+                challenge,
+                "the access token was refused",
+            )
         };
         let verified = match self.verifier.verify(token).await {
             Ok(verified) => verified,
@@ -300,8 +328,11 @@ fn bearer_token(value: &HeaderValue) -> Bearer<'_> {
 /// Whether the query carries an `access_token` (RFC 6750 section 2.3, which MCP forbids).
 fn query_has_token(query: Option<&str>) -> bool {
     query.is_some_and(|q| {
-        q.split('&')
-            .any(|pair| pair.split('=').next().is_some_and(|k| k.eq_ignore_ascii_case("access_token")))
+        q.split('&').any(|pair| {
+            pair.split('=')
+                .next()
+                .is_some_and(|k| k.eq_ignore_ascii_case("access_token"))
+        })
     })
 }
 
@@ -387,7 +418,11 @@ fn target(params: &RawValue, key: &str) -> Result<Option<String>, serde_json::Er
         uri: Option<String>,
     }
     let target: Target = serde_json::from_str(params.get())?;
-    Ok(if key == "name" { target.name } else { target.uri })
+    Ok(if key == "name" {
+        target.name
+    } else {
+        target.uri
+    })
 }
 
 /// The token's claims as handlers see them, if the request carried one.
@@ -409,7 +444,10 @@ mod tests {
             Bearer::OtherScheme => Err("other"),
             Bearer::Malformed => Err("malformed"),
         };
-        assert_eq!(read("Bearer abc.def-ghi_~+/=="), Ok("abc.def-ghi_~+/==".into()));
+        assert_eq!(
+            read("Bearer abc.def-ghi_~+/=="),
+            Ok("abc.def-ghi_~+/==".into())
+        );
         assert_eq!(read("bearer abc"), Ok("abc".into()));
         assert_eq!(read("Basic dXNlcjpwYXNz"), Err("other"));
         assert_eq!(read("Bearer"), Err("malformed"));
@@ -427,7 +465,9 @@ mod tests {
 
     #[test]
     fn targets_are_read_from_params() {
-        let params = RawValue::from_string(r#"{"arguments":{"name":"x"},"name":"tool","uri":"u"}"#.into()).unwrap();
+        let params =
+            RawValue::from_string(r#"{"arguments":{"name":"x"},"name":"tool","uri":"u"}"#.into())
+                .unwrap();
         assert_eq!(target(&params, "name").unwrap().as_deref(), Some("tool"));
         assert_eq!(target(&params, "uri").unwrap().as_deref(), Some("u"));
         let odd = RawValue::from_string(r#"{"name":7}"#.into()).unwrap();
