@@ -146,7 +146,7 @@ impl IntrospectionVerifier {
             return Err(TokenError::NotYetValid);
         }
         let token = AccessToken::from_claims(answer);
-        if token.claims.contains_key("aud") && !token.audience.iter().any(|a| *a == self.resource) {
+        if token.claims.contains_key("aud") && !token.audience.contains(&self.resource) {
             return Err(TokenError::WrongAudience);
         }
         if let (Some(expected), Some(iss)) = (&self.issuer, token.claims.get("iss")) {

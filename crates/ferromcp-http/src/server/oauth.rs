@@ -388,7 +388,7 @@ pub(crate) fn require_batch_scopes(
     parts: &Parts,
     items: &[Box<RawValue>],
 ) -> Result<(), HttpError> {
-    if state.oauth.is_none() || !parts.extensions.get::<Verified>().is_some() {
+    if state.oauth.is_none() || parts.extensions.get::<Verified>().is_none() {
         return Ok(());
     }
     #[derive(serde::Deserialize)]
