@@ -99,7 +99,14 @@ async fn jwt_checks_signature_claims_and_keys() {
         verifier.verify(&confused).await,
         Err(TokenError::BadSignature(_))
     ));
+    // The right key, but its JWK says RS256 and the token PS256.
+    let other_alg = issuer.mint_with(Algorithm::PS256, Some("rsa-1"), &issuer.rsa, &good);
+    assert!(matches!(
+        verifier.verify(&other_alg).await,
+        Err(TokenError::BadSignature(_))
+    ));
     // The right kid, another key's signature.
+
     let forged = issuer.mint_with(Algorithm::RS256, Some("rsa-1"), &issuer.other_rsa, &good);
     assert!(matches!(
         verifier.verify(&forged).await,

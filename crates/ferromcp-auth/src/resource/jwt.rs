@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Header, Validation};
 use serde_json::{Map, Value};
 use url::Url;
@@ -184,11 +184,12 @@ impl TokenVerifier for JwtVerifier {
 /// Whether `jwk` may verify a signature of `alg`: its `alg`, when it names one, must be
 /// `alg`, and its key type (and curve) must be the algorithm's.
 fn fits(jwk: &Jwk, alg: Algorithm) -> bool {
-    if let Some(key_alg) = jwk.common.key_algorithm {
-        // The two enums name the signature algorithms alike.
-        if format!("{key_alg:?}") != format!("{alg:?}") {
-            return false;
-        }
+    if jwk
+        .common
+        .key_algorithm
+        .is_some_and(|key_alg| key_alg != KeyAlgorithm::from(alg))
+    {
+        return false;
     }
     match (&jwk.algorithm, alg) {
         (
