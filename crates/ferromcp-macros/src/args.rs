@@ -1,5 +1,6 @@
-//! Parsing of attribute arguments: `key = "text"`, `flag`, `flag = false`, and, where a macro
-//! allows it, one leading string literal (`#[resource("uri")]`).
+//! Parsing of attribute arguments: `key = "text"`, `flag`, `flag = false`, `key = ["a", "b"]`
+//! (a list of OAuth scopes), and, where a macro allows it, one leading string literal
+//! (`#[resource("uri")]`).
 
 use proc_macro2::TokenStream;
 use syn::ext::IdentExt;
@@ -13,6 +14,8 @@ pub(crate) enum Kind {
     Str,
     /// `key` (true) or `key = true` / `key = false`.
     Flag,
+    /// `key = ["scope:a", "scope:b"]`: OAuth scope tokens (RFC 6749 section 3.3).
+    Scopes,
 }
 
 /// The value written after a key.
@@ -24,6 +27,8 @@ enum Value {
     Str(LitStr),
     /// `true` or `false`.
     Bool(bool),
+    /// `[ "..", ".." ]`.
+    List(Vec<LitStr>),
 }
 
 /// Parsed and validated attribute arguments.
@@ -54,6 +59,14 @@ impl AttrArgs {
     pub(crate) fn string(&self, key: &str) -> Option<LitStr> {
         self.entries.iter().find_map(|(k, v)| match v {
             Value::Str(s) if k == key => Some(s.clone()),
+            _ => None,
+        })
+    }
+
+    /// The strings of a list given for `key`, if it was written.
+    pub(crate) fn list(&self, key: &str) -> Option<Vec<LitStr>> {
+        self.entries.iter().find_map(|(k, v)| match v {
+            Value::List(items) if k == key => Some(items.clone()),
             _ => None,
         })
     }
@@ -92,7 +105,14 @@ fn parse_entries(input: ParseStream, spec: &Spec) -> syn::Result<AttrArgs> {
     }
     while !input.is_empty() {
         let key = input.call(Ident::parse_any)?;
-        let value = if input.peek(Token![=]) {
+        let value = if input.peek(Token![=]) && input.peek2(syn::token::Bracket) {
+            input.parse::<Token![=]>()?;
+            let content;
+            syn::bracketed!(content in input);
+            let items =
+                content.parse_terminated(|item: ParseStream| item.parse::<LitStr>(), Token![,])?;
+            Value::List(items.into_iter().collect())
+        } else if input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
             match input.parse::<Lit>()? {
                 Lit::Str(s) => Value::Str(s),
@@ -150,6 +170,28 @@ fn check_entry(
     }
     match (kind, value) {
         (Kind::Str, Value::Str(_)) | (Kind::Flag, Value::None | Value::Bool(_)) => Ok(()),
+        (Kind::Scopes, Value::List(items)) => {
+            // scope-token = 1*( %x21 / %x23-5B / %x5D-7E ): no spaces, quotes or backslashes.
+            let token = |c: char| matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E');
+            match items
+                .iter()
+                .find(|s| s.value().is_empty() || !s.value().chars().all(token))
+            {
+                Some(bad) => Err(Error::new(
+                    bad.span(),
+                    "a scope is one non-empty token without spaces, quotes or backslashes",
+                )),
+                None => Ok(()),
+            }
+        }
+        (Kind::Scopes, _) => Err(Error::new(
+            key.span(),
+            format!("`{name}` takes a list: `{name} = [\"files:read\"]`"),
+        )),
+        (_, Value::List(items)) => Err(Error::new(
+            items.first().map_or(key.span(), LitStr::span),
+            format!("`{name}` takes no list"),
+        )),
         (Kind::Str, _) => Err(Error::new(
             key.span(),
             format!("`{name}` takes a string: `{name} = \"...\"`"),
@@ -180,9 +222,32 @@ mod tests {
             ("uri", Kind::Str),
             ("name", Kind::Str),
             ("flag", Kind::Flag),
+            ("scopes", Kind::Scopes),
         ],
         positional: Some("uri"),
     };
+
+    #[test]
+    fn parses_and_checks_scope_lists() {
+        let args = AttrArgs::parse(quote!(scopes = ["files:read", "files:write"]), &SPEC).unwrap();
+        let scopes: Vec<_> = args
+            .list("scopes")
+            .unwrap()
+            .iter()
+            .map(LitStr::value)
+            .collect();
+        assert_eq!(scopes, ["files:read", "files:write"]);
+        assert!(AttrArgs::parse(quote!(scopes = []), &SPEC)
+            .unwrap()
+            .list("scopes")
+            .unwrap()
+            .is_empty());
+        let message = |tokens| AttrArgs::parse(tokens, &SPEC).unwrap_err().to_string();
+        assert!(message(quote!(scopes = ["a b"])).contains("non-empty token"));
+        assert!(message(quote!(scopes = [""])).contains("non-empty token"));
+        assert!(message(quote!(scopes = "a")).contains("takes a list"));
+        assert!(message(quote!(name = ["a"])).contains("takes no list"));
+    }
 
     #[test]
     fn parses_strings_flags_and_a_positional_literal() {

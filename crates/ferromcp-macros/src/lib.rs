@@ -109,6 +109,45 @@
 //!
 //! These examples are compiled and served in the `macros` tests of `ferromcp-tests`.
 //!
+//! ## OAuth scopes
+//!
+//! Each macro takes `scopes = ["..."]`: the scopes a caller's access token must grant to
+//! call the tool, read the resource (or any resource of the template) or get the prompt.
+//! An HTTP server configured as an OAuth resource server answers a request whose token
+//! lacks one with 403 `insufficient_scope` before the handler runs; stdio and unprotected
+//! HTTP ignore them. A scope is one token without spaces or quotes, checked at compile time.
+//!
+//! ```
+//! use ferromcp::prelude::*;
+//!
+//! /// Deletes the cache.
+//! #[tool(destructive, scopes = ["cache:write"])]
+//! async fn clear_cache() -> String {
+//!     "cleared".to_string()
+//! }
+//!
+//! /// The audit log.
+//! #[resource("audit://log", scopes = ["audit:read"])]
+//! async fn audit_log() -> String {
+//!     "nothing happened".to_string()
+//! }
+//!
+//! /// Reviews the audit log.
+//! #[prompt(scopes = ["audit:read"])]
+//! async fn audit_review() -> String {
+//!     "Review the audit log.".to_string()
+//! }
+//!
+//! let server = McpServer::builder("ops", "1.0.0")
+//!     .tool(clear_cache)
+//!     .resource(audit_log)
+//!     .prompt(audit_review)
+//!     .build();
+//! assert_eq!(server.required_scopes("tools/call", "clear_cache"), ["cache:write"]);
+//! assert_eq!(server.required_scopes("resources/read", "audit://log"), ["audit:read"]);
+//! assert_eq!(server.required_scopes("prompts/get", "audit_review"), ["audit:read"]);
+//! ```
+//!
 //! ## What is rejected at compile time
 //!
 //! A function that is not `async`, is generic, takes `self`, has a parameter that is a pattern
@@ -146,7 +185,8 @@ fn run(kind: &str, expand: Expand, attr: TokenStream, item: TokenStream) -> Toke
 /// (but a `Context`) the input schema, its return value the result.
 ///
 /// Arguments: `name = "..."`, `title = "..."`, `description = "..."`, and the hint flags
-/// `read_only`, `destructive`, `idempotent`, `open_world`. See the [crate docs](crate).
+/// `read_only`, `destructive`, `idempotent`, `open_world`; `scopes = ["..."]` (OAuth). See
+/// the [crate docs](crate).
 #[proc_macro_attribute]
 pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
     run("tool", tool::expand, attr, item)
@@ -156,7 +196,7 @@ pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `{variables}`, one per argument).
 ///
 /// Arguments: the URI first (or `uri = "..."`), then `name`, `title`, `description`,
-/// `mime_type`. See the [crate docs](crate).
+/// `mime_type`, `scopes = ["..."]` (OAuth). See the [crate docs](crate).
 #[proc_macro_attribute]
 pub fn resource(attr: TokenStream, item: TokenStream) -> TokenStream {
     run("resource", resource::expand, attr, item)
@@ -165,7 +205,8 @@ pub fn resource(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// Makes an `async fn` an MCP prompt: its parameters (but a `Context`) are the prompt's
 /// arguments, `Option<_>` ones optional, each parsed from its string with `FromStr`.
 ///
-/// Arguments: `name`, `title`, `description`. See the [crate docs](crate).
+/// Arguments: `name`, `title`, `description`, `scopes = ["..."]` (OAuth). See the
+/// [crate docs](crate).
 #[proc_macro_attribute]
 pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
     run("prompt", prompt::expand, attr, item)

@@ -17,6 +17,7 @@ const SPEC: Spec = Spec {
         ("name", Kind::Str),
         ("title", Kind::Str),
         ("description", Kind::Str),
+        ("scopes", Kind::Scopes),
     ],
     positional: None,
 };
@@ -38,6 +39,9 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     }
     if let Some(title) = args.string("title") {
         settings.push(quote!(let __def = __def.title(#title);));
+    }
+    if let Some(scopes) = args.list("scopes") {
+        settings.push(quote!(let __def = __def.scopes([#(#scopes),*]);));
     }
     for param in feature.arguments() {
         let key = param.name();

@@ -18,6 +18,7 @@ const SPEC: Spec = Spec {
         ("title", Kind::Str),
         ("description", Kind::Str),
         ("mime_type", Kind::Str),
+        ("scopes", Kind::Scopes),
     ],
     positional: Some("uri"),
 };
@@ -51,6 +52,9 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     }
     if let Some(mime) = args.string("mime_type") {
         settings.push(quote!(let __def = __def.mime_type(#mime);));
+    }
+    if let Some(scopes) = args.list("scopes") {
+        settings.push(quote!(let __def = __def.scopes([#(#scopes),*]);));
     }
 
     let server = quote!(::ferromcp::__private::server);

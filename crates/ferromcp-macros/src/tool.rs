@@ -19,6 +19,7 @@ const SPEC: Spec = Spec {
         ("destructive", Kind::Flag),
         ("idempotent", Kind::Flag),
         ("open_world", Kind::Flag),
+        ("scopes", Kind::Scopes),
     ],
     positional: None,
 };
@@ -50,6 +51,9 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     }
     if let Some(title) = args.string("title") {
         settings.push(quote!(let __def = __def.title(#title);));
+    }
+    if let Some(scopes) = args.list("scopes") {
+        settings.push(quote!(let __def = __def.scopes([#(#scopes),*]);));
     }
     let hints: Vec<_> = HINTS
         .iter()

@@ -156,6 +156,12 @@ pub struct SessionOptions {
     /// capabilities (what [`McpServer::serve_initialized`](crate::McpServer::serve_initialized)
     /// does). Requests carrying 2026-07-28 `_meta` never need it.
     pub assume_initialized: Option<ProtocolVersion>,
+    /// Where the transport keeps the caller's verified access token ([`AuthInfo`]), updated
+    /// before each request (a token may be renewed during a session, with more scopes);
+    /// handlers read it with [`Context::auth`](crate::Context::auth). `None`: no token.
+    ///
+    /// [`AuthInfo`]: crate::AuthInfo
+    pub auth: Option<crate::AuthSlot>,
 }
 
 impl SessionOptions {

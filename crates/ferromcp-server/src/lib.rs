@@ -41,6 +41,7 @@
 //! # }
 //! ```
 
+mod auth;
 mod builder;
 mod completion;
 mod config;
@@ -62,6 +63,7 @@ pub mod uri_template;
 #[doc = include_str!("../docs/mrtr.md")]
 pub mod mrtr {}
 
+pub use auth::{AuthInfo, AuthSlot};
 pub use builder::ServerBuilder;
 pub use completion::{Completer, CompletionRequest, CompletionTarget, MAX_COMPLETION_VALUES};
 pub use config::{ServerConfig, SessionOptions};

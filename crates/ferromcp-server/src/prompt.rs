@@ -47,6 +47,8 @@ pub struct PromptDef {
     pub prompt: Prompt,
     /// The handler.
     pub handler: Arc<dyn PromptHandler>,
+    /// The OAuth scopes a `prompts/get` needs ([`PromptDef::scopes`]).
+    pub scopes: Vec<String>,
 }
 
 impl std::fmt::Debug for PromptDef {
@@ -80,12 +82,30 @@ impl PromptDef {
                 meta: None,
             },
             handler: Arc::new(handler),
+            scopes: Vec::new(),
         }
     }
 
     /// Sets the description.
     pub fn description(mut self, description: impl Into<String>) -> Self {
         self.prompt.description = Some(description.into());
+        self
+    }
+
+    /// Declares the OAuth scopes a caller's token must grant to get the prompt (all of them). They
+    /// are enforced only by an HTTP server configured as an OAuth resource server, which
+    /// answers 403 `insufficient_scope` naming them before the handler runs; stdio and
+    /// unprotected HTTP ignore them.
+    ///
+    /// ```
+    /// use ferromcp_server::{Context, PromptArguments, PromptDef};
+    ///
+    /// let audit = PromptDef::new("audit", |_ctx: Context, _args: PromptArguments| async { "Audit." })
+    ///     .scopes(["audit"]);
+    /// assert_eq!(audit.scopes, ["audit"]);
+    /// ```
+    pub fn scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.scopes = crate::auth::collect_scopes(scopes);
         self
     }
 

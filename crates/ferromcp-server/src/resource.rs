@@ -58,6 +58,8 @@ pub struct ResourceDef {
     pub resource: Resource,
     /// The handler.
     pub handler: Arc<dyn ResourceHandler>,
+    /// The OAuth scopes a read needs (`scopes`).
+    pub scopes: Vec<String>,
 }
 
 impl std::fmt::Debug for ResourceDef {
@@ -98,6 +100,7 @@ impl ResourceDef {
                 meta: None,
             },
             handler: Arc::new(handler),
+            scopes: Vec::new(),
         }
     }
 
@@ -110,6 +113,25 @@ impl ResourceDef {
     /// Sets the MIME type.
     pub fn mime_type(mut self, mime: impl Into<String>) -> Self {
         self.resource.mime_type = Some(mime.into());
+        self
+    }
+
+    /// Declares the OAuth scopes a caller's token must grant to read the resource (all of them). They
+    /// are enforced only by an HTTP server configured as an OAuth resource server, which
+    /// answers 403 `insufficient_scope` naming them before the handler runs; stdio and
+    /// unprotected HTTP ignore them.
+    ///
+    /// ```
+    /// use ferromcp_server::{Context, ResourceDef, ResourceRequest};
+    ///
+    /// let secrets = ResourceDef::new("vault://keys", "keys", |_ctx: Context, _req: ResourceRequest| async {
+    ///     "…"
+    /// })
+    /// .scopes(["vault:read"]);
+    /// assert_eq!(secrets.scopes, ["vault:read"]);
+    /// ```
+    pub fn scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.scopes = crate::auth::collect_scopes(scopes);
         self
     }
 
@@ -129,6 +151,8 @@ pub struct ResourceTemplateDef {
     pub matcher: UriTemplate,
     /// The handler.
     pub handler: Arc<dyn ResourceHandler>,
+    /// The OAuth scopes a read needs (`scopes`).
+    pub scopes: Vec<String>,
 }
 
 impl std::fmt::Debug for ResourceTemplateDef {
@@ -194,6 +218,7 @@ impl ResourceTemplateDef {
             },
             matcher,
             handler: Arc::new(handler),
+            scopes: Vec::new(),
         })
     }
 
@@ -206,6 +231,25 @@ impl ResourceTemplateDef {
     /// Sets the MIME type of every match.
     pub fn mime_type(mut self, mime: impl Into<String>) -> Self {
         self.template.mime_type = Some(mime.into());
+        self
+    }
+
+    /// Declares the OAuth scopes a caller's token must grant to read any resource of the template (all of them). They
+    /// are enforced only by an HTTP server configured as an OAuth resource server, which
+    /// answers 403 `insufficient_scope` naming them before the handler runs; stdio and
+    /// unprotected HTTP ignore them.
+    ///
+    /// ```
+    /// use ferromcp_server::{Context, ResourceRequest, ResourceTemplateDef};
+    ///
+    /// let rows = ResourceTemplateDef::new("db://{table}", "rows", |_ctx: Context, _req: ResourceRequest| async {
+    ///     "[]"
+    /// })
+    /// .scopes(["db:read"]);
+    /// assert_eq!(rows.scopes, ["db:read"]);
+    /// ```
+    pub fn scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.scopes = crate::auth::collect_scopes(scopes);
         self
     }
 

@@ -254,7 +254,11 @@ impl McpServer {
 
     fn new_session(&self, options: SessionOptions) -> (Arc<ServerSession>, ConnectionConfig) {
         let id = self.inner.next_session.fetch_add(1, Ordering::Relaxed);
-        let state = Arc::new(SessionState::new(id, self.clone(), options.principal));
+        let mut state = SessionState::new(id, self.clone(), options.principal);
+        if let Some(auth) = options.auth {
+            state.auth = auth;
+        }
+        let state = Arc::new(state);
         if let Some(version) = options.assume_initialized {
             state.assume_initialized(version);
         }

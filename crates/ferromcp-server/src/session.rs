@@ -43,6 +43,8 @@ pub(crate) struct SessionState {
     pub server: McpServer,
     /// Who the caller is, when the transport said (binds `requestState`, scopes caching).
     pub principal: Option<String>,
+    /// The caller's verified access token, as the transport last set it.
+    pub auth: crate::AuthSlot,
     negotiated: OnceLock<Negotiated>,
     log_level: AtomicU8,
     roots: Mutex<RootsCache>,
@@ -65,6 +67,7 @@ impl SessionState {
             id,
             server,
             principal,
+            auth: crate::AuthSlot::default(),
             negotiated: OnceLock::new(),
             log_level: AtomicU8::new(LOG_LEVEL_UNSET),
             roots: Mutex::default(),

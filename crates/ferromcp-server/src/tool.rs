@@ -189,6 +189,8 @@ pub struct ToolDef {
     pub tool: Tool,
     /// The handler.
     pub handler: Arc<dyn ToolHandler>,
+    /// The OAuth scopes a call needs ([`ToolDef::scopes`]).
+    pub scopes: Vec<String>,
 }
 
 impl std::fmt::Debug for ToolDef {
@@ -238,6 +240,7 @@ impl ToolDef {
                 handler,
                 arguments: PhantomData::<fn() -> A>,
             }),
+            scopes: Vec::new(),
         }
     }
 
@@ -247,6 +250,7 @@ impl ToolDef {
         ToolDef {
             tool,
             handler: Arc::new(handler),
+            scopes: Vec::new(),
         }
     }
 
@@ -259,6 +263,23 @@ impl ToolDef {
     /// Sets the display name.
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.tool.title = Some(title.into());
+        self
+    }
+
+    /// Declares the OAuth scopes a caller's token must grant to call the tool (all of them). They
+    /// are enforced only by an HTTP server configured as an OAuth resource server, which
+    /// answers 403 `insufficient_scope` naming them before the handler runs; stdio and
+    /// unprotected HTTP ignore them.
+    ///
+    /// ```
+    /// use ferromcp_server::{Context, NoArguments, ToolDef};
+    ///
+    /// let delete = ToolDef::new("delete", |_ctx: Context, _args: NoArguments| async { "gone" })
+    ///     .scopes(["files:write"]);
+    /// assert_eq!(delete.scopes, ["files:write"]);
+    /// ```
+    pub fn scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.scopes = crate::auth::collect_scopes(scopes);
         self
     }
 

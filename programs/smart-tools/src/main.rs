@@ -12,10 +12,20 @@
 //! smart-tools --root ~/project               # only files under ~/project
 //! smart-tools --http 127.0.0.1:8000          # Streamable HTTP at /mcp, both eras
 //! smart-tools --max-prompt-chars 2000        # short prompts, for a small local model
+//! smart-tools --http 127.0.0.1:8000 --oauth-issuer https://auth.example.com
+//!                                            # only with access tokens of that issuer
 //! ```
+//!
+//! With `--oauth-issuer` the HTTP endpoint is an OAuth resource server: it publishes its
+//! protected resource metadata, wants a JWT access token of that issuer for `--resource`
+//! (or, with `--introspection-url`, an opaque token the issuer vouches for) on every
+//! request, and every tool needs the scope `files:read`; `process_files` needs
+//! `files:process` as well. `--bearer-token-env VAR` instead accepts the one token held in
+//! that environment variable (for local use).
 //!
 //! Logs go to stderr (stdout is the protocol on stdio); `RUST_LOG` or `--log` filters them.
 
+mod auth;
 mod tools;
 
 use std::path::PathBuf;
@@ -23,7 +33,7 @@ use std::process::ExitCode;
 
 use clap::builder::TypedValueParser;
 use clap::{Parser, ValueEnum};
-use ferromcp::http::server::{serve, HttpServerConfig};
+use ferromcp::http::server::{serve_listener, HttpServerConfig};
 use ferromcp::prelude::*;
 use ferromcp::server::{SamplingPolicy, ServerConfig};
 use tracing_subscriber::EnvFilter;
@@ -65,6 +75,39 @@ struct Cli {
     /// only the provider.
     #[arg(long, value_enum, default_value_t = Policy::PreferClient)]
     sampling: Policy,
+
+    /// Protect --http with OAuth: accept JWT access tokens issued by this authorization
+    /// server (its keys are found through its metadata), naming --resource as audience.
+    #[arg(long, value_name = "URL", requires = "http")]
+    oauth_issuer: Option<String>,
+
+    /// The canonical URI of this server, which tokens must name as audience (default:
+    /// http://ADDR/mcp for the --http address, with the port actually bound).
+    #[arg(long, value_name = "URL", requires = "http")]
+    resource: Option<String>,
+
+    /// The scopes published as `scopes_supported` (space-separated): what a client asks
+    /// for first. process_files needs `files:process` on top (step-up).
+    #[arg(long, value_name = "SCOPES", default_value = "files:read")]
+    oauth_scopes: String,
+
+    /// Verify opaque tokens at this RFC 7662 introspection endpoint instead of as JWTs
+    /// (with --oauth-issuer naming the issuer).
+    #[arg(long, value_name = "URL", requires_all = ["oauth_issuer", "introspection_client_id"])]
+    introspection_url: Option<String>,
+
+    /// The client id this server introspects as.
+    #[arg(long, value_name = "ID", requires = "introspection_url")]
+    introspection_client_id: Option<String>,
+
+    /// The client secret this server introspects as (or set SMART_TOOLS_INTROSPECTION_SECRET).
+    #[arg(long, value_name = "SECRET", requires = "introspection_url")]
+    introspection_client_secret: Option<String>,
+
+    /// Protect --http with one static bearer token, read from this environment variable
+    /// (for local use; a token is never given on the command line).
+    #[arg(long, value_name = "VAR", requires = "http", conflicts_with_all = ["oauth_issuer", "introspection_url"])]
+    bearer_token_env: Option<String>,
 
     /// Log filter for stderr (tracing syntax, e.g. `debug`); RUST_LOG wins when set.
     #[arg(long, value_name = "FILTER", default_value = "info")]
@@ -186,14 +229,24 @@ async fn run(cli: Cli) -> Result<(), String> {
         Err(error) => return Err(format!("the LLM provider settings are wrong: {error}")),
     }
     let server = builder.build();
-    match cli.http {
+    match cli.http.clone() {
         None => server
             .run_stdio()
             .await
             .map_err(|e| format!("stdio failed: {e}")),
         Some(addr) => {
-            let handle = serve(server, addr.as_str(), HttpServerConfig::default())
+            let listener = tokio::net::TcpListener::bind(addr.as_str())
                 .await
+                .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            let local = listener
+                .local_addr()
+                .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            let config = auth::configure(
+                HttpServerConfig::default(),
+                &auth::Options::from(&cli),
+                local,
+            )?;
+            let handle = serve_listener(server, listener, config)
                 .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
             // On stderr for people and for tests that asked for port 0.
             eprintln!(

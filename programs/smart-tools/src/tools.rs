@@ -193,7 +193,7 @@ async fn ask(
 /// Reads a file inside the roots. Short files come back as they are; a long one is
 /// summarized by an LLM (through sampling): its size, a two-sentence summary, three key
 /// points and the file's purpose.
-#[tool(read_only, title = "Smart read")]
+#[tool(read_only, title = "Smart read", scopes = ["files:read"])]
 pub async fn smart_read(
     ctx: Context,
     /// The file: a path (relative paths start at the first root) or a `file://` URI.
@@ -246,7 +246,7 @@ pub async fn smart_read(
 
 /// Summarizes a text, or a file inside the roots, in at most `max_words` words (default
 /// 100), with an LLM (through sampling). Give exactly one of `text` and `path`.
-#[tool(read_only, title = "Summarize")]
+#[tool(read_only, title = "Summarize", scopes = ["files:read"])]
 pub async fn summarize(
     ctx: Context,
     /// The text to summarize.
@@ -358,7 +358,7 @@ pub struct Classification {
 /// Classifies a file inside the roots with an LLM (through sampling): its type, language,
 /// the model's confidence and a one-sentence description, as JSON checked against a
 /// schema. A malformed answer gets one stricter retry, then the tool fails.
-#[tool(read_only, title = "Classify a file")]
+#[tool(read_only, title = "Classify a file", scopes = ["files:read"])]
 pub async fn classify_file(
     ctx: Context,
     /// The file: a path or a `file://` URI inside the roots.
@@ -398,7 +398,7 @@ pub async fn classify_file(
 
 /// Compares two files inside the roots: sizes and shared lines, and an LLM's account
 /// (through sampling) of what they have in common and how they differ.
-#[tool(read_only, title = "Smart compare")]
+#[tool(read_only, title = "Smart compare", scopes = ["files:read"])]
 pub async fn smart_compare(
     ctx: Context,
     /// The first file: a path or a `file://` URI inside the roots.
@@ -450,7 +450,7 @@ pub async fn smart_compare(
 
 /// Says which folders the tools may use (the effective roots) and where they come from:
 /// the client's roots, the operator's `--root` folders, or both.
-#[tool(read_only, idempotent, title = "Roots info")]
+#[tool(read_only, idempotent, title = "Roots info", scopes = ["files:read"])]
 pub async fn roots_info(ctx: Context) -> Result<String, McpError> {
     let client_roots = if ctx.client_capabilities().roots.is_some() {
         Some(ctx.list_roots().await?)
@@ -513,7 +513,7 @@ pub async fn roots_info(ctx: Context) -> Result<String, McpError> {
 /// Walks every root (skipping what `.gitignore` files exclude, and `.git`) and reports the
 /// files by language, their total size, the largest ones and the top-level layout, with
 /// progress and log messages as it goes.
-#[tool(read_only, title = "Analyze project")]
+#[tool(read_only, title = "Analyze project", scopes = ["files:read"])]
 pub async fn analyze_project(ctx: Context) -> Result<String, McpError> {
     let fs = ctx.fs().await?;
     // Thousands of blocking file-system calls for a big tree: keep them off the async
@@ -623,7 +623,7 @@ fn analyze(ctx: &Context, fs: &ConfinedFs) -> Result<String, McpError> {
 /// Reads each of the given files inside the roots and reports its size, lines, words and
 /// language, with a progress notification per file. A file that cannot be read is
 /// reported and the others still processed; the tool fails only when none could be read.
-#[tool(read_only, title = "Process files")]
+#[tool(read_only, title = "Process files", scopes = ["files:read", "files:process"])]
 pub async fn process_files(
     ctx: Context,
     /// The files: paths or `file://` URIs inside the roots.

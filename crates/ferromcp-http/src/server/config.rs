@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::event_store::{EventStore, InMemoryEventStore};
+use super::oauth::ResourceServerConfig;
 
 /// How the Streamable HTTP server behaves. `Default` is safe for a local server: it only
 /// answers requests addressed to `localhost`, `127.0.0.1` or `[::1]` (DNS-rebinding
@@ -93,6 +94,15 @@ pub struct HttpServerConfig {
     /// `requestState` and makes its caching hints private. Default `None`: no
     /// authentication, every caller is anonymous.
     pub authenticate: Option<Authenticator>,
+    /// Protects the endpoint as an OAuth 2.1 resource server (MCP authorization): the
+    /// protected resource metadata is served at `/.well-known/oauth-protected-resource`
+    /// (and with the endpoint's path appended); every request to the endpoint (and the
+    /// legacy `/sse` and `/messages`) needs a valid `Authorization: Bearer` token (401 with
+    /// a challenge naming the metadata otherwise); the token's `iss#sub` is the principal
+    /// sessions bind to; the scopes tools, resources and prompts declare are enforced
+    /// (403 `insufficient_scope`); handlers read the claims with `Context::auth`. Takes
+    /// the place of [`authenticate`](HttpServerConfig::authenticate). Default `None`.
+    pub oauth: Option<ResourceServerConfig>,
 }
 
 /// See [`HttpServerConfig::authenticate`].
@@ -124,6 +134,7 @@ impl Default for HttpServerConfig {
             shutdown_timeout: Duration::from_secs(10),
             sse_buffer_events: 1024,
             authenticate: None,
+            oauth: None,
         }
     }
 }
@@ -149,6 +160,7 @@ impl fmt::Debug for HttpServerConfig {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("sse_buffer_events", &self.sse_buffer_events)
             .field("authenticate", &self.authenticate.is_some())
+            .field("oauth", &self.oauth)
             .finish()
     }
 }
@@ -277,6 +289,27 @@ impl HttpServerConfig {
             + 'static,
     ) -> Self {
         self.authenticate = Some(Arc::new(authenticate));
+        self
+    }
+
+    /// Protects the endpoint with OAuth (see [`oauth`](HttpServerConfig::oauth)).
+    ///
+    /// ```
+    /// use ferromcp_auth::resource::StaticTokenVerifier;
+    /// use ferromcp_auth::ProtectedResourceMetadata;
+    /// use ferromcp_http::server::{HttpServerConfig, ResourceServerConfig};
+    ///
+    /// let verifier = StaticTokenVerifier::new("local-secret", "me").unwrap();
+    /// let metadata = ProtectedResourceMetadata::new(
+    ///     "http://127.0.0.1:8000/mcp",
+    ///     vec!["http://127.0.0.1:9000".into()],
+    /// );
+    /// let config = HttpServerConfig::default()
+    ///     .oauth(ResourceServerConfig::new(verifier, metadata).unwrap());
+    /// assert_eq!(config.oauth.unwrap().metadata.resource, "http://127.0.0.1:8000/mcp");
+    /// ```
+    pub fn oauth(mut self, oauth: ResourceServerConfig) -> Self {
+        self.oauth = Some(oauth);
         self
     }
 }

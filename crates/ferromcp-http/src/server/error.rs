@@ -17,8 +17,17 @@ pub(crate) struct HttpError {
     status: StatusCode,
     id: Option<RequestId>,
     error: ErrorObject,
-    allow: Option<&'static str>,
+    /// `Allow` of a 405, or the `WWW-Authenticate` of an OAuth refusal.
+    header: Option<Extra>,
     close: bool,
+}
+
+/// The one extra header an error answer may carry (one field: every `Result` of the
+/// server carries this type, so it stays small).
+#[derive(Debug)]
+enum Extra {
+    Allow(&'static str),
+    Challenge(Box<str>),
 }
 
 impl HttpError {
@@ -27,7 +36,7 @@ impl HttpError {
             status,
             id: None,
             error: ErrorObject::new(code, message),
-            allow: None,
+            header: None,
             close: false,
         }
     }
@@ -38,7 +47,7 @@ impl HttpError {
             status: StatusCode::BAD_REQUEST,
             id,
             error,
-            allow: None,
+            header: None,
             close: false,
         }
     }
@@ -68,6 +77,21 @@ impl HttpError {
         )
     }
 
+    /// An OAuth refusal: `status` with the `Bearer` challenge `challenge`.
+    pub(crate) fn challenge(status: StatusCode, challenge: String, message: &str) -> Self {
+        HttpError {
+            header: Some(Extra::Challenge(challenge.into_boxed_str())),
+            ..Self::new(
+                status,
+                SERVER_ERROR,
+                format!(
+                    "{}: {message}",
+                    status.canonical_reason().unwrap_or("Error")
+                ),
+            )
+        }
+    }
+
     pub(crate) fn session_not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
@@ -82,7 +106,7 @@ impl HttpError {
 
     pub(crate) fn method_not_allowed(allow: &'static str) -> Self {
         HttpError {
-            allow: Some(allow),
+            header: Some(Extra::Allow(allow)),
             ..Self::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 SERVER_ERROR,
@@ -159,11 +183,21 @@ impl IntoResponse for HttpError {
         *response.status_mut() = self.status;
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
-        if self.status == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        match self.header {
+            Some(Extra::Challenge(challenge)) => {
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+            }
+            Some(Extra::Allow(allow)) => {
+                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+            }
+            None => {}
         }
-        if let Some(allow) = self.allow {
-            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        if self.status == StatusCode::UNAUTHORIZED
+            && !headers.contains_key(header::WWW_AUTHENTICATE)
+        {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         if self.close {
             // The rest of an oversized body is not read; the connection cannot be reused.

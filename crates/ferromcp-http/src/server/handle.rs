@@ -124,7 +124,30 @@ pub async fn serve(
     addr: impl ToSocketAddrs,
     config: HttpServerConfig,
 ) -> io::Result<HttpServerHandle> {
-    let listener = TcpListener::bind(addr).await?;
+    serve_listener(server, TcpListener::bind(addr).await?, config)
+}
+
+/// [`serve`] on a listener already bound, for a configuration that depends on the address
+/// (an OAuth resource URI naming the port the system picked).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
+/// use ferromcp_http::server::{serve_listener, HttpServerConfig};
+/// use ferromcp_server::McpServer;
+///
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let endpoint = format!("http://{}/mcp", listener.local_addr()?);
+/// let server = McpServer::builder("demo", "1.0.0").build();
+/// let handle = serve_listener(server, listener, HttpServerConfig::default())?;
+/// assert_eq!(endpoint, format!("http://{}/mcp", handle.local_addr()));
+/// handle.shutdown().await;
+/// # Ok(()) }
+/// ```
+pub fn serve_listener(
+    server: McpServer,
+    listener: TcpListener,
+    config: HttpServerConfig,
+) -> io::Result<HttpServerHandle> {
     let local_addr = listener.local_addr()?;
     let (router, state) = build(server, config);
     let stop = CancellationToken::new();

@@ -9,13 +9,14 @@ use std::sync::Arc;
 
 use axum::extract::{OriginalUri, Request, State};
 use axum::response::{IntoResponse, Response};
-use ferromcp_protocol::jsonrpc::decode;
+use ferromcp_protocol::jsonrpc::{decode, Decoded, Message};
 use http::request::Parts;
 use http::Method;
 
 use super::body::{accepted, sse_response};
 use super::checks::{is_json, read_body};
 use super::error::HttpError;
+use super::oauth;
 use super::router::{allowed_origin, authenticate, principal, AppState};
 use super::security;
 use super::session::{new_session_id, short, Session};
@@ -43,11 +44,13 @@ impl Drop for LegacyGuard {
 /// `GET /sse`.
 pub(crate) async fn sse(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
-    let response = open(&state, &mut parts).unwrap_or_else(IntoResponse::into_response);
+    let response = open(&state, &mut parts)
+        .await
+        .unwrap_or_else(IntoResponse::into_response);
     security::with_cors(response, allowed_origin(&state, &parts.headers))
 }
 
-fn open(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, HttpError> {
+async fn open(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, HttpError> {
     let config = &state.config;
     security::check(&config.allowed_hosts, &config.allowed_origins, parts)?;
     if let Some(preflight) = security::preflight(&parts.method, &parts.headers, "GET") {
@@ -59,7 +62,7 @@ fn open(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, HttpError>
     if state.is_shutting_down() {
         return Err(HttpError::unavailable("the server is shutting down"));
     }
-    authenticate(state, parts)?;
+    authenticate(state, parts).await?;
     let id = new_session_id()
         .map_err(|e| HttpError::internal(format!("no randomness for a session id: {e}")))?;
     let (tx, rx) = ferromcp_rpc::queue(Some(state.config.sse_buffer_events));
@@ -75,6 +78,7 @@ fn open(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, HttpError>
             || Session::start(&state.server, id.clone(), options),
         )
         .ok_or_else(|| HttpError::unavailable("too many sessions are open; try again later"))?;
+    session.auth.set(oauth::verified(parts));
     tracing::info!(session = short(&id), "legacy SSE session started");
     // The router may be nested under a prefix; the endpoint must carry it.
     let prefix = parts
@@ -127,7 +131,7 @@ async fn post(
     if state.is_shutting_down() {
         return Err(HttpError::unavailable("the server is shutting down"));
     }
-    authenticate(state, parts)?;
+    authenticate(state, parts).await?;
     let id = parts
         .uri
         .query()
@@ -145,10 +149,22 @@ async fn post(
         return Err(HttpError::unsupported_media_type());
     }
     // Unreadable JSON is refused here; anything else the engine answers on the stream.
-    if let Err(error) = decode(&body) {
-        return Err(HttpError::bad_message(error.id, error.error));
+    match decode(&body) {
+        Err(error) => return Err(HttpError::bad_message(error.id, error.error)),
+        Ok(Decoded::Single(Ok(Message::Request(request)))) => {
+            oauth::require_scopes(state, parts, &request.method, request.params.as_deref())?;
+        }
+        Ok(Decoded::Batch(_)) => {
+            if let Ok(items) =
+                serde_json::from_slice::<Vec<Box<serde_json::value::RawValue>>>(&body)
+            {
+                oauth::require_batch_scopes(state, parts, &items)?;
+            }
+        }
+        Ok(_) => {}
     }
     session.touch();
+    session.auth.set(oauth::verified(parts));
     if !session.feed(body).await {
         return Err(HttpError::session_not_found());
     }

@@ -54,6 +54,16 @@
 //! created it: the same `Mcp-Session-Id` from anyone else is answered 404, exactly as an
 //! unknown one. The principal also binds the 2026-07-28 `requestState`.
 //!
+//! With [`oauth`](HttpServerConfig::oauth) ([`ResourceServerConfig`]) the endpoint is an
+//! OAuth 2.1 resource server, as MCP authorization asks: its protected resource metadata
+//! is served at `/.well-known/oauth-protected-resource` (and with the endpoint's path
+//! appended), every request needs an `Authorization: Bearer` token the configured
+//! `TokenVerifier` accepts (401 with a `Bearer` challenge naming the metadata otherwise),
+//! the token's `iss#sub` is the principal, and a `tools/call`, `resources/read` or
+//! `prompts/get` whose handler declares scopes the token lacks is answered 403
+//! `insufficient_scope` before the handler runs. Handlers read the claims with
+//! `Context::auth`.
+//!
 //! Files: `config.rs` (settings), `router.rs` (axum handlers for GET, DELETE and the method
 //! dispatch), `post.rs` (POST), `checks.rs` (header and body validation), `session.rs`
 //! (sessions, whose engines the POSTs drive on their own tasks), `stream.rs` (routing
@@ -62,7 +72,7 @@
 //! (serve, run, shutdown), `error.rs`; for 2026-07-28: `modern.rs` (classification and
 //! answering), `modern_checks.rs` (`_meta`, version and standard headers),
 //! `tool_headers.rs` (`Mcp-Param-*`), `encoding.rs` (header values, Base64),
-//! `inflight.rs` (the requests being answered).
+//! `inflight.rs` (the requests being answered); `oauth.rs` (the resource server).
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
@@ -114,6 +124,7 @@ mod inflight;
 mod legacy;
 mod modern;
 mod modern_checks;
+mod oauth;
 mod post;
 mod router;
 mod security;
@@ -123,7 +134,8 @@ mod tool_headers;
 
 pub use config::{Authenticator, HeaderValidation, HttpServerConfig};
 pub use event_store::{EventStore, InMemoryEventStore, Replay, StoredEvent};
-pub use handle::{run, serve, HttpServerHandle, HttpStats};
+pub use handle::{run, serve, serve_listener, HttpServerHandle, HttpStats};
+pub use oauth::ResourceServerConfig;
 
 /// An axum [`Router`] serving `server` at `config.endpoint` (plus `/sse` and `/messages`
 /// with [`legacy_sse`](HttpServerConfig::legacy_sse)). Merge it into an app, or nest it

@@ -184,11 +184,12 @@ async fn serve(
         let cx = ferromcp_rpc::direct_context(id.clone(), &peer);
         let server = state.server.clone();
         let principal = principal(parts).map(str::to_string);
+        let auth = super::oauth::verified(parts);
         let running = Running(exchange.clone());
         let id = id.clone();
         Box::pin(async move {
             let _running = running;
-            let handler = server.handle_modern(request, cx, principal);
+            let handler = server.handle_modern_with_auth(request, cx, principal, auth);
             ferromcp_rpc::answer_direct(id, peer, handler).await
         })
     };

@@ -20,6 +20,7 @@ use super::body::{accepted, json_response, sse_response, StreamItem};
 use super::checks::{accepts, header_version, is_json, read_body, session_header};
 use super::error::HttpError;
 use super::modern;
+use super::oauth;
 use super::router::{principal, AppState};
 use super::session::{new_session_id, short, AttachGuard, Session};
 use super::stream::RouteKey;
@@ -66,17 +67,25 @@ pub(crate) async fn handle(
         ));
     }
     let parsed = parse(&body, state.server.config().max_json_depth)?;
+    // Scopes are checked before anything reaches a handler, in either era.
+    match &parsed {
+        Parsed::Single(Message::Request(r)) => {
+            oauth::require_scopes(state, parts, &r.method, r.params.as_deref())?
+        }
+        Parsed::Batch(items) => oauth::require_batch_scopes(state, parts, items)?,
+        Parsed::Single(_) => {}
+    }
     if modern::is_modern(state, &parts.headers, &parsed) {
         return modern::handle(state, parts, parsed).await;
     }
     let version = header_version(&parts.headers)?;
     if state.config.stateless {
-        return stateless(state, parsed, version).await;
+        return stateless(state, parts, parsed, version).await;
     }
     let Some(id) = session_header(&parts.headers)? else {
         return match parsed {
             Parsed::Single(Message::Request(r)) if r.method == methods::INITIALIZE => {
-                initialize(state, r.id, body, principal(parts)).await
+                initialize(state, r.id, body, parts).await
             }
             _ => Err(HttpError::missing_session()),
         };
@@ -99,6 +108,8 @@ pub(crate) async fn handle(
         }
     }
     session.touch();
+    // The token may have been renewed since the last request (with other scopes).
+    session.auth.set(oauth::verified(parts));
     match parsed {
         Parsed::Batch(items) => {
             let negotiated = session.version().or(version).unwrap_or(DEFAULT_VERSION);
@@ -131,8 +142,9 @@ async fn initialize(
     state: &Arc<AppState>,
     id: RequestId,
     frame: Bytes,
-    principal: Option<&str>,
+    parts: &Parts,
 ) -> Result<Response, HttpError> {
+    let principal = principal(parts);
     let session_id = new_session_id()
         .map_err(|e| HttpError::internal(format!("no randomness for a session id: {e}")))?;
     state.ensure_reaper();
@@ -148,6 +160,7 @@ async fn initialize(
             },
         )
         .ok_or_else(|| HttpError::unavailable("too many sessions are open; try again later"))?;
+    session.auth.set(oauth::verified(parts));
     let answer = match answer(state, &session, id, Incoming::Frame(frame), ()).await {
         Ok(answer) => answer,
         Err(error) => {
@@ -191,6 +204,7 @@ fn negotiated_version(answer: &[u8]) -> Option<ProtocolVersion> {
 /// Stateless: each request is served by a session of its own, closed with its answer.
 async fn stateless(
     state: &Arc<AppState>,
+    parts: &Parts,
     parsed: Parsed,
     version: Option<ProtocolVersion>,
 ) -> Result<Response, HttpError> {
@@ -205,6 +219,7 @@ async fn stateless(
                 "stateless".into(),
                 state.session_options(true, assume),
             );
+            session.auth.set(oauth::verified(parts));
             let id = request.id.clone();
             let input = Incoming::Decoded(Box::new(Message::Request(request)));
             let result = answer(state, &session, id, input, ()).await;
@@ -225,6 +240,7 @@ async fn stateless(
                 "stateless".into(),
                 state.session_options(true, Some(version)),
             );
+            session.auth.set(oauth::verified(parts));
             let result = batch(state, &session, items).await;
             session.close();
             result

@@ -22,6 +22,7 @@ use super::checks::{accepts, header_version, session_header};
 use super::config::HttpServerConfig;
 use super::error::HttpError;
 use super::inflight::ModernRequests;
+use super::oauth::OAuth;
 use super::session::{short, AttachGuard, Session, SessionOptions, SessionTable};
 use super::stream::{OpenError, RouteKey};
 use super::{legacy, modern, post, security, HttpStats};
@@ -35,6 +36,8 @@ pub(crate) struct AppState {
     pub legacy: SessionTable,
     /// The 2026-07-28 requests being answered.
     pub modern: ModernRequests,
+    /// The OAuth resource-server settings, ready to answer with.
+    pub oauth: Option<OAuth>,
     shutting_down: AtomicBool,
     in_flight: AtomicUsize,
     idle: Notify,
@@ -175,18 +178,24 @@ pub(crate) fn build(server: McpServer, config: HttpServerConfig) -> (Router, Arc
         endpoint.insert(0, '/');
     }
     let legacy_sse = config.legacy_sse;
+    let oauth = config.oauth.as_ref().map(|o| OAuth::new(o, &endpoint));
+    let metadata_paths = oauth.as_ref().map(|o| o.paths.clone()).unwrap_or_default();
     let state = Arc::new(AppState {
         server,
         config,
         sessions: SessionTable::default(),
         legacy: SessionTable::default(),
         modern: ModernRequests::default(),
+        oauth,
         shutting_down: AtomicBool::new(false),
         in_flight: AtomicUsize::new(0),
         idle: Notify::new(),
         reaper: OnceLock::new(),
     });
     let mut router = Router::new().route(&endpoint, any(endpoint_handler));
+    for path in metadata_paths {
+        router = router.route(&path, any(metadata_handler));
+    }
     if legacy_sse {
         if endpoint == legacy::SSE_PATH || endpoint == legacy::MESSAGES_PATH {
             // Mounting both would panic in axum; the Streamable endpoint wins.
@@ -205,8 +214,15 @@ pub(crate) fn build(server: McpServer, config: HttpServerConfig) -> (Router, Arc
 pub(crate) struct Principal(pub Option<String>);
 
 /// Runs the configured authentication (401 when it refuses) and keeps the principal in the
-/// request's extensions.
-pub(crate) fn authenticate(state: &AppState, parts: &mut Parts) -> Result<(), HttpError> {
+/// request's extensions: the OAuth bearer token when configured (its claims are kept too),
+/// else the [`authenticate`](HttpServerConfig::authenticate) hook.
+pub(crate) async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<(), HttpError> {
+    if let Some(oauth) = &state.oauth {
+        let (principal, verified) = oauth.authenticate(parts).await?;
+        parts.extensions.insert(Principal(principal));
+        parts.extensions.insert(verified);
+        return Ok(());
+    }
     if let Some(authenticate) = &state.config.authenticate {
         let principal = authenticate(&parts.headers).map_err(HttpError::unauthorized)?;
         parts.extensions.insert(Principal(principal));
@@ -231,6 +247,14 @@ async fn endpoint_handler(State(state): State<Arc<AppState>>, request: Request) 
             error.into_response()
         });
     security::with_cors(response, allowed_origin(&state, &parts.headers))
+}
+
+/// The protected resource metadata (RFC 9728), readable without a token.
+async fn metadata_handler(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    match &state.oauth {
+        Some(oauth) => oauth.document(request.method()),
+        None => HttpError::session_not_found().into_response(),
+    }
 }
 
 /// The request's `Origin`, when it is one the CORS headers may name.
@@ -258,7 +282,7 @@ async fn dispatch(
     if state.is_shutting_down() {
         return Err(HttpError::unavailable("the server is shutting down"));
     }
-    authenticate(state, parts)?;
+    authenticate(state, parts).await?;
     let parts = &*parts;
     match parts.method {
         Method::POST => post::handle(state, parts, body).await,

@@ -89,7 +89,8 @@ fn split_host_port(authority: &str) -> (&str, Option<&str>) {
     }
 }
 
-const EXPOSED: &str = "mcp-session-id, mcp-protocol-version";
+// `www-authenticate`: a browser client must read the OAuth challenge of a 401 or 403.
+const EXPOSED: &str = "mcp-session-id, mcp-protocol-version, www-authenticate";
 const ALLOWED_HEADERS: &str = "content-type, accept, authorization, mcp-session-id, \
      mcp-protocol-version, last-event-id, mcp-method, mcp-name";
 use crate::headers::MCP_PARAM_PREFIX as PARAM_PREFIX;

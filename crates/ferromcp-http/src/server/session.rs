@@ -43,6 +43,9 @@ pub(crate) struct Session {
     pub id: Arc<str>,
     /// The authenticated caller that created the session; only it may use the session.
     pub principal: Option<String>,
+    /// The verified access token of the latest request (OAuth): set before each message is
+    /// fed, read by the handlers' `Context::auth`.
+    pub auth: ferromcp_server::AuthSlot,
     /// The session's engine, driven by the POSTs that bring it messages: an idle session
     /// has no task.
     engine: DrivenConnection,
@@ -73,9 +76,11 @@ impl Session {
             // so the sink's `Weak` always upgrades. The engine hands each message over on
             // the task that sends it (routing never waits), and is driven by the POSTs: no
             // task per session.
+            let auth = ferromcp_server::AuthSlot::default();
             let server_options = ferromcp_server::SessionOptions {
                 principal: options.principal.clone(),
                 assume_initialized: options.assume,
+                auth: Some(auth.clone()),
             };
             let sink = Box::new(move |out: Outgoing| target.deliver(out));
             let engine = server.serve_driven_with_options(sink, server_options, closed.clone());
@@ -92,6 +97,7 @@ impl Session {
                 ),
                 id,
                 principal: options.principal,
+                auth,
                 engine,
                 closed,
                 version,

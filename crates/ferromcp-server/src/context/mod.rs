@@ -74,6 +74,8 @@ struct ContextInner {
     peer: Peer,
     session: Arc<SessionState>,
     era: Era,
+    /// The caller's verified access token when the request started.
+    auth: Option<Arc<crate::AuthInfo>>,
     /// Sampling requests answered by the server's provider so far in this execution; names
     /// the answers a 2026-07-28 request remembers across rounds.
     provider_calls: AtomicUsize,
@@ -123,6 +125,7 @@ impl Context {
                 last_progress: AtomicU64::new(f64::NEG_INFINITY.to_bits()),
                 cancellation,
                 peer,
+                auth: session.auth.get(),
                 session,
                 era,
                 provider_calls: AtomicUsize::new(0),
@@ -178,6 +181,24 @@ impl Context {
     /// ([`SessionOptions::principal`](crate::SessionOptions::principal)).
     pub fn principal(&self) -> Option<&str> {
         self.inner.session.principal.as_deref()
+    }
+
+    /// The caller's verified OAuth access token (subject, client, scopes, claims), when
+    /// the transport is an HTTP server configured as an OAuth resource server; `None` on
+    /// stdio and unprotected HTTP. On a stateful session it is the token of the request
+    /// that is being handled (the session's latest: a client may renew its token, with
+    /// more scopes, between requests).
+    ///
+    /// ```no_run
+    /// use ferromcp_server::{Context, McpError};
+    ///
+    /// async fn whoami(ctx: Context) -> Result<String, McpError> {
+    ///     let auth = ctx.auth().ok_or_else(|| McpError::invalid_params("not signed in"))?;
+    ///     Ok(format!("{:?} with {:?}", auth.subject, auth.scopes))
+    /// }
+    /// ```
+    pub fn auth(&self) -> Option<&crate::AuthInfo> {
+        self.inner.auth.as_deref()
     }
 
     /// The server this request arrived at.

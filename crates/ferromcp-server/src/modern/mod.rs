@@ -65,6 +65,20 @@ impl McpServer {
         let state = Arc::new(SessionState::new(u64::MAX, self.clone(), principal));
         handle(&state, request, cx).await
     }
+
+    /// [`handle_modern`](McpServer::handle_modern) for a caller whose access token the
+    /// transport verified: handlers read `auth` with [`Context::auth`].
+    pub async fn handle_modern_with_auth(
+        &self,
+        request: Request,
+        cx: RequestContext,
+        principal: Option<String>,
+        auth: Option<crate::AuthInfo>,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        let state = SessionState::new(u64::MAX, self.clone(), principal);
+        state.auth.set(auth);
+        handle(&Arc::new(state), request, cx).await
+    }
 }
 
 /// Answers one 2026-07-28 request.

@@ -265,6 +265,11 @@ impl Server {
         }
     }
 
+    /// The endpoint URL of an HTTP server.
+    pub fn url(&self) -> Option<&str> {
+        self.http.as_ref().map(|(_, url)| url.as_str())
+    }
+
     /// Connects a client built by `builder`.
     pub async fn connect(&self, builder: ClientBuilder) -> ClientSession {
         match &self.http {
