@@ -4,14 +4,20 @@
 //!   own protected server (`oauth_server.py`, verifying tokens by introspection), proving
 //!   the peers;
 //! - ferromcp's OAuth client against that Python server: login, reuse of stored tokens,
-//!   refresh without asking the user.
+//!   refresh without asking the user;
+//! - the Python SDK's OAuth client against a ferromcp resource server (JWT access tokens
+//!   checked against the provider's keys, a scope per tool).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use ferromcp::auth::client::{MemoryTokenStore, OAuthClient, OAuthConfig, TokenStore};
+use ferromcp::auth::resource::JwtVerifier;
+use ferromcp::auth::ProtectedResourceMetadata;
 use ferromcp::client::Client;
+use ferromcp::prelude::*;
 use ferromcp_http::client::HttpClientConfig;
+use ferromcp_http::server::{serve_listener, HttpServerConfig, ResourceServerConfig};
 use ferromcp_tests::oauth::{
     free_port, introspector_client, run_python_oauth_client, start_python_oauth_server,
     ApprovingUser,
@@ -167,4 +173,80 @@ async fn ferromcp_client_logs_in_to_the_python_sdk_server_and_refreshes() {
     );
     assert_eq!(user.approvals(), 1, "refreshing never asks the user");
     session.close().await;
+}
+
+/// Who the verified token says the caller is.
+#[tool]
+async fn who_am_i(ctx: Context) -> Result<String, McpError> {
+    let auth = ctx
+        .auth()
+        .ok_or_else(|| McpError::tool("no verified token"))?;
+    Ok(json!({"subject": auth.subject, "scopes": auth.scopes}).to_string())
+}
+
+/// Adds two numbers; needs a scope the login does not ask for.
+#[tool(scopes = ["files:process"])]
+async fn add_numbers(a: i64, b: i64) -> String {
+    (a + b).to_string()
+}
+
+/// The official Python SDK's OAuth client signs in at oidc-provider and calls a ferromcp
+/// server that verifies the JWT access tokens against the provider's keys; a tool whose
+/// scope the token lacks is refused with 403 insufficient_scope.
+#[tokio::test]
+async fn python_oauth_client_calls_a_ferromcp_resource_server() {
+    let provider = OidcProvider::start().await;
+    let issuer = provider.issuer_str();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let resource = format!("http://{}/mcp", listener.local_addr().unwrap());
+    let verifier = JwtVerifier::builder(issuer.clone(), resource.clone())
+        .build()
+        .expect("verifier");
+    let metadata = ProtectedResourceMetadata::new(resource.clone(), vec![issuer.clone()])
+        .with_scopes(["files:read"]);
+    let oauth = ResourceServerConfig::new(verifier, metadata).expect("resource server");
+    let server = McpServer::builder("protected", "1.0.0")
+        .tool(who_am_i)
+        .tool(add_numbers)
+        .build();
+    let _handle =
+        serve_listener(server, listener, HttpServerConfig::default().oauth(oauth)).expect("serve");
+
+    let summary = run_python_oauth_client(&resource, &issuer, "erin", "who_am_i", json!({})).await;
+    assert_eq!(summary["authorizations"], 1, "{summary}");
+    assert_eq!(summary["isError"], false, "{summary}");
+    let me: Value = serde_json::from_str(summary["text"].as_str().unwrap()).expect("JSON");
+    assert_eq!(me["subject"], "erin", "{me}");
+    assert_eq!(me["scopes"], json!(["files:read"]), "{me}");
+
+    // `add_numbers` needs files:process: the SDK's client sees the 403 and its challenge.
+    let run = tokio::process::Command::new(ferromcp_tests::python())
+        .arg(ferromcp_tests::repo_root().join("tests/interop/python/oauth_client.py"))
+        .args([
+            resource.as_str(),
+            issuer.as_str(),
+            "add_numbers",
+            r#"{"a": 1, "b": 2}"#,
+        ])
+        .env("OIDC_USERNAME", "erin")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(90), run)
+        .await
+        .expect("oauth_client.py finished in time")
+        .expect("run oauth_client.py");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The SDK answers our 403 by asking the provider for exactly the challenged scope; the
+    // provider refuses it (the SDK registered the client with the login's scopes only), so
+    // the call fails there, after the challenge did its part.
+    assert!(!output.status.success(), "{text}");
+    assert!(
+        text.contains("'scope': 'files:process'") && text.contains("invalid_scope"),
+        "the step-up asked for the challenged scope: {text}"
+    );
 }

@@ -111,7 +111,11 @@ async fn run_as_user(
             let authorization = url::Url::parse(line[at + LOGIN_PROMPT.len()..].trim())
                 .expect("an authorization URL");
             let redirect = user.approve(&authorization, username).await;
-            let delivered = browser.get(redirect).send().await.expect("the host's listener");
+            let delivered = browser
+                .get(redirect)
+                .send()
+                .await
+                .expect("the host's listener");
             assert!(delivered.status().is_success(), "{}", delivered.status());
         }
     };
@@ -162,15 +166,30 @@ async fn login_call_step_up_refresh_status_and_logout() {
     assert_eq!(run.success().json(), serde_json::json!([]));
 
     // Login: one visit to the provider's pages.
-    let (run, logins) = run_as_user(&["login", url, "--no-browser"], config.path(), &user, "dave").await;
+    let (run, logins) = run_as_user(
+        &["login", url, "--no-browser"],
+        config.path(),
+        &user,
+        "dave",
+    )
+    .await;
     let run = run.success();
     assert_eq!(logins, 1, "{run}");
     assert!(run.stderr.contains("logged in to"), "{run}");
-    let (run, _) = run_as_user(&["auth", "status", url, "--json"], config.path(), &user, "dave").await;
+    let (run, _) = run_as_user(
+        &["auth", "status", url, "--json"],
+        config.path(),
+        &user,
+        "dave",
+    )
+    .await;
     let status = status_json(&run.success());
     assert_eq!(status["issuer"], issuer.as_str());
     assert_eq!(status["loggedIn"], true);
-    assert_eq!(status["refreshable"], true, "offline_access brought a refresh token");
+    assert_eq!(
+        status["refreshable"], true,
+        "offline_access brought a refresh token"
+    );
     let scope = status["scope"].as_str().unwrap_or_default().to_owned();
     assert!(scope.split(' ').any(|s| s == "files:read"), "{scope}");
     assert!(!scope.split(' ').any(|s| s == "files:process"), "{scope}");
@@ -189,18 +208,31 @@ async fn login_call_step_up_refresh_status_and_logout() {
 
     // A command with the stored token: nobody is asked.
     let root = server.root.to_str().unwrap();
-    let (run, logins) =
-        run_as_user(&["call", url, "roots_info", "--root", root], config.path(), &user, "dave").await;
+    let (run, logins) = run_as_user(
+        &["call", url, "roots_info", "--root", root],
+        config.path(),
+        &user,
+        "dave",
+    )
+    .await;
     let run = run.success();
     assert_eq!(logins, 0, "{run}");
-    assert!(run.stdout.contains("notes.txt"), "{run}");
+    assert!(run.stdout.contains("Effective roots (1)"), "{run}");
 
     // A tool that needs files:process: the server answers 403 insufficient_scope, the host
     // steps up (one more visit), and the call goes through with both scopes.
     let notes = server.root.join("notes.txt");
     let paths = format!("paths=[{:?}]", notes.to_str().unwrap());
     let (run, logins) = run_as_user(
-        &["call", url, "process_files", &paths, "--root", root, "--json"],
+        &[
+            "call",
+            url,
+            "process_files",
+            &paths,
+            "--root",
+            root,
+            "--json",
+        ],
         config.path(),
         &user,
         "dave",
@@ -209,18 +241,38 @@ async fn login_call_step_up_refresh_status_and_logout() {
     assert_eq!(logins, 1, "{run}");
     assert!(!run.stderr.contains("403"), "{run}");
     assert!(run.stdout.contains("notes.txt"), "the tool ran: {run}");
-    let (run, _) = run_as_user(&["auth", "status", url, "--json"], config.path(), &user, "dave").await;
+    let (run, _) = run_as_user(
+        &["auth", "status", url, "--json"],
+        config.path(),
+        &user,
+        "dave",
+    )
+    .await;
     let status = status_json(&run.success());
     let scope = status["scope"].as_str().unwrap_or_default().to_owned();
-    assert!(scope.contains("files:read") && scope.contains("files:process"), "{scope}");
+    assert!(
+        scope.contains("files:read") && scope.contains("files:process"),
+        "{scope}"
+    );
     let before = status["expiresAt"].as_u64().unwrap();
 
     // Near expiry the host refreshes on its own: a new token, nobody asked.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let (run, logins) =
-        run_as_user(&["call", url, "roots_info", "--root", root], config.path(), &user, "dave").await;
+    let (run, logins) = run_as_user(
+        &["call", url, "roots_info", "--root", root],
+        config.path(),
+        &user,
+        "dave",
+    )
+    .await;
     assert_eq!(logins, 0, "{}", run.success());
-    let (run, _) = run_as_user(&["auth", "status", url, "--json"], config.path(), &user, "dave").await;
+    let (run, _) = run_as_user(
+        &["auth", "status", url, "--json"],
+        config.path(),
+        &user,
+        "dave",
+    )
+    .await;
     let after = status_json(&run.success())["expiresAt"].as_u64().unwrap();
     assert!(after > before, "refreshed: {before} -> {after}");
 
@@ -253,7 +305,8 @@ async fn a_denied_login_is_a_clear_error() {
             stderr.push_str(&line);
             stderr.push('\n');
             if let Some(at) = line.find(LOGIN_PROMPT) {
-                let authorization = url::Url::parse(line[at + LOGIN_PROMPT.len()..].trim()).unwrap();
+                let authorization =
+                    url::Url::parse(line[at + LOGIN_PROMPT.len()..].trim()).unwrap();
                 let redirect = provider.deny(&authorization).await;
                 reqwest::get(redirect).await.unwrap();
             }
