@@ -59,6 +59,17 @@ const ALLOWED: &[(&str, &str)] = &[
          as non-blocking pipes; never a path from a client or a model",
     ),
     (
+        "crates/ferromcp-auth/src/client/store.rs",
+        "the OAuth token store: one file per server under the folder the host configured \
+         (the user's configuration folder), named by a hash of the server URL, never a path \
+         from a server or a model",
+    ),
+    (
+        "crates/ferromcp-auth/src/client/assertion.rs",
+        "reads a workload identity token from the file the operator configured (the way \
+         Kubernetes hands them out), never a path from a server or a model",
+    ),
+    (
         "crates/ferromcp-tests/src/schema.rs",
         "test support: reads the official JSON schemas from ../shared/mcp-schema",
     ),
