@@ -51,6 +51,7 @@ pub struct ApprovingUser {
     redirect_uri: Url,
     approvals: AtomicUsize,
     last_url: Mutex<Option<Url>>,
+    last_redirect: Mutex<Option<Url>>,
 }
 
 impl ApprovingUser {
@@ -64,6 +65,7 @@ impl ApprovingUser {
                 .expect("URL"),
             approvals: AtomicUsize::new(0),
             last_url: Mutex::new(None),
+            last_redirect: Mutex::new(None),
         }
     }
 
@@ -75,6 +77,11 @@ impl ApprovingUser {
     /// The last authorization URL the user was sent to.
     pub fn last_authorization_url(&self) -> Option<Url> {
         self.last_url.lock().unwrap().clone()
+    }
+
+    /// The last redirect the provider sent back (with its `code`).
+    pub fn last_redirect(&self) -> Option<Url> {
+        self.last_redirect.lock().unwrap().clone()
     }
 }
 
@@ -90,7 +97,9 @@ impl AuthorizationHandler for ApprovingUser {
         Box::pin(async move {
             self.approvals.fetch_add(1, Ordering::SeqCst);
             *self.last_url.lock().unwrap() = Some(authorization_url.clone());
-            Ok(self.agent.approve(authorization_url, &self.username).await)
+            let redirect = self.agent.approve(authorization_url, &self.username).await;
+            *self.last_redirect.lock().unwrap() = Some(redirect.clone());
+            Ok(redirect)
         })
     }
 }

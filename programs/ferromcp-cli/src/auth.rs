@@ -91,13 +91,16 @@ fn url_of(server: &str) -> Result<String, CliError> {
 pub(crate) async fn login(args: LoginArgs) -> Result<ExitCode, CliError> {
     let url = url_of(&args.url)?;
     let ui = Ui::new();
-    let secret = match (&args.client_secret_env, &args.client_id) {
-        (Some(var), Some(_)) => {
+    let secret = match (&args.client_secret, &args.client_secret_env) {
+        (Some(secret), _) => Some(secret.clone()),
+        (None, Some(var)) => {
             Some(std::env::var(var).map_err(|_| format!("--client-secret-env: {var} is not set"))?)
         }
-        (Some(_), None) => return Err("--client-secret-env needs --client-id".into()),
-        (None, _) => None,
+        (None, None) => None,
     };
+    if secret.is_some() && args.client_id.is_none() {
+        return Err("a client secret needs --client-id".into());
+    }
     let client = args.client_id.map(|id| {
         let client = PreRegisteredClient::new(id);
         match secret {

@@ -313,7 +313,11 @@ pub(crate) struct LoginArgs {
     /// Client ID Metadata Document or dynamic registration is used).
     #[arg(long, value_name = "ID")]
     pub(crate) client_id: Option<String>,
-    /// The environment variable holding that client's secret (never on the command line).
+    /// That client's secret. Other users can read a command line (ps): prefer
+    /// --client-secret-env.
+    #[arg(long, value_name = "SECRET", conflicts_with = "client_secret_env")]
+    pub(crate) client_secret: Option<String>,
+    /// The environment variable holding that client's secret.
     #[arg(long, value_name = "VAR")]
     pub(crate) client_secret_env: Option<String>,
     /// Print the login URL without trying to open a browser.

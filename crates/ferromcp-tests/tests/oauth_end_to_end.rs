@@ -1,5 +1,7 @@
-//! Authorization interop with the official Python SDK, through a real authorization server
-//! (oidc-provider):
+//! Authorization end to end through a real authorization server (oidc-provider): interop
+//! with the official Python SDK, and ferromcp's client refusing what it must refuse.
+//!
+//! With the Python SDK:
 //! - its OAuth client (`oauth_client.py`, signing in on oidc-provider's pages) against its
 //!   own protected server (`oauth_server.py`, verifying tokens by introspection), proving
 //!   the peers;
@@ -7,11 +9,16 @@
 //!   refresh without asking the user;
 //! - the Python SDK's OAuth client against a ferromcp resource server (JWT access tokens
 //!   checked against the provider's keys, a scope per tool).
+//!
+//! Refusals: a redirect whose `state` or `iss` was tampered with, and a replayed
+//! authorization code, each end the login with a clear error and no token.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferromcp::auth::client::{MemoryTokenStore, OAuthClient, OAuthConfig, TokenStore};
+use ferromcp::auth::client::{
+    AuthError, AuthorizationHandler, MemoryTokenStore, OAuthClient, OAuthConfig, TokenStore,
+};
 use ferromcp::auth::resource::JwtVerifier;
 use ferromcp::auth::ProtectedResourceMetadata;
 use ferromcp::client::Client;
@@ -249,4 +256,147 @@ async fn python_oauth_client_calls_a_ferromcp_resource_server() {
         text.contains("'scope': 'files:process'") && text.contains("invalid_scope"),
         "the step-up asked for the challenged scope: {text}"
     );
+}
+
+/// A ferromcp server protected by `issuer` (JWTs checked against its keys), serving
+/// `who_am_i` (files:read) and `add_numbers` (files:process too).
+async fn serve_protected(issuer: &str) -> (String, ferromcp_http::server::HttpServerHandle) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let resource = format!("http://{}/mcp", listener.local_addr().unwrap());
+    let verifier = JwtVerifier::builder(issuer, resource.clone())
+        .build()
+        .expect("verifier");
+    let metadata = ProtectedResourceMetadata::new(resource.clone(), vec![issuer.to_owned()])
+        .with_scopes(["files:read"]);
+    let oauth = ResourceServerConfig::new(verifier, metadata).expect("resource server");
+    let server = McpServer::builder("protected", "1.0.0")
+        .tool(who_am_i)
+        .tool(add_numbers)
+        .build();
+    let handle =
+        serve_listener(server, listener, HttpServerConfig::default().oauth(oauth)).expect("serve");
+    (resource, handle)
+}
+
+/// What a tampering user agent does to the redirect before handing it back.
+enum Tamper {
+    /// Replaces `state`.
+    State,
+    /// Replaces `iss`.
+    Issuer,
+    /// Puts this earlier code in place of the new one.
+    Code(String),
+}
+
+/// Approves at the provider, then tampers with the redirect.
+struct TamperingUser {
+    user: ApprovingUser,
+    tamper: Tamper,
+}
+
+impl AuthorizationHandler for TamperingUser {
+    fn redirect_uri(&self) -> url::Url {
+        self.user.redirect_uri()
+    }
+
+    fn authorize<'a>(
+        &'a self,
+        authorization_url: &'a url::Url,
+    ) -> futures::future::BoxFuture<'a, Result<url::Url, AuthError>> {
+        Box::pin(async move {
+            let mut redirect = self.user.authorize(authorization_url).await?;
+            let (name, value) = match &self.tamper {
+                Tamper::State => ("state", "forged-state".to_owned()),
+                Tamper::Issuer => ("iss", "http://127.0.0.1:1".to_owned()),
+                Tamper::Code(code) => ("code", code.clone()),
+            };
+            let pairs: Vec<(String, String)> = redirect
+                .query_pairs()
+                .map(|(k, v)| {
+                    let v = if k == name {
+                        value.clone()
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
+                .collect();
+            redirect.query_pairs_mut().clear().extend_pairs(pairs);
+            Ok(redirect)
+        })
+    }
+}
+
+async fn connect_with(
+    resource: &str,
+    handler: Arc<dyn AuthorizationHandler>,
+    store: Arc<MemoryTokenStore>,
+) -> Result<ferromcp::client::ClientSession, ferromcp::client::ClientError> {
+    let oauth = OAuthClient::new(
+        resource,
+        OAuthConfig::authorization_code("ferromcp-refusals", handler).store(store),
+    )
+    .expect("OAuth client");
+    let config = HttpClientConfig {
+        auth: Some(Arc::new(oauth)),
+        ..Default::default()
+    };
+    ferromcp_http::client::connect_with_config(
+        Client::builder("ferromcp-refusals", "1.0.0"),
+        resource,
+        config,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn tampered_redirects_and_replayed_codes_end_the_login_without_a_token() {
+    let provider = OidcProvider::start().await;
+    let issuer = provider.issuer_str();
+    let (resource, _handle) = serve_protected(&issuer).await;
+
+    for (tamper, expected) in [(Tamper::State, "state"), (Tamper::Issuer, "RFC 9207")] {
+        let store = Arc::new(MemoryTokenStore::default());
+        let handler = TamperingUser {
+            user: ApprovingUser::new(provider.issuer(), "frank"),
+            tamper,
+        };
+        let error = connect_with(&resource, Arc::new(handler), store.clone())
+            .await
+            .err()
+            .expect("the login is refused");
+        assert!(error.to_string().contains(expected), "{error}");
+        let kept = store.load(&resource).await.unwrap();
+        assert!(kept.is_none_or(|c| c.tokens.is_none()), "no token kept");
+    }
+
+    // A first login succeeds; its code, used again by another login, is refused by the
+    // provider and the error says so.
+    let first = Arc::new(ApprovingUser::new(provider.issuer(), "frank"));
+    let session = connect_with(
+        &resource,
+        first.clone(),
+        Arc::new(MemoryTokenStore::default()),
+    )
+    .await
+    .expect("a normal login");
+    session.close().await;
+    let used = first.last_redirect().expect("the first redirect");
+    let code = used
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code");
+    let handler = TamperingUser {
+        user: ApprovingUser::new(provider.issuer(), "frank"),
+        tamper: Tamper::Code(code),
+    };
+    let store = Arc::new(MemoryTokenStore::default());
+    let error = connect_with(&resource, Arc::new(handler), store.clone())
+        .await
+        .err()
+        .expect("a replayed code is refused");
+    assert!(error.to_string().contains("invalid_grant"), "{error}");
+    let kept = store.load(&resource).await.unwrap();
+    assert!(kept.is_none_or(|c| c.tokens.is_none()), "no token kept");
 }
