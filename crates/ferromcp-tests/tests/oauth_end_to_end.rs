@@ -363,8 +363,7 @@ async fn tampered_redirects_and_replayed_codes_end_the_login_without_a_token() {
         };
         let error = connect_with(&resource, Arc::new(handler), store.clone())
             .await
-            .err()
-            .expect("the login is refused");
+            .expect_err("the login is refused");
         assert!(error.to_string().contains(expected), "{error}");
         let kept = store.load(&resource).await.unwrap();
         assert!(kept.is_none_or(|c| c.tokens.is_none()), "no token kept");
@@ -394,8 +393,7 @@ async fn tampered_redirects_and_replayed_codes_end_the_login_without_a_token() {
     let store = Arc::new(MemoryTokenStore::default());
     let error = connect_with(&resource, Arc::new(handler), store.clone())
         .await
-        .err()
-        .expect("a replayed code is refused");
+        .expect_err("a replayed code is refused");
     assert!(error.to_string().contains("invalid_grant"), "{error}");
     let kept = store.load(&resource).await.unwrap();
     assert!(kept.is_none_or(|c| c.tokens.is_none()), "no token kept");
