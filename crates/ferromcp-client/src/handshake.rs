@@ -99,9 +99,11 @@ pub(crate) async fn discover(
                     )),
                 };
             }
-            ErrorCode::HEADER_MISMATCH | ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY => {
-                return Err(ClientError::Remote(error))
-            }
+            // A refusal, or authorization the transport could not get: not a question of
+            // which revision the server speaks.
+            ErrorCode::HEADER_MISMATCH
+            | ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY
+            | ErrorCode::UNAUTHORIZED => return Err(ClientError::Remote(error)),
             // -32601 (a modern server must implement discover), -32602, anything else.
             _ => {
                 return Ok(Discovered::Legacy {

@@ -687,3 +687,40 @@ async fn a_static_token_names_its_principal() {
         .await;
     assert_eq!(response.status(), 401);
 }
+
+/// A client without credentials learns that the server needs authorization (ferromcp's
+/// UNAUTHORIZED code, the challenge in the data), in either era: a 2026-07-28 client is
+/// not told the server speaks another revision.
+#[tokio::test]
+async fn a_client_without_credentials_is_told_the_server_needs_authorization() {
+    use ferromcp_client::{Client, Era};
+    use ferromcp_protocol::ErrorCode;
+
+    let issuer = start_issuer().await;
+    let server = serve_jwt(&issuer).await;
+    for era in [Era::Legacy, Era::Modern, Era::Auto] {
+        let error = ferromcp_http::client::connect(
+            Client::builder("no-credentials", "1.0.0").era(era),
+            &server.url,
+        )
+        .await
+        .expect_err("a protected server refuses");
+        assert_eq!(
+            error.code(),
+            Some(ErrorCode::UNAUTHORIZED),
+            "{era:?}: {error}"
+        );
+        let text = error.to_string();
+        assert!(text.contains("requires authorization"), "{era:?}: {text}");
+        if let ferromcp_client::ClientError::Remote(remote) = &error {
+            let challenge = remote
+                .data
+                .as_ref()
+                .and_then(|d| d["wwwAuthenticate"].as_str());
+            assert!(
+                challenge.is_some_and(|c| c.contains("resource_metadata")),
+                "{remote:?}"
+            );
+        }
+    }
+}

@@ -106,6 +106,9 @@ impl ErrorCode {
     pub const CONNECTION_CLOSED: ErrorCode = ErrorCode(-32000);
     /// ferromcp: the request timed out. Never sent on the wire.
     pub const REQUEST_TIMEOUT: ErrorCode = ErrorCode(-32001);
+    /// ferromcp: the server requires authorization the client does not have or could not
+    /// obtain (an HTTP 401 or 403, or a failed login). Never sent on the wire.
+    pub const UNAUTHORIZED: ErrorCode = ErrorCode(-32004);
 }
 
 impl Serialize for ErrorCode {

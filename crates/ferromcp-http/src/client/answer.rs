@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use ferromcp_protocol::jsonrpc::encode_error;
-use ferromcp_protocol::RequestId;
+use ferromcp_protocol::{ErrorCode, ErrorObject, RequestId};
 use reqwest::Response;
 use serde_json::json;
 
@@ -62,15 +62,35 @@ impl Core {
     }
 
     /// An error status: the request fails with the body's JSON-RPC error if it has one,
-    /// else with a -32603 error naming the status.
+    /// else with a -32603 error naming the status (ferromcp's
+    /// [`UNAUTHORIZED`](ErrorCode::UNAUTHORIZED) for 401 and 403, with the challenge).
     pub(crate) async fn error_status(&self, response: Response, id: Option<&RequestId>) {
         let status = response.status();
+        let challenge = response
+            .headers()
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let (body, text) = body_snippet(response).await;
         let Some(id) = id else {
             tracing::warn!(%status, body = %text, "the MCP server refused a message");
             return;
         };
-        match error_object_of(&body) {
+        let body_error = error_object_of(&body);
+        // A refusal at the HTTP layer, whatever JSON-RPC error its body carries: the caller
+        // needs to know it is about credentials.
+        if matches!(status.as_u16(), 401 | 403) {
+            let reason = body_error.map(|e| e.message).unwrap_or(text);
+            let mut message = format!("the MCP server requires authorization (HTTP {status})");
+            if !reason.is_empty() {
+                message.push_str(&format!(": {reason}"));
+            }
+            message.push_str("; give the client credentials (HttpClientConfig::auth)");
+            let mut error = ErrorObject::new(ErrorCode::UNAUTHORIZED, message);
+            error.data = Some(json!({ "status": status.as_u16(), "wwwAuthenticate": challenge }));
+            return self.inbox.frame(encode_error(Some(id), &error)).await;
+        }
+        match body_error {
             Some(error) => self.inbox.frame(encode_error(Some(id), &error)).await,
             None => {
                 let mut data = json!({ "status": status.as_u16() });

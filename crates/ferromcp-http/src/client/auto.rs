@@ -134,7 +134,7 @@ impl AutoWriter {
         let response = match core.post_once(&frame, true, limit).await {
             Ok(response) => response,
             Err(error) => {
-                core.inbox.fail(&id, error, None).await;
+                core.inbox.fail_send(&id, error).await;
                 self.state = State::Streamable(core);
                 return;
             }
@@ -181,7 +181,7 @@ impl AutoWriter {
             Ok(response) => response,
             Err(error) => {
                 core.forget_modern(&id);
-                return core.inbox.fail(&id, error, None).await;
+                return core.inbox.fail_send(&id, error).await;
             }
         };
         let status = response.status();
@@ -197,6 +197,10 @@ impl AutoWriter {
             });
         }
         core.forget_modern(&id);
+        // Protected: which revision it speaks is not the question yet.
+        if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+            return core.error_status(response, Some(&id)).await;
+        }
         let (body, text) = body_snippet(response).await;
         match error_object_of(&body) {
             Some(error) => {

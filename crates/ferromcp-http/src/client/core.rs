@@ -12,7 +12,7 @@ use reqwest::{RequestBuilder, Response, StatusCode, Url};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use super::http::{send_authorized, ACCEPT_BOTH};
+use super::http::{send_authorized, SendError, ACCEPT_BOTH};
 use super::inbox::{body_kind, protocol_version_of, BodyKind, Inbox, Peek};
 use super::modern::ModernState;
 use super::HttpClientConfig;
@@ -169,7 +169,7 @@ impl Core {
         frame: &Bytes,
         initialize: bool,
         timeout: Option<Duration>,
-    ) -> Result<Response, String> {
+    ) -> Result<Response, SendError> {
         let mut request = self
             .http
             .post(self.url.clone())
@@ -190,7 +190,7 @@ impl Core {
         frame: &Bytes,
         initialize: bool,
         timeout: Option<Duration>,
-    ) -> Result<Response, String> {
+    ) -> Result<Response, SendError> {
         let session = if initialize { None } else { self.session_id() };
         let response = self.post_once(frame, initialize, timeout).await?;
         match session {
@@ -220,7 +220,7 @@ impl Core {
         if let Some(id) = last_event_id.and_then(|id| HeaderValue::from_str(id).ok()) {
             request = request.header(LAST_EVENT_ID, id);
         }
-        send_authorized(&self.config, request, Some(self.config.request_timeout)).await
+        Ok(send_authorized(&self.config, request, Some(self.config.request_timeout)).await?)
     }
 
     /// Ends the session with DELETE (a 405 or any failure is fine: the server may not allow it).
@@ -271,7 +271,7 @@ impl Core {
         };
         match posted {
             Ok(response) => self.handle_response(response, Some(id), init).await,
-            Err(error) => self.inbox.fail(&id, error, None).await,
+            Err(error) => self.inbox.fail_send(&id, error).await,
         }
     }
 

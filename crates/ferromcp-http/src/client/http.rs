@@ -44,6 +44,41 @@ pub(crate) async fn send(
     result.map_err(|e| format!("HTTP request to the MCP server failed: {}", chain(&e)))
 }
 
+/// Why an exchange with the MCP server failed.
+#[derive(Debug)]
+pub(crate) struct SendError {
+    pub(crate) message: String,
+    /// The server requires authorization the client could not provide.
+    pub(crate) unauthorized: bool,
+}
+
+impl From<String> for SendError {
+    fn from(message: String) -> Self {
+        SendError {
+            message,
+            unauthorized: false,
+        }
+    }
+}
+
+impl From<&str> for SendError {
+    fn from(message: &str) -> Self {
+        SendError::from(message.to_owned())
+    }
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<SendError> for String {
+    fn from(error: SendError) -> String {
+        error.message
+    }
+}
+
 /// How many times one request is sent again after its authorization was renewed. The
 /// authorization provider limits its own step-ups; this only stops a provider that keeps
 /// saying "retry".
@@ -56,9 +91,9 @@ pub(crate) async fn send_authorized(
     config: &HttpClientConfig,
     request: RequestBuilder,
     timeout: Option<Duration>,
-) -> Result<Response, String> {
+) -> Result<Response, SendError> {
     let Some(auth) = &config.auth else {
-        return send(request, timeout).await;
+        return Ok(send(request, timeout).await?);
     };
     let mut rounds = 0;
     loop {
@@ -70,7 +105,10 @@ pub(crate) async fn send_authorized(
         let credentials = auth
             .credentials(built.method().as_str(), built.url())
             .await
-            .map_err(|e| format!("authorization for the MCP server failed: {e}"))?;
+            .map_err(|e| SendError {
+                message: format!("authorization for the MCP server failed: {e}"),
+                unauthorized: true,
+            })?;
         if let Some(credentials) = &credentials {
             let headers = built.headers_mut();
             let value = HeaderValue::from_str(&credentials.authorization)
@@ -97,10 +135,13 @@ pub(crate) async fn send_authorized(
             Ok(true) => continue,
             Ok(false) => return Ok(response),
             Err(error) => {
-                return Err(format!(
-                    "the MCP server requires authorization (HTTP {}), which failed: {error}",
-                    status.as_u16()
-                ))
+                return Err(SendError {
+                    message: format!(
+                        "the MCP server requires authorization (HTTP {}), which failed: {error}",
+                        status.as_u16()
+                    ),
+                    unauthorized: true,
+                })
             }
         }
     }

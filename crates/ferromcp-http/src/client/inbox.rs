@@ -15,6 +15,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::http::SendError;
 use crate::headers::{EVENT_STREAM, JSON};
 
 /// How many incoming frames may wait for the engine before HTTP reading pauses.
@@ -71,6 +72,17 @@ impl Inbox {
     ) {
         let mut error = ErrorObject::new(ErrorCode::INTERNAL_ERROR, message);
         error.data = data;
+        self.frame(encode_error(Some(id), &error)).await;
+    }
+
+    /// Fails the request `id` because its exchange failed: -32603, or ferromcp's
+    /// [`UNAUTHORIZED`](ErrorCode::UNAUTHORIZED) when authorization is what failed.
+    pub(crate) async fn fail_send(&self, id: &RequestId, failure: SendError) {
+        let code = match failure.unauthorized {
+            true => ErrorCode::UNAUTHORIZED,
+            false => ErrorCode::INTERNAL_ERROR,
+        };
+        let error = ErrorObject::new(code, failure.message);
         self.frame(encode_error(Some(id), &error)).await;
     }
 }

@@ -104,7 +104,7 @@ pub(crate) async fn open(
     let limit = config.request_timeout;
     let mut response = send_authorized(&config, request, Some(limit))
         .await
-        .map_err(other)?;
+        .map_err(|e| other(e.into()))?;
     if !response.status().is_success() {
         return Err(other(format!(
             "GET {url} answered HTTP {}",
@@ -211,7 +211,7 @@ impl LegacySseWriter {
                 }
             }
             Err(error) => match id {
-                Some(id) => self.inbox.fail(&id, error, None).await,
+                Some(id) => self.inbox.fail_send(&id, error).await,
                 None => tracing::warn!(%error, "could not send a message to the MCP server"),
             },
         }

@@ -22,7 +22,7 @@ use serde_json::value::{to_raw_value, RawValue};
 use serde_json::{Map, Value};
 
 use super::core::Core;
-use super::http::{send_authorized, ACCEPT_BOTH};
+use super::http::{send_authorized, SendError, ACCEPT_BOTH};
 use super::param_headers::{annotations, encode_text, ParamHeader, PARAM_PREFIX};
 use crate::headers::{JSON, PROTOCOL_VERSION};
 
@@ -129,7 +129,7 @@ impl Core {
         frame: &Bytes,
         headers: HeaderMap,
         timeout: Option<Duration>,
-    ) -> Result<Response, String> {
+    ) -> Result<Response, SendError> {
         let request = self
             .http
             .post(self.url.clone())
