@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{workspace_bin, Run, CLI, RUN_TIMEOUT};
-use ferromcp_tests::oauth::free_port;
+use common::{start_smart_tools_http, Run, SmartToolsHttp, CLI, RUN_TIMEOUT};
 use ferromcp_tests::oidc::{OidcOptions, OidcProvider, UserAgent};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
@@ -19,9 +18,10 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 /// What the host prints before the authorization URL.
 const LOGIN_PROMPT: &str = "log in to continue: open ";
 
-/// `smart-tools --http` protected by `issuer`, serving a folder with one file.
+/// `smart-tools --http` protected by `issuer` (its resource: the address it serves),
+/// serving a folder with one file.
 struct ProtectedServer {
-    _child: tokio::process::Child,
+    _server: SmartToolsHttp,
     url: String,
     _root: tempfile::TempDir,
     root: PathBuf,
@@ -31,37 +31,11 @@ async fn start_protected(issuer: &str) -> ProtectedServer {
     let root_dir = tempfile::tempdir().unwrap();
     let root = root_dir.path().canonicalize().unwrap();
     std::fs::write(root.join("notes.txt"), "short notes\n").unwrap();
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}/mcp");
-    let mut child = tokio::process::Command::new(workspace_bin("smart-tools", "smart-tools"))
-        .args(["--http", &format!("127.0.0.1:{port}")])
-        .args(["--oauth-issuer", issuer, "--resource", &url])
-        .arg("--root")
-        .arg(&root)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .env_remove("ANTHROPIC_API_KEY")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_BASE_URL")
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start smart-tools");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.expect("smart-tools stderr") {
-            if line.contains("http://") {
-                return;
-            }
-        }
-        panic!("smart-tools exited without serving");
-    })
-    .await
-    .expect("smart-tools did not report its address");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let root_arg = root.to_str().expect("a UTF-8 path").to_owned();
+    let server = start_smart_tools_http(["--oauth-issuer", issuer, "--root", &root_arg]).await;
     ProtectedServer {
-        _child: child,
-        url,
+        url: server.url.clone(),
+        _server: server,
         _root: root_dir,
         root,
     }

@@ -7,11 +7,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
 
-use common::{cli, temp_root, workspace_bin, Run, StubLlm, STUB_MODEL};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use common::{cli, start_smart_tools_http, temp_root, workspace_bin, Run, StubLlm, STUB_MODEL};
 
 const SUMMARY: &str = "Summary: A long test file. It repeats one line.\nKey points:\n- it is long\n- it repeats\n- it is a fixture\nPurpose: to make smart_read sample.";
 
@@ -155,43 +152,9 @@ async fn over_stdio() {
     );
 }
 
-/// A `smart-tools --http 127.0.0.1:0` process and the URL it serves.
-struct HttpServer {
-    _child: tokio::process::Child,
-    url: String,
-}
-
-async fn start_http() -> HttpServer {
-    let mut child = tokio::process::Command::new(smart_tools())
-        .args(["--http", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .env_remove("ANTHROPIC_API_KEY")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_BASE_URL")
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start smart-tools --http");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.expect("smart-tools stderr") {
-            if let Some(at) = line.find("http://") {
-                return line[at..].trim().to_owned();
-            }
-        }
-        panic!("smart-tools exited without serving");
-    })
-    .await
-    .expect("smart-tools did not report its address");
-    // Keep draining its stderr so it never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    HttpServer { _child: child, url }
-}
-
 #[tokio::test]
 async fn over_http_in_both_eras() {
-    let server = start_http().await;
+    let server = start_smart_tools_http::<_, &str>([]).await;
     let files = files();
     let long = files.root.join("long.txt");
     for era in ["legacy", "modern"] {

@@ -444,3 +444,48 @@ pub fn temp_root() -> (tempfile::TempDir, PathBuf, String) {
     let uri = format!("file://{}", path.display());
     (dir, path, uri)
 }
+
+/// A `smart-tools --http …` process and the URL it serves.
+pub struct SmartToolsHttp {
+    /// The process (killed when dropped).
+    pub child: tokio::process::Child,
+    /// `http://ADDR/mcp`.
+    pub url: String,
+}
+
+/// Starts `smart-tools --http 127.0.0.1:0` with `args` (no provider from the environment)
+/// and waits until it reports where it serves.
+pub async fn start_smart_tools_http<I, S>(args: I) -> SmartToolsHttp
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(workspace_bin("smart-tools", "smart-tools"))
+        .args(["--http", "127.0.0.1:0"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start smart-tools --http");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("smart-tools stderr") {
+            if let Some(at) = line.find("http://") {
+                let url = line[at..].split_whitespace().next().unwrap_or_default();
+                return url.to_owned();
+            }
+        }
+        panic!("smart-tools exited without serving");
+    })
+    .await
+    .expect("smart-tools did not report its address");
+    // Keep draining its stderr so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    SmartToolsHttp { child, url }
+}
