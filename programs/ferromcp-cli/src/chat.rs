@@ -8,6 +8,7 @@
 //! (`server__tool`); names are also made safe for the providers' rules (letters, digits,
 //! `_` and `-`, at most 64 characters).
 
+use crate::safe_text::{visible_block, visible_line};
 use std::collections::HashSet;
 use std::process::ExitCode;
 
@@ -92,9 +93,10 @@ impl Toolbox {
         host.ui.line(&format!(
             "{} {}.{} {}",
             host.ui.paint(Paint::Info, "[tool]"),
-            connection.name,
-            tool.name,
-            host.ui.paint(Paint::Dim, &preview(&input.to_string(), 300))
+            visible_line(&connection.name),
+            visible_line(&tool.name),
+            host.ui
+                .paint(Paint::Dim, &visible_line(&preview(&input.to_string(), 300)))
         ));
         let outcome = connection.session.call_tool(&tool.name, input).await;
         host.ui.finish_progress();
@@ -105,8 +107,10 @@ impl Toolbox {
                     Some(true) => host.ui.paint(Paint::Error, "[tool error]"),
                     _ => host.ui.paint(Paint::Good, "[tool result]"),
                 };
-                host.ui
-                    .line(&format!("{label} {}", preview(text.trim_end(), 300)));
+                host.ui.line(&format!(
+                    "{label} {}",
+                    visible_line(&preview(text.trim_end(), 300))
+                ));
                 ToolResultContent {
                     tool_use_id: use_.id.clone(),
                     content: result.content,
@@ -117,8 +121,9 @@ impl Toolbox {
             }
             Err(error) => {
                 host.ui.line(&format!(
-                    "{} {error}",
-                    host.ui.paint(Paint::Error, "[tool error]")
+                    "{} {}",
+                    host.ui.paint(Paint::Error, "[tool error]"),
+                    visible_line(&error.to_string())
                 ));
                 failed(format!("the call failed: {error}"))
             }
@@ -250,8 +255,9 @@ async fn converse(
             // Keep the conversation well formed: forget the turn that failed.
             messages.truncate(before);
             host.ui.line(&format!(
-                "{} {error}",
-                host.ui.paint(Paint::Error, "error:")
+                "{} {}",
+                host.ui.paint(Paint::Error, "error:"),
+                visible_block(&error.to_string())
             ));
         }
     }
@@ -287,7 +293,8 @@ async fn turn(
         let answer = answer.map_err(|e| format!("the LLM failed: {e}"))?;
         let text = answer.text_content();
         if !text.trim().is_empty() {
-            println!("{}", text.trim_end());
+            // The model's words may repeat what a tool or server wrote.
+            println!("{}", visible_block(text.trim_end()));
         }
         let uses: Vec<ToolUseContent> = answer
             .content

@@ -308,11 +308,17 @@ where
     host.ui.finish_progress();
     connection.session.close().await;
     let outcome = outcome?;
-    print!("{}", outcome.stdout);
-    if !outcome.stdout.ends_with('\n') && !outcome.stdout.is_empty() {
+    // What a server sent is shown, not run by the terminal.
+    let stdout = match json {
+        true => crate::safe_text::json_safe(&outcome.stdout),
+        false => crate::safe_text::visible_block(&outcome.stdout),
+    };
+    print!("{stdout}");
+    if !stdout.ends_with('\n') && !stdout.is_empty() {
         println!();
     }
     if let Some(message) = outcome.failure {
+        let message = crate::safe_text::visible_block(&message);
         eprintln!("{} {message}", crate::ui::error_label());
         return Ok(ExitCode::FAILURE);
     }

@@ -5,6 +5,7 @@
 //! `/cancel` answer the whole form so. Without a terminal nobody can fill the form in, so it
 //! is declined, and the host says so.
 
+use crate::safe_text::{visible_block, visible_line};
 use std::sync::Arc;
 
 use ferromcp_protocol::types::{ElicitAction, ElicitRequestParams, ElicitResult};
@@ -31,8 +32,8 @@ impl Elicitor {
         let ui = &self.ui;
         ui.line(&format!(
             "{} {}",
-            ui.paint(Paint::Bold, &format!("── {server} asks ──")),
-            params.message
+            ui.paint(Paint::Bold, &format!("── {} asks ──", visible_line(server))),
+            visible_block(&params.message)
         ));
         if !self.terminal.is_interactive() {
             ui.line(&format!(
@@ -134,7 +135,8 @@ fn question(name: &str, field: &Value, required: bool) -> String {
         .and_then(Value::as_str)
         .map(|d| format!(" — {d}"))
         .unwrap_or_default();
-    format!("  {title} ({}){description}: ", hints.join(", "))
+    let text = format!("  {title} ({}){description}: ", hints.join(", "));
+    visible_line(&text).into_owned()
 }
 
 fn plain(value: &Value) -> String {

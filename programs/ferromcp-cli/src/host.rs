@@ -116,7 +116,9 @@ impl Host {
                     .map_err(|e| format!("cannot start or talk to the server `{spec}`: {e}"))?
             }
         };
-        let _ = name.set(session.server_info().name.clone());
+        // The name labels every line the server causes: shown, never interpreted.
+        let shown = crate::safe_text::visible_line(&session.server_info().name).into_owned();
+        let _ = name.set(shown.clone());
         if session.is_modern() || session.server_capabilities().logging.is_some() {
             if let Err(error) = session.set_log_level(level(self.options.log_level)).await {
                 self.ui.line(&format!(
@@ -126,7 +128,7 @@ impl Host {
             }
         }
         Ok(Connection {
-            name: session.server_info().name.clone(),
+            name: shown,
             session,
         })
     }

@@ -39,6 +39,7 @@ mod config;
 mod elicit;
 mod host;
 mod provider;
+mod safe_text;
 mod sampling;
 mod server;
 mod terminal;
@@ -71,7 +72,9 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("{} {error}", ui::error_label());
+            // Errors quote what servers said.
+            let error = error.to_string();
+            eprintln!("{} {}", ui::error_label(), safe_text::visible_block(&error));
             ExitCode::FAILURE
         }
     }

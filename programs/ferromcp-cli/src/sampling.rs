@@ -5,6 +5,7 @@
 //! JSON-RPC error with code -1, the code the specification gives for a rejected sampling
 //! request, and a message that says why, so the server (and its author) can tell.
 
+use crate::safe_text::{visible_block, visible_line};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -147,9 +148,11 @@ impl Sampler {
                     "{} {} answered (model {}): {}",
                     self.ui.paint(Paint::Good, "[sampling]"),
                     provider.name(),
-                    self.ui.paint(Paint::Bold, &result.model),
-                    self.ui
-                        .paint(Paint::Model, &preview(&result.text_content(), 200))
+                    self.ui.paint(Paint::Bold, &visible_line(&result.model)),
+                    self.ui.paint(
+                        Paint::Model,
+                        &visible_line(&preview(&result.text_content(), 200))
+                    )
                 ));
                 Ok(result)
             }
@@ -180,13 +183,13 @@ impl Sampler {
         let ui = &self.ui;
         let mut lines = vec![ui.paint(
             Paint::Bold,
-            &format!("── sampling request from {server} ──"),
+            &format!("── sampling request from {} ──", visible_line(server)),
         )];
         if let Some(system) = &params.system_prompt {
             lines.push(format!(
                 "  {} {}",
                 ui.paint(Paint::Dim, "system:"),
-                indented(&preview(system, PREVIEW_CHARS))
+                indented(&visible_block(&preview(system, PREVIEW_CHARS)))
             ));
         }
         for message in &params.messages {
@@ -198,7 +201,7 @@ impl Sampler {
             lines.push(format!(
                 "  {} {}",
                 ui.paint(Paint::Dim, role),
-                indented(&preview(&text.join(" "), PREVIEW_CHARS))
+                indented(&visible_block(&preview(&text.join(" "), PREVIEW_CHARS)))
             ));
         }
         let mut limits = format!("max tokens: {}", params.max_tokens);
@@ -219,7 +222,10 @@ impl Sampler {
             let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
             limits.push_str(&format!(", tools: {}", names.join(", ")));
         }
-        lines.push(format!("  {}", ui.paint(Paint::Dim, &limits)));
+        lines.push(format!(
+            "  {}",
+            ui.paint(Paint::Dim, &visible_line(&limits))
+        ));
         ui.line(&lines.join("\n"));
     }
 

@@ -5,6 +5,7 @@
 //! test) there are no bars and no colours: each progress notification is one plain
 //! `[progress]` line, so the output stays readable and searchable.
 
+use crate::safe_text::visible_line;
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -138,8 +139,8 @@ impl Ui {
         self.line(&format!(
             "{} {}: {}",
             self.paint(paint, &format!("[{name}]")),
-            self.paint(Paint::Dim, &source),
-            text
+            self.paint(Paint::Dim, &visible_line(&source)),
+            visible_line(&text)
         ));
     }
 
@@ -149,7 +150,8 @@ impl Ui {
             Some(total) => format!("{}/{}", number(p.progress), number(total)),
             None => number(p.progress),
         };
-        let message = p.message.as_deref().unwrap_or("");
+        let message = visible_line(p.message.as_deref().unwrap_or(""));
+        let server = visible_line(server);
         let Some(multi) = &self.multi else {
             let line = format!("[progress] {server}: {amount} {message}");
             self.line(line.trim_end());
@@ -162,7 +164,7 @@ impl Ui {
                 Some(_) => ProgressBar::new(BAR_STEPS).with_style(bar_style()),
                 None => ProgressBar::new_spinner().with_style(spinner_style()),
             });
-            bar.set_prefix(server.to_owned());
+            bar.set_prefix(server.into_owned());
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
