@@ -98,6 +98,14 @@ impl Toolbox {
             host.ui
                 .paint(Paint::Dim, &visible_line(&preview(&input.to_string(), 300)))
         ));
+        if !approved(host).await {
+            let refusal = "the user did not approve this tool call";
+            host.ui.line(&format!(
+                "{} {refusal} (ferromcp chat asks before each call; --yes allows them all)",
+                host.ui.paint(Paint::Warning, "[tool]")
+            ));
+            return failed(refusal.to_owned());
+        }
         let outcome = connection.session.call_tool(&tool.name, input).await;
         host.ui.finish_progress();
         match outcome {
@@ -262,6 +270,24 @@ async fn converse(
         }
     }
     Ok(())
+}
+
+/// Whether the user lets the model's tool call run: always with `--yes`; else the user is
+/// asked, and nobody answering (stdin not a terminal) means no. A model's request is not the
+/// user's, and a tool may act on the world.
+async fn approved(host: &Host) -> bool {
+    if host.options.yes {
+        return true;
+    }
+    if !host.terminal.is_interactive() {
+        return false;
+    }
+    let _turn = host.terminal.turn().await;
+    host.ui.prompt("Run this tool call? [y/N] ");
+    host.ui.pause_bars();
+    let answer = host.terminal.read_line().await;
+    host.ui.resume_bars();
+    answer.is_some_and(|a| matches!(a.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }
 
 /// One user message: model turns and tool calls until the model answers in words.

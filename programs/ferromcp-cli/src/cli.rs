@@ -176,7 +176,8 @@ pub(crate) struct HostOptions {
     /// the current directory.
     #[arg(long = "root", value_name = "DIR")]
     pub(crate) roots: Vec<PathBuf>,
-    /// Approve every sampling request without asking.
+    /// Approve every sampling request, and in `chat` every tool call the model makes,
+    /// without asking.
     #[arg(long, short = 'y')]
     pub(crate) yes: bool,
     /// The most sampling requests answered per minute; more are refused with an error the

@@ -18,7 +18,7 @@ fn script(calls: Vec<(&str, Value)>) -> StubScript {
 #[tokio::test]
 async fn the_model_calls_a_tool_and_answers_with_its_result() {
     let stub = StubLlm::start(script(vec![("add", json!({"a": 2, "b": 3}))])).await;
-    let run = cli(["chat"])
+    let run = cli(["chat", "--yes"])
         .args(stub.flags())
         .arg_path(&seed_server())
         .stdin("What is 2 + 3?\n/quit\n")
@@ -121,7 +121,7 @@ async fn several_servers_get_prefixed_tool_names() {
     )]))
     .await;
     let server = seed_server();
-    let run = cli(["chat"])
+    let run = cli(["chat", "--yes"])
         .args(stub.flags())
         .arg_path(&server)
         .arg_path(&server)
@@ -187,4 +187,33 @@ async fn a_failing_llm_is_reported_and_the_chat_goes_on() {
     .await
     .success();
     assert_eq!(run.stderr.matches("the LLM failed").count(), 2, "{run}");
+}
+
+/// Without --yes and without a person at the terminal, a tool call the model asks for is
+/// not run: the model reads the refusal.
+#[tokio::test]
+async fn an_unapproved_tool_call_is_not_run() {
+    let stub = StubLlm::start(script(vec![("add", json!({"a": 2, "b": 3}))])).await;
+    let run = cli(["chat"])
+        .args(stub.flags())
+        .arg_path(&seed_server())
+        .stdin("What is 2 + 3?\n/quit\n")
+        .run()
+        .await
+        .success();
+    assert!(
+        run.stderr.contains("did not approve this tool call"),
+        "{run}"
+    );
+    assert!(!run.stderr.contains("[tool result]"), "{run}");
+    let requests = stub.requests();
+    let second = requests[1]["messages"].as_array().unwrap();
+    let result = second.last().unwrap();
+    assert_eq!(result["role"], "tool");
+    assert!(
+        result["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("did not approve")),
+        "{result}"
+    );
 }
