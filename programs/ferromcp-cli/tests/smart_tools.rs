@@ -154,7 +154,7 @@ async fn over_stdio() {
 
 #[tokio::test]
 async fn over_http_in_both_eras() {
-    let server = start_smart_tools_http::<_, &str>([]).await;
+    let server = start_smart_tools_http(["--no-auth"]).await;
     let files = files();
     let long = files.root.join("long.txt");
     for era in ["legacy", "modern"] {

@@ -26,6 +26,7 @@ pub(crate) struct Options {
     scopes: Vec<String>,
     introspection: Option<(String, Option<String>, Option<String>)>,
     token_env: Option<String>,
+    no_auth: bool,
 }
 
 impl From<&Cli> for Options {
@@ -46,20 +47,33 @@ impl From<&Cli> for Options {
                 )
             }),
             token_env: cli.bearer_token_env.clone(),
+            no_auth: cli.no_auth,
         }
     }
 }
 
-/// `config` protected as the options say (unchanged without any), for an endpoint
-/// listening at `local`.
+/// `config` protected as the options say, for an endpoint listening at `local`, and the
+/// bearer token generated for this run when the options named no protection. Only
+/// `--no-auth` on a loopback address leaves the endpoint open.
 pub(crate) fn configure(
     config: HttpServerConfig,
     options: &Options,
     local: SocketAddr,
-) -> Result<HttpServerConfig, String> {
-    if options.issuer.is_none() && options.token_env.is_none() {
-        return Ok(config);
+) -> Result<(HttpServerConfig, Option<String>), String> {
+    if options.no_auth {
+        if !local.ip().is_loopback() {
+            return Err(format!(
+                "--no-auth is refused on {local}: anyone who reaches that address could read \
+                 any folder; listen on 127.0.0.1, or protect it (--bearer-token-env, --oauth-issuer)"
+            ));
+        }
+        tracing::warn!("--no-auth: the endpoint answers anyone who can reach {local}");
+        return Ok((config, None));
     }
+    let generated = match (&options.issuer, &options.token_env) {
+        (None, None) => Some(generate_token()?),
+        _ => None,
+    };
     let resource = options
         .resource
         .clone()
@@ -67,6 +81,14 @@ pub(crate) fn configure(
     let url = url::Url::parse(&resource).map_err(|e| format!("--resource {resource}: {e}"))?;
     let resource = ferromcp_auth::metadata::canonical_resource(&url);
     let verifier: Arc<dyn TokenVerifier> = match (&options.token_env, &options.issuer) {
+        (None, None) => {
+            let token = generated.clone().expect("generated above");
+            Arc::new(
+                StaticTokenVerifier::new(token, "local")
+                    .map_err(|e| e.to_string())?
+                    .scopes(ALL_SCOPES),
+            )
+        }
         (Some(var), _) => {
             let token = std::env::var(var)
                 .map_err(|_| format!("--bearer-token-env: the variable {var} is not set"))?;
@@ -98,7 +120,6 @@ pub(crate) fn configure(
                     .map_err(|e| format!("--oauth-issuer: {e}"))?,
             ),
         },
-        (None, None) => unreachable!("checked above"),
     };
     let servers = options.issuer.iter().cloned().collect();
     let mut metadata = ProtectedResourceMetadata::new(resource.clone(), servers);
@@ -117,5 +138,12 @@ pub(crate) fn configure(
     if let Some(host) = url.host_str() {
         config = config.allow_host(host);
     }
-    Ok(config)
+    Ok((config, generated))
+}
+
+/// A bearer token for one run: 32 random bytes, hex.
+fn generate_token() -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("cannot generate a token: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -109,6 +109,13 @@ struct Cli {
     #[arg(long, value_name = "VAR", requires = "http", conflicts_with_all = ["oauth_issuer", "introspection_url"])]
     bearer_token_env: Option<String>,
 
+    /// Serve --http without any authentication: anyone who reaches the port may name any
+    /// folder as a root and read it. Refused on an address other than loopback. Without this
+    /// and without --oauth-issuer or --bearer-token-env, a bearer token is generated at start
+    /// and printed on stderr.
+    #[arg(long, requires = "http", conflicts_with_all = ["oauth_issuer", "bearer_token_env"])]
+    no_auth: bool,
+
     /// Log filter for stderr (tracing syntax, e.g. `debug`); RUST_LOG wins when set.
     #[arg(long, value_name = "FILTER", default_value = "info")]
     log: String,
@@ -241,7 +248,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let local = listener
                 .local_addr()
                 .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-            let config = auth::configure(
+            let (config, generated) = auth::configure(
                 HttpServerConfig::default(),
                 &auth::Options::from(&cli),
                 local,
@@ -253,6 +260,14 @@ async fn run(cli: Cli) -> Result<(), String> {
                 "smart-tools: serving MCP (Streamable HTTP) at http://{}/mcp",
                 handle.local_addr()
             );
+            if let Some(token) = generated {
+                // Printed once for the operator, as notebook servers do.
+                eprintln!(
+                    "smart-tools: bearer token for this run: {token}\n  (clients send \
+                     `Authorization: Bearer {token}`; --bearer-token-env VAR chooses one, \
+                     --oauth-issuer uses an authorization server, --no-auth serves without)"
+                );
+            }
             shutdown_signal().await;
             handle.shutdown().await;
             Ok(())

@@ -138,3 +138,55 @@ async fn a_static_token_from_the_environment() {
     .await;
     assert_eq!(response.status(), 200);
 }
+
+/// Without any protection flag, `--http` generates a bearer token, prints it once on
+/// stderr, and answers nobody without it; `--no-auth` is refused beyond loopback.
+#[tokio::test]
+async fn http_is_protected_by_a_generated_token_unless_told_otherwise() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_smart-tools"))
+        .args(["--http", "127.0.0.1:0"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (url, token) = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        let mut url = None;
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("serving MCP") {
+                let at = line.find("http://").unwrap();
+                url = Some(line[at..].trim().to_owned());
+            }
+            if let Some(at) = line.find("bearer token for this run: ") {
+                let token = line[at + "bearer token for this run: ".len()..]
+                    .trim()
+                    .to_owned();
+                return (url.expect("the address first"), token);
+            }
+        }
+        panic!("no token printed");
+    })
+    .await
+    .unwrap();
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    assert_eq!(token.len(), 64, "{token}");
+    let refused = call(&url, None, "roots_info", json!({})).await;
+    assert_eq!(refused.status(), 401);
+    let wrong = call(&url, Some("not-the-token"), "roots_info", json!({})).await;
+    assert_eq!(wrong.status(), 401);
+    let served = call(&url, Some(&token), "roots_info", json!({})).await;
+    assert_eq!(served.status(), 200, "{:?}", served.text().await);
+
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_smart-tools"))
+        .args(["--http", "0.0.0.0:0", "--no-auth"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--no-auth is refused"), "{stderr}");
+}

@@ -233,6 +233,13 @@ impl Server {
             Wire::Http => {
                 let mut all = args.clone();
                 all.extend(["--http".into(), "127.0.0.1:0".into()]);
+                // Open on loopback unless the test protects it (the default is a token).
+                let protected = args
+                    .iter()
+                    .any(|a| a == "--oauth-issuer" || a == "--bearer-token-env");
+                if !protected {
+                    all.push("--no-auth".into());
+                }
                 let mut child = command(&all, &env)
                     .stderr(Stdio::piped())
                     .stdout(Stdio::null())
