@@ -9,7 +9,7 @@ use std::os::unix::fs::symlink;
 use std::sync::Arc;
 
 use common::*;
-use ferromcp::client::{Client, Era};
+use ferromcp::client::{Client, Era, RootsHandle};
 use ferromcp::types::Root;
 use serde_json::json;
 
@@ -95,13 +95,13 @@ async fn a_root_swapped_for_a_symlink_within_a_session_is_refused() {
         ),
     ] {
         let server = Server::start(Wire::Stdio, &args, &[]).await;
+        let roots = RootsHandle::new(vec![root(&docs)]);
         let client = server
-            .connect(client(
-                Era::Legacy,
-                vec![root(&docs)],
-                Arc::new(Seen::default()),
-                false,
-            ))
+            .connect(
+                Client::builder("swap-test", "1")
+                    .roots(roots.clone())
+                    .request_timeout(std::time::Duration::from_secs(60)),
+            )
             .await;
         let (text, is_error) = read(&client, "secret.txt").await;
         assert!(!is_error, "{args:?}: {text}");
@@ -122,6 +122,11 @@ async fn a_root_swapped_for_a_symlink_within_a_session_is_refused() {
                 "{args:?}: {input:?}: unclear refusal: {text}"
             );
         }
+        // The client announcing its roots again makes the new folder its root.
+        roots.set(vec![root(&docs)]);
+        let (text, is_error) = read(&client, "secret.txt").await;
+        assert!(!is_error, "{args:?}: after list_changed: {text}");
+        assert_eq!(text, SECRET);
         client.close().await;
         // Put it back for the next server.
         std::fs::remove_file(&docs).unwrap();
