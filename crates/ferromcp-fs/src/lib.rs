@@ -44,10 +44,36 @@
 //! points to another place inside the root works (relative targets only);
 //! a symlink whose target is absolute, or that leads outside (directly,
 //! through a chain, or via `..` through a symlinked directory), is refused
-//! even if a `realpath` of the result would land back inside the root. A
-//! root that is itself a symlink is followed once, when the root is opened.
+//! even if a `realpath` of the result would land back inside the root.
 //! Because resolution is handle-based, swapping a directory for a symlink
 //! between a check and an open cannot escape: there is no separate check.
+//!
+//! **Opening the roots.** A root is a [`RootDir`]: a directory handle opened
+//! once, with the absolute path it was opened as (kept for messages and for
+//! matching absolute inputs lexically, never opened again).
+//! [`RootDir::open_ambient`] opens a path from `/`, following symlinks: for
+//! folders the caller names itself (the operator's ceiling; a client's roots
+//! when there is no ceiling). [`RootDir::open_beneath`] opens a path that lies
+//! lexically inside a root *beneath that root's handle*, so a client root such
+//! as `PROJ/up` with `up -> /` (or any absolute or climbing symlink on the way)
+//! is refused with [`FsError::InvalidRoot`] instead of widening the ceiling.
+//! [`open_effective_roots`] does this for a whole list: each client root inside
+//! a ceiling root is opened beneath it, a client root containing a ceiling root
+//! is narrowed to (a clone of) that ceiling root's handle, a missing root is
+//! left out. [`effective_roots`] says which paths those are: `None` for the
+//! client's roots means the client does not support roots (the ceiling alone
+//! serves), an empty list means it shares none (nothing is granted).
+//! [`ConfinedFs::from_dirs`] builds the filesystem from the handles;
+//! [`ConfinedFs::new`] and [`ConfinedFs::from_root_uris`] open paths from `/`.
+//! [`RootDir::identity`] (device and inode, from the handle) lets a caller
+//! notice that a root's path names another folder than before; the server
+//! refuses such a root for the rest of a session ([`FsError::RootReplaced`]).
+//!
+//! **Not promised.** A hard link inside a root to a file elsewhere is an
+//! ordinary file of the root and is read: whoever can write to a root can
+//! make one (for files on the same filesystem they can read). A root's path
+//! is resolved when the root is opened; what it names later is the business
+//! of whoever keeps the handle (see `docs/security.md`).
 //!
 //! **Reading.** [`ConfinedFs::read`] and [`ConfinedFs::read_to_string`] refuse
 //! directories and special files (FIFOs, sockets, devices). The target's
@@ -72,8 +98,10 @@
 //! **No roots.** A [`ConfinedFs`] built from no roots refuses every access
 //! with [`FsError::NoRoots`].
 //!
-//! **Errors** echo the caller's input and the roots as the client gave them,
-//! never a resolved path outside the roots.
+//! **Errors** echo the caller's input (or the root that was asked for), with
+//! control and bidirectional formatting characters escaped and cut after 200
+//! characters; they never list the allowed roots (which may be the
+//! operator's) nor a resolved path outside the roots.
 
 mod effective;
 mod error;
