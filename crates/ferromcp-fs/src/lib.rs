@@ -657,11 +657,11 @@ impl ConfinedFs {
                 break;
             }
             let dir = root.dir.try_clone().map_err(|e| FsError::Io {
-                input: root.display.clone(),
+                input: escape_input(&root.display),
                 source: e,
             })?;
             walk::walk_root(i, &dir, max_entries, &mut out).map_err(|e| FsError::Io {
-                input: root.display.clone(),
+                input: escape_input(&root.display),
                 source: e,
             })?;
         }
