@@ -4,8 +4,9 @@ use std::io;
 
 /// Why a confined filesystem access was refused or failed.
 ///
-/// Messages echo the caller's *input* (as given) and the allowed roots (as the
-/// client gave them), never a resolved path outside the roots.
+/// Messages echo the caller's *input* (control characters escaped, cut after 200
+/// characters) or the root that was asked for; they never list the allowed roots (which
+/// may be the operator's) nor a resolved path outside them.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FsError {
@@ -13,12 +14,10 @@ pub enum FsError {
     #[error("file access refused: the client has not shared any roots")]
     NoRoots,
     /// The input names something outside every allowed root.
-    #[error("`{input}` is outside the allowed roots: {roots}")]
+    #[error("`{input}` is outside the allowed roots")]
     OutsideRoots {
         /// The input as given by the caller.
         input: String,
-        /// The allowed roots, comma separated, as the client gave them.
-        roots: String,
     },
     /// A `file://` URI (or another scheme) that is rejected.
     #[error("`{input}` is not an acceptable file URI: {reason}")]
@@ -43,6 +42,16 @@ pub enum FsError {
         root: String,
         /// What is wrong with it.
         reason: String,
+    },
+    /// A root of a session names another directory than the one the session opened
+    /// first (it was renamed, replaced or swapped for a symlink since).
+    #[error(
+        "root `{root}` is no longer the folder this session opened (it was moved or replaced); \
+         file access through it is refused until the client announces a change of roots"
+    )]
+    RootReplaced {
+        /// The root as the client gave it.
+        root: String,
     },
     /// Nothing exists at the input (including dangling symlinks).
     #[error("`{input}` was not found")]

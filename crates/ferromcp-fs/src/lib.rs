@@ -44,10 +44,36 @@
 //! points to another place inside the root works (relative targets only);
 //! a symlink whose target is absolute, or that leads outside (directly,
 //! through a chain, or via `..` through a symlinked directory), is refused
-//! even if a `realpath` of the result would land back inside the root. A
-//! root that is itself a symlink is followed once, when the root is opened.
+//! even if a `realpath` of the result would land back inside the root.
 //! Because resolution is handle-based, swapping a directory for a symlink
 //! between a check and an open cannot escape: there is no separate check.
+//!
+//! **Opening the roots.** A root is a [`RootDir`]: a directory handle opened
+//! once, with the absolute path it was opened as (kept for messages and for
+//! matching absolute inputs lexically, never opened again).
+//! [`RootDir::open_ambient`] opens a path from `/`, following symlinks: for
+//! folders the caller names itself (the operator's ceiling; a client's roots
+//! when there is no ceiling). [`RootDir::open_beneath`] opens a path that lies
+//! lexically inside a root *beneath that root's handle*, so a client root such
+//! as `PROJ/up` with `up -> /` (or any absolute or climbing symlink on the way)
+//! is refused with [`FsError::InvalidRoot`] instead of widening the ceiling.
+//! [`open_effective_roots`] does this for a whole list: each client root inside
+//! a ceiling root is opened beneath it, a client root containing a ceiling root
+//! is narrowed to (a clone of) that ceiling root's handle, a missing root is
+//! left out. [`effective_roots`] says which paths those are: `None` for the
+//! client's roots means the client does not support roots (the ceiling alone
+//! serves), an empty list means it shares none (nothing is granted).
+//! [`ConfinedFs::from_dirs`] builds the filesystem from the handles;
+//! [`ConfinedFs::new`] and [`ConfinedFs::from_root_uris`] open paths from `/`.
+//! [`RootDir::identity`] (device and inode, from the handle) lets a caller
+//! notice that a root's path names another folder than before; the server
+//! refuses such a root for the rest of a session ([`FsError::RootReplaced`]).
+//!
+//! **Not promised.** A hard link inside a root to a file elsewhere is an
+//! ordinary file of the root and is read: whoever can write to a root can
+//! make one (for files on the same filesystem they can read). A root's path
+//! is resolved when the root is opened; what it names later is the business
+//! of whoever keeps the handle (see `docs/security.md`).
 //!
 //! **Reading.** [`ConfinedFs::read`] and [`ConfinedFs::read_to_string`] refuse
 //! directories and special files (FIFOs, sockets, devices). The target's
@@ -72,8 +98,10 @@
 //! **No roots.** A [`ConfinedFs`] built from no roots refuses every access
 //! with [`FsError::NoRoots`].
 //!
-//! **Errors** echo the caller's input and the roots as the client gave them,
-//! never a resolved path outside the roots.
+//! **Errors** echo the caller's input (or the root that was asked for), with
+//! control and bidirectional formatting characters escaped and cut after 200
+//! characters; they never list the allowed roots (which may be the
+//! operator's) nor a resolved path outside the roots.
 
 mod effective;
 mod error;
@@ -85,7 +113,7 @@ use std::path::{Component, Path, PathBuf};
 
 use cap_std::fs::{Dir, Metadata, OpenOptions};
 
-pub use effective::{effective_roots, root_path_of_uri};
+pub use effective::{effective_roots, open_effective_roots, root_path_of_uri};
 pub use error::FsError;
 
 /// A resolved input: which root it is in and the path relative to that root.
@@ -155,6 +183,157 @@ struct Root {
     dir: Dir,
 }
 
+/// The identity of a directory (device and inode numbers on Unix), to notice that a path
+/// names another folder than the one opened before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DirIdentity {
+    dev: u64,
+    ino: u64,
+}
+
+/// A root directory opened once, by its handle: what [`ConfinedFs::from_dirs`] is built
+/// from. It keeps the absolute path it was opened as (for messages and for matching
+/// absolute inputs lexically); the path is never opened again.
+pub struct RootDir {
+    display: String,
+    lexical: PathBuf,
+    dir: Dir,
+}
+
+impl std::fmt::Debug for RootDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RootDir")
+            .field("path", &self.lexical)
+            .finish()
+    }
+}
+
+impl RootDir {
+    /// Opens the absolute directory `path` from `/`, following symlinks on the way: for a
+    /// folder the caller named itself (the operator's ceiling, or a client's root when
+    /// there is no ceiling). Missing folders are [`FsError::NotFound`].
+    pub fn open_ambient(path: &Path) -> Result<RootDir, FsError> {
+        let display = path.display().to_string();
+        if !path.is_absolute() {
+            return Err(invalid_root(&display, "roots must be absolute paths"));
+        }
+        let lexical =
+            normalize(path).ok_or_else(|| invalid_root(&display, "the root path is malformed"))?;
+        let dir = Dir::open_ambient_dir(&lexical, cap_std::ambient_authority())
+            .map_err(|e| root_io(&display, e))?;
+        Ok(RootDir {
+            display,
+            lexical,
+            dir,
+        })
+    }
+
+    /// Opens the directory `path`, which must lie lexically inside this root, *beneath
+    /// this root's handle*: every component is resolved under it, so a symlink that is
+    /// absolute or climbs out (or a `..` that would) is refused with
+    /// [`FsError::InvalidRoot`], and a missing folder is [`FsError::NotFound`]. Messages
+    /// name `path`, never this root.
+    pub fn open_beneath(&self, path: &Path) -> Result<RootDir, FsError> {
+        let display = path.display().to_string();
+        let lexical = normalize(path)
+            .filter(|p| p.is_absolute())
+            .ok_or_else(|| invalid_root(&display, "roots must be absolute paths"))?;
+        let Ok(relative) = lexical.strip_prefix(&self.lexical) else {
+            return Err(invalid_root(&display, "it is outside the allowed folders"));
+        };
+        let dir = if relative.as_os_str().is_empty() {
+            self.dir.try_clone()
+        } else {
+            self.dir.open_dir(relative)
+        }
+        .map_err(|e| root_io(&display, e))?;
+        Ok(RootDir {
+            display,
+            lexical,
+            dir,
+        })
+    }
+
+    /// Another handle to the same directory, under the same path.
+    pub fn try_clone(&self) -> Result<RootDir, FsError> {
+        Ok(RootDir {
+            display: self.display.clone(),
+            lexical: self.lexical.clone(),
+            dir: self
+                .dir
+                .try_clone()
+                .map_err(|e| root_io(&self.display, e))?,
+        })
+    }
+
+    /// The absolute path the root was opened as (normalized lexically).
+    pub fn path(&self) -> &Path {
+        &self.lexical
+    }
+
+    /// The error saying this root's path no longer names the directory first opened
+    /// under it ([`FsError::RootReplaced`]).
+    pub fn replaced(&self) -> FsError {
+        FsError::RootReplaced {
+            root: escape_input(&self.display),
+        }
+    }
+
+    /// The identity of the opened directory, read from the handle (not the path).
+    pub fn identity(&self) -> Result<DirIdentity, FsError> {
+        let md = self
+            .dir
+            .dir_metadata()
+            .map_err(|e| root_io(&self.display, e))?;
+        #[cfg(unix)]
+        {
+            use cap_std::fs::MetadataExt;
+            Ok(DirIdentity {
+                dev: md.dev(),
+                ino: md.ino(),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            // No portable identity: every directory looks the same, so nothing is refused.
+            let _ = md;
+            Ok(DirIdentity { dev: 0, ino: 0 })
+        }
+    }
+}
+
+fn invalid_root(display: &str, reason: &str) -> FsError {
+    FsError::InvalidRoot {
+        root: escape_input(display),
+        reason: reason.to_owned(),
+    }
+}
+
+/// An I/O error while opening a root, naming the root as asked for.
+fn root_io(display: &str, e: std::io::Error) -> FsError {
+    #[cfg(unix)]
+    let escaped = e.raw_os_error() == Some(libc::EXDEV);
+    #[cfg(not(unix))]
+    let escaped = false;
+    // cap-std reports an escape as PermissionDenied without an OS error code (or EXDEV
+    // from openat2's RESOLVE_BENEATH).
+    let escaped =
+        escaped || (e.kind() == std::io::ErrorKind::PermissionDenied && e.raw_os_error().is_none());
+    if escaped {
+        return invalid_root(
+            display,
+            "it leads outside the allowed folders (through a symbolic link)",
+        );
+    }
+    match e.kind() {
+        std::io::ErrorKind::NotFound => FsError::NotFound {
+            input: escape_input(display),
+        },
+        std::io::ErrorKind::NotADirectory => invalid_root(display, "it is not a directory"),
+        _ => invalid_root(display, &e.to_string()),
+    }
+}
+
 /// Filesystem access confined to a set of roots. See the [crate docs](crate).
 pub struct ConfinedFs {
     roots: Vec<Root>,
@@ -163,7 +342,7 @@ pub struct ConfinedFs {
 impl std::fmt::Debug for ConfinedFs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConfinedFs")
-            .field("roots", &self.roots_display())
+            .field("roots", &self.roots())
             .finish()
     }
 }
@@ -187,12 +366,34 @@ fn normalize(path: &Path) -> Option<PathBuf> {
     Some(out)
 }
 
-fn escape_input(input: &str) -> String {
-    input.replace('\0', "\\0")
+/// How many characters of a caller's input an error message echoes.
+const MAX_ECHO_CHARS: usize = 200;
+
+/// The caller's input as an error message may echo it: control and bidirectional
+/// formatting characters escaped (they could forge lines or reorder text where the message
+/// is shown), and cut after [`MAX_ECHO_CHARS`] characters.
+pub(crate) fn escape_input(input: &str) -> String {
+    let mut out = String::with_capacity(input.len().min(4 * MAX_ECHO_CHARS));
+    for (i, c) in input.chars().enumerate() {
+        if i == MAX_ECHO_CHARS {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\0' => out.push_str("\\0"),
+            c if c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                out.extend(c.escape_unicode())
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl ConfinedFs {
-    /// Opens each root directory. Roots must be absolute paths to directories.
+    /// Opens each root directory by path. Roots must be absolute paths to directories.
     /// An empty list is allowed and makes every access fail closed.
     pub fn new(roots: Vec<PathBuf>) -> Result<Self, FsError> {
         let roots = roots
@@ -212,40 +413,48 @@ impl ConfinedFs {
             .map(|uri| {
                 uri::decode_file_uri(uri)
                     .map(|p| (p, (*uri).to_owned()))
-                    .map_err(|reason| FsError::InvalidRoot {
-                        root: (*uri).to_owned(),
-                        reason: reason.to_owned(),
-                    })
+                    .map_err(|reason| invalid_root(uri, reason))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Self::open(roots)
     }
 
     fn open(roots: Vec<(PathBuf, String)>) -> Result<Self, FsError> {
-        let mut out = Vec::with_capacity(roots.len());
+        let mut dirs = Vec::with_capacity(roots.len());
         for (path, display) in roots {
-            let invalid = |reason: String| FsError::InvalidRoot {
-                root: display.clone(),
-                reason,
-            };
-            if !path.is_absolute() {
-                return Err(invalid("roots must be absolute paths".into()));
-            }
-            let lexical =
-                normalize(&path).ok_or_else(|| invalid("the root path is malformed".into()))?;
-            let dir = Dir::open_ambient_dir(&lexical, cap_std::ambient_authority())
-                .map_err(|e| invalid(e.to_string()))?;
-            let canonical = std::fs::canonicalize(&lexical)
-                .ok()
-                .filter(|c| *c != lexical);
-            out.push(Root {
-                display,
-                lexical,
-                canonical,
-                dir,
-            });
+            let mut dir = RootDir::open_ambient(&path).map_err(|e| match e {
+                // The root as given (a URI stays a URI).
+                FsError::NotFound { .. } => invalid_root(&display, "it was not found"),
+                FsError::InvalidRoot { reason, .. } => invalid_root(&display, &reason),
+                other => other,
+            })?;
+            dir.display = display;
+            dirs.push(dir);
         }
-        Ok(ConfinedFs { roots: out })
+        Ok(Self::from_dirs(dirs))
+    }
+
+    /// Builds a confined filesystem from roots already opened (see [`RootDir`]): nothing
+    /// is opened by path again. An empty list makes every access fail closed.
+    pub fn from_dirs(roots: Vec<RootDir>) -> Self {
+        let roots = roots
+            .into_iter()
+            .map(|r| {
+                // Only for matching absolute inputs written in the canonical form: the
+                // result is still resolved beneath the handle, so a path changed since
+                // cannot lead anywhere else.
+                let canonical = std::fs::canonicalize(&r.lexical)
+                    .ok()
+                    .filter(|c| *c != r.lexical);
+                Root {
+                    display: r.display,
+                    lexical: r.lexical,
+                    canonical,
+                    dir: r.dir,
+                }
+            })
+            .collect();
+        ConfinedFs { roots }
     }
 
     /// The roots as given at construction, in order.
@@ -253,14 +462,9 @@ impl ConfinedFs {
         self.roots.iter().map(|r| r.display.as_str()).collect()
     }
 
-    fn roots_display(&self) -> String {
-        self.roots().join(", ")
-    }
-
     fn outside(&self, input: &str) -> FsError {
         FsError::OutsideRoots {
             input: escape_input(input),
-            roots: self.roots_display(),
         }
     }
 
@@ -284,7 +488,7 @@ impl ConfinedFs {
         }
         let candidate = if uri::looks_like_uri(input) {
             uri::decode_file_uri(input).map_err(|reason| FsError::InvalidUri {
-                input: input.to_owned(),
+                input: escape_input(input),
                 reason,
             })?
         } else {
@@ -453,11 +657,11 @@ impl ConfinedFs {
                 break;
             }
             let dir = root.dir.try_clone().map_err(|e| FsError::Io {
-                input: root.display.clone(),
+                input: escape_input(&root.display),
                 source: e,
             })?;
             walk::walk_root(i, &dir, max_entries, &mut out).map_err(|e| FsError::Io {
-                input: root.display.clone(),
+                input: escape_input(&root.display),
                 source: e,
             })?;
         }

@@ -210,15 +210,13 @@ fn specific_refusal_kinds() {
 }
 
 #[test]
-fn error_names_roots_as_given() {
+fn errors_name_the_input_but_not_the_roots() {
     let f = fixture();
     let uri = format!("file://{}", f.root.display());
     let fs = ConfinedFs::from_root_uris(&[&uri]).unwrap();
+    assert_eq!(fs.roots(), vec![uri.as_str()]);
     let msg = fs.read("../../etc/passwd", MAX).unwrap_err().to_string();
-    assert_eq!(
-        msg,
-        format!("`../../etc/passwd` is outside the allowed roots: {uri}")
-    );
+    assert_eq!(msg, "`../../etc/passwd` is outside the allowed roots");
 }
 
 #[test]

@@ -50,8 +50,10 @@ pub struct ServerConfig {
     /// minutes). An older one is refused with -32602.
     pub request_state_ttl: Duration,
     /// The operator's ceiling on file access through [`Context::fs`](crate::Context::fs):
-    /// the client's roots are narrowed to these folders, and these serve alone when the
-    /// client gives no roots. `None` (the default): the client's roots as they are.
+    /// the client's roots are narrowed to these folders (and opened beneath their handles,
+    /// opened once), and these serve alone when the client does not support roots; a
+    /// client that declares roots and shares none gets no access. `None` (the default):
+    /// the client's roots as they are.
     pub allowed_roots: Option<Vec<std::path::PathBuf>>,
     /// Deepest nesting of arrays and objects accepted in an incoming message (default 128);
     /// a deeper one is refused with -32700 before it is parsed, so it cannot exhaust the

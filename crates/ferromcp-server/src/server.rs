@@ -45,6 +45,10 @@ pub(crate) struct ServerInner {
     pub(crate) state_codec: StateCodec,
     /// `max_sampling_per_minute` for 2026-07-28 requests, by principal.
     pub(crate) sampling_by_principal: crate::rate::PrincipalBudgets,
+    /// The operator's `allowed_roots`, opened once on first use: client roots are opened
+    /// beneath these handles, so renaming or relinking a ceiling folder later changes
+    /// nothing for this server.
+    ceiling: std::sync::OnceLock<Vec<ferromcp_fs::RootDir>>,
 }
 
 /// An MCP server: what it offers, and every session serving it. Cheap to clone.
@@ -111,6 +115,7 @@ impl McpServer {
                 listeners: Arc::default(),
                 state_codec,
                 sampling_by_principal: Default::default(),
+                ceiling: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -133,6 +138,26 @@ impl McpServer {
     /// The limits and timeouts.
     pub fn config(&self) -> &ServerConfig {
         &self.inner.config
+    }
+
+    /// The operator's ceiling ([`ServerConfig::allowed_roots`]) as directory handles,
+    /// opened on the first call; a folder that cannot be opened then is left out (and
+    /// logged), so it grants nothing. `None` when no ceiling is configured.
+    pub(crate) fn ceiling_dirs(&self) -> Option<&[ferromcp_fs::RootDir]> {
+        let paths = self.inner.config.allowed_roots.as_ref()?;
+        let dirs = self.inner.ceiling.get_or_init(|| {
+            paths
+                .iter()
+                .filter_map(|path| match ferromcp_fs::RootDir::open_ambient(path) {
+                    Ok(dir) => Some(dir),
+                    Err(error) => {
+                        tracing::warn!(path = %path.display(), %error, "allowed root left out");
+                        None
+                    }
+                })
+                .collect()
+        });
+        Some(dirs)
     }
 
     /// What the server offers to a client of the stateful revisions (the `initialize`

@@ -5,11 +5,13 @@
 //! A request carrying 2026-07-28 `_meta` (or a `server/discover`) goes to [`crate::modern`]
 //! instead, whatever the session's state: it needs no `initialize` and uses none of it.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
+use ferromcp_fs::DirIdentity;
 use ferromcp_protocol::adapt::AdaptTo;
 use ferromcp_protocol::jsonrpc::{parse_params, to_raw, Notification, Request};
 use ferromcp_protocol::meta::RequestMeta;
@@ -59,6 +61,9 @@ struct RootsCache {
     roots: Option<Arc<Vec<Root>>>,
     /// Bumped by each `roots/list_changed`, so an answer fetched before it is not cached.
     generation: u64,
+    /// The directory each root path named when `ctx.fs()` first opened it in this
+    /// session; cleared with the roots on `roots/list_changed`.
+    identities: HashMap<PathBuf, DirIdentity>,
 }
 
 impl SessionState {
@@ -119,6 +124,27 @@ impl SessionState {
     pub fn cached_roots(&self) -> Result<Arc<Vec<Root>>, u64> {
         let cache = lock(&self.roots);
         cache.roots.clone().ok_or(cache.generation)
+    }
+
+    /// The current roots generation (bumped by each `roots/list_changed`).
+    pub fn roots_generation(&self) -> u64 {
+        lock(&self.roots).generation
+    }
+
+    /// Whether `path` still names the directory it named when first opened in this
+    /// session (keeping `identity` the first time). Roots read under an older
+    /// `generation` are not checked nor kept: the list changed, and the new one starts
+    /// afresh.
+    pub fn same_root(&self, generation: u64, path: &Path, identity: DirIdentity) -> bool {
+        let mut cache = lock(&self.roots);
+        if cache.generation != generation {
+            return true;
+        }
+        *cache
+            .identities
+            .entry(path.to_path_buf())
+            .or_insert(identity)
+            == identity
     }
 
     pub fn cache_roots(&self, generation: u64, roots: Arc<Vec<Root>>) {
@@ -396,6 +422,7 @@ impl Service for ServerSession {
             methods::ROOTS_LIST_CHANGED => {
                 let mut cache = lock(&self.state.roots);
                 cache.roots = None;
+                cache.identities.clear();
                 cache.generation += 1;
             }
             other => tracing::debug!(method = other, "ignoring notification"),

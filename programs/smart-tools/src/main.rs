@@ -2,7 +2,7 @@
 //!
 //! Its tools read, summarize, classify and compare files inside the client's roots
 //! (narrowed to the operator's `--root` folders, if any; those alone when the client
-//! shares none). Summaries and classifications come from an LLM through MCP sampling: the
+//! does not support roots). Summaries and classifications come from an LLM through MCP sampling: the
 //! client's model when the client can sample, else the server's own provider, configured
 //! from the environment (`ANTHROPIC_API_KEY`, or `OPENAI_BASE_URL` with `OPENAI_MODEL`, or
 //! `OPENAI_API_KEY`).
@@ -53,8 +53,8 @@ struct Cli {
     http: Option<String>,
 
     /// A folder the tools may use (repeatable). The client's roots are narrowed to these;
-    /// when the client shares none, these are the roots. Without any, only the client's
-    /// roots count.
+    /// when the client does not support roots, these are the roots (an empty list from
+    /// the client grants nothing). Without any, only the client's roots count.
     #[arg(long = "root", value_name = "DIR")]
     roots: Vec<PathBuf>,
 

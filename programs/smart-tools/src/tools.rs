@@ -60,8 +60,8 @@ const MAX_PROCESS_FILES: usize = 1_000;
 fn fs_error(error: FsError) -> McpError {
     match error {
         FsError::NoRoots => McpError::tool(
-            "file access refused: there are no roots (share a folder from the client, or start \
-             smart-tools with --root DIR)",
+            "file access refused: there are no roots (share a folder from the client; a client \
+             that does not support roots gets the folders of smart-tools --root DIR)",
         ),
         other => McpError::tool(other.to_string()),
     }
@@ -475,12 +475,16 @@ pub async fn roots_info(ctx: Context) -> Result<String, McpError> {
             .unwrap_or_else(|e| format!("not listable: {e}"));
         out.push_str(&format!("  {root} ({entries})\n"));
     }
-    let client_gave = client_roots.as_ref().is_some_and(|r| !r.is_empty());
-    let source = match (client_gave, configured.is_empty()) {
-        (true, true) => "the client's roots",
-        (true, false) => "the client's roots, within the operator's --root folders",
-        (false, false) => "the operator's --root folders (the client shared none)",
-        (false, true) => "nothing: the client shared no roots and no --root was given",
+    let source = match (
+        client_roots.as_ref().map(|r| r.is_empty()),
+        configured.is_empty(),
+    ) {
+        (Some(false), true) => "the client's roots",
+        (Some(false), false) => "the client's roots, within the operator's --root folders",
+        // Declaring roots and sharing none grants nothing, even under a ceiling.
+        (Some(true), _) => "nothing: the client declares roots but shared none",
+        (None, false) => "the operator's --root folders (the client does not offer roots)",
+        (None, true) => "nothing: the client does not offer roots and no --root was given",
     };
     out.push_str(&format!("Source: {source}\n"));
     match &client_roots {
