@@ -483,9 +483,14 @@ async fn roots_confine_the_servers_file_access() {
         .await
         .failure();
     assert!(!run.stdout.contains("outside secret"), "{run}");
+    // The error names the path asked for, not the allowed roots.
     assert!(
-        run.stdout.contains(root),
-        "the error names the allowed root:\n{run}"
+        run.stdout.contains("secret.txt") && run.stdout.contains("outside the allowed roots"),
+        "the error names the path:\n{run}"
+    );
+    assert!(
+        !run.stdout.contains(root),
+        "the error lists no root:\n{run}"
     );
 
     let run = cli(["call", "--root", "/no/such/folder"])

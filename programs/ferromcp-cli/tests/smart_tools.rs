@@ -88,9 +88,15 @@ fn assert_refused(run: &Run, files: &Files) {
     assert_eq!(run.code, Some(1), "{run}");
     assert!(!run.stdout.contains("TOP-SECRET-OUTSIDE"), "{run}");
     assert!(!run.stderr.contains("TOP-SECRET-OUTSIDE"), "{run}");
+    // The refusal names the path asked for, not the allowed roots (which may be the
+    // operator's).
     assert!(
-        run.stdout.contains(&files.root.display().to_string()),
-        "the refusal names the allowed root:\n{run}"
+        run.stdout.contains(&files.secret.display().to_string()),
+        "the refusal names the path:\n{run}"
+    );
+    assert!(
+        !run.stdout.contains(&format!("{}`", files.root.display())),
+        "the refusal lists no root:\n{run}"
     );
 }
 
