@@ -85,6 +85,10 @@ pub enum FsError {
         /// The input as given by the caller.
         input: String,
     },
+    /// A walk was stopped by its caller (the request was cancelled, or the walk ran over
+    /// its time budget) before it finished.
+    #[error("the walk was stopped before it finished (cancelled or over its time budget)")]
+    WalkStopped,
     /// Any other I/O failure (permission denied, symlink loop, ...).
     #[error("I/O error on `{input}`: {source}")]
     Io {

@@ -88,12 +88,14 @@
 //! report symlinks as [`FileKind::Symlink`] without following them, and
 //! return at most `max_entries` entries (silently truncated; ask for one more
 //! than you need to detect truncation). `walk` skips `.git` directories and
-//! honours `.gitignore` files with a deliberately small matcher: blank lines
-//! and `#` comments, `!` negation, trailing `/` (directories only), leading or
-//! inner `/` (anchored to the `.gitignore`'s directory), `*`, `?`, `**` and
-//! `\` escapes. Character classes (`[abc]`), global excludes and
-//! `.git/info/exclude` are not supported. Directories deeper than 64 levels are
-//! not descended into.
+//! honours `.gitignore` files, matched by the `ignore` crate as git reads them
+//! (negation, directory-only and anchored patterns, `*`, `?`, `**`, character
+//! classes; a deeper `.gitignore` overrides a shallower one). Its globs are
+//! compiled to regular expressions, so matching is linear in the name: no
+//! pattern can make a walk backtrack for ever. Global excludes and
+//! `.git/info/exclude` are not read. Directories deeper than 64 levels are not
+//! descended into, and [`ConfinedFs::walk_until`] ends a walk when its caller
+//! says stop (a cancelled request, a time budget).
 //!
 //! **No roots.** A [`ConfinedFs`] built from no roots refuses every access
 //! with [`FsError::NoRoots`].
@@ -648,6 +650,32 @@ impl ConfinedFs {
     /// directory), honouring `.gitignore` files, returning at most
     /// `max_entries` entries. Symlinks are listed but not followed.
     pub fn walk(&self, max_entries: usize) -> Result<Vec<Entry>, FsError> {
+        self.walk_until(max_entries, &|| false)
+    }
+
+    /// [`walk`](Self::walk) that also ends, with [`FsError::WalkStopped`], once `stop`
+    /// says so: asked before each directory and every few hundred entries, so a cancelled
+    /// request or a spent time budget ends a walk of a huge tree promptly.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::{Duration, Instant};
+    /// use ferromcp_fs::{ConfinedFs, FsError};
+    ///
+    /// let root = std::env::temp_dir();
+    /// let fs = ConfinedFs::new(vec![root])?;
+    /// let deadline = Instant::now() + Duration::from_secs(10);
+    /// let walked = fs.walk_until(1000, &|| Instant::now() > deadline);
+    /// assert!(matches!(walked, Ok(_) | Err(FsError::WalkStopped | FsError::Io { .. })));
+    /// let stopped = fs.walk_until(1000, &|| true);
+    /// assert!(matches!(stopped, Err(FsError::WalkStopped)));
+    /// # Ok(()) }
+    /// ```
+    pub fn walk_until(
+        &self,
+        max_entries: usize,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Vec<Entry>, FsError> {
         if self.roots.is_empty() {
             return Err(FsError::NoRoots);
         }
@@ -660,9 +688,16 @@ impl ConfinedFs {
                 input: escape_input(&root.display),
                 source: e,
             })?;
-            walk::walk_root(i, &dir, max_entries, &mut out).map_err(|e| FsError::Io {
-                input: escape_input(&root.display),
-                source: e,
+            let bounds = walk::Bounds { max_entries, stop };
+            walk::walk_root(i, &dir, &bounds, &mut out).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::Interrupted && e.to_string() == walk::STOPPED {
+                    FsError::WalkStopped
+                } else {
+                    FsError::Io {
+                        input: escape_input(&root.display),
+                        source: e,
+                    }
+                }
             })?;
         }
         Ok(out)

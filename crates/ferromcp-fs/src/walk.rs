@@ -1,118 +1,54 @@
-//! Recursive walk beneath a root handle with a minimal `.gitignore` matcher.
+//! Recursive walk beneath a root handle, honouring `.gitignore` files (matched by the
+//! `ignore` crate), bounded in depth, entries and by the caller's stop check.
 
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cap_std::fs::{Dir, OpenOptions};
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::Match;
 
 use crate::{Entry, FileKind};
 
 const MAX_DEPTH: usize = 64;
 const MAX_GITIGNORE_BYTES: u64 = 1 << 20;
 
-struct Rule {
-    /// Directory (relative to the root) of the `.gitignore` holding the rule.
-    base: PathBuf,
-    pattern: String,
-    negate: bool,
-    dir_only: bool,
-    anchored: bool,
+/// The `.gitignore` of one directory, compiled by the `ignore` crate (whose globs become
+/// regular expressions: matching is linear in the name, whatever the pattern).
+struct IgnoreFile {
+    /// The directory of the `.gitignore`, relative to the root.
+    base: std::path::PathBuf,
+    matcher: Gitignore,
 }
 
-fn parse_rules(base: &Path, text: &str) -> Vec<Rule> {
-    let mut rules = Vec::new();
-    for line in text.lines() {
-        let line = line.trim_end_matches('\r');
-        // Trailing unescaped spaces are ignored by git.
-        let line = if line.ends_with("\\ ") {
-            line
-        } else {
-            line.trim_end_matches(' ')
-        };
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+impl IgnoreFile {
+    /// The rules of `text`, the `.gitignore` of the directory `base` (relative to the root).
+    /// Lines the crate cannot parse are skipped, as git skips them.
+    fn parse(base: &Path, text: &str) -> Option<IgnoreFile> {
+        let mut builder = GitignoreBuilder::new(base);
+        for line in text.lines() {
+            let _ = builder.add_line(None, line);
         }
-        let (negate, line) = match line.strip_prefix('!') {
-            Some(rest) => (true, rest),
-            None => (false, line),
-        };
-        let (dir_only, line) = match line.strip_suffix('/') {
-            Some(rest) => (true, rest),
-            None => (false, line),
-        };
-        let anchored = line.contains('/');
-        let pattern = line.strip_prefix('/').unwrap_or(line);
-        if pattern.is_empty() {
-            continue;
-        }
-        rules.push(Rule {
+        let matcher = builder.build().ok()?;
+        (!matcher.is_empty()).then(|| IgnoreFile {
             base: base.to_path_buf(),
-            pattern: pattern.to_owned(),
-            negate,
-            dir_only,
-            anchored,
-        });
-    }
-    rules
-}
-
-/// Glob match with `*`, `?`, `**` and `\` escapes; `*` and `?` do not match `/`.
-fn glob(p: &[u8], s: &[u8]) -> bool {
-    if p.is_empty() {
-        return s.is_empty();
-    }
-    if let Some(rest) = p.strip_prefix(b"**") {
-        if rest.is_empty() {
-            return true;
-        }
-        if let Some(rest) = rest.strip_prefix(b"/") {
-            return glob(rest, s)
-                || s.iter()
-                    .enumerate()
-                    .any(|(i, &c)| c == b'/' && glob(rest, &s[i + 1..]));
-        }
-        return (0..=s.len()).any(|i| glob(rest, &s[i..]));
-    }
-    match p[0] {
-        b'*' => {
-            for i in 0..=s.len() {
-                if glob(&p[1..], &s[i..]) {
-                    return true;
-                }
-                if i < s.len() && s[i] == b'/' {
-                    break;
-                }
-            }
-            false
-        }
-        b'?' => !s.is_empty() && s[0] != b'/' && glob(&p[1..], &s[1..]),
-        b'\\' if p.len() > 1 => !s.is_empty() && s[0] == p[1] && glob(&p[2..], &s[1..]),
-        c => !s.is_empty() && s[0] == c && glob(&p[1..], &s[1..]),
+            matcher,
+        })
     }
 }
 
-fn ignored(rules: &[Rule], path: &Path, is_dir: bool) -> bool {
-    let mut result = false;
-    for rule in rules {
-        if rule.dir_only && !is_dir {
-            continue;
-        }
-        let Ok(rel) = path.strip_prefix(&rule.base) else {
-            continue;
-        };
-        let subject = if rule.anchored {
-            rel.to_string_lossy()
-        } else {
-            match rel.file_name() {
-                Some(name) => name.to_string_lossy(),
-                None => continue,
-            }
-        };
-        if glob(rule.pattern.as_bytes(), subject.as_bytes()) {
-            result = !rule.negate;
+/// Whether `path` is ignored: the deepest `.gitignore` that says anything about it
+/// decides, and within one file the last matching line (git's precedence).
+fn ignored(files: &[IgnoreFile], path: &Path, is_dir: bool) -> bool {
+    // Only the files of the path's own directories apply.
+    for file in files.iter().rev().filter(|f| path.starts_with(&f.base)) {
+        match file.matcher.matched(path, is_dir) {
+            Match::Ignore(_) => return true,
+            Match::Whitelist(_) => return false,
+            Match::None => {}
         }
     }
-    result
+    false
 }
 
 fn read_gitignore(dir: &Dir) -> Option<String> {
@@ -138,14 +74,27 @@ fn read_gitignore(dir: &Dir) -> Option<String> {
     Some(text)
 }
 
+/// What bounds a walk: the entries wanted and the caller's stop check (a cancelled request,
+/// a spent time budget), asked before each directory and every [`CHECK_EVERY`] entries.
+pub(crate) struct Bounds<'a> {
+    pub(crate) max_entries: usize,
+    pub(crate) stop: &'a dyn Fn() -> bool,
+}
+
+/// How many directory entries are read between two stop checks.
+const CHECK_EVERY: usize = 256;
+
+/// Why a walk ended early.
+pub(crate) const STOPPED: &str = "the walk was stopped (cancelled or over its time budget)";
+
 pub(crate) fn walk_root(
     root: usize,
     dir: &Dir,
-    max_entries: usize,
+    bounds: &Bounds<'_>,
     out: &mut Vec<Entry>,
 ) -> io::Result<()> {
-    let mut rules = Vec::new();
-    walk_dir(root, dir, Path::new(""), 0, &mut rules, max_entries, out)
+    let mut files = Vec::new();
+    walk_dir(root, dir, Path::new(""), 0, &mut files, bounds, out)
 }
 
 fn walk_dir(
@@ -153,28 +102,37 @@ fn walk_dir(
     dir: &Dir,
     rel: &Path,
     depth: usize,
-    rules: &mut Vec<Rule>,
-    max_entries: usize,
+    files: &mut Vec<IgnoreFile>,
+    bounds: &Bounds<'_>,
     out: &mut Vec<Entry>,
 ) -> io::Result<()> {
-    let before = rules.len();
-    if let Some(text) = read_gitignore(dir) {
-        rules.extend(parse_rules(rel, &text));
+    if (bounds.stop)() {
+        return Err(io::Error::new(io::ErrorKind::Interrupted, STOPPED));
+    }
+    let before = files.len();
+    if let Some(file) = read_gitignore(dir).and_then(|text| IgnoreFile::parse(rel, &text)) {
+        files.push(file);
     }
     let mut children = Vec::new();
-    for entry in dir.entries()? {
+    for (read, entry) in dir.entries()?.enumerate() {
+        if read % CHECK_EVERY == CHECK_EVERY - 1 && (bounds.stop)() {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, STOPPED));
+        }
         let entry = entry?;
         let kind = FileKind::of(entry.file_type()?);
         children.push((entry.file_name(), kind, entry));
     }
     children.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, kind, entry) in children {
-        if out.len() >= max_entries {
+    for (i, (name, kind, entry)) in children.into_iter().enumerate() {
+        if out.len() >= bounds.max_entries {
             break;
+        }
+        if i % CHECK_EVERY == CHECK_EVERY - 1 && (bounds.stop)() {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, STOPPED));
         }
         let path = rel.join(&name);
         let is_dir = kind == FileKind::Dir;
-        if (is_dir && name == ".git") || ignored(rules, &path, is_dir) {
+        if (is_dir && name == ".git") || ignored(files, &path, is_dir) {
             continue;
         }
         out.push(Entry {
@@ -186,11 +144,11 @@ fn walk_dir(
             // Opened beneath the parent handle; a directory swapped for a
             // symlink meanwhile is still confined by cap-std.
             if let Ok(sub) = entry.open_dir() {
-                walk_dir(root, &sub, &path, depth + 1, rules, max_entries, out)?;
+                walk_dir(root, &sub, &path, depth + 1, files, bounds, out)?;
             }
         }
     }
-    rules.truncate(before);
+    files.truncate(before);
     Ok(())
 }
 
@@ -198,25 +156,17 @@ fn walk_dir(
 mod tests {
     use super::*;
 
-    #[test]
-    fn globs() {
-        assert!(glob(b"*.log", b"a.log"));
-        assert!(!glob(b"*.log", b"d/a.log"));
-        assert!(glob(b"**/x", b"x"));
-        assert!(glob(b"**/x", b"a/b/x"));
-        assert!(glob(b"a/**", b"a/b/c"));
-        assert!(glob(b"a/**/c", b"a/c"));
-        assert!(glob(b"a/**/c", b"a/b/d/c"));
-        assert!(glob(b"?.txt", b"a.txt"));
-        assert!(glob(b"\\*", b"*"));
-        assert!(!glob(b"\\*", b"a"));
+    fn file(base: &str, text: &str) -> Vec<IgnoreFile> {
+        IgnoreFile::parse(Path::new(base), text)
+            .into_iter()
+            .collect()
     }
 
     #[test]
-    fn rules() {
-        let r = parse_rules(
-            Path::new(""),
-            "# c\n*.log\n!keep.log\nbuild/\n/top\nsub/x\n",
+    fn gitignore_rules_as_git_reads_them() {
+        let r = file(
+            "",
+            "# c\n*.log\n!keep.log\nbuild/\n/top\nsub/x\n[ab].tmp\n**/deep/*.o\n",
         );
         assert!(ignored(&r, Path::new("a.log"), false));
         assert!(ignored(&r, Path::new("d/a.log"), false));
@@ -227,5 +177,29 @@ mod tests {
         assert!(!ignored(&r, Path::new("d/top"), false));
         assert!(ignored(&r, Path::new("sub/x"), false));
         assert!(!ignored(&r, Path::new("d/sub/x"), false));
+        assert!(ignored(&r, Path::new("a.tmp"), false));
+        assert!(!ignored(&r, Path::new("c.tmp"), false));
+        assert!(ignored(&r, Path::new("x/y/deep/m.o"), false));
+    }
+
+    #[test]
+    fn a_deeper_gitignore_overrides_a_shallower_one() {
+        let mut r = file("", "*.log\n");
+        r.extend(file("sub", "!keep.log\n"));
+        assert!(ignored(&r, Path::new("sub/a.log"), false));
+        assert!(!ignored(&r, Path::new("sub/keep.log"), false));
+        assert!(ignored(&r, Path::new("keep.log"), false));
+    }
+
+    #[test]
+    fn a_pathological_pattern_is_matched_in_linear_time() {
+        let r = file("", "*a*a*a*a*a*a*a*a*a*a*a*a*b\n");
+        let name = "a".repeat(4000);
+        let started = std::time::Instant::now();
+        for _ in 0..100 {
+            assert!(!ignored(&r, Path::new(&name), false));
+        }
+        // A backtracking matcher takes longer than the age of the universe here.
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
 }

@@ -116,6 +116,11 @@ struct Cli {
     #[arg(long, requires = "http", conflicts_with_all = ["oauth_issuer", "bearer_token_env"])]
     no_auth: bool,
 
+    /// The longest analyze_project may walk the roots, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    walk_seconds: u64,
+
     /// Log filter for stderr (tracing syntax, e.g. `debug`); RUST_LOG wins when set.
     #[arg(long, value_name = "FILTER", default_value = "info")]
     log: String,
@@ -189,6 +194,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         summarize_over_chars: cli.summarize_over,
         max_prompt_chars: cli.max_prompt_chars,
         configured_roots: roots.clone(),
+        walk_budget: std::time::Duration::from_secs(cli.walk_seconds),
         ..Settings::default()
     });
     let mut builder = McpServer::builder("smart-tools", env!("CARGO_PKG_VERSION"))

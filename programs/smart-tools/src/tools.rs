@@ -25,6 +25,8 @@ pub struct Settings {
     pub max_prompt_chars: usize,
     /// The `--root` folders (also the server's `allowed_roots`), for `roots_info`.
     pub configured_roots: Vec<PathBuf>,
+    /// The longest `analyze_project` walks the roots (`--walk-seconds`).
+    pub walk_budget: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -34,6 +36,7 @@ impl Default for Settings {
             max_file_bytes: 8 * 1024 * 1024,
             max_prompt_chars: 24_000,
             configured_roots: Vec::new(),
+            walk_budget: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -539,7 +542,21 @@ fn analyze(ctx: &Context, fs: &ConfinedFs) -> Result<String, McpError> {
         roots.join(", ")
     ));
     ctx.report_progress(0.5, None, Some("walking"));
-    let entries = fs.walk(MAX_WALK_ENTRIES + 1).map_err(fs_error)?;
+    // The walk ends when the client cancels or the budget is spent, whatever the tree.
+    let deadline = std::time::Instant::now() + settings().walk_budget;
+    let stop = || ctx.is_cancelled() || std::time::Instant::now() > deadline;
+    let entries = match fs.walk_until(MAX_WALK_ENTRIES + 1, &stop) {
+        Err(ferromcp_fs::FsError::WalkStopped) if ctx.is_cancelled() => {
+            return Err(McpError::Cancelled)
+        }
+        Err(ferromcp_fs::FsError::WalkStopped) => {
+            return Err(McpError::tool(format!(
+                "the walk took longer than {} s (smart-tools --walk-seconds): share a smaller root",
+                settings().walk_budget.as_secs()
+            )))
+        }
+        other => other.map_err(fs_error)?,
+    };
     let truncated = entries.len() > MAX_WALK_ENTRIES;
     let entries = &entries[..entries.len().min(MAX_WALK_ENTRIES)];
     if truncated {
