@@ -91,9 +91,7 @@ fuzz_target!(|data: &[u8]| {
     ];
     let check_message = |message: String| {
         // The message may echo the input as given (which may spell anything), nothing else.
-        let beside_input = message
-            .replace(&input, "")
-            .replace(&input.replace('\0', "\\0"), "");
+        let beside_input = message.replace(&ferromcp_fs::escape_input(&input), "");
         assert!(
             !beside_input
                 .as_bytes()

@@ -371,10 +371,15 @@ fn normalize(path: &Path) -> Option<PathBuf> {
 /// How many characters of a caller's input an error message echoes.
 const MAX_ECHO_CHARS: usize = 200;
 
-/// The caller's input as an error message may echo it: control and bidirectional
+/// The caller's input as an [`FsError`] message echoes it: control and bidirectional
 /// formatting characters escaped (they could forge lines or reorder text where the message
-/// is shown), and cut after [`MAX_ECHO_CHARS`] characters.
-pub(crate) fn escape_input(input: &str) -> String {
+/// is shown), and cut after 200 characters. Public so that a checker of messages (a test, a
+/// fuzz target) can tell the echo from the rest.
+///
+/// ```
+/// assert_eq!(ferromcp_fs::escape_input("a\u{1b}[2Kb\0"), "a\\u{1b}[2Kb\\0");
+/// ```
+pub fn escape_input(input: &str) -> String {
     let mut out = String::with_capacity(input.len().min(4 * MAX_ECHO_CHARS));
     for (i, c) in input.chars().enumerate() {
         if i == MAX_ECHO_CHARS {
