@@ -144,7 +144,7 @@ async fn post(
         .get(id)
         .filter(|session| session.principal.as_deref() == principal(parts))
         .ok_or_else(HttpError::session_not_found)?;
-    let body = read_body(&parts.headers, body, config.max_body_bytes).await?;
+    let body = read_body(&parts.headers, body, config).await?;
     if !is_json(&parts.headers) {
         return Err(HttpError::unsupported_media_type());
     }

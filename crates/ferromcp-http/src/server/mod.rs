@@ -49,6 +49,14 @@
 //! [`sse_buffer_events`](HttpServerConfig::sse_buffer_events) events are queued for it, and
 //! resumes from the event store like any broken stream: memory stays bounded.
 //!
+//! [`serve`] and [`run`] accept connections under [`ConnectionLimits`]: a cap in total
+//! and per client address (a connection beyond either is answered 503 and closed), and a
+//! time limit on each request head that also closes idle keep-alive connections. A body
+//! must arrive within [`body_read_timeout`](HttpServerConfig::body_read_timeout) (408
+//! after), and its buffer grows with what has arrived. So clients that send half a
+//! request and wait are dropped in bounded time while the others are served. Handlers
+//! see the peer's address as `axum::extract::ConnectInfo<SocketAddr>`.
+//!
 //! With [`authenticate`](HttpServerConfig::authenticate), every request is authenticated
 //! from its headers (401 when refused) and a session is bound to the principal that
 //! created it: the same `Mcp-Session-Id` from anyone else is answered 404, exactly as an
@@ -69,7 +77,7 @@
 //! (sessions, whose engines the POSTs drive on their own tasks), `stream.rs` (routing
 //! outgoing messages to streams), `body.rs` (JSON and SSE bodies), `event_store.rs`
 //! (resumability), `security.rs` (Host/Origin, CORS), `legacy.rs` (HTTP+SSE), `handle.rs`
-//! (serve, run, shutdown), `error.rs`; for 2026-07-28: `modern.rs` (classification and
+//! (serve, run, shutdown), `connections.rs` (the accept loop and its limits), `error.rs`; for 2026-07-28: `modern.rs` (classification and
 //! answering), `modern_checks.rs` (`_meta`, version and standard headers),
 //! `tool_headers.rs` (`Mcp-Param-*`), `encoding.rs` (header values, Base64),
 //! `inflight.rs` (the requests being answered); `oauth.rs` (the resource server).
@@ -116,6 +124,7 @@ use ferromcp_server::McpServer;
 mod body;
 mod checks;
 mod config;
+mod connections;
 mod encoding;
 mod error;
 mod event_store;
@@ -133,6 +142,7 @@ mod stream;
 mod tool_headers;
 
 pub use config::{Authenticator, HeaderValidation, HttpServerConfig};
+pub use connections::ConnectionLimits;
 pub use event_store::{EventStore, InMemoryEventStore, Replay, StoredEvent};
 pub use handle::{run, serve, serve_listener, HttpServerHandle, HttpStats};
 pub use oauth::ResourceServerConfig;
