@@ -55,6 +55,11 @@ pub struct ServerConfig {
     /// client that declares roots and shares none gets no access. `None` (the default):
     /// the client's roots as they are.
     pub allowed_roots: Option<Vec<std::path::PathBuf>>,
+    /// Files [`Context::fs`](crate::Context::fs) refuses even inside the roots, and leaves
+    /// out of listings and walks: `.env`, private keys, `.ssh/` and the like by default
+    /// ([`ferromcp_fs::DEFAULT_SECRET_PATTERNS`]); [`SecretFiles::none`](ferromcp_fs::SecretFiles::none)
+    /// refuses nothing.
+    pub secret_files: ferromcp_fs::SecretFiles,
     /// Deepest nesting of arrays and objects accepted in an incoming message (default 128);
     /// a deeper one is refused with -32700 before it is parsed, so it cannot exhaust the
     /// stack. Streamable HTTP applies the same limit to POST bodies.
@@ -100,6 +105,7 @@ impl Default for ServerConfig {
             request_state_key: None,
             request_state_ttl: Duration::from_secs(600),
             allowed_roots: None,
+            secret_files: ferromcp_fs::SecretFiles::default(),
             max_json_depth: ferromcp_protocol::jsonrpc::DEFAULT_MAX_DEPTH,
             max_sampling_per_minute: Some(120),
             request_state_single_use: false,
@@ -126,6 +132,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("list_cache_ttl", &self.list_cache_ttl)
             .field("read_cache_ttl", &self.read_cache_ttl)
             .field("allowed_roots", &self.allowed_roots)
+            .field("secret_files", &self.secret_files)
             .field("request_state_key", &key)
             .field("request_state_ttl", &self.request_state_ttl)
             .field("max_json_depth", &self.max_json_depth)
