@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::cli::ChatArgs;
 use crate::host::{Connection, Host};
 use crate::provider::{describe, SharedProvider, HOW_TO_CONFIGURE};
+use crate::review::{characters, Review};
 use crate::sampling::preview;
 use crate::server::ServerSpec;
 use crate::ui::Paint;
@@ -90,15 +91,10 @@ impl Toolbox {
         };
         let connection = &connections[*index];
         let input = Value::Object(use_.input.clone());
-        host.ui.line(&format!(
-            "{} {}.{} {}",
-            host.ui.paint(Paint::Info, "[tool]"),
-            visible_line(&connection.name),
-            visible_line(&tool.name),
-            host.ui
-                .paint(Paint::Dim, &visible_line(&preview(&input.to_string(), 300)))
-        ));
-        if !approved(host).await {
+        // The arguments as they will be sent, all of them reviewed before the call runs.
+        let mut review = Review::new();
+        review.part("", input.to_string());
+        if !approved(host, &connection.name, &tool.name, &mut review).await {
             let refusal = "the user did not approve this tool call";
             host.ui.line(&format!(
                 "{} {refusal} (ferromcp chat asks before each call; --yes allows them all)",
@@ -272,22 +268,36 @@ async fn converse(
     Ok(())
 }
 
-/// Whether the user lets the model's tool call run: always with `--yes`; else the user is
-/// asked, and nobody answering (stdin not a terminal) means no. A model's request is not the
-/// user's, and a tool may act on the world.
-async fn approved(host: &Host) -> bool {
+/// Shows the tool call and says whether the user lets it run: always with `--yes`; else the
+/// user is asked (paging through arguments the first screen cuts), and nobody answering
+/// (stdin not a terminal) means no. A model's request is not the user's, and a tool may act
+/// on the world.
+async fn approved(host: &Host, server: &str, tool: &str, review: &mut Review) -> bool {
+    // The screen and the question belong to this call until it is answered.
+    let _turn = host.terminal.turn().await;
+    let arguments = review.first_screen(&host.ui).join("\n");
+    host.ui.line(&format!(
+        "{} {}.{} {arguments}",
+        host.ui.paint(Paint::Info, "[tool]"),
+        visible_line(server),
+        visible_line(tool),
+    ));
     if host.options.yes {
+        if review.hidden() > 0 {
+            host.ui.line(&format!(
+                "{} run by --yes with {} of its arguments not shown above",
+                host.ui.paint(Paint::Warning, "[tool]"),
+                characters(review.hidden())
+            ));
+        }
         return true;
     }
     if !host.terminal.is_interactive() {
         return false;
     }
-    let _turn = host.terminal.turn().await;
-    host.ui.prompt("Run this tool call? [y/N] ");
-    host.ui.pause_bars();
-    let answer = host.terminal.read_line().await;
-    host.ui.resume_bars();
-    answer.is_some_and(|a| matches!(a.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    review
+        .decide(&host.terminal, &host.ui, "Run this tool call?", "")
+        .await
 }
 
 /// One user message: model turns and tool calls until the model answers in words.
