@@ -37,9 +37,11 @@
 //! first; a `subscriptions/listen` is an SSE stream that stays open (with keep-alive
 //! comments) until the client disconnects (which cancels it), the engine ends it, or the
 //! server shuts down (which answers it with its completion result first). Notifications
-//! are answered 202; a `notifications/cancelled` reaches the request it names when that
-//! is unambiguous (same id and `Authorization`). GET and DELETE that speak 2026-07-28 get
-//! 405.
+//! are answered 202. Closing a request's response stream cancels it (the revision's way
+//! over HTTP); a `notifications/cancelled` reaches the request it names only from the
+//! principal that sent it (see [`authenticate`](HttpServerConfig::authenticate)), when
+//! the id is unambiguous, and from an anonymous caller is ignored. GET and DELETE that
+//! speak 2026-07-28 get 405.
 //!
 //! A client whose SSE connection breaks may resume it within
 //! [`disconnect_grace`](HttpServerConfig::disconnect_grace); after that its request is
