@@ -33,7 +33,7 @@ use std::process::ExitCode;
 
 use clap::builder::TypedValueParser;
 use clap::{Parser, ValueEnum};
-use ferromcp::http::server::{serve_listener, HttpServerConfig};
+use ferromcp::http::server::{serve_listener, ConnectionLimits, HttpServerConfig};
 use ferromcp::prelude::*;
 use ferromcp::server::{SamplingPolicy, ServerConfig};
 use tracing_subscriber::EnvFilter;
@@ -120,6 +120,18 @@ struct Cli {
     #[arg(long, value_name = "SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..))]
     walk_seconds: u64,
+
+    /// Most HTTP connections open at once (beyond: 503).
+    #[arg(long, value_name = "N", requires = "http",
+          default_value_t = ConnectionLimits::default().max_connections as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+
+    /// Most HTTP connections open at once from one IP address; 0 for no such cap (behind
+    /// a reverse proxy every connection comes from the proxy).
+    #[arg(long, value_name = "N", requires = "http",
+          default_value_t = ConnectionLimits::default().max_connections_per_address.unwrap_or(0))]
+    max_connections_per_address: usize,
 
     /// Also refuse files matching this glob inside the roots (repeatable; a glob without
     /// `/` matches a file or folder name). `.env`, private keys, `.ssh/` and the like are
@@ -277,8 +289,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             let local = listener
                 .local_addr()
                 .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            let limits = ConnectionLimits {
+                max_connections: usize::try_from(cli.max_connections).unwrap_or(usize::MAX),
+                max_connections_per_address: (cli.max_connections_per_address > 0)
+                    .then_some(cli.max_connections_per_address),
+                ..ConnectionLimits::default()
+            };
             let (config, generated) = auth::configure(
-                HttpServerConfig::default(),
+                HttpServerConfig::default().connections(limits),
                 &auth::Options::from(&cli),
                 local,
             )?;

@@ -43,8 +43,9 @@ pub struct ConnectionLimits {
     /// Connections open at once. Default 1024, the usual per-process file limit on Linux:
     /// raise both together.
     pub max_connections: usize,
-    /// Connections open at once from one IP address. Default 256; `None` for no such cap
-    /// (behind a reverse proxy, where every connection comes from the proxy).
+    /// Connections open at once from one IP address (for IPv6, one /64 network). Default
+    /// 256; `None` for no such cap (behind a reverse proxy, where every connection comes
+    /// from the proxy).
     pub max_connections_per_address: Option<usize>,
     /// How long a connection may take to send a whole request head, counted from when the
     /// server starts waiting for one. That wait begins as soon as the previous response
@@ -88,7 +89,7 @@ pub(crate) async fn accept_loop(
             },
             () = stop.cancelled() => break,
         };
-        let Some(slot) = ConnectionSlot::take(&counts, remote.ip(), &limits) else {
+        let Some(slot) = ConnectionSlot::take(&counts, client_key(remote.ip()), &limits) else {
             refuse(tcp, remote);
             continue;
         };
@@ -149,6 +150,18 @@ async fn accept_failed(error: io::Error) {
     }
     tracing::error!(%error, "could not accept a connection");
     tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// What the per-address cap counts by: an IPv4 address, or the /64 network of an IPv6
+/// one (a single host is usually given a whole /64, so its addresses count as one).
+fn client_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
+    }
 }
 
 #[derive(Default)]
@@ -213,6 +226,17 @@ fn lock(counts: &Mutex<ConnectionCounts>) -> std::sync::MutexGuard<'_, Connectio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_addresses_of_one_network_count_as_one_client() {
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_key(a), client_key(b));
+        assert_ne!(client_key(a), client_key(other));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(client_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+    }
 
     #[test]
     fn slots_count_per_address_and_in_total() {
