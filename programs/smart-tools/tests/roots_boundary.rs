@@ -175,3 +175,55 @@ async fn empty_declared_roots_mean_no_access_while_no_roots_capability_means_the
     assert_eq!(text, "Short and sweet.\n");
     no_roots.close().await;
 }
+
+#[tokio::test]
+async fn over_http_in_both_eras_the_ceiling_holds_and_empty_roots_grant_nothing() {
+    let fixture = Fixture::new();
+    symlink("/", fixture.root.join("up")).unwrap();
+    let ceiling = fixture.root.display().to_string();
+    let server = Server::start(Wire::Http, &["--root", &ceiling], &[]).await;
+    for era in [Era::Legacy, Era::Modern] {
+        // A client root through a symlink to `/`.
+        let escaping = server
+            .connect(client(
+                era,
+                vec![root(&fixture.root.join("up"))],
+                Arc::new(Seen::default()),
+                false,
+            ))
+            .await;
+        let (text, is_error) = read(&escaping, "etc/hostname").await;
+        assert!(is_error, "{era:?}: read outside the ceiling: {text}");
+        assert!(
+            text.contains("cannot be used"),
+            "{era:?}: unclear refusal: {text}"
+        );
+        escaping.close().await;
+
+        // Declares roots, shares none.
+        let empty = server
+            .connect(client(era, Vec::new(), Arc::new(Seen::default()), false))
+            .await;
+        let (text, is_error) = read(&empty, "short.txt").await;
+        assert!(is_error, "{era:?}: empty roots read a file: {text}");
+        assert!(
+            text.starts_with("file access refused"),
+            "{era:?}: unclear refusal: {text}"
+        );
+        empty.close().await;
+
+        // The fixture's own root still works.
+        let fine = server
+            .connect(client(
+                era,
+                roots_of(&fixture),
+                Arc::new(Seen::default()),
+                false,
+            ))
+            .await;
+        let (text, is_error) = read(&fine, "short.txt").await;
+        assert!(!is_error, "{era:?}: {text}");
+        assert_eq!(text, "Short and sweet.\n");
+        fine.close().await;
+    }
+}
