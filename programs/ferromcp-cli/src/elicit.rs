@@ -5,7 +5,7 @@
 //! `/cancel` answer the whole form so. Without a terminal nobody can fill the form in, so it
 //! is declined, and the host says so.
 
-use crate::safe_text::{visible_block, visible_line};
+use crate::safe_text::{reviewable, visible_line};
 use std::sync::Arc;
 
 use ferromcp_protocol::types::{ElicitAction, ElicitRequestParams, ElicitResult};
@@ -33,7 +33,7 @@ impl Elicitor {
         ui.line(&format!(
             "{} {}",
             ui.paint(Paint::Bold, &format!("── {} asks ──", visible_line(server))),
-            visible_block(&params.message)
+            reviewable(&params.message)
         ));
         if !self.terminal.is_interactive() {
             ui.line(&format!(
