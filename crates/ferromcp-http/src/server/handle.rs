@@ -23,6 +23,10 @@ pub struct HttpStats {
     pub sessions: usize,
     /// Legacy HTTP+SSE sessions open.
     pub legacy_sessions: usize,
+    /// Sessions ended so far to make room for new ones under
+    /// [`max_sessions`](super::HttpServerConfig::max_sessions) or a per-address or
+    /// per-principal cap (idle, or never set up).
+    pub sessions_evicted: usize,
     /// POSTed requests whose answer (JSON or SSE stream) is not finished.
     pub requests_in_flight: usize,
     /// Request handlers running in the sessions' engines.
@@ -160,9 +164,12 @@ pub fn serve_listener(
         }
     });
     let task = tokio::spawn(
-        axum::serve(listener, router)
-            .with_graceful_shutdown(signal)
-            .into_future(),
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .into_future(),
     );
     tracing::info!(addr = %local_addr, "MCP HTTP server listening");
     Ok(HttpServerHandle {
