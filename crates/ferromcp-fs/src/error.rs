@@ -53,6 +53,16 @@ pub enum FsError {
         /// The root as the client gave it.
         root: String,
     },
+    /// The input is a secret file (or in a secret folder) by the deny-list
+    /// ([`SecretFiles`](crate::SecretFiles)), as named or as its symlinks resolve.
+    #[error(
+        "`{input}` is refused: it looks like a secret (a key, credentials or an .env file); \
+         the server's operator can change which files are refused"
+    )]
+    SecretFile {
+        /// The input as given by the caller.
+        input: String,
+    },
     /// Nothing exists at the input (including dangling symlinks).
     #[error("`{input}` was not found")]
     NotFound {

@@ -97,6 +97,14 @@
 //! descended into, and [`ConfinedFs::walk_until`] ends a walk when its caller
 //! says stop (a cancelled request, a time budget).
 //!
+//! **Secret files.** Inside the roots, files that look like credentials (`.env`,
+//! `.env.*`, private keys, `*.pem`, `.ssh/`, `.aws/`, ...: [`DEFAULT_SECRET_PATTERNS`])
+//! are refused with [`FsError::SecretFile`], whether named directly or through a symlink
+//! that resolves to one, and left out of listings and walks.
+//! [`ConfinedFs::with_secret_files`] sets another deny-list ([`SecretFiles`], globs).
+//! This guards against a tool being talked into sending a key to a model; the roots
+//! remain the boundary (a file copied under an innocent name is an ordinary file).
+//!
 //! **No roots.** A [`ConfinedFs`] built from no roots refuses every access
 //! with [`FsError::NoRoots`].
 //!
@@ -107,6 +115,7 @@
 
 mod effective;
 mod error;
+mod secrets;
 mod uri;
 mod walk;
 
@@ -117,6 +126,7 @@ use cap_std::fs::{Dir, Metadata, OpenOptions};
 
 pub use effective::{effective_roots, open_effective_roots, root_path_of_uri};
 pub use error::FsError;
+pub use secrets::{SecretFiles, DEFAULT_SECRET_PATTERNS};
 
 /// A resolved input: which root it is in and the path relative to that root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -339,6 +349,7 @@ fn root_io(display: &str, e: std::io::Error) -> FsError {
 /// Filesystem access confined to a set of roots. See the [crate docs](crate).
 pub struct ConfinedFs {
     roots: Vec<Root>,
+    secrets: SecretFiles,
 }
 
 impl std::fmt::Debug for ConfinedFs {
@@ -461,7 +472,52 @@ impl ConfinedFs {
                 }
             })
             .collect();
-        ConfinedFs { roots }
+        ConfinedFs {
+            roots,
+            secrets: SecretFiles::default(),
+        }
+    }
+
+    /// Replaces the deny-list of secret files ([`SecretFiles::default`] unless set): what
+    /// it matches is refused with [`FsError::SecretFile`] and left out of listings and
+    /// walks, even inside a root.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ferromcp_fs::{ConfinedFs, FsError, SecretFiles};
+    ///
+    /// let root = tempfile::tempdir()?;
+    /// std::fs::write(root.path().join(".env"), "TOKEN=1")?;
+    /// let fs = ConfinedFs::new(vec![root.path().to_path_buf()])?;
+    /// assert!(matches!(fs.read(".env", 100), Err(FsError::SecretFile { .. })));
+    /// let fs = fs.with_secret_files(SecretFiles::none());
+    /// assert_eq!(fs.read(".env", 100)?, b"TOKEN=1");
+    /// # Ok(()) }
+    /// ```
+    pub fn with_secret_files(mut self, secrets: SecretFiles) -> Self {
+        self.secrets = secrets;
+        self
+    }
+
+    /// Refuses a target the deny-list matches, as asked or as its symlinks resolve
+    /// (beneath the root) at this moment.
+    fn refuse_secret(&self, input: &str, target: &Target) -> Result<(), FsError> {
+        let secret = || FsError::SecretFile {
+            input: escape_input(input),
+        };
+        if self.secrets.matches(&target.relative) {
+            return Err(secret());
+        }
+        if target.relative.as_os_str().is_empty() {
+            return Ok(());
+        }
+        let dir = &self.roots[target.root].dir;
+        if let Ok(resolved) = dir.canonicalize(&target.relative) {
+            if self.secrets.matches(&resolved) {
+                return Err(secret());
+            }
+        }
+        Ok(())
     }
 
     /// The roots as given at construction, in order.
@@ -561,6 +617,7 @@ impl ConfinedFs {
     /// (never truncated); at most `max_bytes + 1` bytes are read.
     pub fn read(&self, input: &str, max_bytes: u64) -> Result<Vec<u8>, FsError> {
         let target = self.resolve(input)?;
+        self.refuse_secret(input, &target)?;
         let dir = &self.roots[target.root].dir;
         if target.relative.as_os_str().is_empty() {
             return Err(FsError::NotAFile {
@@ -610,6 +667,7 @@ impl ConfinedFs {
     /// Metadata of the target, following symlinks only beneath its root.
     pub fn metadata(&self, input: &str) -> Result<FileInfo, FsError> {
         let target = self.resolve(input)?;
+        self.refuse_secret(input, &target)?;
         let dir = &self.roots[target.root].dir;
         let md = if target.relative.as_os_str().is_empty() {
             dir.dir_metadata()
@@ -629,6 +687,7 @@ impl ConfinedFs {
     /// `max_entries` entries.
     pub fn list_dir(&self, input: &str, max_entries: usize) -> Result<Vec<Entry>, FsError> {
         let target = self.resolve(input)?;
+        self.refuse_secret(input, &target)?;
         let dir = &self.roots[target.root].dir;
         let sub = if target.relative.as_os_str().is_empty() {
             dir.try_clone()
@@ -639,10 +698,14 @@ impl ConfinedFs {
         let mut out = Vec::new();
         for entry in sub.entries().map_err(|e| self.map_io(input, e))? {
             let entry = entry.map_err(|e| self.map_io(input, e))?;
+            let path = target.relative.join(entry.file_name());
+            if self.secrets.matches(&path) {
+                continue;
+            }
             let kind = FileKind::of(entry.file_type().map_err(|e| self.map_io(input, e))?);
             out.push(Entry {
                 root: target.root,
-                path: target.relative.join(entry.file_name()),
+                path,
                 kind,
             });
         }
@@ -693,7 +756,11 @@ impl ConfinedFs {
                 input: escape_input(&root.display),
                 source: e,
             })?;
-            let bounds = walk::Bounds { max_entries, stop };
+            let bounds = walk::Bounds {
+                max_entries,
+                stop,
+                secrets: &self.secrets,
+            };
             walk::walk_root(i, &dir, &bounds, &mut out).map_err(|e| {
                 if e.kind() == std::io::ErrorKind::Interrupted && e.to_string() == walk::STOPPED {
                     FsError::WalkStopped

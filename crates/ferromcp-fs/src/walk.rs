@@ -79,6 +79,8 @@ fn read_gitignore(dir: &Dir) -> Option<String> {
 pub(crate) struct Bounds<'a> {
     pub(crate) max_entries: usize,
     pub(crate) stop: &'a dyn Fn() -> bool,
+    /// Left out, and not descended into.
+    pub(crate) secrets: &'a crate::SecretFiles,
 }
 
 /// How many directory entries are read between two stop checks.
@@ -132,7 +134,10 @@ fn walk_dir(
         }
         let path = rel.join(&name);
         let is_dir = kind == FileKind::Dir;
-        if (is_dir && name == ".git") || ignored(files, &path, is_dir) {
+        if (is_dir && name == ".git")
+            || bounds.secrets.matches(&path)
+            || ignored(files, &path, is_dir)
+        {
             continue;
         }
         out.push(Entry {

@@ -154,3 +154,42 @@ fn bad_roots_are_clear_errors() {
     assert!(err.contains("outside the allowed folders"), "{err}");
     assert!(!err.contains(t.proj.to_str().unwrap()), "{err}");
 }
+
+#[test]
+fn secret_files_are_refused_and_left_out_of_listings_and_walks() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::create_dir(root.join(".ssh")).unwrap();
+    std::fs::write(root.join(".ssh/id_rsa"), "KEY").unwrap();
+    std::fs::write(root.join(".env"), "TOKEN").unwrap();
+    std::fs::write(root.join("readme.md"), "hello").unwrap();
+    std::os::unix::fs::symlink(".ssh/id_rsa", root.join("innocent.txt")).unwrap();
+    let fs = ferromcp_fs::ConfinedFs::new(vec![root.clone()]).unwrap();
+
+    for input in [".env", ".ssh/id_rsa", "innocent.txt", ".ssh"] {
+        let refused = fs.read(input, 100).unwrap_err();
+        assert!(
+            matches!(refused, ferromcp_fs::FsError::SecretFile { .. }),
+            "{input}: {refused}"
+        );
+    }
+    assert!(matches!(
+        fs.list_dir(".ssh", 10),
+        Err(ferromcp_fs::FsError::SecretFile { .. })
+    ));
+    let listed: Vec<String> = fs
+        .list_dir(&root.display().to_string(), 10)
+        .unwrap()
+        .iter()
+        .map(|e| e.path.display().to_string())
+        .collect();
+    assert_eq!(listed, ["innocent.txt", "readme.md"]);
+    let walked: Vec<String> = fs
+        .walk(10)
+        .unwrap()
+        .iter()
+        .map(|e| e.path.display().to_string())
+        .collect();
+    assert_eq!(walked, ["innocent.txt", "readme.md"]);
+    assert_eq!(fs.read("readme.md", 100).unwrap(), b"hello");
+}

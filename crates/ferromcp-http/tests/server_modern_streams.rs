@@ -6,6 +6,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use ferromcp_http::server::HttpServerConfig;
 use ferromcp_server::{Context, NoArguments, ToolDef};
 use futures::StreamExt;
 use serde_json::{json, Value};
@@ -167,26 +168,56 @@ async fn progress_and_logs_stream_a_plain_answer_is_json() {
 }
 
 /// `hang` with logs on, so its answer is an SSE stream that never ends by itself.
-async fn hang(t: &TestServer, id: &str, authorization: &str) -> SseReader {
+async fn hang(t: &TestServer, id: &str, authorization: Option<&str>) -> SseReader {
     let params = json!({"name": "hang", "arguments": {},
                         "_meta": {"io.modelcontextprotocol/logLevel": "info"}});
-    let response = t
+    let mut request = t
         .modern_post("tools/call", &params)
-        .header("authorization", authorization)
-        .body(modern_body(json!(id), "tools/call", params).to_string())
-        .send()
-        .await
-        .unwrap();
-    let mut sse = SseReader::new(response);
+        .body(modern_body(json!(id), "tools/call", params).to_string());
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    let mut sse = SseReader::new(request.send().await.unwrap());
     let log = sse.next_message().await.unwrap().json();
     assert_eq!(log["params"]["data"], "hanging", "{log}");
     sse
 }
 
+/// Sends `notifications/cancelled` for `id` from a client of its own (its own connection),
+/// with `authorization` when given; returns the status.
+async fn cancel_from_elsewhere(t: &TestServer, id: &str, authorization: Option<&str>) -> u16 {
+    let note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                      "params": {"requestId": id, "reason": "mischief", "_meta": meta()}});
+    let mut request = reqwest::Client::new()
+        .post(&t.url)
+        .header("content-type", "application/json")
+        .header("accept", ACCEPT_BOTH)
+        .header("mcp-protocol-version", MODERN)
+        .header("mcp-method", "notifications/cancelled")
+        .body(note.to_string());
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+/// Lets anonymous callers in; `Bearer <name>` is principal `<name>`, and so is a renewed
+/// token `Bearer <name>~<n>`.
+fn authenticating() -> HttpServerConfig {
+    test_config().authenticate(|headers| {
+        let Some(value) = headers.get("authorization") else {
+            return Ok(None);
+        };
+        let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer "));
+        let token = token.ok_or_else(|| "a bearer token, or none".to_string())?;
+        Ok(token.split('~').next().map(str::to_string))
+    })
+}
+
 #[tokio::test]
 async fn disconnect_cancels_a_modern_request() {
     let t = start(test_config()).await;
-    let sse = hang(&t, "h", "Bearer a").await;
+    let sse = hang(&t, "h", Some("Bearer a")).await;
     assert_eq!(t.handle.stats().modern_requests, 1);
     drop(sse);
     eventually("the handler is cancelled", || t.cancellations.count() == 1).await;
@@ -194,28 +225,69 @@ async fn disconnect_cancels_a_modern_request() {
 }
 
 #[tokio::test]
-async fn notifications_cancelled_reaches_only_its_callers_request() {
-    let t = start(test_config()).await;
-    let mut sse = hang(&t, "h-1", "Bearer a").await;
-    let cancel = |authorization: &'static str| {
-        let note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
-                          "params": {"requestId": "h-1", "_meta": meta()}});
-        t.modern_post("notifications/cancelled", &json!({}))
-            .header("authorization", authorization)
-            .body(note.to_string())
-            .send()
-    };
-    // Someone else's cancellation is accepted, and does nothing.
-    assert_eq!(cancel("Bearer b").await.unwrap().status(), 202);
+async fn notifications_cancelled_reaches_only_its_principals_request() {
+    let t = start(authenticating()).await;
+    let mut sse = hang(&t, "h-1", Some("Bearer a")).await;
+    // Someone else's cancellation, or an anonymous one, is accepted and does nothing.
+    for other in [Some("Bearer b"), None] {
+        assert_eq!(cancel_from_elsewhere(&t, "h-1", other).await, 202);
+    }
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(t.cancellations.count(), 0);
     assert_eq!(t.handle.stats().modern_requests, 1);
 
-    assert_eq!(cancel("Bearer a").await.unwrap().status(), 202);
+    // The same principal with a renewed token: the request is its own.
+    assert_eq!(
+        cancel_from_elsewhere(&t, "h-1", Some("Bearer a~2")).await,
+        202
+    );
     assert!(
         sse.next().await.is_none(),
         "a cancelled request gets no response"
     );
+    eventually("the handler is cancelled", || t.cancellations.count() == 1).await;
+    all_gone(&t).await;
+}
+
+#[tokio::test]
+async fn an_anonymous_cancel_does_not_reach_another_anonymous_clients_request() {
+    let t = start(test_config()).await;
+    // The victim, anonymous: three logged steps, then its answer.
+    let params = json!({"name": "steps", "arguments": {"steps": 3, "pause_ms": 300},
+                        "_meta": {"io.modelcontextprotocol/logLevel": "info"}});
+    let response = t
+        .modern_post("tools/call", &params)
+        .body(modern_body(json!("victim-1"), "tools/call", params).to_string())
+        .send()
+        .await
+        .unwrap();
+    let mut sse = SseReader::new(response);
+    let first = sse.next_message().await.unwrap().json();
+    assert_eq!(first["method"], "notifications/message", "{first}");
+    // Another anonymous client names the victim's id while it runs.
+    assert_eq!(cancel_from_elsewhere(&t, "victim-1", None).await, 202);
+    let mut answer = None;
+    while let Some(event) = sse.next_message().await {
+        let message = event.json();
+        if message.get("method").is_none() {
+            answer = Some(message);
+        }
+    }
+    let answer = answer.expect("the victim's request was answered, not cancelled");
+    assert_eq!(answer["id"], "victim-1");
+    assert_eq!(
+        answer["result"]["content"][0]["text"], "done 3 steps",
+        "{answer}"
+    );
+
+    // Same with a request that would never end: untouched by the stranger, cancelled by
+    // its own client going away.
+    let sse = hang(&t, "victim-2", None).await;
+    assert_eq!(cancel_from_elsewhere(&t, "victim-2", None).await, 202);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(t.cancellations.count(), 0);
+    assert_eq!(t.handle.stats().modern_requests, 1);
+    drop(sse);
     eventually("the handler is cancelled", || t.cancellations.count() == 1).await;
     all_gone(&t).await;
 }

@@ -55,19 +55,43 @@ pub struct ServerConfig {
     /// client that declares roots and shares none gets no access. `None` (the default):
     /// the client's roots as they are.
     pub allowed_roots: Option<Vec<std::path::PathBuf>>,
+    /// Files [`Context::fs`](crate::Context::fs) refuses even inside the roots, and leaves
+    /// out of listings and walks: `.env`, private keys, `.ssh/` and the like by default
+    /// ([`ferromcp_fs::DEFAULT_SECRET_PATTERNS`]); [`SecretFiles::none`](ferromcp_fs::SecretFiles::none)
+    /// refuses nothing.
+    pub secret_files: ferromcp_fs::SecretFiles,
     /// Deepest nesting of arrays and objects accepted in an incoming message (default 128);
     /// a deeper one is refused with -32700 before it is parsed, so it cannot exhaust the
     /// stack. Streamable HTTP applies the same limit to POST bodies.
     pub max_json_depth: usize,
-    /// Sampling requests per minute (a sliding window); beyond it `Context::sample` fails
-    /// with [`McpError::RateLimited`](crate::McpError) without asking anyone, so a runaway
-    /// tool cannot spend the user's or the operator's model budget. Counted: requests a
-    /// stateful session sends to the client, per session; calls to the server's
-    /// [`sampling_provider`](Self::sampling_provider), per session, or on 2026-07-28
-    /// requests per principal (callers without one share a window). A 2026-07-28 ask to
-    /// the client is not counted: it returns in the result and the client decides whether
-    /// to answer it. Default 120; `None` for no limit.
+    /// Sampling requests per minute for one caller (a sliding window); beyond it
+    /// `Context::sample` fails with [`McpError::RateLimited`](crate::McpError) without
+    /// asking anyone, so a runaway tool cannot spend the user's or the operator's model
+    /// budget. Two things are counted, because two different parties pay:
+    /// - requests a stateful session sends to the client's LLM: per session (the user's
+    ///   model, approved by the user of that session). A 2026-07-28 ask to the client is not
+    ///   counted: it returns in the result and the client decides whether to answer it.
+    /// - calls to the server's own [`sampling_provider`](Self::sampling_provider) (the
+    ///   operator's model): per principal
+    ///   ([`SessionOptions::principal`](crate::SessionOptions::principal), the
+    ///   authenticated caller), summed over all of that principal's sessions and
+    ///   2026-07-28 requests, so opening another session or sending stateless requests
+    ///   buys no more. Callers without a principal (no authentication, stdio) share one
+    ///   window: a flood of anonymous sessions cannot multiply it, and it can exhaust it for
+    ///   every anonymous caller; authenticate callers to give each their own.
+    ///
+    /// Default 120; `None` for no limit.
     pub max_sampling_per_minute: Option<u32>,
+    /// Calls to the server's own [`sampling_provider`](Self::sampling_provider) per minute,
+    /// all callers together (a sliding window): the operator's ceiling on what the server's
+    /// LLM can cost, however many principals call it. Beyond it
+    /// [`Context::sample`](crate::Context::sample) fails with
+    /// [`McpError::RateLimited`](crate::McpError) and the provider is not called. It adds to
+    /// the per-caller [`max_sampling_per_minute`](Self::max_sampling_per_minute); a call
+    /// refused by either counts in neither. Sampling answered by the client's LLM is not
+    /// counted. Default 600 (five callers at the default per-caller budget; ten calls a
+    /// second); `None` for no limit.
+    pub max_provider_calls_per_minute: Option<u32>,
     /// 2026-07-28: accept each `requestState` once only (default `false`). A replayed one is
     /// refused with -32602. The set of used states lives in this process's memory (bounded
     /// by the states' expiry and by a size cap), so the guard is opt-in: a stateless
@@ -100,8 +124,10 @@ impl Default for ServerConfig {
             request_state_key: None,
             request_state_ttl: Duration::from_secs(600),
             allowed_roots: None,
+            secret_files: ferromcp_fs::SecretFiles::default(),
             max_json_depth: ferromcp_protocol::jsonrpc::DEFAULT_MAX_DEPTH,
             max_sampling_per_minute: Some(120),
+            max_provider_calls_per_minute: Some(600),
             request_state_single_use: false,
             sampling_provider: None,
             sampling_policy: SamplingPolicy::default(),
@@ -126,10 +152,15 @@ impl std::fmt::Debug for ServerConfig {
             .field("list_cache_ttl", &self.list_cache_ttl)
             .field("read_cache_ttl", &self.read_cache_ttl)
             .field("allowed_roots", &self.allowed_roots)
+            .field("secret_files", &self.secret_files)
             .field("request_state_key", &key)
             .field("request_state_ttl", &self.request_state_ttl)
             .field("max_json_depth", &self.max_json_depth)
             .field("max_sampling_per_minute", &self.max_sampling_per_minute)
+            .field(
+                "max_provider_calls_per_minute",
+                &self.max_provider_calls_per_minute,
+            )
             .field("request_state_single_use", &self.request_state_single_use)
             .field("sampling_provider", &provider)
             .field("sampling_policy", &self.sampling_policy)
@@ -151,8 +182,9 @@ impl std::fmt::Debug for ServerConfig {
 #[derive(Debug, Clone, Default)]
 pub struct SessionOptions {
     /// Who the caller is (an authenticated subject), if the transport knows. It binds the
-    /// `requestState` of Multi Round-Trip Requests to this caller and makes 2026-07-28
-    /// caching hints `private`.
+    /// `requestState` of Multi Round-Trip Requests to this caller, makes 2026-07-28
+    /// caching hints `private`, and names the caller's budget of the server's own LLM
+    /// ([`ServerConfig::max_sampling_per_minute`]; callers without one share a budget).
     pub principal: Option<String>,
     /// Behave as if the client had sent `initialize` at this revision, declaring no
     /// capabilities (what [`McpServer::serve_initialized`](crate::McpServer::serve_initialized)

@@ -28,8 +28,9 @@ pub enum McpError {
         source: RpcError,
     },
     /// A limit of the server's configuration was reached (e.g.
-    /// [`max_sampling_per_minute`](crate::ServerConfig::max_sampling_per_minute)); the call
-    /// was not made.
+    /// [`max_sampling_per_minute`](crate::ServerConfig::max_sampling_per_minute) or
+    /// [`max_provider_calls_per_minute`](crate::ServerConfig::max_provider_calls_per_minute));
+    /// the call was not made.
     #[error("{what} limit reached ({limit} per {per}); try again later")]
     RateLimited {
         /// What is limited, e.g. `sampling`.

@@ -43,8 +43,9 @@ pub(crate) struct ServerInner {
     pub(crate) listeners: Arc<Listeners>,
     /// Seals and opens the `requestState` of Multi Round-Trip Requests.
     pub(crate) state_codec: StateCodec,
-    /// `max_sampling_per_minute` for 2026-07-28 requests, by principal.
-    pub(crate) sampling_by_principal: crate::rate::PrincipalBudgets,
+    /// The budgets of the server's own LLM (`sampling_provider`): per principal, across
+    /// every session and 2026-07-28 request, and for the whole server.
+    pub(crate) provider_budgets: crate::rate::ProviderBudgets,
     /// The operator's `allowed_roots`, opened once on first use: client roots are opened
     /// beneath these handles, so renaming or relinking a ceiling folder later changes
     /// nothing for this server.
@@ -114,7 +115,7 @@ impl McpServer {
                 next_session: AtomicU64::new(1),
                 listeners: Arc::default(),
                 state_codec,
-                sampling_by_principal: Default::default(),
+                provider_budgets: Default::default(),
                 ceiling: std::sync::OnceLock::new(),
             }),
         }

@@ -52,7 +52,8 @@ pub(crate) struct SessionState {
     roots: Mutex<RootsCache>,
     subscriptions: Mutex<HashSet<String>>,
     peer: OnceLock<Peer>,
-    /// When the sampling requests of the last minute were sent (the rate limit's window).
+    /// When the sampling requests of the last minute were sent to the client (the rate
+    /// limit's window).
     sampling_sent: Mutex<VecDeque<Instant>>,
 }
 
@@ -82,9 +83,10 @@ impl SessionState {
         }
     }
 
-    /// Counts one sampling request against
+    /// Counts one sampling request sent to the client against
     /// [`max_sampling_per_minute`](crate::ServerConfig::max_sampling_per_minute); an error
-    /// when the last minute already holds that many.
+    /// when the last minute already holds that many. (The server's own LLM counts per
+    /// principal and server-wide instead: `McpServer`'s `provider_budgets`.)
     pub fn take_sampling_permit(&self) -> Result<(), McpError> {
         crate::rate::take_sampling_permit(
             &mut lock(&self.sampling_sent),

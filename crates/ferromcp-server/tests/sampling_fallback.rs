@@ -470,9 +470,9 @@ async fn connect_as(server: &McpServer, era: Era, principal: Option<&str>) -> Cl
 }
 
 #[tokio::test]
-async fn provider_calls_count_against_the_sampling_budget_in_both_eras() {
+async fn provider_calls_count_against_the_callers_budget_in_both_eras() {
     let stub = stub().await;
-    // Stateful: per session.
+    // Stateful: per principal, across sessions; a new session is no new budget.
     let server = budgeted_server(&stub);
     let first = connect_as(&server, Era::Legacy, None).await;
     for _ in 0..2 {
@@ -488,25 +488,35 @@ async fn provider_calls_count_against_the_sampling_budget_in_both_eras() {
         "{why}"
     );
     let second = connect_as(&server, Era::Legacy, None).await;
+    let (refused, why) = ask(&second, "ask", "hi").await;
     assert!(
-        !ask(&second, "ask", "hi").await.0,
-        "another session has its own budget"
+        refused && why.contains("sampling limit reached (2 per minute)"),
+        "another anonymous session shares the budget: {why}"
+    );
+    let carol = connect_as(&server, Era::Legacy, Some("carol")).await;
+    assert!(
+        !ask(&carol, "ask", "hi").await.0,
+        "carol has her own budget"
     );
     assert_eq!(
         stub.requests.lock().unwrap().len(),
         3,
-        "the refused call cost nothing"
+        "the refused calls cost nothing"
     );
 
-    // 2026-07-28: per principal; callers without one share a window.
+    // 2026-07-28: the same windows; callers without a principal share one.
     let server = budgeted_server(&stub);
     let alice = connect_as(&server, Era::Modern, Some("alice")).await;
-    let alice_again = connect_as(&server, Era::Modern, Some("alice")).await;
+    let alice_again = connect_as(&server, Era::Legacy, Some("alice")).await;
     let bob = connect_as(&server, Era::Modern, Some("bob")).await;
     assert!(!ask(&alice, "ask", "hi").await.0);
     assert!(!ask(&alice_again, "ask", "hi").await.0);
     let (refused, why) = ask(&alice, "ask", "hi").await;
     assert!(refused && why.contains("sampling limit reached"), "{why}");
+    assert!(
+        ask(&alice_again, "ask", "hi").await.0,
+        "alice's stateful session shares her budget"
+    );
     assert!(!ask(&bob, "ask", "hi").await.0, "bob has his own budget");
     let anonymous = connect_as(&server, Era::Modern, None).await;
     let anonymous_too = connect_as(&server, Era::Modern, None).await;
@@ -517,4 +527,47 @@ async fn provider_calls_count_against_the_sampling_budget_in_both_eras() {
         "anonymous callers share one budget"
     );
     assert_eq!(stub.requests.lock().unwrap().len(), 3 + 5);
+}
+
+#[tokio::test]
+async fn the_server_wide_provider_budget_holds_every_principal() {
+    assert_eq!(
+        ferromcp_server::ServerConfig::default().max_provider_calls_per_minute,
+        Some(600)
+    );
+    let stub = stub().await;
+    let server = McpServer::builder("budget-test", "1.0.0")
+        .config(ferromcp_server::ServerConfig {
+            max_sampling_per_minute: Some(2),
+            max_provider_calls_per_minute: Some(3),
+            ..Default::default()
+        })
+        .sampling_policy(SamplingPolicy::ProviderOnly)
+        .sampling_provider(OpenAiCompatibleProvider::new(
+            stub.base_url.clone(),
+            None,
+            "requested-model",
+        ))
+        .tool(ToolDef::new(
+            "ask",
+            |ctx: Context, args: Prompt| async move { ctx.sample(args.prompt).await },
+        ))
+        .build();
+    for (i, era) in [Era::Legacy, Era::Modern, Era::Legacy]
+        .into_iter()
+        .enumerate()
+    {
+        let client = connect_as(&server, era, Some(&format!("p{i}"))).await;
+        assert!(!ask(&client, "ask", "hi").await.0, "p{i}");
+    }
+    for era in [Era::Legacy, Era::Modern] {
+        let client = connect_as(&server, era, Some("latecomer")).await;
+        let (refused, why) = ask(&client, "ask", "hi").await;
+        assert!(refused, "{why}");
+        assert!(
+            why.contains("the server's LLM (all callers together) limit reached (3 per minute)"),
+            "{why}"
+        );
+    }
+    assert_eq!(stub.requests.lock().unwrap().len(), 3);
 }

@@ -510,6 +510,204 @@ async fn sampling_is_limited_by_default_and_can_be_unlimited() {
     }
 }
 
+// ---- the server's own LLM ----------------------------------------------------------------
+
+/// A stub OpenAI Chat Completions server on 127.0.0.1 standing for the operator's paid LLM:
+/// answers every request and counts them.
+async fn paid_llm() -> (String, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async {
+                let reply = json!({
+                    "id": "x", "object": "chat.completion", "created": 0, "model": "paid",
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": "paid answer"}}]
+                });
+                ([("content-type", "application/json")], reply.to_string())
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/v1"), calls)
+}
+
+/// A server over HTTP on 127.0.0.1 whose `ask` tool samples; clients declare no sampling,
+/// so the server's own LLM (at `base_url`) answers.
+async fn start_with_paid_llm(config: ServerConfig, http: HttpServerConfig, base_url: &str) -> Http {
+    let provider = ferromcp::llm::OpenAiCompatibleProvider::new(base_url, None, "paid-model");
+    let server = McpServer::builder("paid-llm", "1.0.0")
+        .config(config)
+        .sampling_provider(provider)
+        .tool(ToolDef::new(
+            "ask",
+            |ctx: Context, args: AskArgs| async move { ctx.sample(args.prompt).await },
+        ))
+        .build();
+    let handle = serve(server, "127.0.0.1:0", http).await.expect("bind");
+    let mut client = Http::new(handle.local_addr());
+    client.handle = Some(handle);
+    client
+}
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct AskArgs {
+    prompt: String,
+}
+
+/// The text of a `tools/call` result and whether it is an error.
+fn tool_outcome(response: &Value) -> (bool, String) {
+    let result = &response["result"];
+    let text = result["content"][0]["text"].as_str();
+    let text = text.unwrap_or_else(|| panic!("a tool result: {response}"));
+    (result["isError"] == true, text.to_string())
+}
+
+/// A new stateful session (declaring no sampling) calling `ask` once.
+async fn ask_in_new_session(t: &Http, authorization: Option<&str>) -> (bool, String) {
+    let session = t.initialize_as(json!({}), authorization).await;
+    let mut request = t
+        .post(Some(&session))
+        .body(call_body(1, "ask", json!({"prompt": "hi"})).to_string());
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    tool_outcome(&response_of(request.send().await.unwrap(), 1).await)
+}
+
+/// A stateless 2026-07-28 `ask` (declaring no sampling).
+async fn ask_stateless(t: &Http, id: i64, authorization: Option<&str>) -> (bool, String) {
+    let params = modern_params(
+        json!({"name": "ask", "arguments": {"prompt": "hi"}}),
+        json!({}),
+        json!({}),
+    );
+    let body = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params});
+    let mut request = t
+        .http
+        .post(&t.url)
+        .header("content-type", "application/json")
+        .header("accept", ACCEPT_BOTH)
+        .header("mcp-protocol-version", MODERN)
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "ask")
+        .body(body.to_string());
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let answer = response_of(response, id).await;
+    assert_eq!(answer["result"]["resultType"], "complete", "{answer}");
+    tool_outcome(&answer)
+}
+
+#[tokio::test]
+async fn new_sessions_and_stateless_requests_buy_no_more_of_the_servers_llm() {
+    let (base_url, paid) = paid_llm().await;
+    let config = ServerConfig {
+        max_sampling_per_minute: Some(3),
+        ..Default::default()
+    };
+    let t = start_with_paid_llm(config, http_config(), &base_url).await;
+    // Anonymous callers: two stateless requests, then a flood of fresh sessions, then more
+    // stateless requests. All of them draw on one budget.
+    for id in 1..=2 {
+        assert_eq!(
+            ask_stateless(&t, id, None).await,
+            (false, "paid answer".into())
+        );
+    }
+    let mut answered = 0;
+    for _ in 0..8 {
+        let (refused, text) = ask_in_new_session(&t, None).await;
+        if refused {
+            assert!(
+                text.contains("sampling limit reached (3 per minute)"),
+                "{text}"
+            );
+        } else {
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 1, "one session's worth was left of the budget");
+    for id in 3..=6 {
+        let (refused, text) = ask_stateless(&t, id, None).await;
+        assert!(refused, "{text}");
+        assert!(text.contains("sampling limit reached"), "{text}");
+    }
+    assert_eq!(
+        paid.load(Ordering::SeqCst),
+        3,
+        "the paid LLM saw the budget, no more"
+    );
+    // Every session was opened and answered: only the LLM was refused.
+    assert_eq!(t.handle().session_count(), 8);
+}
+
+#[tokio::test]
+async fn the_servers_llm_is_budgeted_per_principal_and_server_wide() {
+    let (base_url, paid) = paid_llm().await;
+    let config = ServerConfig {
+        max_sampling_per_minute: Some(2),
+        max_provider_calls_per_minute: Some(5),
+        ..Default::default()
+    };
+    // Anyone may register a name: `Bearer user-<anything>` is principal `user-<anything>`.
+    let http = http_config().authenticate(|headers| {
+        let value = headers.get("authorization").and_then(|v| v.to_str().ok());
+        match value.and_then(|v| v.strip_prefix("Bearer ")) {
+            Some(token) if token.starts_with("user-") => Ok(Some(token.to_string())),
+            _ => Err("a bearer token is required".to_string()),
+        }
+    });
+    let t = start_with_paid_llm(config, http, &base_url).await;
+
+    // Alice's sessions and stateless requests share her budget.
+    let alice = Some("Bearer user-alice");
+    assert!(!ask_in_new_session(&t, alice).await.0);
+    assert!(!ask_stateless(&t, 1, alice).await.0);
+    let (refused, text) = ask_in_new_session(&t, alice).await;
+    assert!(
+        refused && text.contains("sampling limit reached (2 per minute)"),
+        "{text}"
+    );
+    let (refused, text) = ask_stateless(&t, 2, alice).await;
+    assert!(
+        refused && text.contains("sampling limit reached (2 per minute)"),
+        "{text}"
+    );
+
+    // Bob has his own; then a crowd of new principals meets the server-wide ceiling.
+    assert!(!ask_stateless(&t, 3, Some("Bearer user-bob")).await.0);
+    let mut answered = 0;
+    for i in 0..12 {
+        let token = format!("Bearer user-{i}");
+        for (refused, text) in [
+            ask_in_new_session(&t, Some(&token)).await,
+            ask_stateless(&t, 10 + i, Some(&token)).await,
+        ] {
+            if refused {
+                assert!(
+                    text.contains(
+                        "the server's LLM (all callers together) limit reached (5 per minute)"
+                    ),
+                    "{text}"
+                );
+            } else {
+                answered += 1;
+            }
+        }
+    }
+    assert_eq!(answered, 2, "alice 2 + bob 1 + 2 more = the server's 5");
+    assert_eq!(paid.load(Ordering::SeqCst), 5);
+}
+
 // ---- single-use requestState --------------------------------------------------------------
 
 /// A 2026-07-28 POST of `tools/call` `seed_tool`.

@@ -2,8 +2,9 @@
 //!
 //! Claude Desktop launches each configured server itself, with a bare environment, so the
 //! snippet names programs by absolute path. Its config file starts stdio servers only: a
-//! URL becomes an entry that runs the `mcp-remote` bridge (Node.js), and the hint on
-//! stderr names the alternative (Settings → Connectors).
+//! URL becomes an entry that runs the `mcp-remote` bridge (Node.js) at one exact version
+//! ([`MCP_REMOTE`]), and the hint on stderr says what that runs and names the alternative
+//! (Settings → Connectors).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,6 +14,12 @@ use serde_json::{json, Map, Value};
 use crate::cli::{ClaudeDesktopArgs, ConfigArgs, ConfigTarget};
 use crate::server::ServerSpec;
 use crate::CliError;
+
+/// The `mcp-remote` bridge a URL entry runs, pinned to one exact release: `npx -y` installs
+/// and runs whatever it is given without asking, so an unpinned name would run whatever
+/// version is published next (a compromised or changed release included) on the user's
+/// machine with the user's rights. Bump it deliberately, after reviewing the release.
+const MCP_REMOTE: &str = "mcp-remote@0.15.1";
 
 /// Runs `ferromcp config …`.
 pub(crate) fn run(args: ConfigArgs) -> Result<ExitCode, CliError> {
@@ -62,7 +69,7 @@ fn claude_desktop(args: ClaudeDesktopArgs) -> Result<ExitCode, CliError> {
             }
             ServerSpec::Url(url) => {
                 has_url = true;
-                json!({ "command": "npx", "args": ["-y", "mcp-remote", url] })
+                json!({ "command": "npx", "args": ["-y", MCP_REMOTE, url] })
             }
         };
         if !env.is_empty() {
@@ -81,8 +88,10 @@ fn claude_desktop(args: ClaudeDesktopArgs) -> Result<ExitCode, CliError> {
     if has_url {
         eprintln!(
             "The config file starts local (stdio) servers only, so a URL runs through the \
-             mcp-remote bridge (needs Node.js's npx). Or add the URL directly: Settings → \
-             Connectors → Add custom connector."
+             mcp-remote bridge: `npx -y {MCP_REMOTE} URL` downloads that exact release of \
+             the mcp-remote package from the npm registry (once, into npx's cache) and runs it \
+             with your rights; it needs Node.js's npx. Change the version only on purpose. Or \
+             add the URL directly: Settings → Connectors → Add custom connector."
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -26,6 +26,7 @@
 //! Modules: [`cli`] declares the command line, [`server`] turns a server argument into a
 //! connection, [`host`] holds what every connection offers (roots, sampling, log and
 //! progress display), [`sampling`] the approval and rate limit of sampling requests,
+//! [`review`] the approval screens that page through everything approved,
 //! [`elicit`] the forms a server asks the user to fill in,
 //! [`provider`] the choice of LLM, [`ui`] the terminal output, [`commands`] the one-shot
 //! subcommands, [`chat`] the interactive host and [`config`] the Claude Desktop snippet, [`auth`] the OAuth login.
@@ -39,6 +40,7 @@ mod config;
 mod elicit;
 mod host;
 mod provider;
+mod review;
 mod safe_text;
 mod sampling;
 mod server;

@@ -17,13 +17,14 @@ fn acts_on_terminal(c: char) -> bool {
         )
 }
 
-fn escape(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
-    if !text.chars().any(|c| acts_on_terminal(c) && !keep(c)) {
+/// `text` with every character for which `code` holds written as `\u{…}`.
+fn escape(text: &str, code: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !text.chars().any(&code) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
-        if acts_on_terminal(c) && !keep(c) {
+        if code(c) {
             out.extend(c.escape_unicode());
         } else {
             out.push(c);
@@ -35,13 +36,37 @@ fn escape(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
 /// One line of server text (a name, a log message, a title): every control character,
 /// newlines included, is shown as `\u{…}`, so the text cannot pose as another line.
 pub(crate) fn visible_line(text: &str) -> Cow<'_, str> {
-    escape(text, |_| false)
+    escape(text, acts_on_terminal)
 }
 
 /// A block of server text (a tool result, a resource, a prompt): newlines and tabs are
 /// kept, every other control character is shown as `\u{…}`.
 pub(crate) fn visible_block(text: &str) -> Cow<'_, str> {
-    escape(text, |c| c == '\n' || c == '\t')
+    escape(text, |c| acts_on_terminal(c) && c != '\n' && c != '\t')
+}
+
+/// Whether `c` is drawn as nothing at all although a model reads it: zero-width characters,
+/// the soft hyphen, the word joiner and invisible operators, the byte order mark, and the
+/// Unicode tag characters (which spell out ASCII text no terminal shows).
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{FEFF}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
+}
+
+/// Server text the user is asked to approve (a sampling request, a tool call's arguments):
+/// as [`visible_block`], and the invisible characters are shown as `\u{…}` too, so nothing
+/// a model would read is hidden from the person approving it.
+pub(crate) fn reviewable(text: &str) -> Cow<'_, str> {
+    escape(text, |c| {
+        (acts_on_terminal(c) && c != '\n' && c != '\t') || invisible(c)
+    })
 }
 
 /// JSON for stdout: serde_json escapes C0 controls already; C1 controls and bidirectional
@@ -82,6 +107,19 @@ mod tests {
             visible_block("plain text, ünïcode"),
             Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn approval_screens_show_invisible_characters() {
+        // Tag characters spelling "Hi", a zero-width space and a bidi override.
+        let smuggled = "ok\u{E0048}\u{E0069}\u{200B}\u{202E}\n\tend";
+        assert_eq!(
+            reviewable(smuggled),
+            "ok\\u{e0048}\\u{e0069}\\u{200b}\\u{202e}\n\tend"
+        );
+        assert!(matches!(reviewable("plain\ntext"), Cow::Borrowed(_)));
+        // Elsewhere (a model's words with emoji) they are left alone.
+        assert_eq!(visible_block("a\u{200D}b"), "a\u{200D}b");
     }
 
     #[test]

@@ -5,13 +5,15 @@
 //! JSON-RPC error with code -1, the code the specification gives for a rejected sampling
 //! request, and a message that says why, so the server (and its author) can tell.
 
-use crate::safe_text::{visible_block, visible_line};
+use crate::review::{characters, Review};
+use crate::safe_text::visible_line;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use ferromcp_protocol::types::{
-    Content, CreateMessageRequestParams, CreateMessageResult, Role, SamplingContent,
+    Content, CreateMessageRequestParams, CreateMessageResult, ResourceContents, Role,
+    SamplingContent,
 };
 use ferromcp_protocol::{ErrorCode, ErrorObject};
 use serde_json::json;
@@ -23,9 +25,6 @@ use crate::ui::{Paint, Ui};
 /// The code for a sampling request the host refuses ("User rejected sampling request" in
 /// the specification).
 pub(crate) const REJECTED: ErrorCode = ErrorCode(-1);
-
-/// How much of each message the approval screen shows.
-const PREVIEW_CHARS: usize = 600;
 
 /// At most `max` events in any sliding window of `window`.
 #[derive(Debug)]
@@ -102,7 +101,8 @@ impl Sampler {
     ) -> Result<CreateMessageResult, ErrorObject> {
         // One request on screen (and one question) at a time.
         let turn = self.terminal.turn().await;
-        self.show(server, &params);
+        let mut review = review(&params);
+        self.show(server, &mut review);
         let admitted = self
             .limiter
             .lock()
@@ -126,7 +126,15 @@ impl Sampler {
                 "the host declined the sampling request: {HOW_TO_CONFIGURE}"
             )));
         };
-        if !self.approve_all {
+        if self.approve_all {
+            if review.hidden() > 0 {
+                self.ui.line(&format!(
+                    "{} approved by --yes with {} of the request not shown above",
+                    self.ui.paint(Paint::Warning, "[sampling]"),
+                    characters(review.hidden())
+                ));
+            }
+        } else {
             if !self.terminal.is_interactive() {
                 return Err(self.refuse(
                     "the host declined the sampling request: nobody can approve it (stdin is \
@@ -134,7 +142,7 @@ impl Sampler {
                         .to_owned(),
                 ));
             }
-            if !self.ask(&describe(&*provider)).await {
+            if !self.ask(&mut review, &describe(&*provider)).await {
                 return Err(self.refuse("User rejected sampling request".to_owned()));
             }
         }
@@ -178,70 +186,85 @@ impl Sampler {
         ErrorObject::new(REJECTED, message)
     }
 
-    /// The request as the user reviews it: system prompt, messages, limits.
-    fn show(&self, server: &str, params: &CreateMessageRequestParams) {
+    /// The request's first screen: a heading, then the head of every part.
+    fn show(&self, server: &str, review: &mut Review) {
         let ui = &self.ui;
         let mut lines = vec![ui.paint(
             Paint::Bold,
             &format!("── sampling request from {} ──", visible_line(server)),
         )];
-        if let Some(system) = &params.system_prompt {
-            lines.push(format!(
-                "  {} {}",
-                ui.paint(Paint::Dim, "system:"),
-                indented(&visible_block(&preview(system, PREVIEW_CHARS)))
-            ));
-        }
-        for message in &params.messages {
-            let role = match message.role {
-                Role::User => "user:",
-                Role::Assistant => "assistant:",
-            };
-            let text: Vec<String> = message.content.iter().map(describe_content).collect();
-            lines.push(format!(
-                "  {} {}",
-                ui.paint(Paint::Dim, role),
-                indented(&visible_block(&preview(&text.join(" "), PREVIEW_CHARS)))
-            ));
-        }
-        let mut limits = format!("max tokens: {}", params.max_tokens);
-        if let Some(t) = params.temperature {
-            limits.push_str(&format!(", temperature: {t}"));
-        }
-        if let Some(hints) = params
-            .model_preferences
-            .as_ref()
-            .and_then(|p| p.hints.as_ref())
-        {
-            let names: Vec<&str> = hints.iter().filter_map(|h| h.name.as_deref()).collect();
-            if !names.is_empty() {
-                limits.push_str(&format!(", model hints: {}", names.join(", ")));
-            }
-        }
-        if let Some(tools) = params.tools.as_ref().filter(|t| !t.is_empty()) {
-            let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
-            limits.push_str(&format!(", tools: {}", names.join(", ")));
-        }
-        lines.push(format!(
-            "  {}",
-            ui.paint(Paint::Dim, &visible_line(&limits))
-        ));
+        lines.extend(
+            review
+                .first_screen(ui)
+                .into_iter()
+                .map(|entry| format!("  {entry}")),
+        );
         ui.line(&lines.join("\n"));
     }
 
-    /// Asks the user; `true` for yes.
-    async fn ask(&self, provider: &str) -> bool {
-        self.ui.line(&format!(
-            "Send this request to {provider}? [y/N] (ferromcp --yes approves all)"
-        ));
-        self.ui.pause_bars();
-        let answer = self.terminal.read_line().await;
-        self.ui.resume_bars();
-        answer.is_some_and(|a| matches!(a.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    /// Asks the user, paging through what the first screen left out; `true` for yes.
+    async fn ask(&self, review: &mut Review, provider: &str) -> bool {
+        review
+            .decide(
+                &self.terminal,
+                &self.ui,
+                &format!("Send this request to {provider}?"),
+                "(ferromcp --yes approves all) ",
+            )
+            .await
     }
 }
 
-/// One content block in words.
+/// Everything of `params` the LLM is sent, as the user reviews it: the system prompt, each
+/// message, each tool offered (its description and schema too, which the model reads), and
+/// the limits.
+fn review(params: &CreateMessageRequestParams) -> Review {
+    let mut review = Review::new();
+    if let Some(system) = &params.system_prompt {
+        review.part("system:", system.as_str());
+    }
+    for message in &params.messages {
+        let role = match message.role {
+            Role::User => "user:",
+            Role::Assistant => "assistant:",
+        };
+        let text: Vec<String> = message.content.iter().map(describe_content).collect();
+        review.part(role, text.join(" "));
+    }
+    for tool in params.tools.iter().flatten() {
+        let mut text = String::new();
+        if let Some(description) = &tool.description {
+            text.push_str(description);
+            text.push('\n');
+        }
+        text.push_str(&format!("input schema: {}", json!(tool.input_schema)));
+        review.part(format!("tool {}:", visible_line(&tool.name)), text);
+    }
+    let mut limits = format!("max tokens: {}", params.max_tokens);
+    if let Some(t) = params.temperature {
+        limits.push_str(&format!(", temperature: {t}"));
+    }
+    if let Some(stop) = params.stop_sequences.as_ref().filter(|s| !s.is_empty()) {
+        limits.push_str(&format!(", stop sequences: {stop:?}"));
+    }
+    if let Some(hints) = params
+        .model_preferences
+        .as_ref()
+        .and_then(|p| p.hints.as_ref())
+    {
+        let names: Vec<&str> = hints.iter().filter_map(|h| h.name.as_deref()).collect();
+        if !names.is_empty() {
+            limits.push_str(&format!(", model hints: {}", names.join(", ")));
+        }
+    }
+    if let Some(mode) = params.tool_choice.as_ref().and_then(|c| c.mode.as_deref()) {
+        limits.push_str(&format!(", tool choice: {mode}"));
+    }
+    review.part("limits:", limits);
+    review
+}
+
+/// One content block in words: all of its text, as the LLM would be sent it.
 fn describe_content(content: &SamplingContent) -> String {
     match content {
         SamplingContent::Text(t) => t.text.clone(),
@@ -253,15 +276,33 @@ fn describe_content(content: &SamplingContent) -> String {
             serde_json::Value::Object(t.input.clone())
         ),
         SamplingContent::ToolResult(r) => {
-            let text: Vec<&str> = r.content.iter().filter_map(Content::as_text).collect();
-            format!("[tool result: {}]", text.join(" "))
+            let mut parts: Vec<String> = r.content.iter().map(describe_result_block).collect();
+            if parts.is_empty() {
+                if let Some(structured) = &r.structured_content {
+                    parts.push(structured.to_string());
+                }
+            }
+            let label = match r.is_error {
+                Some(true) => "tool error",
+                _ => "tool result",
+            };
+            format!("[{label}: {}]", parts.join("\n"))
         }
     }
 }
 
-/// Continuation lines indented under the message's role.
-fn indented(text: &str) -> String {
-    text.replace('\n', "\n    ")
+/// One block of a tool result in words.
+fn describe_result_block(content: &Content) -> String {
+    match content {
+        Content::Text(t) => t.text.clone(),
+        Content::Image(i) => format!("[image {}]", i.mime_type),
+        Content::Audio(a) => format!("[audio {}]", a.mime_type),
+        Content::ResourceLink(link) => format!("[resource {}: {}]", link.name, link.uri),
+        Content::Resource(embedded) => match &embedded.resource {
+            ResourceContents::Text(t) => t.text.clone(),
+            ResourceContents::Blob(b) => format!("[binary resource {}]", b.uri),
+        },
+    }
 }
 
 /// `text` cut to `max` characters, saying how much was left out.

@@ -100,6 +100,16 @@ impl Ui {
         })
     }
 
+    /// No colours and no bars, whatever stderr is: for unit tests of what is shown.
+    #[cfg(test)]
+    pub(crate) fn plain() -> Ui {
+        Ui {
+            color: false,
+            multi: None,
+            bars: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// `text` in `paint` when colours are on.
     pub(crate) fn paint(&self, paint: Paint, text: &str) -> String {
         paint_if(self.color, paint, text)
@@ -178,6 +188,8 @@ impl Ui {
     /// Hides the bars while the user answers a question, so redraws do not garble it.
     pub(crate) fn pause_bars(&self) {
         if let Some(multi) = &self.multi {
+            // Off the screen first, so the question starts on a line of its own.
+            let _ = multi.clear();
             multi.set_draw_target(ProgressDrawTarget::hidden());
         }
     }

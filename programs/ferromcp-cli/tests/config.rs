@@ -46,9 +46,27 @@ async fn a_url_is_bridged_and_explained() {
     let json = run.json();
     let entry = &json["mcpServers"]["127.0.0.1"];
     assert_eq!(entry["command"], "npx");
-    assert_eq!(
-        entry["args"],
-        serde_json::json!(["-y", "mcp-remote", "http://127.0.0.1:8000/mcp"])
+    let args = entry["args"].as_array().expect("args");
+    assert_eq!(args.len(), 3, "{run}");
+    assert_eq!(args[0], "-y");
+    assert_eq!(args[2], "http://127.0.0.1:8000/mcp");
+    // The bridge is pinned to one exact release, never whatever npm serves next.
+    let package = args[1].as_str().unwrap();
+    let version = package
+        .strip_prefix("mcp-remote@")
+        .unwrap_or_else(|| panic!("mcp-remote is not pinned: {package}"));
+    let numbers: Vec<&str> = version.split('.').collect();
+    assert!(
+        numbers.len() == 3
+            && numbers
+                .iter()
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
+        "an exact X.Y.Z version: {package}"
+    );
+    // The hint says what runs.
+    assert!(
+        run.stderr.contains(&format!("npx -y {package} URL")),
+        "{run}"
     );
     assert!(run.stderr.contains("Connectors"), "{run}");
 

@@ -6,18 +6,7 @@
 
 mod common;
 
-use common::{cli, repo_root, Run};
-
-fn python() -> String {
-    std::env::var("FERROMCP_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-fn hostile_server() -> String {
-    repo_root()
-        .join("programs/ferromcp-cli/tests/fixtures/hostile_server.py")
-        .display()
-        .to_string()
-}
+use common::{cli, hostile_sampling_text, hostile_server, Run, StubLlm};
 
 /// Asserts that nothing in `text` would act on a terminal, and that the marker arrived.
 fn assert_inert(what: &str, text: &str, run: &Run) {
@@ -34,7 +23,7 @@ fn assert_inert(what: &str, text: &str, run: &Run) {
 #[tokio::test]
 async fn server_text_is_shown_not_interpreted() {
     let run = cli(["call", "--log-level", "debug"])
-        .arg(format!("{} {}", python(), hostile_server()))
+        .arg(hostile_server())
         .arg("evil")
         .run()
         .await
@@ -58,7 +47,7 @@ async fn server_text_is_shown_not_interpreted() {
 
     // As JSON too.
     let run = cli(["call", "--json"])
-        .arg(format!("{} {}", python(), hostile_server()))
+        .arg(hostile_server())
         .arg("evil")
         .run()
         .await
@@ -70,11 +59,65 @@ async fn server_text_is_shown_not_interpreted() {
 
     // An error quoting the server.
     let run = cli(["call"])
-        .arg(format!("{} {}", python(), hostile_server()))
+        .arg(hostile_server())
         .arg("fails")
         .run()
         .await
         .failure();
     assert_inert("stderr", &run.stderr, &run);
     assert!(run.stderr.contains("boom \\u{1b}]52"), "{run}");
+}
+
+/// Off a terminal nobody pages through a sampling request: the first screen says exactly
+/// how much it leaves out, and `--yes` says how much it approved unseen.
+#[tokio::test]
+async fn what_is_not_shown_is_counted_exactly() {
+    let text = hostile_sampling_text();
+    let hidden = text.chars().count() - 600;
+
+    let stub = StubLlm::text("fine").await;
+    let run = cli(["call", "--yes"])
+        .args(stub.flags())
+        .arg(hostile_server())
+        .arg("sample")
+        .run()
+        .await
+        .success();
+    assert_inert("stdout", &run.stdout, &run);
+    assert_inert("stderr", &run.stderr, &run);
+    assert!(
+        run.stderr
+            .contains(&format!("… ({hidden} more characters not shown)")),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "[sampling] approved by --yes with {hidden} characters of the request not shown above"
+        )),
+        "{run}"
+    );
+    assert!(run.stdout.contains("the LLM said: fine"), "{run}");
+    // The LLM got the whole request.
+    assert_eq!(
+        stub.requests()[0]["messages"][0]["content"],
+        text.as_str(),
+        "{run}"
+    );
+
+    // Without --yes and without a terminal: refused, after the same count.
+    let stub = StubLlm::text("never").await;
+    let run = cli(["call"])
+        .args(stub.flags())
+        .arg(hostile_server())
+        .arg("sample")
+        .run()
+        .await
+        .success();
+    assert!(
+        run.stderr
+            .contains(&format!("({hidden} more characters not shown)")),
+        "{run}"
+    );
+    assert!(run.stdout.contains("the host refused"), "{run}");
+    assert!(stub.requests().is_empty());
 }

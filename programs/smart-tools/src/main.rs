@@ -121,6 +121,16 @@ struct Cli {
           value_parser = clap::value_parser!(u64).range(1..))]
     walk_seconds: u64,
 
+    /// Also refuse files matching this glob inside the roots (repeatable; a glob without
+    /// `/` matches a file or folder name). `.env`, private keys, `.ssh/` and the like are
+    /// refused already.
+    #[arg(long = "deny", value_name = "GLOB")]
+    deny: Vec<String>,
+
+    /// Do not refuse `.env`, private keys, `.ssh/` and the like (only the --deny globs).
+    #[arg(long)]
+    allow_secret_files: bool,
+
     /// Log filter for stderr (tracing syntax, e.g. `debug`); RUST_LOG wins when set.
     #[arg(long, value_name = "FILTER", default_value = "info")]
     log: String,
@@ -190,6 +200,18 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let defaults = if cli.allow_secret_files {
+        &[][..]
+    } else {
+        ferromcp_fs::DEFAULT_SECRET_PATTERNS
+    };
+    let secret_files = ferromcp_fs::SecretFiles::new(
+        defaults
+            .iter()
+            .map(|glob| glob.to_string())
+            .chain(cli.deny.iter().cloned()),
+    )
+    .map_err(|e| format!("--deny: {e}"))?;
     tools::configure(Settings {
         summarize_over_chars: cli.summarize_over,
         max_prompt_chars: cli.max_prompt_chars,
@@ -207,6 +229,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         )
         .config(ServerConfig {
             allowed_roots: (!roots.is_empty()).then_some(roots),
+            secret_files,
             ..ServerConfig::default()
         })
         .sampling_policy(cli.sampling.into())

@@ -8,6 +8,7 @@ use ferromcp_protocol::ProtocolVersion;
 use futures::StreamExt;
 use http::{header, HeaderMap};
 
+use super::config::HttpServerConfig;
 use super::error::HttpError;
 use crate::headers::{names, JSON, PROTOCOL_VERSION};
 
@@ -105,8 +106,24 @@ pub(crate) fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case(JSON))
 }
 
-/// Reads the body up to `limit` bytes; 413 beyond (after discarding a bounded remainder).
+/// Reads the body up to `config.max_body_bytes` (413 beyond, after discarding a bounded
+/// remainder) within `config.body_read_timeout` (408 after).
 pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    config: &HttpServerConfig,
+) -> Result<Bytes, HttpError> {
+    let limit = config.max_body_bytes;
+    let timeout = config.body_read_timeout;
+    tokio::time::timeout(timeout, read_body_within(headers, body, limit))
+        .await
+        .unwrap_or_else(|_| Err(HttpError::body_timeout(timeout)))
+}
+
+/// Memory reserved for a body before any of it has arrived.
+const FIRST_RESERVATION: usize = 64 * 1024;
+
+async fn read_body_within(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
@@ -120,10 +137,8 @@ pub(crate) async fn read_body(
         drain(stream).await;
         return Err(HttpError::too_large(limit));
     }
-    // Sized once from Content-Length (already checked against the limit): a large body
-    // grown by doubling is copied again at every step, and its last steps cross the
-    // allocator's mmap threshold (fresh pages, page faults, on every request).
-    let mut buf = BytesMut::with_capacity(declared.unwrap_or(0) as usize);
+    let declared = declared.map(|len| len as usize);
+    let mut buf = BytesMut::new();
     while let Some(chunk) = stream.next().await {
         let chunk =
             chunk.map_err(|e| HttpError::bad_request(format!("could not read the body: {e}")))?;
@@ -132,12 +147,29 @@ pub(crate) async fn read_body(
             return Err(HttpError::too_large(limit));
         }
         // A body that came in one chunk is used as it is, without a copy.
-        if buf.is_empty() && declared == Some(chunk.len() as u64) {
+        if buf.is_empty() && declared == Some(chunk.len()) {
             return Ok(chunk);
         }
+        reserve_for(&mut buf, chunk.len(), declared);
         buf.extend_from_slice(&chunk);
     }
     Ok(buf.freeze())
+}
+
+/// Makes room for `incoming` more bytes, growing with what has arrived (at most double
+/// it) and never past the declared length: a client that announces a large body and
+/// sends a few bytes holds a few bytes of memory. Growing straight to the declared
+/// length once most of it is known avoids the copies of growth by small steps.
+fn reserve_for(buf: &mut BytesMut, incoming: usize, declared: Option<usize>) {
+    let needed = buf.len() + incoming;
+    if buf.capacity() >= needed {
+        return;
+    }
+    let grown = (needed * 2).max(FIRST_RESERVATION);
+    let target = declared
+        .map_or(grown, |declared| grown.min(declared))
+        .max(needed);
+    buf.reserve(target - buf.len());
 }
 
 async fn drain(mut stream: axum::body::BodyDataStream) {
@@ -162,6 +194,22 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, value.parse().unwrap());
         headers
+    }
+
+    #[test]
+    fn body_memory_follows_what_arrived() {
+        // Declared 4 MiB, 10 bytes arrived: no more than the first reservation.
+        let mut buf = BytesMut::new();
+        reserve_for(&mut buf, 10, Some(4 << 20));
+        assert!(buf.capacity() < 2 * FIRST_RESERVATION);
+        // Past half of the declared length, the buffer grows straight to it.
+        buf.extend_from_slice(&[0; 10]);
+        reserve_for(&mut buf, 3 << 20, Some(4 << 20));
+        assert!(buf.capacity() >= (3 << 20) + 10 && buf.capacity() < (5 << 20));
+        // Never short of what is needed, even when the declared length was wrong.
+        let mut small = BytesMut::new();
+        reserve_for(&mut small, 100, Some(10));
+        assert!(small.capacity() >= 100);
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::connections::ConnectionLimits;
 use super::event_store::{EventStore, InMemoryEventStore};
 use super::oauth::ResourceServerConfig;
 
@@ -58,6 +59,13 @@ pub struct HttpServerConfig {
     pub allowed_origins: Vec<String>,
     /// Largest POST body, in bytes; larger ones get 413. Default 4 MiB.
     pub max_body_bytes: usize,
+    /// How long a POST body may take to arrive, from the end of its head; a body still
+    /// incomplete then gets 408 and its connection is closed. Memory for a body grows
+    /// with what has arrived, not with what its `Content-Length` announces. Default 30 s.
+    pub body_read_timeout: Duration,
+    /// Caps and timeouts of the TCP connections, for a server started by
+    /// [`serve`](super::serve) or [`run`](super::run). Default [`ConnectionLimits::default`].
+    pub connections: ConnectionLimits,
     /// Sessions open at once, Streamable HTTP and legacy HTTP+SSE together. When the table
     /// is full, a session nobody is using is ended to make room for the newcomer, exactly
     /// as an idle expiry would end it (its handlers are cancelled, its id is answered 404):
@@ -156,6 +164,8 @@ impl Default for HttpServerConfig {
                 .flat_map(|scheme| hosts.iter().map(move |h| format!("{scheme}://{h}")))
                 .collect(),
             max_body_bytes: 4 * 1024 * 1024,
+            body_read_timeout: Duration::from_secs(30),
+            connections: ConnectionLimits::default(),
             max_sessions: 10_000,
             max_sessions_per_address: Some(1000),
             max_sessions_per_principal: Some(1000),
@@ -184,6 +194,8 @@ impl fmt::Debug for HttpServerConfig {
             .field("allowed_hosts", &self.allowed_hosts)
             .field("allowed_origins", &self.allowed_origins)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("connections", &self.connections)
             .field("max_sessions", &self.max_sessions)
             .field("max_sessions_per_address", &self.max_sessions_per_address)
             .field(
@@ -250,6 +262,18 @@ impl HttpServerConfig {
     /// Sets the largest POST body.
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Sets [`body_read_timeout`](HttpServerConfig::body_read_timeout).
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
+        self
+    }
+
+    /// Sets the [`connections`](HttpServerConfig::connections) limits.
+    pub fn connections(mut self, limits: ConnectionLimits) -> Self {
+        self.connections = limits;
         self
     }
 

@@ -142,6 +142,20 @@ impl HttpError {
         }
     }
 
+    pub(crate) fn body_timeout(timeout: std::time::Duration) -> Self {
+        HttpError {
+            close: true,
+            ..Self::new(
+                StatusCode::REQUEST_TIMEOUT,
+                SERVER_ERROR,
+                format!(
+                    "Request Timeout: the body did not arrive within {} s",
+                    timeout.as_secs_f64()
+                ),
+            )
+        }
+    }
+
     pub(crate) fn unsupported_media_type() -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -1,19 +1,18 @@
 //! Running the server on a socket: [`serve`], [`run`] and the [`HttpServerHandle`] that
 //! shuts it down gracefully.
 
-use std::future::IntoFuture;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use ferromcp_server::McpServer;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::config::HttpServerConfig;
+use super::connections::accept_loop;
 use super::router::{build, AppState};
 
 /// A snapshot of the server's activity, for monitoring and tests.
@@ -153,24 +152,10 @@ pub fn serve_listener(
     config: HttpServerConfig,
 ) -> io::Result<HttpServerHandle> {
     let local_addr = listener.local_addr()?;
+    let limits = config.connections;
     let (router, state) = build(server, config);
     let stop = CancellationToken::new();
-    let signal = stop.clone().cancelled_owned();
-    // SSE answers go out in several writes; without TCP_NODELAY each later one waits for
-    // the client's delayed ACK (up to 40 ms).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    let task = tokio::spawn(
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal)
-        .into_future(),
-    );
+    let task = tokio::spawn(accept_loop(listener, router, limits, stop.clone()));
     tracing::info!(addr = %local_addr, "MCP HTTP server listening");
     Ok(HttpServerHandle {
         local_addr,

@@ -1,8 +1,8 @@
 //! The 2026-07-28 requests being answered, and where each one's frames go.
 //!
 //! They have no session, so the table is how the server finds them again: to route a
-//! `notifications/cancelled`, to end the `subscriptions/listen` streams at shutdown, and
-//! for the statistics. An [`Exchange`] is one request's way to its POST's answer: its
+//! `notifications/cancelled` of an authenticated caller, to end the `subscriptions/listen`
+//! streams at shutdown, and for the statistics. An [`Exchange`] is one request's way to its POST's answer: its
 //! handler runs with a peer whose notifications land here, collected while the POST waits
 //! for the first frame (the response alone is a JSON answer), then queued for the SSE body.
 
@@ -20,7 +20,6 @@ use ferromcp_protocol::types::{Implementation, RESULT_COMPLETE};
 use ferromcp_protocol::RequestId;
 use ferromcp_rpc::{QueueReceiver, QueueSender};
 use ferromcp_transport::{Outgoing, OutgoingKind};
-use http::{header, HeaderMap};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -29,8 +28,12 @@ use super::session::lock;
 use super::tool_headers::AnnotationCache;
 use crate::sse::encode_event;
 
-/// Who sent a request, as far as HTTP tells: a keyed hash of its `Authorization` header
-/// (`None` without one). Only a request's own caller may cancel it.
+/// Who sent a request: a keyed hash of the principal the server authenticated (`None`:
+/// anonymous). Only a request's own caller may cancel it by notification, and an anonymous
+/// caller cannot: nothing in a later POST ties it to the client that sent the request (no
+/// session, and a header the server does not verify proves nothing; a shared connection
+/// may carry other clients' requests through a proxy). Its request's own stream is its
+/// handle: closing it cancels the request, which is how 2026-07-28 cancels over HTTP.
 pub(crate) type Caller = Option<u64>;
 
 struct Entry {
@@ -68,10 +71,9 @@ impl Drop for Tracked {
 }
 
 impl ModernRequests {
-    /// The caller of a request with these headers.
-    pub(crate) fn caller(&self, headers: &HeaderMap) -> Caller {
-        let authorization = headers.get(header::AUTHORIZATION)?;
-        Some(self.hasher.hash_one(authorization.as_bytes()))
+    /// The caller of a request the server authenticated as `principal`.
+    pub(crate) fn caller(&self, principal: Option<&str>) -> Caller {
+        Some(self.hasher.hash_one(principal?))
     }
 
     /// Enters a request whose frames go to `exchange`.
@@ -101,9 +103,11 @@ impl ModernRequests {
         }
     }
 
-    /// The exchange of request `id` of `caller`, when exactly one matches: request ids are
-    /// only unique per client, and without sessions an ambiguous id cancels nothing.
+    /// The exchange of request `id` of the authenticated `caller`, when exactly one
+    /// matches: request ids are only unique per client, and without sessions an ambiguous
+    /// id cancels nothing. An anonymous caller finds nothing (see [`Caller`]).
     pub(crate) fn find(&self, id: &RequestId, caller: Caller) -> Option<Arc<Exchange>> {
+        caller?;
         let table = lock(&self.table);
         let mut matching = table
             .entries

@@ -138,7 +138,7 @@ async fn post(
         .legacy
         .lookup(id, principal(parts))
         .ok_or_else(HttpError::session_not_found)?;
-    let body = read_body(&parts.headers, body, config.max_body_bytes).await?;
+    let body = read_body(&parts.headers, body, config).await?;
     if !is_json(&parts.headers) {
         return Err(HttpError::unsupported_media_type());
     }

@@ -37,9 +37,11 @@
 //! first; a `subscriptions/listen` is an SSE stream that stays open (with keep-alive
 //! comments) until the client disconnects (which cancels it), the engine ends it, or the
 //! server shuts down (which answers it with its completion result first). Notifications
-//! are answered 202; a `notifications/cancelled` reaches the request it names when that
-//! is unambiguous (same id and `Authorization`). GET and DELETE that speak 2026-07-28 get
-//! 405.
+//! are answered 202. Closing a request's response stream cancels it (the revision's way
+//! over HTTP); a `notifications/cancelled` reaches the request it names only from the
+//! principal that sent it (see [`authenticate`](HttpServerConfig::authenticate)), when
+//! the id is unambiguous, and from an anonymous caller is ignored. GET and DELETE that
+//! speak 2026-07-28 get 405.
 //!
 //! A client whose SSE connection breaks may resume it within
 //! [`disconnect_grace`](HttpServerConfig::disconnect_grace); after that its request is
@@ -48,6 +50,14 @@
 //! a stream too slowly is cut off once
 //! [`sse_buffer_events`](HttpServerConfig::sse_buffer_events) events are queued for it, and
 //! resumes from the event store like any broken stream: memory stays bounded.
+//!
+//! [`serve`] and [`run`] accept connections under [`ConnectionLimits`]: a cap in total
+//! and per client address (a connection beyond either is answered 503 and closed), and a
+//! time limit on each request head that also closes idle keep-alive connections. A body
+//! must arrive within [`body_read_timeout`](HttpServerConfig::body_read_timeout) (408
+//! after), and its buffer grows with what has arrived. So clients that send half a
+//! request and wait are dropped in bounded time while the others are served. Handlers
+//! see the peer's address as `axum::extract::ConnectInfo<SocketAddr>`.
 //!
 //! **Room for newcomers.** At most [`max_sessions`](HttpServerConfig::max_sessions) sessions
 //! are open at once (Streamable HTTP and legacy together), at most
@@ -83,7 +93,7 @@
 //! sessions, their limits and who makes room), `stream.rs` (routing
 //! outgoing messages to streams), `body.rs` (JSON and SSE bodies), `event_store.rs`
 //! (resumability), `security.rs` (Host/Origin, CORS), `legacy.rs` (HTTP+SSE), `handle.rs`
-//! (serve, run, shutdown), `error.rs`; for 2026-07-28: `modern.rs` (classification and
+//! (serve, run, shutdown), `connections.rs` (the accept loop and its limits), `error.rs`; for 2026-07-28: `modern.rs` (classification and
 //! answering), `modern_checks.rs` (`_meta`, version and standard headers),
 //! `tool_headers.rs` (`Mcp-Param-*`), `encoding.rs` (header values, Base64),
 //! `inflight.rs` (the requests being answered); `oauth.rs` (the resource server).
@@ -130,6 +140,7 @@ use ferromcp_server::McpServer;
 mod body;
 mod checks;
 mod config;
+mod connections;
 mod encoding;
 mod error;
 mod event_store;
@@ -148,6 +159,7 @@ mod table;
 mod tool_headers;
 
 pub use config::{Authenticator, HeaderValidation, HttpServerConfig};
+pub use connections::ConnectionLimits;
 pub use event_store::{EventStore, InMemoryEventStore, Replay, StoredEvent};
 pub use handle::{run, serve, serve_listener, HttpServerHandle, HttpStats};
 pub use oauth::ResourceServerConfig;

@@ -13,8 +13,14 @@
 //! `subscriptions/listen` stream stays open, with keep-alive comments, until the client
 //! goes away or the server ends it). Errors carry the request's id; their status follows
 //! the code: -32601 is 404, -32602 and -32020 to -32022 are 400, any other is 200.
-//! `Mcp-Session-Id` is neither issued nor required. Notifications are answered 202; a
-//! `notifications/cancelled` reaches the request it names, when that is unambiguous.
+//! `Mcp-Session-Id` is neither issued nor required. Notifications are answered 202.
+//!
+//! Cancellation: the client closes the request's response stream (the revision's way over
+//! HTTP, where `notifications/cancelled` is "not required or expected"); the POST's answer
+//! going away cancels the handler. A `notifications/cancelled` is still honoured from an
+//! authenticated caller, for its own request when the id is unambiguous among that
+//! principal's requests; from an anonymous caller it is accepted and ignored, since nothing
+//! ties it to the client that sent the request (`inflight.rs`, `Caller`).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -108,10 +114,18 @@ pub(crate) async fn handle(
         Parsed::Single(Message::Request(request)) => serve(state, parts, request).await,
         Parsed::Single(Message::Notification(notification)) => {
             if let Some(id) = cancelled_request(&notification) {
-                let caller = state.modern.caller(&parts.headers);
-                if let Some(exchange) = state.modern.find(&id, caller) {
-                    tracing::debug!(%id, "cancelling a 2026-07-28 request");
-                    exchange.cancel();
+                let caller = state.modern.caller(principal(parts));
+                match state.modern.find(&id, caller) {
+                    Some(exchange) => {
+                        tracing::debug!(%id, "cancelling a 2026-07-28 request");
+                        exchange.cancel();
+                    }
+                    None if caller.is_none() => tracing::debug!(
+                        %id,
+                        "ignoring an anonymous notifications/cancelled: over HTTP a client \
+                         cancels by closing the request's stream"
+                    ),
+                    None => {}
                 }
             }
             Ok(accepted())
@@ -174,7 +188,7 @@ async fn serve(
     };
     // Moved, not cloned: every clone and drop of a token takes its lock.
     let peer = ferromcp_rpc::direct_peer(sink, cancellation);
-    let caller = state.modern.caller(&parts.headers);
+    let caller = state.modern.caller(principal(parts));
     let tracked = state.modern.track(id.clone(), listen, caller, &exchange);
     let in_flight = state.enter();
     // The handler runs here, on the POST's task: most answer at once, with no task, queue

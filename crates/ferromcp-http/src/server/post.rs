@@ -57,7 +57,7 @@ pub(crate) async fn handle(
     parts: &Parts,
     body: Body,
 ) -> Result<Response, HttpError> {
-    let body = read_body(&parts.headers, body, state.config.max_body_bytes).await?;
+    let body = read_body(&parts.headers, body, &state.config).await?;
     if !is_json(&parts.headers) {
         return Err(HttpError::unsupported_media_type());
     }

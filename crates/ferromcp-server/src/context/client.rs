@@ -185,9 +185,10 @@ impl Context {
             ));
         }
         params.adapt_to(self.protocol_version());
-        // A stateful session's budget. A 2026-07-28 ask is not sent by the server: it goes
-        // back in the result, and the client decides whether to answer it with its model
-        // and retry, so the client paces those.
+        // The session's budget for the client's LLM (the user's, which the user approves
+        // per session). A 2026-07-28 ask is not sent by the server: it goes back in the
+        // result, and the client decides whether to answer it with its model and retry, so
+        // the client paces those.
         if let Era::Legacy = &self.inner.era {
             self.inner.session.take_sampling_permit()?;
         }

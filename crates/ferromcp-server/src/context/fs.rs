@@ -25,6 +25,9 @@ impl Context {
     ///   ([`FsError::RootReplaced`]) until the client sends `notifications/roots/list_changed`.
     ///   A 2026-07-28 request stands alone and is not compared with earlier ones.
     ///
+    /// * Files the operator's deny-list matches ([`ServerConfig::secret_files`](crate::ServerConfig::secret_files):
+    ///   `.env`, private keys, `.ssh/` by default) are refused even inside the roots.
+    ///
     /// Paths and `file://` URIs are then resolved and opened beneath the root directories'
     /// handles, so `..`, symlinks and sibling prefixes cannot lead out (see the
     /// `ferromcp-fs` crate for the exact semantics).
@@ -69,6 +72,7 @@ impl Context {
                 }
             }
         }
-        Ok(ConfinedFs::from_dirs(roots))
+        Ok(ConfinedFs::from_dirs(roots)
+            .with_secret_files(self.server().config().secret_files.clone()))
     }
 }

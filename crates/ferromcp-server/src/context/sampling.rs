@@ -153,15 +153,15 @@ impl Context {
                 return Ok(result);
             }
         }
-        // The operator's key pays for this one, so it counts in every era: in the
-        // session's budget, or (2026-07-28) in the caller's principal's.
-        match &self.inner.era {
-            Era::Legacy => self.inner.session.take_sampling_permit()?,
-            Era::Modern(_) => self.server().inner.sampling_by_principal.take(
-                self.principal(),
-                self.server().config().max_sampling_per_minute,
-            )?,
-        }
+        // The operator's key pays for this one, so it counts in the caller's budget, across
+        // all of its sessions and 2026-07-28 requests (a new session is no new budget), and
+        // in the server's. A refusal costs nothing and is the tool's error.
+        let config = self.server().config();
+        self.server().inner.provider_budgets.take(
+            self.principal(),
+            config.max_sampling_per_minute,
+            config.max_provider_calls_per_minute,
+        )?;
         tracing::info!(
             provider = provider.name(),
             model = provider.model(),

@@ -1,0 +1,242 @@
+//! The accept loop behind [`serve`](super::serve): one hyper HTTP/1 connection per socket,
+//! under [`ConnectionLimits`] so that slow or flooding clients cannot exhaust the process.
+//!
+//! Why not `axum::serve`: it sets no read timeouts and no connection cap, so a few hundred
+//! sockets that send half a request head and then wait hold their file descriptors forever.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
+
+/// Limits on the TCP connections of a server started by [`serve`](super::serve),
+/// [`serve_listener`](super::serve_listener) or [`run`](super::run). (A [`router`](super::router)
+/// mounted in your own app is served by your server: set such limits there.)
+///
+/// A connection beyond a cap is answered `503 Service Unavailable` and closed at once, so
+/// the clients already connected keep being served.
+///
+/// ```
+/// use std::time::Duration;
+/// use ferromcp_http::server::{ConnectionLimits, HttpServerConfig};
+///
+/// // Behind a reverse proxy every client has the proxy's address: lift the per-address cap.
+/// let config = HttpServerConfig::default().connections(ConnectionLimits {
+///     max_connections: 8192,
+///     max_connections_per_address: None,
+///     header_read_timeout: Duration::from_secs(10),
+/// });
+/// assert_eq!(config.connections.max_connections, 8192);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Connections open at once. Default 1024, the usual per-process file limit on Linux:
+    /// raise both together.
+    pub max_connections: usize,
+    /// Connections open at once from one IP address. Default 256; `None` for no such cap
+    /// (behind a reverse proxy, where every connection comes from the proxy).
+    pub max_connections_per_address: Option<usize>,
+    /// How long a connection may take to send a whole request head, counted from when the
+    /// server starts waiting for one. That wait begins as soon as the previous response
+    /// is written, so this is also how long an idle keep-alive connection stays open. A
+    /// connection that runs out of time is closed. Default 30 s.
+    pub header_read_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            max_connections: 1024,
+            max_connections_per_address: Some(256),
+            header_read_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Accepts connections on `listener` and serves `router` on each until `stop` is
+/// cancelled; then stops accepting, lets every connection finish its current response
+/// (hyper's graceful shutdown) and returns once all are closed.
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    stop: CancellationToken,
+) -> io::Result<()> {
+    let counts = Arc::new(Mutex::new(ConnectionCounts::default()));
+    let connections = TaskTracker::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    loop {
+        let (tcp, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    accept_failed(error).await;
+                    continue;
+                }
+            },
+            () = stop.cancelled() => break,
+        };
+        let Some(slot) = ConnectionSlot::take(&counts, remote.ip(), &limits) else {
+            refuse(tcp, remote);
+            continue;
+        };
+        // SSE answers go out in several writes; without TCP_NODELAY each later one waits
+        // for the client's delayed ACK (up to 40 ms).
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(remote));
+            router.clone().oneshot(request.map(axum::body::Body::new))
+        });
+        let connection = http.serve_connection(TokioIo::new(tcp), service);
+        let stop = stop.clone();
+        connections.spawn(async move {
+            let _slot = slot;
+            tokio::pin!(connection);
+            let finished = tokio::select! {
+                result = connection.as_mut() => result,
+                () = stop.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = finished {
+                // Timeouts and clients going away: routine, not worth more than a trace.
+                tracing::trace!(%remote, %error, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    connections.close();
+    connections.wait().await;
+    Ok(())
+}
+
+/// A connection over a cap: answered with a canned 503 if the socket takes it without
+/// waiting, then closed. Nothing is spawned, so a flood of refusals costs no memory.
+fn refuse(tcp: TcpStream, remote: SocketAddr) {
+    const TOO_MANY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\
+        retry-after: 1\r\ncontent-type: text/plain\r\ncontent-length: 29\r\n\r\n\
+        too many connections, retry\n";
+    tracing::debug!(%remote, "connection refused: too many connections");
+    let _ = tcp.try_write(TOO_MANY);
+}
+
+/// Errors of `accept` itself. Those about one connection (reset before it was accepted)
+/// are skipped; others, like running out of file descriptors, are waited out briefly so
+/// the loop does not spin while connections close.
+async fn accept_failed(error: io::Error) {
+    use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        error.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(%error, "could not accept a connection");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+#[derive(Default)]
+struct ConnectionCounts {
+    total: usize,
+    by_address: HashMap<IpAddr, usize>,
+}
+
+/// One open connection, counted until dropped.
+struct ConnectionSlot {
+    counts: Arc<Mutex<ConnectionCounts>>,
+    address: IpAddr,
+}
+
+impl ConnectionSlot {
+    /// A slot for a connection from `address`, or `None` when a cap is reached.
+    fn take(
+        counts: &Arc<Mutex<ConnectionCounts>>,
+        address: IpAddr,
+        limits: &ConnectionLimits,
+    ) -> Option<ConnectionSlot> {
+        let mut guard = lock(counts);
+        if guard.total >= limits.max_connections {
+            return None;
+        }
+        let from_address = guard.by_address.get(&address).copied().unwrap_or(0);
+        if limits
+            .max_connections_per_address
+            .is_some_and(|cap| from_address >= cap)
+        {
+            return None;
+        }
+        guard.by_address.insert(address, from_address + 1);
+        guard.total += 1;
+        Some(ConnectionSlot {
+            counts: counts.clone(),
+            address,
+        })
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut guard = lock(&self.counts);
+        guard.total -= 1;
+        if let Some(count) = guard.by_address.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                guard.by_address.remove(&self.address);
+            }
+        }
+    }
+}
+
+fn lock(counts: &Mutex<ConnectionCounts>) -> std::sync::MutexGuard<'_, ConnectionCounts> {
+    // The counts stay consistent even if a holder panicked: every update is one step.
+    counts
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_count_per_address_and_in_total() {
+        let counts = Arc::new(Mutex::new(ConnectionCounts::default()));
+        let limits = ConnectionLimits {
+            max_connections: 3,
+            max_connections_per_address: Some(2),
+            header_read_timeout: Duration::from_secs(1),
+        };
+        let a: IpAddr = "127.0.0.1".parse().unwrap();
+        let b: IpAddr = "127.0.0.2".parse().unwrap();
+        let first = ConnectionSlot::take(&counts, a, &limits).unwrap();
+        let _second = ConnectionSlot::take(&counts, a, &limits).unwrap();
+        assert!(
+            ConnectionSlot::take(&counts, a, &limits).is_none(),
+            "per address"
+        );
+        let _third = ConnectionSlot::take(&counts, b, &limits).unwrap();
+        assert!(
+            ConnectionSlot::take(&counts, b, &limits).is_none(),
+            "in total"
+        );
+        drop(first);
+        assert!(ConnectionSlot::take(&counts, a, &limits).is_some());
+        assert!(lock(&counts).by_address.len() <= 2);
+    }
+}
