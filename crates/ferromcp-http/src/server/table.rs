@@ -9,8 +9,8 @@
 //! - under a per-principal or per-address cap, the oldest session of that principal or
 //!   address that is not in use, one never set up first;
 //! - under `max_sessions`, any session not in use: first one whose client never came back
-//!   after `initialize` (normally with `notifications/initialized`), oldest first, then the
-//!   one least recently used (by its latest request).
+//!   after `initialize` (normally with `notifications/initialized`) within [`SETUP_GRACE`],
+//!   oldest first, then the one least recently used (by its latest request).
 //!
 //! A session is in use while a stream of it is attached (a request being answered, the GET
 //! stream) or a handler of it runs; those are never evicted, and when nothing can be, the
@@ -49,7 +49,7 @@ const READY: u64 = 1 << 63;
 const SETUP_GRACE: Duration = Duration::from_secs(1);
 
 /// Sessions in use looked at (and moved to the back) in one attempt to make room, at most.
-pub(crate) const MAX_PROBES: usize = 64;
+const MAX_PROBES: usize = 64;
 
 /// The address a per-address cap counts: an IPv4 address (also when mapped into IPv6), or
 /// the /64 prefix of an IPv6 address, which is what one subscriber is usually given (one
@@ -121,7 +121,8 @@ impl Order {
         }
     }
 
-    /// The session to evict first, by the rank of [`Order::candidate`].
+    /// The key of the session to evict first, and its [`Rank`] to compare with other
+    /// orders' (the shards').
     fn first(&self) -> Option<(Rank, u64)> {
         let fresh = self.0.range(..READY).next();
         let ready = self.0.range(READY..).next();
@@ -144,7 +145,7 @@ impl Order {
     fn pick(&mut self, slot: Slot, seq: &AtomicU64) -> Option<Arc<Session>> {
         for _ in 0..MAX_PROBES.min(self.0.len()) {
             let (_, key) = self.first()?;
-            if let Some(session) = self.take_unless_busy(key, slot, seq) {
+            if let Some(session) = self.idle_at(key, slot, seq) {
                 return Some(session);
             }
         }
@@ -153,7 +154,7 @@ impl Order {
 
     /// The session at `key` when it is not in use; one in use moves to the back of its
     /// class (it is being used now).
-    fn take_unless_busy(&mut self, key: u64, slot: Slot, seq: &AtomicU64) -> Option<Arc<Session>> {
+    fn idle_at(&mut self, key: u64, slot: Slot, seq: &AtomicU64) -> Option<Arc<Session>> {
         let session = self.0.get(&key)?.clone();
         if !session.busy() {
             return Some(session);
@@ -581,10 +582,7 @@ impl SessionTable {
                 return false;
             };
             let mut shard = lock(&self.shards[i]);
-            let Some(session) = shard
-                .order
-                .take_unless_busy(key, Slot::Table, &self.limits.seq)
-            else {
+            let Some(session) = shard.order.idle_at(key, Slot::Table, &self.limits.seq) else {
                 continue;
             };
             shard.order.remove(&session, Slot::Table);
