@@ -368,10 +368,14 @@ async fn every_refusal_has_its_status_and_a_json_rpc_error() {
     .await;
 }
 
+/// An idle session would make room for the newcomer (`ferromcp-tests/tests/session_flood.rs`);
+/// one with its GET stream open is in use, and is not ended.
 #[tokio::test]
-async fn initialize_beyond_max_sessions_is_503() {
+async fn initialize_beyond_max_sessions_in_use_is_503() {
     let t = start(test_config().max_sessions(1)).await;
-    let _first = t.initialize().await;
+    let first = t.initialize().await;
+    let mut standalone = SseReader::new(t.get(&first).send().await.unwrap());
+    assert!(standalone.next().await.unwrap().is_priming());
     let r = t.send(None, &initialize_body(1, VERSION)).await;
     assert_eq!(status_and_code(r).await.0, 503);
 }

@@ -9,8 +9,10 @@
 //!   and `hostile_stdio.rs` (just over / at the limit).
 //! - HTTP body size at its default (4 MiB → 413): `hostile_http.rs`; here the configured
 //!   value.
-//! - sessions in total (`max_sessions` → 503): `ferromcp-http/tests/server_streamable.rs`
-//!   (`initialize_beyond_max_sessions_is_503`); here, also that ending one frees its place.
+//! - sessions in total (`max_sessions` → 503 when all are in use):
+//!   `ferromcp-http/tests/server_streamable.rs` (`initialize_beyond_max_sessions_in_use_is_503`);
+//!   here, also that ending one frees its place. Idle sessions making room, and the caps
+//!   per address and per principal: `session_flood.rs`.
 //! - idle expiry (`session_idle_timeout` → 404): `ferromcp-http/tests/server_lifecycle.rs`
 //!   (`idle_sessions_expire`, `an_open_stream_keeps_a_session_alive`); our client renewing
 //!   an expired session is in `faults.rs`.
@@ -188,8 +190,16 @@ async fn concurrent_requests_per_http_session_are_capped() {
 #[tokio::test]
 async fn a_session_ended_frees_its_place_under_max_sessions() {
     let t = start_seed(ServerConfig::default(), http_config().max_sessions(2)).await;
+    // Sessions in use (their GET streams open): an idle one would make room by itself
+    // (`session_flood.rs`).
     let first = t.initialize().await;
-    let _second = t.initialize().await;
+    let second = t.initialize().await;
+    let mut streams = Vec::new();
+    for session in [&first, &second] {
+        let mut stream = Sse::new(t.get(session, None).send().await.unwrap());
+        assert!(stream.next().await.is_some(), "the priming event");
+        streams.push(stream);
+    }
     let refused = t.send(None, &initialize_body(0, json!({}))).await;
     assert_eq!(refused.status(), 503);
     let body: Value = refused.json().await.unwrap();

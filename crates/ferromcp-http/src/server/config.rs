@@ -66,8 +66,40 @@ pub struct HttpServerConfig {
     /// Caps and timeouts of the TCP connections, for a server started by
     /// [`serve`](super::serve) or [`run`](super::run). Default [`ConnectionLimits::default`].
     pub connections: ConnectionLimits,
-    /// Sessions open at once; an `initialize` beyond gets 503. Default 10 000.
+    /// Sessions open at once, Streamable HTTP and legacy HTTP+SSE together. When the table
+    /// is full, a session nobody is using is ended to make room for the newcomer, exactly
+    /// as an idle expiry would end it (its handlers are cancelled, its id is answered 404):
+    /// first one whose client never came back after `initialize` (normally with
+    /// `notifications/initialized`), oldest first, then the least recently used one. A
+    /// session is in use while a stream of it is open (its GET stream, a request being
+    /// answered, a legacy session's one stream) or a handler of it runs; only when every
+    /// session is in use does a newcomer get 503. Default 10 000; 0 refuses every session.
     pub max_sessions: usize,
+    /// Sessions one client address may hold at once (Streamable HTTP and legacy together),
+    /// so one host cannot take the whole table. At the cap, the address's own oldest
+    /// session that is not in use (one never set up first) makes room; when all are in
+    /// use, the newcomer gets 429.
+    ///
+    /// The address is the TCP peer's, from axum's `ConnectInfo<SocketAddr>`: [`serve`]
+    /// provides it; an app that mounts [`router`] itself must be served with
+    /// `into_make_service_with_connect_info::<SocketAddr>()`, or the cap does not apply.
+    /// IPv6 addresses count by their /64 prefix (one subscriber's usual allocation), an
+    /// IPv4 address mapped into IPv6 as itself. Behind a reverse proxy every client has the
+    /// proxy's address: set `None` and limit clients at the proxy, or let a middleware that
+    /// trusts the proxy put the forwarded client address into `ConnectInfo`. Default
+    /// `Some(1000)`; `None` or `Some(0)`: no cap.
+    ///
+    /// [`serve`]: crate::server::serve
+    /// [`router`]: crate::server::router
+    pub max_sessions_per_address: Option<usize>,
+    /// Sessions one authenticated principal (the caller named by
+    /// [`authenticate`](HttpServerConfig::authenticate) or [`oauth`](HttpServerConfig::oauth))
+    /// may hold at once, Streamable HTTP and legacy together, so one account cannot take
+    /// the whole table. At the cap, the principal's own oldest session that is not in use
+    /// (one never set up first) makes room; when all are in use, the newcomer gets 429.
+    /// Anonymous callers are not counted here (the per-address cap still applies). Default
+    /// `Some(1000)`; `None` or `Some(0)`: no cap.
+    pub max_sessions_per_principal: Option<usize>,
     /// A session without any request or stream for this long is ended (later requests get
     /// 404). Default 30 minutes.
     pub session_idle_timeout: Duration,
@@ -135,6 +167,8 @@ impl Default for HttpServerConfig {
             body_read_timeout: Duration::from_secs(30),
             connections: ConnectionLimits::default(),
             max_sessions: 10_000,
+            max_sessions_per_address: Some(1000),
+            max_sessions_per_principal: Some(1000),
             session_idle_timeout: Duration::from_secs(30 * 60),
             event_store: Some(Arc::new(InMemoryEventStore::default())),
             sse_keep_alive: Some(Duration::from_secs(15)),
@@ -163,6 +197,11 @@ impl fmt::Debug for HttpServerConfig {
             .field("body_read_timeout", &self.body_read_timeout)
             .field("connections", &self.connections)
             .field("max_sessions", &self.max_sessions)
+            .field("max_sessions_per_address", &self.max_sessions_per_address)
+            .field(
+                "max_sessions_per_principal",
+                &self.max_sessions_per_principal,
+            )
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("event_store", &self.event_store.is_some())
             .field("sse_keep_alive", &self.sse_keep_alive)
@@ -241,6 +280,29 @@ impl HttpServerConfig {
     /// Sets the number of sessions open at once.
     pub fn max_sessions(mut self, sessions: usize) -> Self {
         self.max_sessions = sessions;
+        self
+    }
+
+    /// Sets the sessions one client address may hold (`None` or `Some(0)`: no cap). Behind
+    /// a reverse proxy, where every client has the proxy's address, `None`.
+    ///
+    /// ```
+    /// use ferromcp_http::server::HttpServerConfig;
+    ///
+    /// // Behind a reverse proxy: the proxy limits each client; here, only the principals.
+    /// let config = HttpServerConfig::default()
+    ///     .max_sessions_per_address(None)
+    ///     .max_sessions_per_principal(Some(20));
+    /// assert_eq!(config.max_sessions_per_address, None);
+    /// ```
+    pub fn max_sessions_per_address(mut self, cap: Option<usize>) -> Self {
+        self.max_sessions_per_address = cap;
+        self
+    }
+
+    /// Sets the sessions one authenticated principal may hold (`None` or `Some(0)`: no cap).
+    pub fn max_sessions_per_principal(mut self, cap: Option<usize>) -> Self {
+        self.max_sessions_per_principal = cap;
         self
     }
 

@@ -164,6 +164,15 @@ impl HttpError {
         )
     }
 
+    /// 429: the caller holds as many sessions as it may.
+    pub(crate) fn too_many_requests(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            SERVER_ERROR,
+            format!("Too Many Requests: {}", message.into()),
+        )
+    }
+
     pub(crate) fn unavailable(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -22,6 +22,10 @@ pub struct HttpStats {
     pub sessions: usize,
     /// Legacy HTTP+SSE sessions open.
     pub legacy_sessions: usize,
+    /// Sessions ended so far to make room for new ones under
+    /// [`max_sessions`](super::HttpServerConfig::max_sessions) or a per-address or
+    /// per-principal cap (idle, or never set up).
+    pub sessions_evicted: usize,
     /// POSTed requests whose answer (JSON or SSE stream) is not finished.
     pub requests_in_flight: usize,
     /// Request handlers running in the sessions' engines.

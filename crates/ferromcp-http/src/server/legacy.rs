@@ -66,18 +66,13 @@ async fn open(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, Http
     let id = new_session_id()
         .map_err(|e| HttpError::internal(format!("no randomness for a session id: {e}")))?;
     let (tx, rx) = ferromcp_rpc::queue(Some(state.config.sse_buffer_events));
-    let mut options = state.session_options(false, None);
-    options.store = None;
-    options.legacy = Some(tx);
-    options.principal = principal(parts).map(str::to_string);
-    let others = state.sessions.len();
-    let session = state
-        .legacy
-        .insert_with(
-            |open| state.full(open, others),
-            || Session::start(&state.server, id.clone(), options),
-        )
-        .ok_or_else(|| HttpError::unavailable("too many sessions are open; try again later"))?;
+    // Legacy sessions count against the same limits (and are never evicted: the stream is
+    // the session); when a limit is reached, an idle Streamable session makes room.
+    let (session, _hold) = state.open_session(true, parts, |mut options| {
+        options.store = None;
+        options.legacy = Some(tx);
+        Session::start(&state.server, id.clone(), options)
+    })?;
     session.auth.set(oauth::verified(parts));
     tracing::info!(session = short(&id), "legacy SSE session started");
     // The router may be nested under a prefix; the endpoint must carry it.
@@ -141,8 +136,7 @@ async fn post(
         .ok_or_else(|| HttpError::bad_request("the sessionId query parameter is required"))?;
     let session = state
         .legacy
-        .get(id)
-        .filter(|session| session.principal.as_deref() == principal(parts))
+        .lookup(id, principal(parts))
         .ok_or_else(HttpError::session_not_found)?;
     let body = read_body(&parts.headers, body, config).await?;
     if !is_json(&parts.headers) {

@@ -59,6 +59,19 @@
 //! request and wait are dropped in bounded time while the others are served. Handlers
 //! see the peer's address as `axum::extract::ConnectInfo<SocketAddr>`.
 //!
+//! **Room for newcomers.** At most [`max_sessions`](HttpServerConfig::max_sessions) sessions
+//! are open at once (Streamable HTTP and legacy together), at most
+//! [`max_sessions_per_address`](HttpServerConfig::max_sessions_per_address) per client
+//! address and [`max_sessions_per_principal`](HttpServerConfig::max_sessions_per_principal)
+//! per authenticated principal (1 000 each by default). A limit reached does not lock
+//! newcomers out while sessions sit unused: one nobody uses is ended to make room, exactly
+//! as an idle expiry ends it. Under a cap, the principal's or address's own oldest session
+//! not in use goes; under `max_sessions`, first a session whose client never came back
+//! after `initialize` (given a second to), then the least recently used one. Sessions with
+//! a stream open or a handler running are never ended: when every candidate is in use, the
+//! newcomer gets 429 (a cap) or 503 (the table). Finding the session to end is a look at
+//! the front of an ordered index, not a scan of the table.
+//!
 //! With [`authenticate`](HttpServerConfig::authenticate), every request is authenticated
 //! from its headers (401 when refused) and a session is bound to the principal that
 //! created it: the same `Mcp-Session-Id` from anyone else is answered 404, exactly as an
@@ -76,7 +89,8 @@
 //!
 //! Files: `config.rs` (settings), `router.rs` (axum handlers for GET, DELETE and the method
 //! dispatch), `post.rs` (POST), `checks.rs` (header and body validation), `session.rs`
-//! (sessions, whose engines the POSTs drive on their own tasks), `stream.rs` (routing
+//! (sessions, whose engines the POSTs drive on their own tasks), `table.rs` (the tables of
+//! sessions, their limits and who makes room), `stream.rs` (routing
 //! outgoing messages to streams), `body.rs` (JSON and SSE bodies), `event_store.rs`
 //! (resumability), `security.rs` (Host/Origin, CORS), `legacy.rs` (HTTP+SSE), `handle.rs`
 //! (serve, run, shutdown), `connections.rs` (the accept loop and its limits), `error.rs`; for 2026-07-28: `modern.rs` (classification and
@@ -141,6 +155,7 @@ mod router;
 mod security;
 mod session;
 mod stream;
+mod table;
 mod tool_headers;
 
 pub use config::{Authenticator, HeaderValidation, HttpServerConfig};

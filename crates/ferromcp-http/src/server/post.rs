@@ -144,22 +144,13 @@ async fn initialize(
     frame: Bytes,
     parts: &Parts,
 ) -> Result<Response, HttpError> {
-    let principal = principal(parts);
     let session_id = new_session_id()
         .map_err(|e| HttpError::internal(format!("no randomness for a session id: {e}")))?;
     state.ensure_reaper();
-    let others = state.legacy.len();
-    let session = state
-        .sessions
-        .insert_with(
-            |open| state.full(open, others),
-            || {
-                let mut options = state.session_options(false, None);
-                options.principal = principal.map(str::to_string);
-                Session::start(&state.server, session_id.clone(), options)
-            },
-        )
-        .ok_or_else(|| HttpError::unavailable("too many sessions are open; try again later"))?;
+    // Held busy until answered: a session being created is not evicted to make room.
+    let (session, _hold) = state.open_session(false, parts, |options| {
+        Session::start(&state.server, session_id.clone(), options)
+    })?;
     session.auth.set(oauth::verified(parts));
     let answer = match answer(state, &session, id, Incoming::Frame(frame), ()).await {
         Ok(answer) => answer,

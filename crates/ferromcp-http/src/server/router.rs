@@ -2,12 +2,13 @@
 //! lives in `post.rs` (and `modern.rs` for 2026-07-28), the header and body checks in
 //! `checks.rs`.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
@@ -23,8 +24,9 @@ use super::config::HttpServerConfig;
 use super::error::HttpError;
 use super::inflight::ModernRequests;
 use super::oauth::OAuth;
-use super::session::{short, AttachGuard, Session, SessionOptions, SessionTable};
+use super::session::{short, AttachGuard, Hold, Session, SessionOptions};
 use super::stream::{OpenError, RouteKey};
+use super::table::{AddressKey, Client, Limits, Refused, SessionTable};
 use super::{legacy, modern, post, security, HttpStats};
 use crate::headers::{EVENT_STREAM, LAST_EVENT_ID};
 
@@ -34,6 +36,8 @@ pub(crate) struct AppState {
     pub config: HttpServerConfig,
     pub sessions: SessionTable,
     pub legacy: SessionTable,
+    /// `max_sessions` and the caps, shared by both tables.
+    limits: Arc<Limits>,
     /// The 2026-07-28 requests being answered.
     pub modern: ModernRequests,
     /// The OAuth resource-server settings, ready to answer with.
@@ -70,22 +74,53 @@ impl AppState {
             grace: self.config.disconnect_grace,
             legacy: None,
             principal: None,
+            address: None,
             buffer: self.config.sse_buffer_events,
         }
     }
 
     /// The session `id` names, if it exists and belongs to `principal`. A session of
-    /// another principal is not found either: its existence is not revealed.
+    /// another principal is not found either: its existence is not revealed. A use of the
+    /// session (it is then the most recently used, and set up: see `table.rs`).
     pub(crate) fn session(&self, id: &str, principal: Option<&str>) -> Option<Arc<Session>> {
-        self.sessions
-            .get(id)
-            .filter(|session| session.principal.as_deref() == principal)
+        self.sessions.lookup(id, principal)
     }
 
-    /// Whether a table holding `open` sessions is full, given the `others` of the other
-    /// table (counted beforehand: the two tables are never locked together).
-    pub(crate) fn full(&self, open: usize, others: usize) -> bool {
-        open + others >= self.config.max_sessions
+    /// Opens a Streamable HTTP session (or, with `legacy`, an HTTP+SSE one) for the caller
+    /// of `parts`, within `max_sessions` and the caps per principal and per address:
+    /// 503 or 429 when no session can make room. `make` gets the options to start it with.
+    pub(crate) fn open_session(
+        &self,
+        legacy: bool,
+        parts: &Parts,
+        make: impl FnOnce(SessionOptions) -> Arc<Session>,
+    ) -> Result<(Arc<Session>, Hold), HttpError> {
+        let client = Client {
+            principal: principal(parts),
+            address: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| AddressKey::of(info.0.ip())),
+        };
+        let mut options = self.session_options(false, None);
+        options.principal = client.principal.map(str::to_string);
+        options.address = client.address;
+        let table = if legacy { &self.legacy } else { &self.sessions };
+        table
+            .open(&self.sessions, client, || make(options))
+            .map_err(|refused| match refused {
+                Refused::Full => HttpError::unavailable(
+                    "too many sessions are open and all are in use; try again later",
+                ),
+                Refused::Principal => HttpError::too_many_requests(
+                    "this principal has as many sessions open as it may, all in use; \
+                     end one (DELETE) or try again later",
+                ),
+                Refused::Address => HttpError::too_many_requests(
+                    "this client address has as many sessions open as it may, all in use; \
+                     end one (DELETE) or try again later",
+                ),
+            })
     }
 
     pub(crate) fn is_shutting_down(&self) -> bool {
@@ -139,6 +174,7 @@ impl AppState {
         let mut stats = HttpStats {
             sessions: self.sessions.len(),
             legacy_sessions: self.legacy.len(),
+            sessions_evicted: self.limits.evicted(),
             requests_in_flight: self.in_flight.load(Ordering::Acquire),
             ..HttpStats::default()
         };
@@ -180,11 +216,13 @@ pub(crate) fn build(server: McpServer, config: HttpServerConfig) -> (Router, Arc
     let legacy_sse = config.legacy_sse;
     let oauth = config.oauth.as_ref().map(|o| OAuth::new(o, &endpoint));
     let metadata_paths = oauth.as_ref().map(|o| o.paths.clone()).unwrap_or_default();
+    let limits = Limits::new(&config);
     let state = Arc::new(AppState {
         server,
         config,
-        sessions: SessionTable::default(),
-        legacy: SessionTable::default(),
+        sessions: SessionTable::new(limits.clone()),
+        legacy: SessionTable::new(limits.clone()),
+        limits,
         modern: ModernRequests::default(),
         oauth,
         shutting_down: AtomicBool::new(false),

@@ -1,8 +1,8 @@
 //! Sessions: one MCP engine per client, driven by the POSTs that bring it messages (no task
-//! per session), the routing of what it sends, and the table of open sessions.
+//! per session), and the routing of what it sends. The table of open sessions is in
+//! `table.rs`.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::body::StreamItem;
 use super::event_store::EventStore;
 use super::stream::{Detached, Outbox, RouteKey};
+use super::table::AddressKey;
 use crate::sse::encode_event;
 
 /// How a session is set up.
@@ -34,6 +35,8 @@ pub(crate) struct SessionOptions {
     pub legacy: Option<QueueSender<StreamItem>>,
     /// The authenticated caller the session is bound to.
     pub principal: Option<String>,
+    /// The client's address, as the per-address cap counts it (`None`: unknown).
+    pub address: Option<AddressKey>,
     /// SSE events queued per stream before a slow client is cut off.
     pub buffer: usize,
 }
@@ -43,6 +46,8 @@ pub(crate) struct Session {
     pub id: Arc<str>,
     /// The authenticated caller that created the session; only it may use the session.
     pub principal: Option<String>,
+    /// The address of the client that created the session, as the per-address cap counts it.
+    pub address: Option<AddressKey>,
     /// The verified access token of the latest request (OAuth): set before each message is
     /// fed, read by the handlers' `Context::auth`.
     pub auth: ferromcp_server::AuthSlot,
@@ -61,12 +66,22 @@ pub(crate) struct Session {
     grace: Duration,
     store: Option<Arc<dyn EventStore>>,
     ended: AtomicBool,
+    /// Whether the table may end the session to make room: not a legacy one (its stream is
+    /// its life) nor a stateless one (never in a table).
+    pub(crate) evictable: bool,
+    /// Whether its client came back after `initialize` (normally with
+    /// `notifications/initialized`); sessions never set up are the first to be evicted.
+    pub(crate) ready: AtomicBool,
+    /// Its keys in the eviction orders it is in (see `table::Slot`), each changed only
+    /// under the lock of its order.
+    pub(crate) keys: [AtomicU64; 3],
 }
 
 impl Session {
     /// Starts the engine for a new session. Must run within a Tokio runtime.
     pub(crate) fn start(server: &McpServer, id: Arc<str>, options: SessionOptions) -> Arc<Session> {
         let closed = CancellationToken::new();
+        let evictable = !options.transient && options.legacy.is_none();
         Arc::new_cyclic(|weak: &Weak<Session>| {
             let target = match options.legacy {
                 Some(tx) => Target::Legacy(tx, closed.clone()),
@@ -97,6 +112,7 @@ impl Session {
                 ),
                 id,
                 principal: options.principal,
+                address: options.address,
                 auth,
                 engine,
                 closed,
@@ -107,6 +123,9 @@ impl Session {
                 grace: options.grace,
                 store: options.store,
                 ended: AtomicBool::new(false),
+                evictable,
+                ready: AtomicBool::new(false),
+                keys: Default::default(),
             }
         })
     }
@@ -144,6 +163,13 @@ impl Session {
     /// Handlers of this session still running.
     pub(crate) fn in_flight(&self) -> usize {
         self.engine.peer().in_flight_requests()
+    }
+
+    /// Whether the session is in use: a stream attached (a request being answered, the GET
+    /// stream) or a handler running (one whose client went away, say, and may resume). A
+    /// session in use is never evicted.
+    pub(crate) fn busy(&self) -> bool {
+        self.active.load(Ordering::Acquire) > 0 || self.in_flight() > 0
     }
 
     /// Ends the session: the engine stops (cancelling its handlers), streams close and the
@@ -255,6 +281,23 @@ impl Drop for AttachGuard {
     }
 }
 
+/// Marks a session busy until dropped, without a stream: a session being created is not
+/// evicted before its `initialize` is answered.
+pub(crate) struct Hold(Arc<Session>);
+
+impl Hold {
+    pub(crate) fn new(session: Arc<Session>) -> Self {
+        session.active.fetch_add(1, Ordering::AcqRel);
+        Hold(session)
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 // ---- the in-process transport ---------------------------------------------------------
 
 /// Where a session's outgoing messages go.
@@ -278,117 +321,6 @@ impl Target {
                     closed.cancel();
                 }
             }
-        }
-    }
-}
-
-// ---- the table ------------------------------------------------------------------------
-
-/// Shards of the session table: a lookup locks one of them, so concurrent requests of
-/// different sessions rarely wait for each other.
-const SHARDS: usize = 16;
-
-type Shard = Mutex<HashMap<Arc<str>, Arc<Session>>>;
-
-/// The open sessions, by id.
-#[derive(Default)]
-pub(crate) struct SessionTable {
-    shards: [Shard; SHARDS],
-    /// Sessions in all shards (reserved before an insert, so the limit holds).
-    len: AtomicUsize,
-}
-
-impl SessionTable {
-    /// The shard of `id`. Ids are random hex, so their last digit spreads them evenly; an
-    /// id a client made up only picks the shard its lookup fails in.
-    fn shard(&self, id: &str) -> &Shard {
-        let digit = id
-            .as_bytes()
-            .last()
-            .and_then(|b| char::from(*b).to_digit(16))
-            .unwrap_or(0);
-        &self.shards[digit as usize % SHARDS]
-    }
-
-    pub(crate) fn get(&self, id: &str) -> Option<Arc<Session>> {
-        lock(self.shard(id)).get(id).cloned()
-    }
-
-    /// Creates and inserts a session unless `full` says there is no room.
-    pub(crate) fn insert_with(
-        &self,
-        full: impl FnOnce(usize) -> bool,
-        make: impl FnOnce() -> Arc<Session>,
-    ) -> Option<Arc<Session>> {
-        let open = self.len.fetch_add(1, Ordering::AcqRel);
-        if full(open) {
-            self.len.fetch_sub(1, Ordering::AcqRel);
-            return None;
-        }
-        let session = make();
-        let replaced = lock(self.shard(&session.id)).insert(session.id.clone(), session.clone());
-        if let Some(old) = replaced {
-            // Only a (256-bit random) id drawn twice gets here.
-            self.len.fetch_sub(1, Ordering::AcqRel);
-            old.close();
-        }
-        Some(session)
-    }
-
-    /// Removes and closes a session; false when it was not there.
-    pub(crate) fn end(&self, id: &str) -> bool {
-        let session = lock(self.shard(id)).remove(id);
-        match session {
-            Some(session) => {
-                self.len.fetch_sub(1, Ordering::AcqRel);
-                session.close();
-                true
-            }
-            None => false,
-        }
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.len.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn all(&self) -> Vec<Arc<Session>> {
-        let mut all = Vec::with_capacity(self.len());
-        for shard in &self.shards {
-            all.extend(lock(shard).values().cloned());
-        }
-        all
-    }
-
-    /// Ends the sessions idle for longer than `timeout`; returns how many.
-    pub(crate) fn reap(&self, timeout: Duration) -> usize {
-        let mut idle: Vec<Arc<Session>> = Vec::new();
-        for shard in &self.shards {
-            let mut map = lock(shard);
-            let ids: Vec<Arc<str>> = map
-                .values()
-                .filter(|s| s.idle_longer_than(timeout))
-                .map(|s| s.id.clone())
-                .collect();
-            idle.extend(ids.iter().filter_map(|id| map.remove(id)));
-        }
-        self.len.fetch_sub(idle.len(), Ordering::AcqRel);
-        for session in &idle {
-            tracing::debug!(session = short(&session.id), "session expired");
-            session.close();
-        }
-        idle.len()
-    }
-
-    /// Ends every session.
-    pub(crate) fn end_all(&self) {
-        let mut all: Vec<Arc<Session>> = Vec::new();
-        for shard in &self.shards {
-            all.extend(lock(shard).drain().map(|(_, s)| s));
-        }
-        self.len.fetch_sub(all.len(), Ordering::AcqRel);
-        for session in all {
-            session.close();
         }
     }
 }
