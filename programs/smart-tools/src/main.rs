@@ -133,6 +133,12 @@ struct Cli {
           default_value_t = ConnectionLimits::default().max_connections_per_address.unwrap_or(0))]
     max_connections_per_address: usize,
 
+    /// Most stateful sessions one IP address may hold (the oldest unused one makes room
+    /// first); 0 for no such cap (behind a reverse proxy).
+    #[arg(long, value_name = "N", requires = "http",
+          default_value_t = HttpServerConfig::default().max_sessions_per_address.unwrap_or(0))]
+    max_sessions_per_address: usize,
+
     /// Also refuse files matching this glob inside the roots (repeatable; a glob without
     /// `/` matches a file or folder name). `.env`, private keys, `.ssh/` and the like are
     /// refused already.
@@ -296,7 +302,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                 ..ConnectionLimits::default()
             };
             let (config, generated) = auth::configure(
-                HttpServerConfig::default().connections(limits),
+                HttpServerConfig::default()
+                    .connections(limits)
+                    .max_sessions_per_address(
+                        (cli.max_sessions_per_address > 0).then_some(cli.max_sessions_per_address),
+                    ),
                 &auth::Options::from(&cli),
                 local,
             )?;
