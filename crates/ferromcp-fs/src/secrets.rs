@@ -55,11 +55,44 @@ pub const DEFAULT_SECRET_PATTERNS: &[&str] = &[
 /// assert!(!custom.matches(Path::new(".env")));
 /// ```
 #[derive(Clone)]
-pub struct SecretFiles(Arc<Compiled>);
+pub struct SecretFiles(Globs);
+
+#[derive(Clone)]
+enum Globs {
+    /// [`DEFAULT_SECRET_PATTERNS`], compiled on first use: every `ServerConfig` holds a
+    /// deny-list, and a server that never touches a file should not pay for it at start.
+    Default,
+    Custom(Arc<Compiled>),
+}
 
 struct Compiled {
     patterns: Vec<String>,
     set: GlobSet,
+}
+
+static DEFAULT: LazyLock<Compiled> = LazyLock::new(|| {
+    compile(
+        DEFAULT_SECRET_PATTERNS
+            .iter()
+            .map(|glob| glob.to_string())
+            .collect(),
+    )
+    .expect("the default globs are valid")
+});
+
+fn compile(patterns: Vec<String>) -> Result<Compiled, String> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in &patterns {
+        let glob = GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| format!("`{pattern}` is not a valid glob: {e}"))?;
+        builder.add(glob);
+    }
+    let set = builder
+        .build()
+        .map_err(|e| format!("the globs cannot be combined: {e}"))?;
+    Ok(Compiled { patterns, set })
 }
 
 impl SecretFiles {
@@ -70,18 +103,14 @@ impl SecretFiles {
         S: Into<String>,
     {
         let patterns: Vec<String> = patterns.into_iter().map(Into::into).collect();
-        let mut builder = GlobSetBuilder::new();
-        for pattern in &patterns {
-            let glob = GlobBuilder::new(pattern)
-                .literal_separator(true)
-                .build()
-                .map_err(|e| format!("`{pattern}` is not a valid glob: {e}"))?;
-            builder.add(glob);
+        Ok(SecretFiles(Globs::Custom(Arc::new(compile(patterns)?))))
+    }
+
+    fn compiled(&self) -> &Compiled {
+        match &self.0 {
+            Globs::Default => &DEFAULT,
+            Globs::Custom(compiled) => compiled,
         }
-        let set = builder
-            .build()
-            .map_err(|e| format!("the globs cannot be combined: {e}"))?;
-        Ok(SecretFiles(Arc::new(Compiled { patterns, set })))
     }
 
     /// A deny-list that refuses nothing.
@@ -91,13 +120,13 @@ impl SecretFiles {
 
     /// The globs, as given.
     pub fn patterns(&self) -> &[String] {
-        &self.0.patterns
+        &self.compiled().patterns
     }
 
     /// Whether `relative` (a path relative to a root) is a secret file or lies in a secret
     /// folder.
     pub fn matches(&self, relative: &Path) -> bool {
-        let set = &self.0.set;
+        let set = &self.compiled().set;
         if set.is_empty() {
             return false;
         }
@@ -111,19 +140,19 @@ impl SecretFiles {
 
 impl Default for SecretFiles {
     fn default() -> SecretFiles {
-        static DEFAULT: LazyLock<SecretFiles> = LazyLock::new(|| {
-            SecretFiles::new(DEFAULT_SECRET_PATTERNS.iter().copied())
-                .expect("the default globs are valid")
-        });
-        DEFAULT.clone()
+        SecretFiles(Globs::Default)
     }
 }
 
 impl std::fmt::Debug for SecretFiles {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("SecretFiles")
-            .field(&self.0.patterns)
-            .finish()
+        match &self.0 {
+            Globs::Default => f.write_str("SecretFiles(default)"),
+            Globs::Custom(compiled) => f
+                .debug_tuple("SecretFiles")
+                .field(&compiled.patterns)
+                .finish(),
+        }
     }
 }
 
