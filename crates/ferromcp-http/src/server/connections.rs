@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,6 +18,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
+
+use super::table::AddressKey;
 
 /// Limits on the TCP connections of a server started by [`serve`](super::serve),
 /// [`serve_listener`](super::serve_listener) or [`run`](super::run). (A [`router`](super::router)
@@ -43,7 +45,8 @@ pub struct ConnectionLimits {
     /// Connections open at once. Default 1024, the usual per-process file limit on Linux:
     /// raise both together.
     pub max_connections: usize,
-    /// Connections open at once from one IP address (for IPv6, one /64 network). Default
+    /// Connections open at once from one IP address (for IPv6, one /64 network, as the
+    /// session caps count). Default
     /// 256; `None` for no such cap (behind a reverse proxy, where every connection comes
     /// from the proxy).
     pub max_connections_per_address: Option<usize>,
@@ -89,7 +92,7 @@ pub(crate) async fn accept_loop(
             },
             () = stop.cancelled() => break,
         };
-        let Some(slot) = ConnectionSlot::take(&counts, client_key(remote.ip()), &limits) else {
+        let Some(slot) = ConnectionSlot::take(&counts, AddressKey::of(remote.ip()), &limits) else {
             refuse(tcp, remote);
             continue;
         };
@@ -152,35 +155,23 @@ async fn accept_failed(error: io::Error) {
     tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
-/// What the per-address cap counts by: an IPv4 address, or the /64 network of an IPv6
-/// one (a single host is usually given a whole /64, so its addresses count as one).
-fn client_key(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V4(_) => address,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
-        },
-    }
-}
-
 #[derive(Default)]
 struct ConnectionCounts {
     total: usize,
-    by_address: HashMap<IpAddr, usize>,
+    by_address: HashMap<AddressKey, usize>,
 }
 
 /// One open connection, counted until dropped.
 struct ConnectionSlot {
     counts: Arc<Mutex<ConnectionCounts>>,
-    address: IpAddr,
+    address: AddressKey,
 }
 
 impl ConnectionSlot {
     /// A slot for a connection from `address`, or `None` when a cap is reached.
     fn take(
         counts: &Arc<Mutex<ConnectionCounts>>,
-        address: IpAddr,
+        address: AddressKey,
         limits: &ConnectionLimits,
     ) -> Option<ConnectionSlot> {
         let mut guard = lock(counts);
@@ -228,17 +219,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ipv6_addresses_of_one_network_count_as_one_client() {
-        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
-        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(client_key(a), client_key(b));
-        assert_ne!(client_key(a), client_key(other));
-        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
-        assert_eq!(client_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
-    }
-
-    #[test]
     fn slots_count_per_address_and_in_total() {
         let counts = Arc::new(Mutex::new(ConnectionCounts::default()));
         let limits = ConnectionLimits {
@@ -246,8 +226,8 @@ mod tests {
             max_connections_per_address: Some(2),
             header_read_timeout: Duration::from_secs(1),
         };
-        let a: IpAddr = "127.0.0.1".parse().unwrap();
-        let b: IpAddr = "127.0.0.2".parse().unwrap();
+        let a = AddressKey::of("127.0.0.1".parse().unwrap());
+        let b = AddressKey::of("127.0.0.2".parse().unwrap());
         let first = ConnectionSlot::take(&counts, a, &limits).unwrap();
         let _second = ConnectionSlot::take(&counts, a, &limits).unwrap();
         assert!(
