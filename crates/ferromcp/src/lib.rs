@@ -57,7 +57,7 @@ pub use ferromcp_transport as transport;
 
 pub use ferromcp_macros::{prompt, resource, tool};
 pub use ferromcp_protocol::types;
-pub use ferromcp_server::{Context, McpError, McpServer};
+pub use ferromcp_server::{Context, McpError, McpServer, State};
 
 /// The names most programs need.
 pub mod prelude {
@@ -70,7 +70,7 @@ pub mod prelude {
     pub use ferromcp_protocol::{ErrorObject, ProtocolVersion};
     pub use ferromcp_server::{
         Audio, Context, Elicitation, Image, Json, McpError, McpServer, PromptDef, ResourceDef,
-        ResourceTemplateDef, SampledJson, SamplingPolicy, ToolDef,
+        ResourceTemplateDef, SampledJson, SamplingPolicy, State, ToolDef,
     };
 }
 
