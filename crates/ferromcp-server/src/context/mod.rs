@@ -33,9 +33,11 @@ pub const DEFAULT_SAMPLE_MAX_TOKENS: u32 = 1024;
 /// What a tool, resource or prompt handler can do besides returning its result: ask an LLM
 /// ([`sample`](Context::sample), [`sample_json`](Context::sample_json): the client's, or
 /// the server's own provider when the client cannot sample), log ([`info`](Context::info)
-/// …), report progress ([`report_progress`](Context::report_progress)), learn its roots
-/// ([`list_roots`](Context::list_roots)), ask the user ([`elicit`](Context::elicit)), and
-/// notice cancellation ([`cancellation`](Context::cancellation)).
+/// …), report progress ([`progress`](Context::progress),
+/// [`report_progress`](Context::report_progress)), learn its roots
+/// ([`list_roots`](Context::list_roots)), ask the user ([`elicit`](Context::elicit)),
+/// notice cancellation ([`cancellation`](Context::cancellation)), and read the server's
+/// application state ([`state`](Context::state)).
 ///
 /// Cheap to clone; a handler that spawns work can hand clones to it.
 ///
