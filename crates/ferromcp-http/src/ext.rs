@@ -1,10 +1,17 @@
-//! `server.run_http(addr)`: Streamable HTTP in one line, as a method on [`McpServer`].
+//! Streamable HTTP in one line: `server.run_http(addr)`, a method on [`McpServer`], and
+//! `Client::builder(..).connect_http(url)`, a method on [`ClientBuilder`].
+//!
+//! They are extension traits because this crate sits above both `ferromcp-server` and
+//! `ferromcp-client`: those crates cannot name the HTTP transport without a dependency
+//! cycle. The facade's `ferromcp::prelude` brings both traits into scope.
 
 use std::future::Future;
 
+use ferromcp_client::{ClientBuilder, ClientError, ClientSession};
 use ferromcp_server::McpServer;
 use tokio::net::ToSocketAddrs;
 
+use crate::client::{connect, connect_with_config, HttpClientConfig};
 use crate::server::{router, run, HttpServerConfig};
 
 /// Streamable HTTP methods on [`McpServer`].
@@ -41,5 +48,55 @@ impl McpServerHttpExt for McpServer {
 
     fn http_router(&self, config: HttpServerConfig) -> axum::Router {
         router(self.clone(), config)
+    }
+}
+
+/// `connect_http` on [`ClientBuilder`], beside its `connect_stdio`.
+///
+/// ```no_run
+/// use ferromcp_client::Client;
+/// use ferromcp_http::ClientBuilderHttpExt;
+///
+/// # async fn run() -> Result<(), ferromcp_client::ClientError> {
+/// let session = Client::builder("my-host", "1.0.0")
+///     .connect_http("http://127.0.0.1:8000/mcp")
+///     .await?;
+/// println!("connected to {}", session.server_info().name);
+/// session.close().await;
+/// # Ok(()) }
+/// ```
+pub trait ClientBuilderHttpExt {
+    /// Connects to the MCP server at `url` (its endpoint, e.g. `http://host:8000/mcp`) and
+    /// runs `initialize` (for a client of 2026-07-28, `server/discover`): Streamable HTTP,
+    /// or the legacy HTTP+SSE transport for a server of 2024-11-05, with the default
+    /// [`HttpClientConfig`]. The same as [`client::connect`](crate::client::connect).
+    fn connect_http(
+        self,
+        url: &str,
+    ) -> impl Future<Output = Result<ClientSession, ClientError>> + Send;
+
+    /// [`connect_http`](Self::connect_http) with transport settings: extra headers such
+    /// as `Authorization`, OAuth ([`HttpClientConfig::auth`]), timeouts, reconnection.
+    fn connect_http_with_config(
+        self,
+        url: &str,
+        config: HttpClientConfig,
+    ) -> impl Future<Output = Result<ClientSession, ClientError>> + Send;
+}
+
+impl ClientBuilderHttpExt for ClientBuilder {
+    fn connect_http(
+        self,
+        url: &str,
+    ) -> impl Future<Output = Result<ClientSession, ClientError>> + Send {
+        connect(self, url)
+    }
+
+    fn connect_http_with_config(
+        self,
+        url: &str,
+        config: HttpClientConfig,
+    ) -> impl Future<Output = Result<ClientSession, ClientError>> + Send {
+        connect_with_config(self, url, config)
     }
 }

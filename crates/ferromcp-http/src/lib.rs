@@ -23,4 +23,4 @@ pub mod server;
 /// Server-Sent Events framing (it lives in the transport layer; re-exported here).
 pub use ferromcp_transport::sse;
 
-pub use ext::McpServerHttpExt;
+pub use ext::{ClientBuilderHttpExt, McpServerHttpExt};

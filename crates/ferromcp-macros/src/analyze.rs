@@ -7,7 +7,7 @@ use syn::{Attribute, Error, Expr, ExprLit, FnArg, Item, ItemFn, Lit, Meta, Pat};
 
 use crate::args::{AttrArgs, Kind, Spec};
 use crate::common::{Feature, Param};
-use crate::types::{check_owned, is_context};
+use crate::types::{check_owned, is_context, is_state};
 
 /// Parses and checks a marked function. `field_attrs` lets parameters carry `#[serde]` and
 /// `#[schemars]` attributes (for tool arguments, which become struct fields).
@@ -64,13 +64,25 @@ pub(crate) fn analyze(
                     "the `Context` is injected, not an argument: it takes no `#[arg]`",
                 ));
             }
-        } else if let Err(e) = check_owned(&ty) {
-            errors.push(e);
+        }
+        let state = !context && is_state(&ty);
+        if state {
+            if let Some(span) = arg_attr {
+                errors.push(Error::new(
+                    span,
+                    "a `State` is injected, not an argument: it takes no `#[arg]`",
+                ));
+            }
+        } else if !context {
+            if let Err(e) = check_owned(&ty) {
+                errors.push(e);
+            }
         }
         params.push(Param {
             ident,
             ty,
             context,
+            state,
             description: sorted.description,
             arg_attr,
             field_attrs: sorted.fields,

@@ -16,6 +16,8 @@ pub(crate) struct Param {
     pub ty: Type,
     /// Whether it is the injected `Context` rather than an argument.
     pub context: bool,
+    /// Whether it is an injected application state (`State<T>`) rather than an argument.
+    pub state: bool,
     /// From `#[arg(description = "...")]` or the parameter's doc comment.
     pub description: Option<String>,
     /// Where `#[arg]` was written, if it was.
@@ -47,9 +49,28 @@ pub(crate) struct Feature {
 }
 
 impl Feature {
-    /// The parameters that are arguments (not the injected `Context`).
+    /// The parameters that are arguments (not the injected `Context` or `State`s).
     pub(crate) fn arguments(&self) -> impl Iterator<Item = &Param> {
-        self.params.iter().filter(|p| !p.context)
+        self.params.iter().filter(|p| !p.context && !p.state)
+    }
+
+    /// Whether the function takes a `State<T>`, read from the `Context` before the call.
+    pub(crate) fn has_states(&self) -> bool {
+        self.params.iter().any(|p| p.state)
+    }
+
+    /// Statements binding each `State<T>` parameter to a local of its name, from the
+    /// `Context`; each returns early (`?`) with an error naming the type when the server
+    /// has no such state, so they go in an `async` block returning `Result<_, McpError>`.
+    pub(crate) fn state_reads(&self) -> TokenStream {
+        let ctx = context_ident();
+        let reads = self.params.iter().filter(|p| p.state).map(|p| {
+            let (ident, ty) = (&p.ident, &p.ty);
+            quote! {
+                let #ident: #ty = ::ferromcp::__private::server::State::from_context(&#ctx)?;
+            }
+        });
+        quote!(#(#reads)*)
     }
 
     /// The feature's default name: the function's name without `r#`.
@@ -89,7 +110,7 @@ impl Feature {
             (false, _) => p.ident.to_token_stream(),
         });
         let ident = &self.ident;
-        let pattern = if contexts == 0 {
+        let pattern = if contexts == 0 && !self.has_states() {
             quote!(_)
         } else {
             quote!(#ctx)

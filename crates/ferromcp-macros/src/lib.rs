@@ -17,8 +17,29 @@
 //! be named like the function in the same scope (a `let add = ...` is read as a pattern).
 //!
 //! The doc comment is the description the client sees. A parameter of type `Context` (any
-//! path ending in `Context`) is injected; every other parameter is an argument, named like
-//! the parameter.
+//! path ending in `Context`) is injected, and so is one of type `State<T>` (any path ending
+//! in `State` with one type argument): the application state of type `T` given with
+//! `McpServer::builder(..).state(value)`, read before the function runs (a server without
+//! a `T` answers with an error naming the type). Every other parameter is an argument,
+//! named like the parameter.
+//!
+//! ```
+//! use ferromcp::prelude::*;
+//!
+//! struct Settings { prefix: String }
+//!
+//! /// Prefixes a text.
+//! #[tool]
+//! async fn prefix(settings: State<Settings>, text: String) -> String {
+//!     format!("{}{text}", settings.prefix)
+//! }
+//!
+//! let server = McpServer::builder("demo", "1.0.0")
+//!     .state(Settings { prefix: "> ".into() })
+//!     .tool(prefix)
+//!     .build();
+//! # let _ = server;
+//! ```
 //!
 //! ## Tools
 //!

@@ -59,9 +59,11 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         quote!(mut #arguments)
     };
     let (ctx_pattern, call) = feature.call();
+    let states = feature.state_reads();
     let handler = quote_spanned! {feature.output_span()=>
         |#ctx_pattern: #server::Context, #arguments_pattern: #server::PromptArguments| async move {
             #(#reads)*
+            #states
             ::core::result::Result::Ok::<_, #server::McpError>(#call.await)
         }
     };

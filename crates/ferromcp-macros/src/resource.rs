@@ -59,6 +59,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
     let server = quote!(::ferromcp::__private::server);
     let (ctx_pattern, call) = feature.call();
+    let states = feature.state_reads();
     let body = if uri.value().contains('{') {
         let variables = template_variables(&uri)?;
         let reads = variable_reads(&feature, &uri, &variables)?;
@@ -74,6 +75,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         let handler = quote_spanned! {feature.output_span()=>
             |#ctx_pattern: #server::Context, #request_pattern: #server::ResourceRequest| async move {
                 #(#reads)*
+                #states
                 ::core::result::Result::Ok::<_, #server::McpError>(#call.await)
             }
         };
@@ -99,8 +101,17 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         if let Some(title) = args.string("title") {
             settings.push(quote!(let __def = __def.title(#title);));
         }
-        let handler = quote_spanned! {feature.output_span()=>
-            |#ctx_pattern: #server::Context, _: #server::ResourceRequest| { #call }
+        let handler = if feature.has_states() {
+            quote_spanned! {feature.output_span()=>
+                |#ctx_pattern: #server::Context, _: #server::ResourceRequest| async move {
+                    #states
+                    ::core::result::Result::Ok::<_, #server::McpError>(#call.await)
+                }
+            }
+        } else {
+            quote_spanned! {feature.output_span()=>
+                |#ctx_pattern: #server::Context, _: #server::ResourceRequest| { #call }
+            }
         };
         let new = quote_spanned! {feature.output_span()=>
             ::ferromcp::__private::server::ResourceDef::new(#uri, #name, #handler)

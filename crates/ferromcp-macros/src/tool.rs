@@ -102,6 +102,18 @@ fn handler(feature: &Feature, name: &str, settings: &[TokenStream]) -> TokenStre
         (quote!(#args), quote!(let __Args { #(#idents),* } = #args;))
     };
     let (ctx_pattern, call) = feature.call();
+    // With a `State`, reading it may fail: the call goes in a block that can return early.
+    let call = if feature.has_states() {
+        let reads = feature.state_reads();
+        quote! {
+            async move {
+                #reads
+                ::core::result::Result::Ok::<_, ::ferromcp::__private::server::McpError>(#call.await)
+            }
+        }
+    } else {
+        call
+    };
     // Errors about the return type (not `IntoToolResult`) point at it.
     let handler = quote! {
         |#ctx_pattern: ::ferromcp::__private::server::Context, #args_pattern: __Args| {
@@ -251,5 +263,43 @@ mod tests {
             ),
         );
         assert!(arg.contains("unknown argument `descr`"), "{arg}");
+        let state_ref = error(
+            quote!(),
+            quote!(
+                async fn f(settings: &State<Settings>) {}
+            ),
+        );
+        assert!(
+            state_ref.contains("take the `State` by value"),
+            "{state_ref}"
+        );
+        let state_arg = error(
+            quote!(),
+            quote!(
+                async fn f(#[arg(description = "x")] settings: State<Settings>) {}
+            ),
+        );
+        assert!(state_arg.contains("`State` is injected"), "{state_arg}");
+    }
+
+    #[test]
+    fn a_state_is_read_from_the_context_not_the_arguments() {
+        let out = expand(
+            quote!(),
+            quote! {
+                /// Uses settings.
+                async fn f(settings: State<Settings>, a: i64) -> i64 { a }
+            },
+        )
+        .unwrap()
+        .to_string();
+        assert!(out.contains("State :: from_context (& __ctx) ?"), "{out}");
+        // Only `a` is a field of the arguments struct.
+        let args = out.split("struct __Args").nth(1).unwrap();
+        let fields = &args[..args.find('}').unwrap()];
+        assert!(
+            fields.contains("a : i64") && !fields.contains("settings"),
+            "{fields}"
+        );
     }
 }

@@ -17,6 +17,16 @@ pub(crate) fn is_context(ty: &Type) -> bool {
     last_segment(ty).is_some_and(|s| s.ident == "Context" && s.arguments.is_none())
 }
 
+/// Whether the type names an injected application state: `State<T>` (its last path
+/// segment is `State` with one type argument).
+pub(crate) fn is_state(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|s| {
+        s.ident == "State"
+            && matches!(&s.arguments, PathArguments::AngleBracketed(args)
+                if args.args.len() == 1 && matches!(args.args.first(), Some(GenericArgument::Type(_))))
+    })
+}
+
 /// `T` if the type is `Option<T>` (by its last path segment).
 pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
     let segment = last_segment(ty)?;
@@ -40,6 +50,12 @@ pub(crate) fn check_owned(ty: &Type) -> syn::Result<()> {
             let hint = match &*r.elem {
                 Type::Path(p) if p.path.is_ident("str") => "use `String` instead of `&str`",
                 Type::Slice(_) => "use a `Vec` instead of a slice reference",
+                elem if is_state(elem) => {
+                    return Err(Error::new(
+                        ty.span(),
+                        "take the `State` by value (`settings: State<Settings>`); it is an `Arc`, cheap to clone",
+                    ))
+                }
                 elem if is_context(elem) => {
                     return Err(Error::new(
                         ty.span(),

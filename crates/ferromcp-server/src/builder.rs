@@ -11,6 +11,7 @@ use crate::context::SamplingPolicy;
 use crate::prompt::{IntoPromptDef, PromptDef};
 use crate::resource::{AnyResourceDef, IntoResourceDef};
 use crate::server::McpServer;
+use crate::state::StateMap;
 use crate::tool::{IntoToolDef, ToolDef};
 use ferromcp_llm::LlmProvider;
 
@@ -27,6 +28,8 @@ pub struct ServerBuilder {
     sampling_provider: Option<Arc<dyn LlmProvider>>,
     /// Set by [`ServerBuilder::sampling_policy`]; wins over the one in `config`.
     sampling_policy: Option<SamplingPolicy>,
+    /// Set by [`ServerBuilder::state`].
+    states: StateMap,
 }
 
 impl ServerBuilder {
@@ -41,6 +44,7 @@ impl ServerBuilder {
             config: ServerConfig::default(),
             sampling_provider: None,
             sampling_policy: None,
+            states: StateMap::default(),
         }
     }
 
@@ -149,6 +153,39 @@ impl ServerBuilder {
         self
     }
 
+    /// Gives the handlers a value of type `T`: application state such as settings, a
+    /// database pool or a cache, shared by every session of this server (and only of this
+    /// one, so two servers in one process can hold different values). The type is the key:
+    /// several types may be given, and a second value of the same type replaces the first.
+    ///
+    /// A `#[tool]`, `#[resource]` or `#[prompt]` function reads it through a
+    /// [`State<T>`](crate::State) parameter, any handler through
+    /// [`Context::state`](crate::Context::state). The value is shared, never cloned:
+    /// for state that changes, give a type with interior mutability.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use ferromcp_server::{Context, McpError, McpServer, NoArguments, ToolDef};
+    ///
+    /// struct Settings { greeting: String }
+    /// struct Calls(AtomicU64);
+    ///
+    /// let server = McpServer::builder("demo", "1.0.0")
+    ///     .state(Settings { greeting: "Hello".into() })
+    ///     .state(Calls(AtomicU64::new(0)))
+    ///     .tool(ToolDef::new("greet", |ctx: Context, _: NoArguments| async move {
+    ///         let settings = ctx.state::<Settings>().ok_or_else(|| McpError::tool("no settings"))?;
+    ///         let calls = ctx.state::<Calls>().map_or(0, |c| c.0.fetch_add(1, Ordering::Relaxed));
+    ///         Ok::<_, McpError>(format!("{} (call {calls})", settings.greeting))
+    ///     }))
+    ///     .build();
+    /// assert_eq!(server.state::<Settings>().unwrap().greeting, "Hello");
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states.insert(value);
+        self
+    }
+
     /// Builds the server.
     pub fn build(mut self) -> McpServer {
         if let Some(provider) = self.sampling_provider {
@@ -157,7 +194,13 @@ impl ServerBuilder {
         if let Some(policy) = self.sampling_policy {
             self.config.sampling_policy = policy;
         }
-        let server = McpServer::new(self.info, self.instructions, self.config, self.completers);
+        let server = McpServer::new(
+            self.info,
+            self.instructions,
+            self.config,
+            self.completers,
+            self.states,
+        );
         for tool in self.tools {
             server.insert_tool(tool);
         }

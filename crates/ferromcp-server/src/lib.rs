@@ -57,6 +57,7 @@ mod resource;
 pub mod schema;
 mod server;
 mod session;
+mod state;
 mod tool;
 pub mod uri_template;
 
@@ -67,7 +68,9 @@ pub use auth::{AuthInfo, AuthSlot};
 pub use builder::ServerBuilder;
 pub use completion::{Completer, CompletionRequest, CompletionTarget, MAX_COMPLETION_VALUES};
 pub use config::{ServerConfig, SessionOptions};
-pub use context::{Context, Elicitation, SampledJson, SamplingPolicy, DEFAULT_SAMPLE_MAX_TOKENS};
+pub use context::{
+    Context, Elicitation, Progress, SampledJson, SamplingPolicy, DEFAULT_SAMPLE_MAX_TOKENS,
+};
 pub use error::{BoxError, McpError};
 /// The LLM provider clients a server can fall back to for sampling
 /// ([`ServerBuilder::sampling_provider`]).
@@ -78,6 +81,7 @@ pub use resource::{
     ResourceRequest, ResourceTemplateDef,
 };
 pub use server::McpServer;
+pub use state::State;
 pub use tool::{
     Audio, Image, IntoToolDef, IntoToolResult, Json, NoArguments, PreparedCall, ToolDef,
     ToolHandler,

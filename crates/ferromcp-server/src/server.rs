@@ -50,6 +50,8 @@ pub(crate) struct ServerInner {
     /// beneath these handles, so renaming or relinking a ceiling folder later changes
     /// nothing for this server.
     ceiling: std::sync::OnceLock<Vec<ferromcp_fs::RootDir>>,
+    /// The application state ([`ServerBuilder::state`]), one value per type.
+    pub(crate) states: crate::state::StateMap,
 }
 
 /// An MCP server: what it offers, and every session serving it. Cheap to clone.
@@ -91,6 +93,7 @@ impl McpServer {
         instructions: Option<String>,
         config: ServerConfig,
         completers: HashMap<CompletionTarget, Completer>,
+        states: crate::state::StateMap,
     ) -> McpServer {
         let state_codec = StateCodec::new(
             config.request_state_key.as_deref(),
@@ -117,6 +120,7 @@ impl McpServer {
                 state_codec,
                 provider_budgets: Default::default(),
                 ceiling: std::sync::OnceLock::new(),
+                states,
             }),
         }
     }
@@ -139,6 +143,13 @@ impl McpServer {
     /// The limits and timeouts.
     pub fn config(&self) -> &ServerConfig {
         &self.inner.config
+    }
+
+    /// The application state of type `T` given with [`ServerBuilder::state`], if any
+    /// (handlers read it with [`Context::state`](crate::Context::state) or a
+    /// [`State`](crate::State) parameter).
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.inner.states.get_ref::<T>()
     }
 
     /// The operator's ceiling ([`ServerConfig::allowed_roots`]) as directory handles,

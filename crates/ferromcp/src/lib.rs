@@ -23,25 +23,53 @@
 //!     (a + b).to_string()
 //! }
 //!
+//! /// The server's settings: application state, given once to the builder.
+//! struct Settings {
+//!     max_words: usize,
+//! }
+//!
 //! /// Summarizes text with the client's LLM, reporting progress as it goes.
 //! #[tool]
-//! async fn summarize(ctx: Context, text: String) -> Result<String, McpError> {
+//! async fn summarize(
+//!     ctx: Context,
+//!     settings: State<Settings>, // injected, like the Context; not an argument
+//!     text: String,
+//! ) -> Result<String, McpError> {
 //!     ctx.info("asking the client's model");
-//!     ctx.report_progress(1.0, Some(2.0), Some("sampling"));
-//!     let summary = ctx.sample(format!("Summarize:\n{text}")).await?;
-//!     ctx.report_progress(2.0, Some(2.0), Some("done"));
+//!     ctx.progress(1.0, 2.0).message("sampling"); // sent at the end of the statement
+//!     let prompt = format!("Summarize in {} words:\n{text}", settings.max_words);
+//!     let summary = ctx.sample(prompt).await?;
+//!     ctx.progress(2.0, 2.0).message("done");
 //!     Ok(summary)
 //! }
 //!
 //! #[tokio::main]
 //! async fn main() -> std::io::Result<()> {
 //!     McpServer::builder("demo", "1.0.0")
+//!         .state(Settings { max_words: 50 })
 //!         .tool(add)
 //!         .tool(summarize)
 //!         .build()
 //!         .run_stdio()
 //!         .await
 //! }
+//! ```
+//!
+//! A host connects with [`Client`](client::Client): `connect_stdio` launches a server,
+//! `connect_http` (from [`http::ClientBuilderHttpExt`], in the prelude) reaches one over
+//! HTTP.
+//!
+//! ```no_run
+//! use ferromcp::prelude::*;
+//!
+//! # async fn run() -> Result<(), ferromcp::client::ClientError> {
+//! let session = Client::builder("my-host", "1.0.0")
+//!     .connect_http("http://127.0.0.1:8000/mcp")
+//!     .await?;
+//! let result = session.call_tool("add", serde_json::json!({"a": 1, "b": 2})).await?;
+//! println!("{}", result.text());
+//! session.close().await;
+//! # Ok(()) }
 //! ```
 
 pub use ferromcp_client as client;
@@ -57,12 +85,13 @@ pub use ferromcp_transport as transport;
 
 pub use ferromcp_macros::{prompt, resource, tool};
 pub use ferromcp_protocol::types;
-pub use ferromcp_server::{Context, McpError, McpServer};
+pub use ferromcp_server::{Context, McpError, McpServer, State};
 
 /// The names most programs need.
 pub mod prelude {
     pub use crate::{prompt, resource, tool};
-    pub use ferromcp_http::McpServerHttpExt;
+    pub use ferromcp_client::{Client, ClientSession};
+    pub use ferromcp_http::{ClientBuilderHttpExt, McpServerHttpExt};
     pub use ferromcp_protocol::types::{
         CallToolResult, Content, CreateMessageRequestParams, CreateMessageResult, LoggingLevel,
         PromptMessage, ResourceContents, Role, Root, SamplingMessage,
@@ -70,7 +99,7 @@ pub mod prelude {
     pub use ferromcp_protocol::{ErrorObject, ProtocolVersion};
     pub use ferromcp_server::{
         Audio, Context, Elicitation, Image, Json, McpError, McpServer, PromptDef, ResourceDef,
-        ResourceTemplateDef, SampledJson, SamplingPolicy, ToolDef,
+        ResourceTemplateDef, SampledJson, SamplingPolicy, State, ToolDef,
     };
 }
 

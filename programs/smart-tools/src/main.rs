@@ -230,14 +230,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             .chain(cli.deny.iter().cloned()),
     )
     .map_err(|e| format!("--deny: {e}"))?;
-    tools::configure(Settings {
+    let settings = Settings {
         summarize_over_chars: cli.summarize_over,
         max_prompt_chars: cli.max_prompt_chars,
         configured_roots: roots.clone(),
         walk_budget: std::time::Duration::from_secs(cli.walk_seconds),
         ..Settings::default()
-    });
-    let mut builder = McpServer::builder("smart-tools", env!("CARGO_PKG_VERSION"))
+    };
+    let builder = McpServer::builder("smart-tools", env!("CARGO_PKG_VERSION"))
         .title("smart-tools")
         .description("Reads, summarizes, classifies and compares files inside your roots.")
         .instructions(
@@ -250,14 +250,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             secret_files,
             ..ServerConfig::default()
         })
-        .sampling_policy(cli.sampling.into())
-        .tool(tools::smart_read)
-        .tool(tools::summarize)
-        .tool(tools::classify_file)
-        .tool(tools::smart_compare)
-        .tool(tools::roots_info)
-        .tool(tools::analyze_project)
-        .tool(tools::process_files);
+        .sampling_policy(cli.sampling.into());
+    let mut builder = tools::register(builder, settings);
     match ferromcp_llm::provider_from_env() {
         Ok(Some(provider)) => {
             tracing::info!(

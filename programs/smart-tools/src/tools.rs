@@ -5,15 +5,17 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use ferromcp::prelude::*;
-use ferromcp::server::SampledJson;
+use ferromcp::server::{SampledJson, ServerBuilder};
 use ferromcp_fs::{ConfinedFs, FileKind, FsError};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// What the operator set on the command line.
+/// What the operator set on the command line: the server's application state
+/// ([`register`] gives it to the builder), which each tool takes as a `State<Settings>`
+/// parameter, so two servers in one process can be configured differently.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// `smart_read` summarizes files longer than this many characters.
@@ -41,15 +43,17 @@ impl Default for Settings {
     }
 }
 
-static SETTINGS: OnceLock<Settings> = OnceLock::new();
-
-/// Sets the settings once, before serving.
-pub fn configure(settings: Settings) {
-    let _ = SETTINGS.set(settings);
-}
-
-fn settings() -> &'static Settings {
-    SETTINGS.get_or_init(Settings::default)
+/// Adds the tools to `builder`, with `settings` as their state.
+pub fn register(builder: ServerBuilder, settings: Settings) -> ServerBuilder {
+    builder
+        .state(settings)
+        .tool(smart_read)
+        .tool(summarize)
+        .tool(classify_file)
+        .tool(smart_compare)
+        .tool(roots_info)
+        .tool(analyze_project)
+        .tool(process_files)
 }
 
 /// Most entries `analyze_project` walks.
@@ -82,19 +86,25 @@ fn explain(prefix: impl std::fmt::Display) -> impl FnOnce(McpError) -> McpError 
 /// Reads one file inside the roots, on the blocking pool: a read of up to
 /// `max_file_bytes` (8 MiB by default) must not stall an async worker and every other
 /// request it serves.
-async fn read_text(ctx: &Context, fs: &Arc<ConfinedFs>, path: &str) -> Result<String, McpError> {
-    let text = read_blocking(fs, path).await?.map_err(fs_error)?;
+async fn read_text(
+    ctx: &Context,
+    settings: &Settings,
+    fs: &Arc<ConfinedFs>,
+    path: &str,
+) -> Result<String, McpError> {
+    let text = read_blocking(settings, fs, path).await?.map_err(fs_error)?;
     ctx.debug(format!("read {path} ({} bytes)", text.len()));
     Ok(text)
 }
 
-/// `fs.read_to_string(path)` on the blocking pool.
+/// `fs.read_to_string(path)` on the blocking pool, up to `settings.max_file_bytes`.
 async fn read_blocking(
+    settings: &Settings,
     fs: &Arc<ConfinedFs>,
     path: &str,
 ) -> Result<Result<String, FsError>, McpError> {
-    let (fs, path) = (fs.clone(), path.to_owned());
-    tokio::task::spawn_blocking(move || fs.read_to_string(&path, settings().max_file_bytes))
+    let (fs, path, max) = (fs.clone(), path.to_owned(), settings.max_file_bytes);
+    tokio::task::spawn_blocking(move || fs.read_to_string(&path, max))
         .await
         .map_err(|e| McpError::tool(format!("the read stopped: {e}")))
 }
@@ -199,13 +209,14 @@ async fn ask(
 #[tool(read_only, title = "Smart read", scopes = ["files:read"])]
 pub async fn smart_read(
     ctx: Context,
+    settings: State<Settings>,
     /// The file: a path (relative paths start at the first root) or a `file://` URI.
     path: String,
 ) -> Result<String, McpError> {
     let fs = Arc::new(ctx.fs().await?);
-    let text = read_text(&ctx, &fs, &path).await?;
+    let text = read_text(&ctx, &settings, &fs, &path).await?;
     let stats = stats(&text);
-    let threshold = settings().summarize_over_chars;
+    let threshold = settings.summarize_over_chars;
     if stats.chars <= threshold {
         ctx.info(format!(
             "{path}: {} characters, returned as is",
@@ -213,7 +224,7 @@ pub async fn smart_read(
         ));
         return Ok(text);
     }
-    ctx.report_progress(1.0, Some(3.0), Some("file read"));
+    ctx.progress(1.0, 3.0).message("file read");
     ctx.info(format!(
         "{path}: {} characters, over {threshold}: asking a model for a summary",
         stats.chars
@@ -225,9 +236,9 @@ pub async fn smart_read(
          sentence: what the file is for>\n\nThe file:\n{}",
         stats.bytes,
         stats.lines,
-        for_prompt(&text, settings().max_prompt_chars)
+        for_prompt(&text, settings.max_prompt_chars)
     );
-    ctx.report_progress(2.0, Some(3.0), Some("sampling"));
+    ctx.progress(2.0, 3.0).message("sampling");
     let (summary, model) = ask(
         &ctx,
         "You summarize files accurately and briefly.",
@@ -236,7 +247,7 @@ pub async fn smart_read(
     )
     .await
     .map_err(explain(format!("could not summarize {path}")))?;
-    ctx.report_progress(3.0, Some(3.0), Some("summarized"));
+    ctx.progress(3.0, 3.0).message("summarized");
     ctx.info(format!("{path}: summarized by {model}"));
     Ok(format!(
         "{path}: {} bytes, {} lines, {} characters (over {threshold}, so summarized by model \
@@ -252,6 +263,7 @@ pub async fn smart_read(
 #[tool(read_only, title = "Summarize", scopes = ["files:read"])]
 pub async fn summarize(
     ctx: Context,
+    settings: State<Settings>,
     /// The text to summarize.
     text: Option<String>,
     /// A file to summarize instead: a path or a `file://` URI inside the roots.
@@ -269,7 +281,7 @@ pub async fn summarize(
         (Some(text), None) => ("text".to_owned(), text),
         (None, Some(path)) => {
             let fs = Arc::new(ctx.fs().await?);
-            let content = read_text(&ctx, &fs, &path).await?;
+            let content = read_text(&ctx, &settings, &fs, &path).await?;
             (format!("file `{path}`"), content)
         }
         _ => {
@@ -290,7 +302,7 @@ pub async fn summarize(
     let prompt = format!(
         "Summarize the following {what} in at most {max_words} words. Answer with the summary \
          only.\n\n{}",
-        for_prompt(&content, settings().max_prompt_chars)
+        for_prompt(&content, settings.max_prompt_chars)
     );
     // Words are about 1.4 tokens; leave room for a model that runs a little long.
     let max_tokens = (max_words * 2 + 64).min(4096);
@@ -364,11 +376,12 @@ pub struct Classification {
 #[tool(read_only, title = "Classify a file", scopes = ["files:read"])]
 pub async fn classify_file(
     ctx: Context,
+    settings: State<Settings>,
     /// The file: a path or a `file://` URI inside the roots.
     path: String,
 ) -> Result<Json<Classification>, McpError> {
     let fs = Arc::new(ctx.fs().await?);
-    let text = read_text(&ctx, &fs, &path).await?;
+    let text = read_text(&ctx, &settings, &fs, &path).await?;
     let stats = stats(&text);
     let hint = language_of(&path)
         .map(|l| format!(" (its extension suggests {l})"))
@@ -378,7 +391,7 @@ pub async fn classify_file(
         "Classify the file `{path}`{hint}: {} bytes, {} lines. The file:\n{}",
         stats.bytes,
         stats.lines,
-        for_prompt(&text, settings().max_prompt_chars)
+        for_prompt(&text, settings.max_prompt_chars)
     );
     let mut params = CreateMessageRequestParams::from_prompt(prompt, 400);
     params.system_prompt = Some("You classify files for a developer.".to_owned());
@@ -404,15 +417,16 @@ pub async fn classify_file(
 #[tool(read_only, title = "Smart compare", scopes = ["files:read"])]
 pub async fn smart_compare(
     ctx: Context,
+    settings: State<Settings>,
     /// The first file: a path or a `file://` URI inside the roots.
     path1: String,
     /// The second file.
     path2: String,
 ) -> Result<String, McpError> {
     let fs = Arc::new(ctx.fs().await?);
-    let first = read_text(&ctx, &fs, &path1).await?;
-    let second = read_text(&ctx, &fs, &path2).await?;
-    ctx.report_progress(1.0, Some(2.0), Some("files read"));
+    let first = read_text(&ctx, &settings, &fs, &path1).await?;
+    let second = read_text(&ctx, &settings, &fs, &path2).await?;
+    ctx.progress(1.0, 2.0).message("files read");
     let (a, b) = (stats(&first), stats(&second));
     let lines1: HashSet<&str> = first.lines().collect();
     let lines2: HashSet<&str> = second.lines().collect();
@@ -428,11 +442,11 @@ pub async fn smart_compare(
         lines2.len() - shared
     );
     if first == second {
-        ctx.report_progress(2.0, Some(2.0), Some("identical"));
+        ctx.progress(2.0, 2.0).message("identical");
         return Ok(format!("{facts}\n\nThe files are identical."));
     }
     ctx.info(format!("comparing {path1} and {path2} with a model"));
-    let half = settings().max_prompt_chars / 2;
+    let half = settings.max_prompt_chars / 2;
     let prompt = format!(
         "Compare two files. Say briefly what they have in common, the main differences, and \
          which one looks more complete or more recent if that can be told. At most 8 bullet \
@@ -443,7 +457,7 @@ pub async fn smart_compare(
     let (comparison, model) = ask(&ctx, "You compare files precisely.", prompt, 700)
         .await
         .map_err(explain(format!("could not compare {path1} and {path2}")))?;
-    ctx.report_progress(2.0, Some(2.0), Some("compared"));
+    ctx.progress(2.0, 2.0).message("compared");
     Ok(format!(
         "{facts}\n\n{comparison}\n\n(compared by model {model})"
     ))
@@ -454,14 +468,14 @@ pub async fn smart_compare(
 /// Says which folders the tools may use (the effective roots) and where they come from:
 /// the client's roots, the operator's `--root` folders, or both.
 #[tool(read_only, idempotent, title = "Roots info", scopes = ["files:read"])]
-pub async fn roots_info(ctx: Context) -> Result<String, McpError> {
+pub async fn roots_info(ctx: Context, settings: State<Settings>) -> Result<String, McpError> {
     let client_roots = if ctx.client_capabilities().roots.is_some() {
         Some(ctx.list_roots().await?)
     } else {
         None
     };
     let fs = ctx.fs().await?;
-    let configured = &settings().configured_roots;
+    let configured = &settings.configured_roots;
     let mut out = String::new();
     let effective = fs.roots();
     out.push_str(&format!("Effective roots ({}):\n", effective.len()));
@@ -521,12 +535,13 @@ pub async fn roots_info(ctx: Context) -> Result<String, McpError> {
 /// files by language, their total size, the largest ones and the top-level layout, with
 /// progress and log messages as it goes.
 #[tool(read_only, title = "Analyze project", scopes = ["files:read"])]
-pub async fn analyze_project(ctx: Context) -> Result<String, McpError> {
+pub async fn analyze_project(ctx: Context, settings: State<Settings>) -> Result<String, McpError> {
     let fs = ctx.fs().await?;
     // Thousands of blocking file-system calls for a big tree: keep them off the async
     // workers. Logs and progress are plain notifications, fine to send from that thread.
     let worker = ctx.clone();
-    let report = tokio::task::spawn_blocking(move || analyze(&worker, &fs))
+    let budget = settings.walk_budget;
+    let report = tokio::task::spawn_blocking(move || analyze(&worker, &fs, budget))
         .await
         .map_err(|e| McpError::tool(format!("the analysis stopped: {e}")))??;
     ctx.info("analysis done");
@@ -534,16 +549,20 @@ pub async fn analyze_project(ctx: Context) -> Result<String, McpError> {
 }
 
 /// The work of `analyze_project`, on a blocking thread.
-fn analyze(ctx: &Context, fs: &ConfinedFs) -> Result<String, McpError> {
+fn analyze(
+    ctx: &Context,
+    fs: &ConfinedFs,
+    walk_budget: std::time::Duration,
+) -> Result<String, McpError> {
     let roots: Vec<String> = fs.roots().iter().map(|r| r.to_string()).collect();
     ctx.info(format!(
         "walking {} root(s): {}",
         roots.len(),
         roots.join(", ")
     ));
-    ctx.report_progress(0.5, None, Some("walking"));
+    ctx.progress(0.5, None).message("walking");
     // The walk ends when the client cancels or the budget is spent, whatever the tree.
-    let deadline = std::time::Instant::now() + settings().walk_budget;
+    let deadline = std::time::Instant::now() + walk_budget;
     let stop = || ctx.is_cancelled() || std::time::Instant::now() > deadline;
     let entries = match fs.walk_until(MAX_WALK_ENTRIES + 1, &stop) {
         Err(ferromcp_fs::FsError::WalkStopped) if ctx.is_cancelled() => {
@@ -552,7 +571,7 @@ fn analyze(ctx: &Context, fs: &ConfinedFs) -> Result<String, McpError> {
         Err(ferromcp_fs::FsError::WalkStopped) => {
             return Err(McpError::tool(format!(
                 "the walk took longer than {} s (smart-tools --walk-seconds): share a smaller root",
-                settings().walk_budget.as_secs()
+                walk_budget.as_secs()
             )))
         }
         other => other.map_err(fs_error)?,
@@ -576,7 +595,7 @@ fn analyze(ctx: &Context, fs: &ConfinedFs) -> Result<String, McpError> {
         files.len()
     ));
     let total = files.len().max(1) as f64;
-    ctx.report_progress(1.0, Some(total + 1.0), Some("measuring files"));
+    ctx.progress(1.0, total + 1.0).message("measuring files");
     let mut by_language: BTreeMap<&str, (usize, u64)> = BTreeMap::new();
     let mut sizes: Vec<(u64, String)> = Vec::new();
     let mut total_bytes = 0u64;
@@ -606,11 +625,11 @@ fn analyze(ctx: &Context, fs: &ConfinedFs) -> Result<String, McpError> {
         slot.1 += len;
         sizes.push((len, shown));
         if (i + 1) % step == 0 || i + 1 == files.len() {
-            ctx.report_progress(
-                (i + 2) as f64,
-                Some(total + 1.0),
-                Some(&format!("{} of {} files", i + 1, files.len())),
-            );
+            ctx.progress((i + 2) as f64, total + 1.0).message(format!(
+                "{} of {} files",
+                i + 1,
+                files.len()
+            ));
         }
     }
     sizes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
@@ -647,6 +666,7 @@ fn analyze(ctx: &Context, fs: &ConfinedFs) -> Result<String, McpError> {
 #[tool(read_only, title = "Process files", scopes = ["files:read", "files:process"])]
 pub async fn process_files(
     ctx: Context,
+    settings: State<Settings>,
     /// The files: paths or `file://` URIs inside the roots.
     paths: Vec<String>,
 ) -> Result<String, McpError> {
@@ -667,7 +687,7 @@ pub async fn process_files(
         if ctx.is_cancelled() {
             return Err(McpError::Cancelled);
         }
-        match read_blocking(&fs, path).await?.map_err(fs_error) {
+        match read_blocking(&settings, &fs, path).await?.map_err(fs_error) {
             Ok(text) => {
                 let s = stats(&text);
                 ok += 1;
@@ -687,11 +707,8 @@ pub async fn process_files(
                 lines.push(format!("{path}: error: {error}"));
             }
         }
-        ctx.report_progress(
-            (i + 1) as f64,
-            Some(count as f64),
-            Some(&format!("processed {path}")),
-        );
+        ctx.progress((i + 1) as f64, count as f64)
+            .message(format!("processed {path}"));
     }
     let report = format!(
         "{}\n\n{ok} of {count} files processed: {total_lines} lines, {total_words} words",
@@ -706,6 +723,82 @@ pub async fn process_files(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferromcp::server::ServerConfig;
+
+    /// A smart-tools server over `root` with `settings`, and a client connected to it in
+    /// memory (declaring no roots, so the tools use the operator's `--root`).
+    async fn connect(root: &Path, settings: Settings) -> ferromcp::client::ClientSession {
+        let builder = McpServer::builder("smart-tools", "test").config(ServerConfig {
+            allowed_roots: Some(vec![root.to_path_buf()]),
+            ..ServerConfig::default()
+        });
+        let server = register(builder, settings).build();
+        let (server_end, client_end) = ferromcp::transport::memory::pair();
+        let _connection = server.serve(server_end);
+        ferromcp::client::Client::builder("test", "1.0.0")
+            .connect(client_end)
+            .await
+            .expect("connect")
+    }
+
+    #[tokio::test]
+    async fn two_servers_in_one_process_keep_their_own_settings() {
+        let (small_root, large_root) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let [small_root, large_root] =
+            [&small_root, &large_root].map(|d| d.path().canonicalize().unwrap());
+        for root in [&small_root, &large_root] {
+            std::fs::write(root.join("notes.txt"), "a line of text\n".repeat(10)).unwrap();
+        }
+        let small = connect(
+            &small_root,
+            Settings {
+                max_file_bytes: 20,
+                configured_roots: vec![small_root.clone()],
+                ..Settings::default()
+            },
+        )
+        .await;
+        let large = connect(
+            &large_root,
+            Settings {
+                configured_roots: vec![large_root.clone()],
+                ..Settings::default()
+            },
+        )
+        .await;
+        let args = serde_json::json!({"paths": ["notes.txt"]});
+        let refused = small
+            .call_tool("process_files", args.clone())
+            .await
+            .unwrap();
+        assert_eq!(refused.is_error, Some(true), "{}", refused.text());
+        assert!(
+            refused.text().contains("notes.txt: error"),
+            "{}",
+            refused.text()
+        );
+        let read = large.call_tool("process_files", args).await.unwrap();
+        assert_ne!(read.is_error, Some(true), "{}", read.text());
+        assert!(
+            read.text().contains("notes.txt: 150 bytes, 10 lines"),
+            "{}",
+            read.text()
+        );
+        // Each server reports its own `--root` folders.
+        for (client, mine, other) in [
+            (&small, &small_root, &large_root),
+            (&large, &large_root, &small_root),
+        ] {
+            let info = client
+                .call_tool("roots_info", serde_json::json!({}))
+                .await
+                .unwrap();
+            let text = info.text();
+            assert!(text.contains("Operator roots (--root, 1)"), "{text}");
+            assert!(text.contains(&mine.display().to_string()), "{text}");
+            assert!(!text.contains(&other.display().to_string()), "{text}");
+        }
+    }
 
     #[test]
     fn prompts_are_cut_on_character_boundaries() {

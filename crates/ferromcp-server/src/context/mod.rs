@@ -33,9 +33,11 @@ pub const DEFAULT_SAMPLE_MAX_TOKENS: u32 = 1024;
 /// What a tool, resource or prompt handler can do besides returning its result: ask an LLM
 /// ([`sample`](Context::sample), [`sample_json`](Context::sample_json): the client's, or
 /// the server's own provider when the client cannot sample), log ([`info`](Context::info)
-/// …), report progress ([`report_progress`](Context::report_progress)), learn its roots
-/// ([`list_roots`](Context::list_roots)), ask the user ([`elicit`](Context::elicit)), and
-/// notice cancellation ([`cancellation`](Context::cancellation)).
+/// …), report progress ([`progress`](Context::progress),
+/// [`report_progress`](Context::report_progress)), learn its roots
+/// ([`list_roots`](Context::list_roots)), ask the user ([`elicit`](Context::elicit)),
+/// notice cancellation ([`cancellation`](Context::cancellation)), and read the server's
+/// application state ([`state`](Context::state)).
 ///
 /// Cheap to clone; a handler that spawns work can hand clones to it.
 ///
@@ -206,6 +208,28 @@ impl Context {
         &self.inner.session.server
     }
 
+    /// The application state of type `T` the server was given with
+    /// [`ServerBuilder::state`](crate::ServerBuilder::state), borrowed for as long as the
+    /// context lives (a lookup by type; no clone, no lock). `None` when the server has no
+    /// `T`. To keep it beyond the context (in a spawned task), take a
+    /// [`State<T>`](crate::State), which holds an `Arc`.
+    ///
+    /// ```no_run
+    /// use ferromcp_server::{Context, McpError};
+    ///
+    /// struct Settings { max_items: usize }
+    ///
+    /// async fn list(ctx: Context) -> Result<String, McpError> {
+    ///     let settings = ctx
+    ///         .state::<Settings>()
+    ///         .ok_or_else(|| McpError::tool("the server has no Settings"))?;
+    ///     Ok(format!("up to {} items", settings.max_items))
+    /// }
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.server().state::<T>()
+    }
+
     /// The connection to the client, for anything the helpers here do not cover.
     pub fn peer(&self) -> &Peer {
         &self.inner.peer
@@ -291,6 +315,35 @@ impl Context {
         );
     }
 
+    /// Reports progress: `done` out of `total` (`None` when the total is unknown), with an
+    /// optional [`message`](Progress::message). The report is sent when the returned
+    /// [`Progress`] is dropped, which for a statement such as the one below is at its end,
+    /// or at once with [`send`](Progress::send); it cannot be forgotten. Like
+    /// [`report_progress`](Context::report_progress) (which it calls), it sends only when
+    /// the request carried a `progressToken`, and drops a value not above the last one.
+    ///
+    /// ```no_run
+    /// use ferromcp_server::Context;
+    ///
+    /// async fn index(ctx: Context, files: Vec<String>) -> String {
+    ///     let total = files.len() as f64;
+    ///     for (i, file) in files.iter().enumerate() {
+    ///         ctx.progress(i as f64 + 1.0, total).message(format!("indexed {file}"));
+    ///     }
+    ///     ctx.progress(total + 1.0, None).send(); // no message; `send` is optional
+    ///     format!("{} files", files.len())
+    /// }
+    /// ```
+    pub fn progress(&self, done: f64, total: impl Into<Option<f64>>) -> Progress<'_> {
+        Progress {
+            ctx: self,
+            done,
+            total: total.into(),
+            message: None,
+            sent: false,
+        }
+    }
+
     /// The request's progress token, if it asked for progress.
     pub fn progress_token(&self) -> Option<&ProgressToken> {
         self.inner.progress_token.as_ref()
@@ -346,6 +399,45 @@ impl Context {
             .map_err(|e| McpError::tool(format!("cannot remember `{key}`: {e}")))?;
         call.keep(key, json);
         Ok(value)
+    }
+}
+
+/// A progress report being written ([`Context::progress`]): sent by
+/// [`send`](Progress::send), or when dropped.
+#[derive(Debug)]
+pub struct Progress<'a> {
+    ctx: &'a Context,
+    done: f64,
+    total: Option<f64>,
+    message: Option<String>,
+    sent: bool,
+}
+
+impl Progress<'_> {
+    /// Adds a message for the user (`message` of `notifications/progress`; left out for a
+    /// client of 2024-11-05, which has no such field).
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// Sends the report now (dropping it does the same).
+    pub fn send(mut self) {
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        if !std::mem::replace(&mut self.sent, true) {
+            let message = self.message.take();
+            self.ctx
+                .report_progress(self.done, self.total, message.as_deref());
+        }
+    }
+}
+
+impl Drop for Progress<'_> {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 
