@@ -3,12 +3,14 @@
 
 use std::collections::VecDeque;
 
-use ferromcp_protocol::types::ToolUseContent;
+use ferromcp_protocol::types::{CreateMessageRequestParams, ToolUseContent};
 pub(crate) use ferromcp_transport::sse::SseEvent;
 use ferromcp_transport::sse::SseParser;
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 
+use crate::http::HttpSettings;
 use crate::LlmError;
 
 /// One piece of a streamed completion.
@@ -116,10 +118,48 @@ pub(crate) fn event_stream(
     .boxed()
 }
 
+/// A streamed completion, event by event.
+pub(crate) type EventStream = BoxStream<'static, Result<StreamEvent, LlmError>>;
+
+/// A streamed completion's text.
+pub(crate) type TextStream = BoxStream<'static, Result<String, LlmError>>;
+
+/// `complete_stream_events` of an HTTP provider: sends the streaming request that `request`
+/// builds (or returns the error preparing it met) and reads the response's events with
+/// the provider's `reader`.
+pub(crate) fn stream_events<B>(
+    http: &HttpSettings,
+    request: Result<B, LlmError>,
+    reader: impl Interpreter,
+) -> BoxFuture<'static, Result<EventStream, LlmError>>
+where
+    B: Fn() -> reqwest::RequestBuilder + Send + 'static,
+{
+    let http = http.clone();
+    Box::pin(async move {
+        let build = request?;
+        let response = http.send(build).await?;
+        Ok(event_stream(http.provider, http.timeout, response, reader))
+    })
+}
+
+/// `complete_stream` of an HTTP provider: the text of the events `events` streams for
+/// `params`. Text only, so a request offering tools is refused.
+pub(crate) fn stream_text(
+    provider: &'static str,
+    params: CreateMessageRequestParams,
+    events: impl FnOnce(CreateMessageRequestParams) -> BoxFuture<'static, Result<EventStream, LlmError>>,
+) -> BoxFuture<'static, Result<TextStream, LlmError>> {
+    let refused = crate::tools::refuse_tools_when_streaming(provider, &params);
+    let events = events(params);
+    Box::pin(async move {
+        refused?;
+        Ok(text_only(events.await?))
+    })
+}
+
 /// Only the text of an event stream.
-pub(crate) fn text_only(
-    events: BoxStream<'static, Result<StreamEvent, LlmError>>,
-) -> BoxStream<'static, Result<String, LlmError>> {
+pub(crate) fn text_only(events: EventStream) -> TextStream {
     events
         .filter_map(|item| async move {
             match item {
