@@ -184,17 +184,8 @@ impl AnthropicProvider {
         params: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<BoxStream<'static, Result<StreamEvent, LlmError>>, LlmError>>
     {
-        let names = ToolNames::new(&params);
-        let request = self.body(&params, &names, true).map(|b| self.request(b));
-        crate::sse::stream_events(
-            &self.http,
-            request,
-            StreamReader {
-                names,
-                tool_blocks: HashMap::new(),
-                stop_reason: None,
-            },
-        )
+        let request = |names: &ToolNames| self.body(&params, names, true).map(|b| self.request(b));
+        crate::sse::stream_events(&self.http, &params, request, StreamReader::new)
     }
 }
 
@@ -203,6 +194,16 @@ struct StreamReader {
     names: ToolNames,
     tool_blocks: HashMap<u64, (String, String, String)>,
     stop_reason: Option<String>,
+}
+
+impl StreamReader {
+    fn new(names: ToolNames) -> Self {
+        StreamReader {
+            names,
+            tool_blocks: HashMap::new(),
+            stop_reason: None,
+        }
+    }
 }
 
 impl Interpreter for StreamReader {

@@ -218,17 +218,8 @@ impl OpenAiCompatibleProvider {
         params: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<BoxStream<'static, Result<StreamEvent, LlmError>>, LlmError>>
     {
-        let names = ToolNames::new(&params);
-        let request = self.body(&params, &names, true).map(|b| self.request(b));
-        crate::sse::stream_events(
-            &self.http,
-            request,
-            StreamReader {
-                names,
-                calls: BTreeMap::new(),
-                finish_reason: None,
-            },
-        )
+        let request = |names: &ToolNames| self.body(&params, names, true).map(|b| self.request(b));
+        crate::sse::stream_events(&self.http, &params, request, StreamReader::new)
     }
 }
 
@@ -238,6 +229,16 @@ struct StreamReader {
     /// index → (id, name, arguments so far).
     calls: BTreeMap<u64, (String, String, String)>,
     finish_reason: Option<String>,
+}
+
+impl StreamReader {
+    fn new(names: ToolNames) -> Self {
+        StreamReader {
+            names,
+            calls: BTreeMap::new(),
+            finish_reason: None,
+        }
+    }
 }
 
 impl Interpreter for StreamReader {

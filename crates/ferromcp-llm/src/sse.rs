@@ -11,6 +11,7 @@ use futures::stream::BoxStream;
 use futures::StreamExt;
 
 use crate::http::HttpSettings;
+use crate::tools::ToolNames;
 use crate::LlmError;
 
 /// One piece of a streamed completion.
@@ -124,20 +125,24 @@ pub(crate) type EventStream = BoxStream<'static, Result<StreamEvent, LlmError>>;
 /// A streamed completion's text.
 pub(crate) type TextStream = BoxStream<'static, Result<String, LlmError>>;
 
-/// `complete_stream_events` of an HTTP provider: sends the streaming request that `request`
-/// builds (or returns the error preparing it met) and reads the response's events with
-/// the provider's `reader`.
-pub(crate) fn stream_events<B>(
+/// `complete_stream_events` of an HTTP provider: prepares the streaming request with
+/// `request` (given the tool names of `params`), sends it, and reads the response's events
+/// with the provider's interpreter, which `reader` makes from those names.
+pub(crate) fn stream_events<B, R: Interpreter>(
     http: &HttpSettings,
-    request: Result<B, LlmError>,
-    reader: impl Interpreter,
+    params: &CreateMessageRequestParams,
+    request: impl FnOnce(&ToolNames) -> Result<B, LlmError>,
+    reader: impl FnOnce(ToolNames) -> R,
 ) -> BoxFuture<'static, Result<EventStream, LlmError>>
 where
     B: Fn() -> reqwest::RequestBuilder + Send + 'static,
 {
+    let names = ToolNames::new(params);
+    let prepared = request(&names);
+    let reader = reader(names);
     let http = http.clone();
     Box::pin(async move {
-        let build = request?;
+        let build = prepared?;
         let response = http.send(build).await?;
         Ok(event_stream(http.provider, http.timeout, response, reader))
     })
