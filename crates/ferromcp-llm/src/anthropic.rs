@@ -172,11 +172,8 @@ impl AnthropicProvider {
         &self,
         params: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<BoxStream<'static, Result<String, LlmError>>, LlmError>> {
-        let refused = crate::tools::refuse_tools_when_streaming(PROVIDER, &params);
-        let events = self.complete_stream_events(params);
-        Box::pin(async move {
-            refused?;
-            Ok(crate::sse::text_only(events.await?))
+        crate::sse::stream_text(PROVIDER, params, |params| {
+            self.complete_stream_events(params)
         })
     }
 
@@ -187,23 +184,8 @@ impl AnthropicProvider {
         params: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<BoxStream<'static, Result<StreamEvent, LlmError>>, LlmError>>
     {
-        let names = ToolNames::new(&params);
-        let prepared = self.body(&params, &names, true).map(|b| self.request(b));
-        let http = self.http.clone();
-        Box::pin(async move {
-            let build = prepared?;
-            let response = http.send(build).await?;
-            Ok(crate::sse::event_stream(
-                PROVIDER,
-                http.timeout,
-                response,
-                StreamReader {
-                    names,
-                    tool_blocks: HashMap::new(),
-                    stop_reason: None,
-                },
-            ))
-        })
+        let request = |names: &ToolNames| self.body(&params, names, true).map(|b| self.request(b));
+        crate::sse::stream_events(&self.http, &params, request, StreamReader::new)
     }
 }
 
@@ -212,6 +194,16 @@ struct StreamReader {
     names: ToolNames,
     tool_blocks: HashMap<u64, (String, String, String)>,
     stop_reason: Option<String>,
+}
+
+impl StreamReader {
+    fn new(names: ToolNames) -> Self {
+        StreamReader {
+            names,
+            tool_blocks: HashMap::new(),
+            stop_reason: None,
+        }
+    }
 }
 
 impl Interpreter for StreamReader {

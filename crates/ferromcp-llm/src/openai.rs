@@ -206,11 +206,8 @@ impl OpenAiCompatibleProvider {
         &self,
         params: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<BoxStream<'static, Result<String, LlmError>>, LlmError>> {
-        let refused = crate::tools::refuse_tools_when_streaming(PROVIDER, &params);
-        let events = self.complete_stream_events(params);
-        Box::pin(async move {
-            refused?;
-            Ok(crate::sse::text_only(events.await?))
+        crate::sse::stream_text(PROVIDER, params, |params| {
+            self.complete_stream_events(params)
         })
     }
 
@@ -221,23 +218,8 @@ impl OpenAiCompatibleProvider {
         params: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<BoxStream<'static, Result<StreamEvent, LlmError>>, LlmError>>
     {
-        let names = ToolNames::new(&params);
-        let prepared = self.body(&params, &names, true).map(|b| self.request(b));
-        let http = self.http.clone();
-        Box::pin(async move {
-            let build = prepared?;
-            let response = http.send(build).await?;
-            Ok(crate::sse::event_stream(
-                PROVIDER,
-                http.timeout,
-                response,
-                StreamReader {
-                    names,
-                    calls: BTreeMap::new(),
-                    finish_reason: None,
-                },
-            ))
-        })
+        let request = |names: &ToolNames| self.body(&params, names, true).map(|b| self.request(b));
+        crate::sse::stream_events(&self.http, &params, request, StreamReader::new)
     }
 }
 
@@ -247,6 +229,16 @@ struct StreamReader {
     /// index → (id, name, arguments so far).
     calls: BTreeMap<u64, (String, String, String)>,
     finish_reason: Option<String>,
+}
+
+impl StreamReader {
+    fn new(names: ToolNames) -> Self {
+        StreamReader {
+            names,
+            calls: BTreeMap::new(),
+            finish_reason: None,
+        }
+    }
 }
 
 impl Interpreter for StreamReader {

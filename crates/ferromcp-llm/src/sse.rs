@@ -3,12 +3,15 @@
 
 use std::collections::VecDeque;
 
-use ferromcp_protocol::types::ToolUseContent;
+use ferromcp_protocol::types::{CreateMessageRequestParams, ToolUseContent};
 pub(crate) use ferromcp_transport::sse::SseEvent;
 use ferromcp_transport::sse::SseParser;
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 
+use crate::http::HttpSettings;
+use crate::tools::ToolNames;
 use crate::LlmError;
 
 /// One piece of a streamed completion.
@@ -116,10 +119,52 @@ pub(crate) fn event_stream(
     .boxed()
 }
 
+/// A streamed completion, event by event.
+pub(crate) type EventStream = BoxStream<'static, Result<StreamEvent, LlmError>>;
+
+/// A streamed completion's text.
+pub(crate) type TextStream = BoxStream<'static, Result<String, LlmError>>;
+
+/// `complete_stream_events` of an HTTP provider: prepares the streaming request with
+/// `request` (given the tool names of `params`), sends it, and reads the response's events
+/// with the provider's interpreter, which `reader` makes from those names.
+pub(crate) fn stream_events<B, R: Interpreter>(
+    http: &HttpSettings,
+    params: &CreateMessageRequestParams,
+    request: impl FnOnce(&ToolNames) -> Result<B, LlmError>,
+    reader: impl FnOnce(ToolNames) -> R,
+) -> BoxFuture<'static, Result<EventStream, LlmError>>
+where
+    B: Fn() -> reqwest::RequestBuilder + Send + 'static,
+{
+    let names = ToolNames::new(params);
+    let prepared = request(&names);
+    let reader = reader(names);
+    let http = http.clone();
+    Box::pin(async move {
+        let build = prepared?;
+        let response = http.send(build).await?;
+        Ok(event_stream(http.provider, http.timeout, response, reader))
+    })
+}
+
+/// `complete_stream` of an HTTP provider: the text of the events `events` streams for
+/// `params`. Text only, so a request offering tools is refused.
+pub(crate) fn stream_text(
+    provider: &'static str,
+    params: CreateMessageRequestParams,
+    events: impl FnOnce(CreateMessageRequestParams) -> BoxFuture<'static, Result<EventStream, LlmError>>,
+) -> BoxFuture<'static, Result<TextStream, LlmError>> {
+    let refused = crate::tools::refuse_tools_when_streaming(provider, &params);
+    let events = events(params);
+    Box::pin(async move {
+        refused?;
+        Ok(text_only(events.await?))
+    })
+}
+
 /// Only the text of an event stream.
-pub(crate) fn text_only(
-    events: BoxStream<'static, Result<StreamEvent, LlmError>>,
-) -> BoxStream<'static, Result<String, LlmError>> {
+pub(crate) fn text_only(events: EventStream) -> TextStream {
     events
         .filter_map(|item| async move {
             match item {

@@ -7,6 +7,16 @@
 //! is copied whole. Anything the writer does not handle exactly like serde_json (map keys
 //! other than strings and integers) is an error, and [`write()`] then falls back to serde_json,
 //! so the output (or the error) is always serde_json's.
+//!
+//! The writer leans on two private details of serde_json: a [`RawValue`] serializes as a
+//! struct named by serde_json's raw-value token whose one field is the JSON text, and a boxed
+//! [`RawValue`] deserializes from a one-entry map keyed by that token, taking an owned string
+//! as it is. The first call into this module checks both once per process (a known raw value
+//! written through the fast path must come out byte for byte as serde_json writes it, and
+//! the owned hand-over must keep its text); should either fail (a serde_json release changed
+//! them), every call for the rest of the process goes straight to serde_json instead
+//! (`serde_json::to_string`, `serde_json::value::to_raw_value`): slower, never wrong. This
+//! crate has no logger; [`fast_path_active`] says which way it went, for a caller to log.
 
 use serde::ser::{self, Error as _, Serialize};
 use serde_json::value::RawValue;
@@ -15,6 +25,63 @@ use serde_json::value::RawValue;
 /// serializes under: its one field is JSON text to copy verbatim.
 const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Whether the fast writer is in use: decided once per process by [`self_check`].
+static FAST_PATH: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+#[cfg(test)]
+thread_local! {
+    /// Tests force the serde_json fallback on their own thread with this.
+    static FORCE_FALLBACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this process writes JSON with the fast writer (`true`) or, because serde_json's
+/// private raw-value token no longer behaves as the writer assumes, with serde_json itself
+/// (`false`). Decided by a self-check on the first call; the output is serde_json's either way.
+pub fn fast_path_active() -> bool {
+    #[cfg(test)]
+    if FORCE_FALLBACK.with(std::cell::Cell::get) {
+        return false;
+    }
+    *FAST_PATH.get_or_init(self_check)
+}
+
+/// The JSON text the self-check hands through both private paths. Its spacing is not
+/// serde_json's own, so text that was parsed and written again (not copied) shows.
+const SELF_CHECK_RAW: &str = r#"{"k" : [1, "\u00e9\n", {"x":null}], "n":-0.5e3}"#;
+
+/// Checks that serde_json's raw-value token still behaves as this module assumes: a known
+/// [`RawValue`], nested among ordinary values, comes out of the fast writer byte for byte as
+/// serde_json writes it (its text copied verbatim), and the owned hand-over of
+/// [`raw_from_owned`] yields a raw value with exactly the text handed over.
+fn self_check() -> bool {
+    let Ok(raw) = RawValue::from_string(SELF_CHECK_RAW.to_owned()) else {
+        return false;
+    };
+    let sample = (&*raw, "a\"b", [&*raw], ());
+    let expected = format!(r#"[{SELF_CHECK_RAW},"a\"b",[{SELF_CHECK_RAW}],null]"#);
+    writes_as(&sample, &expected) && owned_hand_over_keeps(SELF_CHECK_RAW)
+}
+
+/// Whether both serde_json and the fast writer write `value` as exactly `expected`.
+fn writes_as<T: Serialize + ?Sized>(value: &T, expected: &str) -> bool {
+    let mut fast = String::new();
+    let written = value.serialize(&mut Writer {
+        out: &mut fast,
+        raw: false,
+        key: false,
+    });
+    written.is_ok()
+        && fast == expected
+        && serde_json::to_string(value).is_ok_and(|json| json == expected)
+}
+
+/// Whether serde_json takes `json` through the owned hand-over as it is.
+fn owned_hand_over_keeps(json: &str) -> bool {
+    use serde::Deserialize;
+    Box::<RawValue>::deserialize(OwnedRaw(&mut Some(json.to_owned())))
+        .is_ok_and(|raw| raw.get() == json)
+}
 
 /// Serializes `value` as compact JSON, exactly as `serde_json::to_string` would.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
@@ -26,6 +93,9 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json:
 /// Serializes `value` into a [`RawValue`] (as `serde_json::value::to_raw_value` would),
 /// escaping strings with [`write_str`].
 pub fn to_raw_value<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, serde_json::Error> {
+    if !fast_path_active() {
+        return serde_json::value::to_raw_value(value);
+    }
     // Written into this thread's scratch buffer, which keeps its capacity: a large result (a
     // 100 KB file) grown by doubling would be copied at every step. A small result is then
     // copied once into an allocation of its size; a large one keeps the scratch buffer itself
@@ -145,6 +215,10 @@ fn raw_from_json(json: &str) -> Result<Box<RawValue>, serde_json::Error> {
 /// Appends `value` as compact JSON to `out`, exactly as `serde_json::to_writer` would. On an
 /// error `out` is left as it was.
 pub fn write<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), serde_json::Error> {
+    if !fast_path_active() {
+        out.push_str(&serde_json::to_string(value)?);
+        return Ok(());
+    }
     let start = out.len();
     let fast = value.serialize(&mut Writer {
         out,
@@ -743,6 +817,67 @@ mod tests {
         let raw = serde_json::value::RawValue::from_string(r#"{"a" : [1, 2]}"#.into()).unwrap();
         same(&raw);
         same(&json!({"x": 1}).as_object().map(|_| &raw));
+    }
+
+    #[test]
+    fn the_self_check_passes_with_this_serde_json() {
+        assert!(self_check());
+        assert!(fast_path_active());
+    }
+
+    #[test]
+    fn the_self_check_notices_a_changed_token() {
+        // What a serde_json release with another private token would look like to the fast
+        // writer: the raw text under a struct name it does not know. The writer then writes
+        // a one-field object with the text escaped, and the check refuses it.
+        struct Renamed<'a>(&'a str);
+        impl Serialize for Renamed<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeStruct;
+                let mut raw = s.serialize_struct("$serde_json::private::RawValue2", 1)?;
+                raw.serialize_field("$serde_json::private::RawValue2", self.0)?;
+                raw.end()
+            }
+        }
+        assert!(!writes_as(&Renamed(SELF_CHECK_RAW), SELF_CHECK_RAW));
+        // A hand-over that keeps the text passes; the check compares the text itself.
+        assert!(owned_hand_over_keeps("[1, 2]"));
+        assert!(owned_hand_over_keeps(SELF_CHECK_RAW));
+    }
+
+    #[test]
+    fn the_fallback_writes_what_serde_json_writes() {
+        FORCE_FALLBACK.with(|force| force.set(true));
+        assert!(!fast_path_active());
+        let raw = RawValue::from_string(SELF_CHECK_RAW.to_owned()).unwrap();
+        let mut every_byte = String::new();
+        for c in (0u8..0x80).map(char::from) {
+            every_byte.push(c);
+        }
+        same(&every_byte);
+        same("é ü 世界 \u{1F600} \u{7f}\u{2028}");
+        same(&json!({"a": [1, -2, 3.5, 1e300, null, u64::MAX, i64::MIN], "s": "q\"\\\n"}));
+        same(&(&*raw, [&*raw], "x"));
+        same(&"x".repeat(100 * 1024));
+        let mut int_keys = BTreeMap::new();
+        int_keys.insert(-3i32, "x");
+        same(&int_keys);
+        let mut out = "kept:".to_string();
+        write(&mut out, &raw).unwrap();
+        assert_eq!(out, format!("kept:{SELF_CHECK_RAW}"));
+        let mut unit_keys = BTreeMap::new();
+        unit_keys.insert((), 1);
+        assert!(to_string(&unit_keys).is_err());
+        // A large result still frames correctly without the pooled buffers.
+        let value = json!({"content": [{"type": "text", "text": "é".repeat(40_000)}]});
+        let frame = crate::jsonrpc::encode_response_owned(
+            &crate::jsonrpc::RequestId::from(1),
+            to_raw_value(&value).unwrap(),
+        );
+        let answer: serde_json::Value = serde_json::from_slice(&frame).unwrap();
+        assert_eq!(answer["result"], value);
+        FORCE_FALLBACK.with(|force| force.set(false));
+        assert!(fast_path_active());
     }
 
     #[test]

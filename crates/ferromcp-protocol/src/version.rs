@@ -98,6 +98,37 @@ impl ProtocolVersion {
     }
 }
 
+impl ProtocolVersion {
+    /// Every revision ferromcp speaks, newest first: `supportedVersions` of `server/discover`
+    /// and `data.supported` of -32022.
+    pub fn supported_newest_first() -> impl Iterator<Item = &'static str> {
+        Self::ALL.iter().rev().map(|v| v.as_str())
+    }
+}
+
+/// The -32022 error for a request whose protocol version the server does not speak (or
+/// not per request): `data.supported` lists every revision ferromcp speaks, newest first,
+/// and `data.requested` echoes the one asked for. The one constructor the server's
+/// 2026-07-28 checks and the Streamable HTTP checks both use, so their answers agree.
+pub fn unsupported_version_error(requested: &str) -> crate::ErrorObject {
+    let supported: Vec<&str> = ProtocolVersion::supported_newest_first().collect();
+    let message = if ProtocolVersion::parse(requested).is_some() {
+        // A revision we speak, but only with `initialize` (not in per-request `_meta`).
+        format!(
+            "Unsupported protocol version: {requested} is spoken only after `initialize`; \
+             per-request `_meta` needs {}",
+            ProtocolVersion::MODERN
+        )
+    } else {
+        format!(
+            "Unsupported protocol version: {requested} (supported: {})",
+            supported.join(", ")
+        )
+    };
+    crate::ErrorObject::new(crate::ErrorCode::UNSUPPORTED_PROTOCOL_VERSION, message)
+        .with_data(serde_json::json!({ "supported": supported, "requested": requested }))
+}
+
 impl fmt::Display for ProtocolVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -127,5 +158,30 @@ mod tests {
             .filter(|v| v.allows_batches())
             .collect();
         assert_eq!(allowed, vec![ProtocolVersion::V2025_03_26]);
+    }
+
+    #[test]
+    fn unsupported_version_error_names_supported_and_requested() {
+        for requested in ["1999-01-01", "2025-06-18", "", "x\"y"] {
+            let error = unsupported_version_error(requested);
+            assert_eq!(error.code.0, -32022);
+            assert!(error.message.starts_with("Unsupported protocol version: "));
+            let data = error.data.expect("data");
+            assert_eq!(data["requested"], requested);
+            assert_eq!(
+                data["supported"],
+                serde_json::json!([
+                    "2026-07-28",
+                    "2025-11-25",
+                    "2025-06-18",
+                    "2025-03-26",
+                    "2024-11-05"
+                ])
+            );
+        }
+        // A revision spoken only after `initialize` says so.
+        assert!(unsupported_version_error("2025-06-18")
+            .message
+            .contains("only after `initialize`"));
     }
 }

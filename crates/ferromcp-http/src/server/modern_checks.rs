@@ -21,7 +21,7 @@ use std::borrow::Cow;
 
 use http::{HeaderMap, HeaderName};
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::config::HeaderValidation;
 use super::encoding::decode_value;
@@ -172,7 +172,9 @@ pub(crate) fn validate(
     }
     match ProtocolVersion::parse(requested) {
         Some(v) if !v.is_stateful() => Ok(()),
-        _ => Err(unsupported_version(requested)),
+        _ => Err(ferromcp_protocol::version::unsupported_version_error(
+            requested,
+        )),
     }
 }
 
@@ -250,34 +252,6 @@ fn no_capabilities() -> ErrorObject {
     ErrorObject::invalid_params(format!(
         "_meta lacks `{CLIENT_CAPABILITIES}` (an object; {{}} declares none)"
     ))
-}
-
-/// Every revision the server speaks, newest first (as `server/discover` lists them).
-pub(crate) fn supported_versions() -> Vec<&'static str> {
-    ProtocolVersion::ALL
-        .iter()
-        .rev()
-        .map(|v| v.as_str())
-        .collect()
-}
-
-/// -32022: what the server speaks, and what was asked.
-fn unsupported_version(requested: &str) -> ErrorObject {
-    let supported = supported_versions();
-    let message = if ProtocolVersion::parse(requested).is_some() {
-        format!(
-            "Unsupported protocol version: {requested} is spoken only after initialize; \
-             per-request _meta needs {}",
-            ProtocolVersion::MODERN
-        )
-    } else {
-        format!(
-            "Unsupported protocol version: {requested} (supported: {})",
-            supported.join(", ")
-        )
-    };
-    ErrorObject::new(ErrorCode::UNSUPPORTED_PROTOCOL_VERSION, message)
-        .with_data(json!({ "supported": supported, "requested": requested }))
 }
 
 /// -32020 HeaderMismatch.

@@ -123,7 +123,9 @@ pub(crate) async fn handle(
     match modern.method.as_str() {
         methods::SERVER_DISCOVER => {
             let result = DiscoverResult {
-                supported_versions: request::supported_versions(),
+                supported_versions: ProtocolVersion::supported_newest_first()
+                    .map(String::from)
+                    .collect(),
                 capabilities,
                 instructions: server.instructions().map(str::to_string),
                 ttl_ms: millis(server.config().list_cache_ttl),

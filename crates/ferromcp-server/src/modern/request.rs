@@ -77,16 +77,6 @@ fn may_have_meta(json: &str) -> bool {
     })
 }
 
-/// Every revision ferromcp speaks, newest first: `supportedVersions` of `server/discover`
-/// and `data.supported` of -32022.
-pub(crate) fn supported_versions() -> Vec<String> {
-    ProtocolVersion::ALL
-        .iter()
-        .rev()
-        .map(|v| v.as_str().to_string())
-        .collect()
-}
-
 /// [`validate`] on the params' text, reading `_meta` alone and its known keys straight from
 /// the text (no tree of it is built); `None` when the text must be read as a whole tree
 /// instead (it is not an object, or repeats `_meta` or a known key of it).
@@ -215,7 +205,9 @@ fn validate_meta(meta: Option<MetaFields<'_>>) -> Result<RequestView, ErrorObjec
             ))
         })?;
     if ProtocolVersion::parse(version) != Some(ProtocolVersion::MODERN) {
-        return Err(unsupported_version(version));
+        return Err(ferromcp_protocol::version::unsupported_version_error(
+            version,
+        ));
     }
     let log_level = match meta.log_level {
         None => None,
@@ -239,25 +231,6 @@ fn validate_meta(meta: Option<MetaFields<'_>>) -> Result<RequestView, ErrorObjec
         log_level,
         progress_token,
     })
-}
-
-/// -32022, naming every version ferromcp speaks and echoing the one requested.
-fn unsupported_version(requested: &str) -> ErrorObject {
-    let supported = supported_versions();
-    let message = if ProtocolVersion::parse(requested).is_some() {
-        format!(
-            "Unsupported protocol version: {requested} is spoken only after `initialize`; \
-             per-request `_meta` needs {}",
-            ProtocolVersion::MODERN
-        )
-    } else {
-        format!(
-            "Unsupported protocol version: {requested} (supported: {})",
-            supported.join(", ")
-        )
-    };
-    ErrorObject::new(ErrorCode::UNSUPPORTED_PROTOCOL_VERSION, message)
-        .with_data(serde_json::json!({ "supported": supported, "requested": requested }))
 }
 
 /// -32601 unless `method` exists in 2026-07-28 and the server capability behind it is
