@@ -69,7 +69,7 @@ fn is_ows(byte: u8) -> bool {
 /// only at the end, unused bits zero. `None` for anything else.
 pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return None;
     }
     let padding = bytes.iter().rev().take_while(|b| **b == b'=').count();

@@ -254,7 +254,7 @@ async fn stdio_worker(client: ClientSession, seen: Arc<Mutex<Vec<Seen>>>, counte
             counters.error(e);
         }
         rounds += 1;
-        if rounds % 20 == 0 {
+        if rounds.is_multiple_of(20) {
             let short_seen = Arc::new(Mutex::new(Vec::new()));
             match builder(short_seen.clone())
                 .connect_stdio(Command::new(seed_server()))
