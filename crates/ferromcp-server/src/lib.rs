@@ -47,6 +47,8 @@ mod completion;
 mod config;
 mod context;
 mod error;
+// Only in fuzz builds: cargo-fuzz compiles every crate with `--cfg fuzzing`.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
 mod handlers;
