@@ -587,22 +587,8 @@ async fn ask_stateless(t: &Http, id: i64, authorization: Option<&str>) -> (bool,
         json!({}),
         json!({}),
     );
-    let body = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params});
-    let mut request = t
-        .http
-        .post(&t.url)
-        .header("content-type", "application/json")
-        .header("accept", ACCEPT_BOTH)
-        .header("mcp-protocol-version", MODERN)
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", "ask")
-        .body(body.to_string());
-    if let Some(value) = authorization {
-        request = request.header("authorization", value);
-    }
-    let response = request.send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    let answer = response_of(response, id).await;
+    let (status, answer) = modern_call(t, id, "ask", &params, authorization).await;
+    assert_eq!(status, 200);
     assert_eq!(answer["result"]["resultType"], "complete", "{answer}");
     tool_outcome(&answer)
 }
@@ -710,10 +696,11 @@ async fn the_servers_llm_is_budgeted_per_principal_and_server_wide() {
 
 // ---- single-use requestState --------------------------------------------------------------
 
-/// A 2026-07-28 POST of `tools/call` `seed_tool`.
+/// A 2026-07-28 POST of `tools/call` for `tool` (named again in `params`).
 async fn modern_call(
     t: &Http,
     id: i64,
+    tool: &str,
     params: &Value,
     authorization: Option<&str>,
 ) -> (u16, Value) {
@@ -725,7 +712,7 @@ async fn modern_call(
         .header("accept", ACCEPT_BOTH)
         .header("mcp-protocol-version", MODERN)
         .header("mcp-method", "tools/call")
-        .header("mcp-name", "seed_tool")
+        .header("mcp-name", tool)
         .body(body.to_string());
     if let Some(value) = authorization {
         request = request.header("authorization", value);
@@ -760,11 +747,11 @@ fn retry_of(params: &Value, round: &Value) -> Value {
 /// Runs round 1 and round 2 (which consumes round 1's state); returns round 1's retry.
 async fn consume_first_state(t: &Http, authorization: Option<&str>) -> Value {
     let params = seed_tool_params();
-    let (status, first) = modern_call(t, 1, &params, authorization).await;
+    let (status, first) = modern_call(t, 1, "seed_tool", &params, authorization).await;
     assert_eq!(status, 200);
     assert_eq!(first["result"]["resultType"], "input_required", "{first}");
     let retry = retry_of(&params, &first);
-    let (status, second) = modern_call(t, 2, &retry, authorization).await;
+    let (status, second) = modern_call(t, 2, "seed_tool", &retry, authorization).await;
     assert_eq!(status, 200);
     assert_eq!(second["result"]["resultType"], "input_required", "{second}");
     retry
@@ -778,7 +765,7 @@ async fn a_replayed_request_state_is_refused_when_single_use_is_on() {
     };
     let t = start_seed(config, http_config()).await;
     let retry = consume_first_state(&t, None).await;
-    let (status, replay) = modern_call(&t, 3, &retry, None).await;
+    let (status, replay) = modern_call(&t, 3, "seed_tool", &retry, None).await;
     assert_eq!(status, 400);
     assert_eq!(replay["id"], 3);
     assert!(assert_error(&replay, -32602).contains("already used"));
@@ -789,7 +776,7 @@ async fn a_replayed_request_state_is_accepted_by_default() {
     assert!(!ServerConfig::default().request_state_single_use);
     let t = start_seed(ServerConfig::default(), http_config()).await;
     let retry = consume_first_state(&t, None).await;
-    let (status, replay) = modern_call(&t, 3, &retry, None).await;
+    let (status, replay) = modern_call(&t, 3, "seed_tool", &retry, None).await;
     assert_eq!(status, 200);
     assert_eq!(replay["result"]["resultType"], "input_required", "{replay}");
 }
@@ -802,12 +789,12 @@ async fn single_use_states_still_complete_a_whole_multi_round_call() {
     };
     let t = start_seed(config, http_config()).await;
     let params = seed_tool_params();
-    let (_, mut round) = modern_call(&t, 1, &params, None).await;
+    let (_, mut round) = modern_call(&t, 1, "seed_tool", &params, None).await;
     let mut id = 1;
     while round["result"]["resultType"] == "input_required" {
         id += 1;
         assert!(id < 8, "too many rounds");
-        (_, round) = modern_call(&t, id, &retry_of(&params, &round), None).await;
+        (_, round) = modern_call(&t, id, "seed_tool", &retry_of(&params, &round), None).await;
     }
     assert_eq!(round["result"]["resultType"], "complete", "{round}");
     let text = round["result"]["content"][0]["text"].as_str().unwrap();
@@ -916,15 +903,15 @@ async fn a_session_answers_only_the_principal_that_created_it() {
 async fn a_request_state_answers_only_the_principal_it_was_issued_to() {
     let t = start_seed(ServerConfig::default(), authenticated()).await;
     let params = seed_tool_params();
-    let (status, first) = modern_call(&t, 1, &params, Some(ALICE)).await;
+    let (status, first) = modern_call(&t, 1, "seed_tool", &params, Some(ALICE)).await;
     assert_eq!(status, 200);
     assert_eq!(first["result"]["resultType"], "input_required", "{first}");
     // The 2026-07-28 answer to an authenticated caller is private to it.
     let retry = retry_of(&params, &first);
-    let (status, stolen) = modern_call(&t, 2, &retry, Some(BOB)).await;
+    let (status, stolen) = modern_call(&t, 2, "seed_tool", &retry, Some(BOB)).await;
     assert_eq!(status, 400);
     assert!(assert_error(&stolen, -32602).contains("another caller"));
-    let (status, own) = modern_call(&t, 3, &retry, Some(ALICE)).await;
+    let (status, own) = modern_call(&t, 3, "seed_tool", &retry, Some(ALICE)).await;
     assert_eq!(status, 200);
     assert_eq!(own["result"]["resultType"], "input_required", "{own}");
 }

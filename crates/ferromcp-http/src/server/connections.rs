@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
+use super::session::lock;
 use super::table::AddressKey;
 
 /// Limits on the TCP connections of a server started by [`serve`](super::serve),
@@ -205,13 +206,6 @@ impl Drop for ConnectionSlot {
             }
         }
     }
-}
-
-fn lock(counts: &Mutex<ConnectionCounts>) -> std::sync::MutexGuard<'_, ConnectionCounts> {
-    // The counts stay consistent even if a holder panicked: every update is one step.
-    counts
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
