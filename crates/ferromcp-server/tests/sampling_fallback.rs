@@ -434,13 +434,10 @@ async fn provider_answers_under_one_input_key_stay_apart() {
     }
 }
 
-/// A server whose provider answers everything and whose budget is two samples a minute.
-fn budgeted_server(stub: &Stub) -> McpServer {
+/// A server whose provider answers everything, under `config`'s budgets.
+fn budgeted_server(stub: &Stub, config: ferromcp_server::ServerConfig) -> McpServer {
     McpServer::builder("budget-test", "1.0.0")
-        .config(ferromcp_server::ServerConfig {
-            max_sampling_per_minute: Some(2),
-            ..Default::default()
-        })
+        .config(config)
         .sampling_policy(SamplingPolicy::ProviderOnly)
         .sampling_provider(OpenAiCompatibleProvider::new(
             stub.base_url.clone(),
@@ -473,7 +470,13 @@ async fn connect_as(server: &McpServer, era: Era, principal: Option<&str>) -> Cl
 async fn provider_calls_count_against_the_callers_budget_in_both_eras() {
     let stub = stub().await;
     // Stateful: per principal, across sessions; a new session is no new budget.
-    let server = budgeted_server(&stub);
+    let server = budgeted_server(
+        &stub,
+        ferromcp_server::ServerConfig {
+            max_sampling_per_minute: Some(2),
+            ..Default::default()
+        },
+    );
     let first = connect_as(&server, Era::Legacy, None).await;
     for _ in 0..2 {
         assert_eq!(
@@ -505,7 +508,13 @@ async fn provider_calls_count_against_the_callers_budget_in_both_eras() {
     );
 
     // 2026-07-28: the same windows; callers without a principal share one.
-    let server = budgeted_server(&stub);
+    let server = budgeted_server(
+        &stub,
+        ferromcp_server::ServerConfig {
+            max_sampling_per_minute: Some(2),
+            ..Default::default()
+        },
+    );
     let alice = connect_as(&server, Era::Modern, Some("alice")).await;
     let alice_again = connect_as(&server, Era::Legacy, Some("alice")).await;
     let bob = connect_as(&server, Era::Modern, Some("bob")).await;
@@ -536,23 +545,14 @@ async fn the_server_wide_provider_budget_holds_every_principal() {
         Some(600)
     );
     let stub = stub().await;
-    let server = McpServer::builder("budget-test", "1.0.0")
-        .config(ferromcp_server::ServerConfig {
+    let server = budgeted_server(
+        &stub,
+        ferromcp_server::ServerConfig {
             max_sampling_per_minute: Some(2),
             max_provider_calls_per_minute: Some(3),
             ..Default::default()
-        })
-        .sampling_policy(SamplingPolicy::ProviderOnly)
-        .sampling_provider(OpenAiCompatibleProvider::new(
-            stub.base_url.clone(),
-            None,
-            "requested-model",
-        ))
-        .tool(ToolDef::new(
-            "ask",
-            |ctx: Context, args: Prompt| async move { ctx.sample(args.prompt).await },
-        ))
-        .build();
+        },
+    );
     for (i, era) in [Era::Legacy, Era::Modern, Era::Legacy]
         .into_iter()
         .enumerate()
