@@ -56,6 +56,16 @@ rm -f "$metadata" "$metadata.publish"
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "== cargo clippy: the feature sets users pick"
+# The workspace build above turns every feature on; these are the smaller cuts the
+# facade documents (a stdio-only server, a client, each HTTP side alone, the bare crates).
+for features in server,macros client http-client http-server,macros; do
+    cargo clippy -p ferromcp --no-default-features --features "$features" --all-targets \
+        --locked -- -D warnings
+done
+cargo clippy -p ferromcp-server -p ferromcp-llm -p ferromcp-http --no-default-features \
+    --lib --locked -- -D warnings
+
 echo "== cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 

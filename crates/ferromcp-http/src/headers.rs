@@ -23,6 +23,7 @@ pub const MCP_PARAM_PREFIX: &str = "mcp-param-";
 
 /// Names the server looks up on every 2026-07-28 POST, ready-made: a `&str` name is
 /// parsed (and a custom one copied) at every lookup.
+#[cfg(feature = "server")]
 pub(crate) mod names {
     use http::HeaderName;
 

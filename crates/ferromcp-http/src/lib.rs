@@ -13,14 +13,24 @@
 //! - [`headers`]: the header names both sides use.
 //! - [`auth`]: OAuth 2.1 for MCP (the `ferromcp-auth` crate): the client's
 //!   [`HttpClientConfig::auth`](client::HttpClientConfig::auth) logs in to protected servers.
+//!
+//! Cargo features `server` and `client` (both default) choose the sides; a program that only
+//! serves leaves out the client transport and `ferromcp-client`, and the other way round.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// OAuth 2.1 for MCP, both roles (the `ferromcp-auth` crate).
 pub use ferromcp_auth as auth;
+#[cfg(feature = "client")]
 pub mod client;
 mod ext;
 pub mod headers;
+#[cfg(feature = "server")]
 pub mod server;
 /// Server-Sent Events framing (it lives in the transport layer; re-exported here).
 pub use ferromcp_transport::sse;
 
-pub use ext::{ClientBuilderHttpExt, McpServerHttpExt};
+#[cfg(feature = "client")]
+pub use ext::ClientBuilderHttpExt;
+#[cfg(feature = "server")]
+pub use ext::McpServerHttpExt;

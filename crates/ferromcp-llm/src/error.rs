@@ -65,7 +65,13 @@ pub enum LlmError {
     Config(String),
 }
 
+// The constructors serve the providers; with none compiled in, nothing calls them.
+#[cfg_attr(
+    not(any(feature = "http-providers", feature = "local-model")),
+    allow(dead_code)
+)]
 impl LlmError {
+    #[cfg(feature = "http-providers")]
     pub(crate) fn transport(provider: &str, err: &reqwest::Error, timeout: Duration) -> Self {
         if err.is_timeout() {
             LlmError::Timeout {
@@ -101,6 +107,7 @@ impl LlmError {
         }
     }
 
+    #[cfg(feature = "http-providers")]
     /// Builds an [`LlmError::Api`] from an error response body. Both Anthropic
     /// (`{type:"error", error:{type, message}}`) and OpenAI (`{error:{message, type, code}}`)
     /// put the details under `error`.
@@ -132,6 +139,7 @@ impl LlmError {
     }
 }
 
+#[cfg(feature = "http-providers")]
 /// The start of a body, for messages.
 pub(crate) fn snippet(body: &[u8]) -> String {
     const MAX: usize = 300;
@@ -146,6 +154,7 @@ pub(crate) fn snippet(body: &[u8]) -> String {
     }
 }
 
+#[cfg(feature = "http-providers")]
 fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut out = err.to_string();
     let mut source = err.source();

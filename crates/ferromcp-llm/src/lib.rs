@@ -31,6 +31,11 @@
 //! HTTPS, needed for the hosted APIs, requires this crate's `tls` feature; plain HTTP
 //! (local model servers) works without it.
 //!
+//! **Features.** `http-providers` (default): the two hosted-API clients and
+//! [`provider_from_env`], over reqwest. Without it the crate is just [`LlmProvider`] and
+//! [`LlmError`], which is all a server needs to accept a provider someone else built.
+//! `tls`: HTTPS for `http-providers`. `local-model`: the offline model (below).
+//!
 //! ```no_run
 //! use ferromcp_llm::{LlmProvider, OpenAiCompatibleProvider};
 //! use ferromcp_protocol::types::CreateMessageRequestParams;
@@ -90,29 +95,38 @@
 //! # }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "http-providers")]
 mod anthropic;
 mod error;
+#[cfg(feature = "http-providers")]
 mod http;
 #[cfg(feature = "local-model")]
 mod local;
+#[cfg(feature = "http-providers")]
 mod openai;
+#[cfg(feature = "http-providers")]
 mod sse;
+#[cfg(feature = "http-providers")]
 mod tools;
-
-use std::time::Duration;
 
 use ferromcp_protocol::types::{CreateMessageRequestParams, CreateMessageResult, SamplingContent};
 use futures::future::BoxFuture;
 
+#[cfg(feature = "http-providers")]
 pub use anthropic::{AnthropicProvider, ANTHROPIC_VERSION, DEFAULT_ANTHROPIC_BASE_URL};
 pub use error::LlmError;
+#[cfg(feature = "http-providers")]
 pub use http::{DEFAULT_MAX_RETRY_DELAY, DEFAULT_TIMEOUT};
 #[cfg(feature = "local-model")]
 pub use local::{
     default_model_path, model_label, model_path_from_env, GenerationStats, LocalModelProvider,
     DEFAULT_MAX_CONTEXT, DEFAULT_MODEL_FILE, DEFAULT_MODEL_LABEL, MODEL_PATH_ENV,
 };
+#[cfg(feature = "http-providers")]
 pub use openai::{OpenAiCompatibleProvider, DEFAULT_OPENAI_BASE_URL};
+#[cfg(feature = "http-providers")]
 pub use sse::StreamEvent;
 
 /// The Claude model [`provider_from_env`] uses when `ANTHROPIC_MODEL` is unset.
@@ -164,13 +178,14 @@ impl<P: LlmProvider + ?Sized> LlmProvider for std::sync::Arc<P> {
 }
 
 /// A provider configured from the process environment; see [`provider_from_vars`].
+#[cfg(feature = "http-providers")]
 pub fn provider_from_env() -> Result<Option<Box<dyn LlmProvider>>, LlmError> {
     provider_from_vars(|name| std::env::var(name).ok())
 }
 
 /// The configured provider ([`provider_from_env`]) or, when none is configured, the offline
 /// model ([`LocalModelProvider::from_env`]). Blocks while the offline model loads.
-#[cfg(feature = "local-model")]
+#[cfg(all(feature = "local-model", feature = "http-providers"))]
 pub fn provider_from_env_or_offline() -> Result<Box<dyn LlmProvider>, LlmError> {
     match provider_from_env()? {
         Some(p) => Ok(p),
@@ -191,6 +206,7 @@ pub fn provider_from_env_or_offline() -> Result<Box<dyn LlmProvider>, LlmError> 
 /// 3. Neither → `Ok(None)`.
 ///
 /// `LLM_TIMEOUT_SECS`, when set, overrides the 120 s request timeout of either provider.
+#[cfg(feature = "http-providers")]
 pub fn provider_from_vars(
     var: impl Fn(&str) -> Option<String>,
 ) -> Result<Option<Box<dyn LlmProvider>>, LlmError> {
@@ -201,7 +217,7 @@ pub fn provider_from_vars(
     };
     let timeout = match get("LLM_TIMEOUT_SECS") {
         Some(v) => match v.parse::<f64>() {
-            Ok(s) if s.is_finite() && s > 0.0 => Duration::from_secs_f64(s),
+            Ok(s) if s.is_finite() && s > 0.0 => std::time::Duration::from_secs_f64(s),
             _ => {
                 return Err(LlmError::Config(format!(
                     "LLM_TIMEOUT_SECS must be a positive number of seconds, got {v:?}"
@@ -239,6 +255,11 @@ pub fn provider_from_vars(
 }
 
 /// Describes a non-text block for [`LlmError::Unsupported`].
+// Used by every provider; with none compiled in, nothing calls it.
+#[cfg_attr(
+    not(any(feature = "http-providers", feature = "local-model")),
+    allow(dead_code)
+)]
 fn kind_of(content: &SamplingContent) -> &'static str {
     match content {
         SamplingContent::Text(_) => "text content",

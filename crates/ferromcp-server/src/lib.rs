@@ -40,6 +40,16 @@
 //! let _connection = server.serve(server_end);
 //! # }
 //! ```
+//!
+//! ## Cargo features
+//! Both are on by default; a server that needs neither leaves out an HTTP client and a
+//! JSON Schema engine (`default-features = false`).
+//! - `sampling-provider`: the hosted LLM clients in [`llm`] for the sampling fallback.
+//!   Without it, [`ServerBuilder::sampling_provider`] still takes any [`llm::LlmProvider`].
+//! - `schema-validation`: [`Context::sample_json`] checks answers against every JSON Schema
+//!   keyword; without it, against the shape serde deserializes.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
 mod builder;

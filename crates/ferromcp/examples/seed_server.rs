@@ -6,11 +6,11 @@ use ferromcp::prelude::*;
 #[tool]
 async fn summarize(ctx: Context, text: String) -> Result<String, McpError> {
     ctx.info("asking the client's model for a summary");
-    ctx.report_progress(1.0, Some(2.0), Some("sampling"));
+    ctx.progress(1.0, 2.0).message("sampling");
     let summary = ctx
         .sample(format!("Summarize in one sentence:\n{text}"))
         .await?;
-    ctx.report_progress(2.0, Some(2.0), Some("reading roots"));
+    ctx.progress(2.0, 2.0).message("reading roots");
     let roots = ctx.list_roots().await?;
     let folders: Vec<&str> = roots.iter().map(|r| r.uri.as_str()).collect();
     Ok(format!("{summary}\n(roots: {})", folders.join(", ")))

@@ -71,39 +71,86 @@
 //! session.close().await;
 //! # Ok(()) }
 //! ```
+//!
+//! ## Cargo features
+//! All on by default. A program takes only the parts it uses:
+//!
+//! | feature | adds | pulls in |
+//! |---|---|---|
+//! | `server` | [`McpServer`], [`Context`], stdio and in-memory serving | tokio, schemars, cap-std |
+//! | `macros` | `#[tool]`, `#[resource]`, `#[prompt]` (needs `server`) | syn |
+//! | `client` | [`Client`](client::Client) over stdio and in-memory transports | — |
+//! | `http-server` | Streamable HTTP and HTTP+SSE serving, OAuth resource server | axum, hyper, reqwest (JWKS) |
+//! | `http-client` | `connect_http`, the HTTP transport, OAuth login | reqwest, oauth2 |
+//! | `sampling-provider` | [`llm`]'s Anthropic and OpenAI-compatible clients | reqwest |
+//! | `schema-validation` | `sample_json` checks every JSON Schema keyword | jsonschema |
+//!
+//! A stdio-only tool server:
+//!
+//! ```toml
+//! [dependencies]
+//! ferromcp = { version = "0.1", default-features = false, features = ["server", "macros"] }
+//! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "client")]
 pub use ferromcp_client as client;
+#[cfg(any(feature = "http-server", feature = "http-client"))]
 pub use ferromcp_http as http;
 /// OAuth 2.1 for MCP: logging in to protected servers, protecting a server.
+#[cfg(any(feature = "http-server", feature = "http-client"))]
 pub use ferromcp_http::auth;
 pub use ferromcp_protocol as protocol;
 pub use ferromcp_rpc as rpc;
+#[cfg(feature = "server")]
 pub use ferromcp_server as server;
 /// LLM provider clients (Anthropic, OpenAI-compatible) for the server-side sampling fallback.
+#[cfg(feature = "server")]
 pub use ferromcp_server::llm;
 pub use ferromcp_transport as transport;
 
+#[cfg(feature = "macros")]
 pub use ferromcp_macros::{prompt, resource, tool};
 pub use ferromcp_protocol::types;
+#[cfg(feature = "server")]
 pub use ferromcp_server::{Context, McpError, McpServer, State};
 
-/// The names most programs need.
+/// The names most programs need (those of the enabled features).
 pub mod prelude {
+    #[cfg(feature = "macros")]
     pub use crate::{prompt, resource, tool};
+    #[cfg(feature = "client")]
     pub use ferromcp_client::{Client, ClientSession};
-    pub use ferromcp_http::{ClientBuilderHttpExt, McpServerHttpExt};
+    #[cfg(feature = "http-client")]
+    pub use ferromcp_http::ClientBuilderHttpExt;
+    #[cfg(feature = "http-server")]
+    pub use ferromcp_http::McpServerHttpExt;
     pub use ferromcp_protocol::types::{
         CallToolResult, Content, CreateMessageRequestParams, CreateMessageResult, LoggingLevel,
         PromptMessage, ResourceContents, Role, Root, SamplingMessage,
     };
     pub use ferromcp_protocol::{ErrorObject, ProtocolVersion};
+    #[cfg(feature = "server")]
     pub use ferromcp_server::{
         Audio, Context, Elicitation, Image, Json, McpError, McpServer, PromptDef, ResourceDef,
         ResourceTemplateDef, SampledJson, SamplingPolicy, State, ToolDef,
     };
 }
 
+/// The README's Rust examples, compiled (and the ones not marked `no_run` run) as doc tests,
+/// so the README cannot drift from the API.
+#[cfg(all(
+    doctest,
+    feature = "macros",
+    feature = "http-server",
+    feature = "http-client"
+))]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExamples;
+
 /// What the attribute macros expand to refers to these paths; not a public API.
+#[cfg(feature = "server")]
 #[doc(hidden)]
 pub mod __private {
     pub use ferromcp_protocol as protocol;

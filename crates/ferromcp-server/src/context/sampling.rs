@@ -232,7 +232,7 @@ impl Context {
         let ctx = self.clone();
         async move {
             let schema = Value::Object(schema::schema_for::<T>());
-            let validator = jsonschema::validator_for(&schema).map_err(|e| {
+            let validator = AnswerSchema::new(&schema).map_err(|e| {
                 McpError::tool(format!("the schema of the expected answer is invalid: {e}"))
             })?;
             let schema_text = schema.to_string();
@@ -293,22 +293,54 @@ fn preview(text: &str, max: usize) -> String {
     }
 }
 
+/// The JSON Schema a sampled answer must match. With the `schema-validation` feature every
+/// keyword is checked (ranges, patterns, enums...); without it only the shape serde
+/// deserializes is, so the crate does not need a JSON Schema engine.
+struct AnswerSchema {
+    #[cfg(feature = "schema-validation")]
+    validator: jsonschema::Validator,
+}
+
+impl AnswerSchema {
+    #[cfg(feature = "schema-validation")]
+    fn new(schema: &Value) -> Result<Self, String> {
+        let validator = jsonschema::validator_for(schema).map_err(|e| e.to_string())?;
+        Ok(AnswerSchema { validator })
+    }
+
+    #[cfg(not(feature = "schema-validation"))]
+    fn new(_schema: &Value) -> Result<Self, String> {
+        Ok(AnswerSchema {})
+    }
+
+    /// Up to five violations, each naming where in the value it is.
+    #[cfg(feature = "schema-validation")]
+    fn violations(&self, value: &Value) -> Vec<String> {
+        self.validator
+            .iter_errors(value)
+            .take(5)
+            .map(|e| {
+                let path = e.instance_path().to_string();
+                let at = if path.is_empty() { "/".into() } else { path };
+                format!("at {at}: {e}")
+            })
+            .collect()
+    }
+
+    #[cfg(not(feature = "schema-validation"))]
+    fn violations(&self, _value: &Value) -> Vec<String> {
+        Vec::new()
+    }
+}
+
 /// Finds, validates and deserializes the JSON value in a model's answer, or says what is
 /// wrong with it in words the model can act on.
 fn parse_json_answer<T: DeserializeOwned>(
     answer: &str,
-    validator: &jsonschema::Validator,
+    validator: &AnswerSchema,
 ) -> Result<T, String> {
     let value = extract_json(answer).ok_or_else(|| "it contains no JSON value".to_owned())?;
-    let errors: Vec<String> = validator
-        .iter_errors(&value)
-        .take(5)
-        .map(|e| {
-            let path = e.instance_path().to_string();
-            let at = if path.is_empty() { "/".into() } else { path };
-            format!("at {at}: {e}")
-        })
-        .collect();
+    let errors = validator.violations(&value);
     if !errors.is_empty() {
         return Err(format!(
             "it does not match the schema ({})",
@@ -385,8 +417,8 @@ mod tests {
         confidence: f64,
     }
 
-    fn validator() -> jsonschema::Validator {
-        jsonschema::validator_for(&Value::Object(schema::schema_for::<Rating>())).unwrap()
+    fn validator() -> AnswerSchema {
+        AnswerSchema::new(&Value::Object(schema::schema_for::<Rating>())).unwrap()
     }
 
     #[test]
@@ -404,9 +436,15 @@ mod tests {
             }
         );
         let out_of_range =
-            parse_json_answer::<Rating>(r#"{"label": "good", "confidence": 7}"#, &validator())
-                .unwrap_err();
-        assert!(out_of_range.contains("/confidence"), "{out_of_range}");
+            parse_json_answer::<Rating>(r#"{"label": "good", "confidence": 7}"#, &validator());
+        // The range is a schema keyword serde does not check.
+        #[cfg(feature = "schema-validation")]
+        {
+            let problem = out_of_range.unwrap_err();
+            assert!(problem.contains("/confidence"), "{problem}");
+        }
+        #[cfg(not(feature = "schema-validation"))]
+        assert_eq!(out_of_range.unwrap().confidence, 7.0);
         let missing =
             parse_json_answer::<Rating>(r#"{"label": "good"}"#, &validator()).unwrap_err();
         assert!(missing.contains("confidence"), "{missing}");
