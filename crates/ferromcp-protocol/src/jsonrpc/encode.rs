@@ -44,20 +44,22 @@ pub fn encode_request<P: Serialize + ?Sized>(
     let mut buf = BytesMut::with_capacity(128);
     buf.put_slice(PREFIX);
     put_id(&mut buf, id);
-    buf.put_slice(br#","method":"#);
-    put_json(&mut buf, method);
-    if let Some(params) = params {
-        buf.put_slice(br#","params":"#);
-        put_json(&mut buf, params);
-    }
-    buf.put_u8(b'}');
-    buf.freeze()
+    finish_call(buf, method, params)
 }
 
 /// Encodes a notification; `params` of `None` omits the member.
 pub fn encode_notification<P: Serialize + ?Sized>(method: &str, params: Option<&P>) -> Bytes {
     let mut buf = BytesMut::with_capacity(128);
     buf.put_slice(PREFIX);
+    finish_call(buf, method, params)
+}
+
+/// Ends a request or a notification: its method, its params when given, the closing brace.
+fn finish_call<P: Serialize + ?Sized>(
+    mut buf: BytesMut,
+    method: &str,
+    params: Option<&P>,
+) -> Bytes {
     buf.put_slice(br#","method":"#);
     put_json(&mut buf, method);
     if let Some(params) = params {
@@ -182,5 +184,35 @@ mod tests {
                 .unwrap();
         assert_eq!(v["id"], Value::Null);
         assert_eq!(v["error"]["code"], -32601);
+    }
+
+    #[test]
+    fn requests_and_notifications_encode_their_members_in_order() {
+        let params = serde_json::json!({"a": [1, "b"]});
+        let text = |frame: Bytes| String::from_utf8(frame.to_vec()).unwrap();
+        assert_eq!(
+            text(encode_request(
+                &RequestId::from(1),
+                "tools/call",
+                Some(&params)
+            )),
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"a":[1,"b"]}}"#
+        );
+        assert_eq!(
+            text(encode_request::<Value>(
+                &RequestId::from("x\"y"),
+                "ping",
+                None
+            )),
+            r#"{"jsonrpc":"2.0","id":"x\"y","method":"ping"}"#
+        );
+        assert_eq!(
+            text(encode_notification("notifications/x", Some(&params))),
+            r#"{"jsonrpc":"2.0","method":"notifications/x","params":{"a":[1,"b"]}}"#
+        );
+        assert_eq!(
+            text(encode_notification::<Value>("m\"", None)),
+            r#"{"jsonrpc":"2.0","method":"m\""}"#
+        );
     }
 }
