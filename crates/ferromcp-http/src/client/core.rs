@@ -165,13 +165,7 @@ impl Core {
         initialize: bool,
         timeout: Option<Duration>,
     ) -> Result<Response, SendError> {
-        let mut request = self
-            .http
-            .post(self.url.clone())
-            .header(CONTENT_TYPE, JSON)
-            .header(ACCEPT, ACCEPT_BOTH)
-            .headers(self.config.headers.clone())
-            .body(frame.clone());
+        let mut request = self.post_request(frame);
         if !initialize {
             request = self.session_headers(request);
         }
@@ -185,15 +179,18 @@ impl Core {
         headers: HeaderMap,
         timeout: Option<Duration>,
     ) -> Result<Response, SendError> {
-        let request = self
-            .http
+        let request = self.post_request(frame).headers(headers);
+        send_authorized(&self.config, request, timeout).await
+    }
+
+    /// A POST of `frame` with the configured headers and no session's.
+    fn post_request(&self, frame: &Bytes) -> RequestBuilder {
+        self.http
             .post(self.url.clone())
             .header(CONTENT_TYPE, JSON)
             .header(ACCEPT, ACCEPT_BOTH)
             .headers(self.config.headers.clone())
-            .headers(headers)
-            .body(frame.clone());
-        send_authorized(&self.config, request, timeout).await
+            .body(frame.clone())
     }
 
     /// POSTs one frame; a 404 for a session this client holds renews the session and sends
