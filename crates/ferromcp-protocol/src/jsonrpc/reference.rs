@@ -10,6 +10,8 @@ use super::envelope::{parse_error_member, present, present_raw};
 use super::error::ErrorObject;
 use super::id::RequestId;
 
+/// The decoder's envelope with `jsonrpc`, `id` and `method` read as `Value`s: those member
+/// types are what this reference stands for, so the struct is kept apart on purpose.
 #[derive(Deserialize)]
 struct Envelope {
     #[serde(default)]
