@@ -6,7 +6,8 @@
 //!   [`run_inline_or_spawn`] returns;
 //! - a future that does not finish is polled again by a task of its own, even if it never
 //!   woke the no-op waker of the first poll;
-//! - a panic is contained: inline it loses that future only, on a task it ends that task;
+//! - a panic is contained: on the first poll it loses that future only, later it ends only
+//!   that future's task;
 //! - with a [`Spare`], futures of one type that finish at once reuse one heap slot.
 
 use std::any::Any;
