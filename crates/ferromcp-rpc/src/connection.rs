@@ -1,10 +1,8 @@
-use std::any::Any;
 use std::collections::hash_map::Entry;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::Poll;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use ferromcp_protocol::jsonrpc::{
@@ -17,7 +15,8 @@ use futures::FutureExt;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::peer::{lock, Outbound};
+use crate::executor::{run_inline_or_spawn, Spare};
+use crate::state::{lock, InFlight, Outbound};
 use crate::{Peer, QueueReceiver, RequestContext, Service};
 
 /// Per-connection settings.
@@ -96,10 +95,6 @@ pub fn serve_with<T: Transport, S: Service>(
 /// (about 4 MB at most).
 const RETAINED_OUTGOING: usize = 1 << 16;
 
-/// Receives every message a connection without a writer task sends, on the sending task
-/// ([`serve_driven`](crate::serve_driven), [`direct_peer`](crate::direct_peer)).
-pub type OutgoingSink = Box<dyn Fn(Outgoing) + Send + Sync>;
-
 async fn write_loop<W: FrameWriter>(
     mut writer: W,
     mut queue: QueueReceiver<Outgoing>,
@@ -135,13 +130,6 @@ async fn write_loop<W: FrameWriter>(
     let _ = writer.close().await;
 }
 
-/// An incoming request whose handler is running.
-pub(crate) struct InFlight {
-    pub(crate) cancellation: CancellationToken,
-    /// `initialize` must not be cancelled (the specification says so).
-    cancellable: bool,
-}
-
 async fn read_loop<R: FrameReader, S: Service>(
     mut reader: R,
     service: Arc<S>,
@@ -175,104 +163,6 @@ async fn read_loop<R: FrameReader, S: Service>(
         }
     }
     dispatcher.finish();
-}
-
-/// Polls a request's future once, here on the reader; only one that is not done by then
-/// (it awaits a timer, I/O or the client) gets a task of its own. Most handlers answer
-/// without waiting, and a task per request (spawn, hand-off to another worker, wake-up)
-/// costs more than the handler. A pending future is polled again by its new task, which
-/// registers the task's waker in place of the no-op one used here. A handler that panics
-/// loses its request only, as it would on a task of its own: the reader goes on.
-///
-/// The future is polled in a heap slot (it must not move once polled, and a pending one
-/// moves to its task): with `spare`, a slot whose future finished here is kept for the next
-/// request, so a connection that answers at once allocates none (a request's future is
-/// kilobytes, and glibc tidies its free lists on every allocation that large).
-pub(crate) fn run_inline_or_spawn<F>(future: F, spare: Option<&Spare>)
-where
-    F: Future + Send + 'static,
-{
-    let mut next = Some(future);
-    let reused = spare.and_then(Spare::take).and_then(|mut slot| {
-        let refilled = slot.as_mut().refill(&mut next);
-        refilled.then_some(slot)
-    });
-    let mut slot: Pin<Box<dyn Slot>> = match reused {
-        Some(slot) => slot,
-        None => Box::pin(next),
-    };
-    let mut cx = Context::from_waker(std::task::Waker::noop());
-    let polled = std::panic::catch_unwind(AssertUnwindSafe(|| slot.as_mut().poll_slot(&mut cx)));
-    if matches!(polled, Ok(Poll::Pending)) {
-        tokio::spawn(SlotTask(slot));
-        return;
-    }
-    // Done (or panicked): drop the future now, as a finished task would, and keep its room.
-    let cleared = std::panic::catch_unwind(AssertUnwindSafe(|| slot.as_mut().clear()));
-    if let (Ok(()), Some(spare)) = (cleared, spare) {
-        spare.put(slot);
-    }
-}
-
-/// A pinned heap slot holding one future of a type fixed by its first use, or nothing.
-trait Slot: Send {
-    fn poll_slot(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()>;
-    /// Drops the future in place; the slot can then take another.
-    fn clear(self: Pin<&mut Self>);
-    /// Moves the future out of `next` (an `Option` of this slot's future type) into the
-    /// slot; false, leaving `next` alone, when it is of another type.
-    fn refill(self: Pin<&mut Self>, next: &mut dyn Any) -> bool;
-}
-
-/// A future's output is dropped: a request's future has sent its answer itself.
-impl<F: Future + Send + 'static> Slot for Option<F> {
-    fn poll_slot(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        match self.as_pin_mut() {
-            Some(future) => future.poll(cx).map(drop),
-            None => Poll::Ready(()),
-        }
-    }
-
-    fn clear(mut self: Pin<&mut Self>) {
-        self.set(None);
-    }
-
-    fn refill(mut self: Pin<&mut Self>, next: &mut dyn Any) -> bool {
-        match next.downcast_mut::<Option<F>>() {
-            Some(next) => {
-                self.set(next.take());
-                true
-            }
-            None => false,
-        }
-    }
-}
-
-/// A request that waits, on its own task.
-struct SlotTask(Pin<Box<dyn Slot>>);
-
-impl Future for SlotTask {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.0.as_mut().poll_slot(cx)
-    }
-}
-
-/// The empty slot a connection keeps for its next request (see [`run_inline_or_spawn`]).
-#[derive(Default)]
-pub(crate) struct Spare(Mutex<Option<Pin<Box<dyn Slot>>>>);
-
-impl Spare {
-    fn take(&self) -> Option<Pin<Box<dyn Slot>>> {
-        self.0.try_lock().ok()?.take()
-    }
-
-    fn put(&self, slot: Pin<Box<dyn Slot>>) {
-        if let Ok(mut spare) = self.0.try_lock() {
-            *spare = Some(slot);
-        }
-    }
 }
 
 /// What a request's future does with its answer.
@@ -636,92 +526,6 @@ mod tests {
             Ok(ferromcp_protocol::jsonrpc::to_raw(&serde_json::json!({"ok": true})).unwrap())
         }
         async fn handle_notification(&self, _n: Notification, _peer: &Peer) {}
-    }
-
-    /// Counts its drops, so a test sees when a request's future was dropped.
-    struct Dropped(Arc<std::sync::atomic::AtomicUsize>);
-    impl Drop for Dropped {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        }
-    }
-
-    /// One future type for every call, as a connection's requests have: it finishes at once
-    /// unless given a gate to wait for.
-    fn request_like(
-        gate: Option<tokio::sync::oneshot::Receiver<()>>,
-        dropped: Arc<std::sync::atomic::AtomicUsize>,
-        done: Arc<std::sync::atomic::AtomicUsize>,
-    ) -> impl Future<Output = ()> + Send + 'static {
-        let guard = Dropped(dropped);
-        async move {
-            let _guard = guard;
-            if let Some(gate) = gate {
-                let _ = gate.await;
-            }
-            done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        }
-    }
-
-    #[tokio::test]
-    async fn inline_requests_reuse_one_slot_and_a_waiting_one_gets_a_task() {
-        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-        let spare = Spare::default();
-        let dropped = Arc::new(AtomicUsize::new(0));
-        let done = Arc::new(AtomicUsize::new(0));
-        let has_spare = |spare: &Spare| spare.0.lock().unwrap().is_some();
-
-        run_inline_or_spawn(
-            request_like(None, dropped.clone(), done.clone()),
-            Some(&spare),
-        );
-        // Finished and dropped before the call returns, as before; its slot is kept.
-        assert_eq!((done.load(SeqCst), dropped.load(SeqCst)), (1, 1));
-        assert!(has_spare(&spare));
-        let kept = format!("{:p}", &**spare.0.lock().unwrap().as_ref().unwrap());
-
-        run_inline_or_spawn(
-            request_like(None, dropped.clone(), done.clone()),
-            Some(&spare),
-        );
-        assert_eq!((done.load(SeqCst), dropped.load(SeqCst)), (2, 2));
-        let reused = format!("{:p}", &**spare.0.lock().unwrap().as_ref().unwrap());
-        assert_eq!(kept, reused, "an inline request must reuse the spare slot");
-
-        // A request that waits takes the slot to its task; the next inline one gets a new one.
-        let (open, gate) = tokio::sync::oneshot::channel();
-        run_inline_or_spawn(
-            request_like(Some(gate), dropped.clone(), done.clone()),
-            Some(&spare),
-        );
-        assert!(!has_spare(&spare));
-        assert_eq!((done.load(SeqCst), dropped.load(SeqCst)), (2, 2));
-        run_inline_or_spawn(
-            request_like(None, dropped.clone(), done.clone()),
-            Some(&spare),
-        );
-        assert_eq!((done.load(SeqCst), dropped.load(SeqCst)), (3, 3));
-        assert!(has_spare(&spare));
-        open.send(()).unwrap();
-        tokio::time::timeout(std::time::Duration::from_secs(5), async {
-            while dropped.load(SeqCst) < 4 {
-                tokio::task::yield_now().await;
-            }
-        })
-        .await
-        .expect("the waiting request finishes on its task");
-        assert_eq!(done.load(SeqCst), 4);
-
-        // A future of another type is served too, in a slot of its own.
-        let other_done = Arc::new(AtomicUsize::new(0));
-        let counter = other_done.clone();
-        run_inline_or_spawn(
-            async move {
-                counter.fetch_add(1, SeqCst);
-            },
-            Some(&spare),
-        );
-        assert_eq!(other_done.load(SeqCst), 1);
     }
 
     #[tokio::test]

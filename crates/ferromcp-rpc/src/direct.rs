@@ -12,8 +12,8 @@ use ferromcp_protocol::{ErrorObject, RequestId};
 use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
-use crate::peer::Outbound;
-use crate::{OutgoingSink, Peer, RequestContext};
+use crate::state::{Outbound, OutgoingSink};
+use crate::{Peer, RequestContext};
 
 /// A [`Peer`] for one request served by [`answer_direct`]: what it sends goes to `sink`
 /// on the sending task (which must not block), and `cancellation` is both the request's

@@ -16,9 +16,10 @@ use ferromcp_protocol::ErrorObject;
 use ferromcp_transport::Incoming;
 use tokio_util::sync::CancellationToken;
 
-use crate::connection::{run_inline_or_spawn, Dispatcher, Reuse};
-use crate::peer::Outbound;
-use crate::{ConnectionConfig, OutgoingSink, Peer, Service};
+use crate::connection::{Dispatcher, Reuse};
+use crate::executor::run_inline_or_spawn;
+use crate::state::{Outbound, OutgoingSink};
+use crate::{ConnectionConfig, Peer, Service};
 
 /// The engine of a driven connection, without its service's type.
 trait Engine: Send + Sync {

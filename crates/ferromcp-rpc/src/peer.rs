@@ -1,6 +1,5 @@
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,16 +15,8 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::{QueueSender, RpcError};
-
-/// A table keyed by request id. Every request passes through one (the in-flight table takes
-/// an insert and a removal per incoming request): foldhash hashes an id several times
-/// faster than SipHash, and its per-process random seed still keeps a peer from choosing
-/// ids that collide.
-pub(crate) type IdMap<V> = HashMap<RequestId, V, foldhash::fast::RandomState>;
-
-/// Called for each `notifications/progress` about a request this side sent.
-pub type ProgressCallback = Arc<dyn Fn(ProgressNotificationParams) + Send + Sync>;
+use crate::error::RpcError;
+use crate::state::{lock, Answer, Outbound, ProgressCallback, ProgressRoute, Shared};
 
 /// How to send one request.
 #[derive(Clone, Default)]
@@ -66,31 +57,6 @@ impl RequestOptions {
     }
 }
 
-/// What completes a pending request: its result, or why there is none.
-pub(crate) type Answer = Result<Box<RawValue>, RpcError>;
-
-pub(crate) struct ProgressRoute {
-    callback: ProgressCallback,
-    last_seen: Mutex<Instant>,
-}
-
-/// Where a connection's outgoing messages go.
-pub(crate) enum Outbound {
-    /// To the writer task, which writes and flushes them.
-    Queue(QueueSender<Outgoing>),
-    /// Straight to the transport, on the sender's task (see [`crate::serve_driven`] and [`crate::direct_peer`]).
-    Direct(crate::OutgoingSink),
-}
-
-pub(crate) struct Shared {
-    pub(crate) outbound: Outbound,
-    pending: Mutex<IdMap<oneshot::Sender<Answer>>>,
-    progress: Mutex<IdMap<Arc<ProgressRoute>>>,
-    pub(crate) in_flight: Mutex<IdMap<crate::connection::InFlight>>,
-    next_id: AtomicI64,
-    pub(crate) closed: CancellationToken,
-}
-
 /// A handle to the other side of a connection: send it requests and notifications.
 ///
 /// Cheap to clone; every clone talks to the same connection.
@@ -116,14 +82,7 @@ impl Peer {
     /// on its own shares it as its cancellation (see [`crate::direct_peer`]).
     pub(crate) fn with_closed(outbound: Outbound, closed: CancellationToken) -> Peer {
         Peer {
-            shared: Arc::new(Shared {
-                outbound,
-                pending: Mutex::default(),
-                progress: Mutex::default(),
-                in_flight: Mutex::default(),
-                next_id: AtomicI64::new(0),
-                closed,
-            }),
+            shared: Arc::new(Shared::new(outbound, closed)),
         }
     }
 
@@ -358,12 +317,4 @@ fn set_progress_token(params: &mut Value, id: &RequestId) {
             meta.insert("progressToken".into(), token);
         }
     }
-}
-
-/// Locks a mutex, shrugging off poisoning: the maps stay consistent because every critical
-/// section is a single insert or remove.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -120,7 +120,7 @@ impl AutoWriter {
             .filter(|_| peek.is(methods::SERVER_DISCOVER));
         drop(peek);
         if let Some(probe) = probe {
-            if let Some(headers) = core.modern_headers(&frame, &probe) {
+            if let Some(headers) = core.modern.headers(&frame, &probe) {
                 return self.probe(core, frame, probe, headers).await;
             }
         }
@@ -180,7 +180,7 @@ impl AutoWriter {
         let response = match core.post_modern(&frame, headers, limit).await {
             Ok(response) => response,
             Err(error) => {
-                core.forget_modern(&id);
+                core.modern.forget(&id);
                 return core.inbox.fail_send(&id, error).await;
             }
         };
@@ -193,10 +193,10 @@ impl AutoWriter {
             let owner = core.clone();
             return core.spawn(async move {
                 task.await;
-                owner.forget_modern(&id);
+                owner.modern.forget(&id);
             });
         }
-        core.forget_modern(&id);
+        core.modern.forget(&id);
         // Protected: which revision it speaks is not the question yet.
         if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
             return core.error_status(response, Some(&id)).await;

@@ -9,7 +9,6 @@ use bytes::Bytes;
 use ferromcp_protocol::RequestId;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
-use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::http::{send_authorized, SendError, ACCEPT_BOTH};
@@ -45,7 +44,7 @@ pub(crate) struct Core {
     pub(crate) closed: CancellationToken,
     state: Mutex<State>,
     /// What 2026-07-28 requests need (`modern.rs`).
-    modern: Mutex<ModernState>,
+    pub(crate) modern: ModernState,
     /// Serializes session renewals; counts them for fresh request ids.
     pub(crate) renewals: tokio::sync::Mutex<u64>,
 }
@@ -64,17 +63,13 @@ impl Core {
             inbox,
             closed,
             state: Mutex::new(State::default()),
-            modern: Mutex::new(ModernState::default()),
+            modern: ModernState::default(),
             renewals: tokio::sync::Mutex::new(0),
         })
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn modern(&self) -> MutexGuard<'_, ModernState> {
-        self.modern.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The session id the server assigned, if any.
@@ -139,7 +134,7 @@ impl Core {
             answered
         };
         let frame = match &answered {
-            Some(id) => self.check_tools_list(id, frame),
+            Some(id) => self.modern.check_tools_list(id, frame),
             None => frame,
         };
         self.inbox.frame(frame).await;
@@ -170,17 +165,32 @@ impl Core {
         initialize: bool,
         timeout: Option<Duration>,
     ) -> Result<Response, SendError> {
-        let mut request = self
-            .http
-            .post(self.url.clone())
-            .header(CONTENT_TYPE, JSON)
-            .header(ACCEPT, ACCEPT_BOTH)
-            .headers(self.config.headers.clone())
-            .body(frame.clone());
+        let mut request = self.post_request(frame);
         if !initialize {
             request = self.session_headers(request);
         }
         send_authorized(&self.config, request, timeout).await
+    }
+
+    /// POSTs a 2026-07-28 request: no session, its own headers.
+    pub(crate) async fn post_modern(
+        &self,
+        frame: &Bytes,
+        headers: HeaderMap,
+        timeout: Option<Duration>,
+    ) -> Result<Response, SendError> {
+        let request = self.post_request(frame).headers(headers);
+        send_authorized(&self.config, request, timeout).await
+    }
+
+    /// A POST of `frame` with the configured headers and no session's.
+    fn post_request(&self, frame: &Bytes) -> RequestBuilder {
+        self.http
+            .post(self.url.clone())
+            .header(CONTENT_TYPE, JSON)
+            .header(ACCEPT, ACCEPT_BOTH)
+            .headers(self.config.headers.clone())
+            .body(frame.clone())
     }
 
     /// POSTs one frame; a 404 for a session this client holds renews the session and sends
@@ -248,13 +258,13 @@ impl Core {
         spawn_until(token, async move {
             core.clone().run_request(frame, id.clone(), how).await;
             core.state().requests.remove(&id);
-            core.forget_modern(&id);
+            core.modern.forget(&id);
         });
     }
 
     /// Stops reading (and resuming) the answer to a request the client gave up on.
     pub(crate) fn cancel_request(&self, id: &RequestId) {
-        self.forget_modern(id);
+        self.modern.forget(id);
         if let Some(token) = self.state().requests.remove(id) {
             token.cancel();
         }
@@ -291,26 +301,14 @@ impl Core {
         }
     }
 
-    /// Opens (or reopens) the standalone GET stream. The receiver hears when the server
-    /// answered the first GET (whatever it said).
-    pub(crate) fn start_get_stream(self: &Arc<Self>) -> oneshot::Receiver<()> {
-        let token = self.closed.child_token();
-        if let Some(old) = self.state().get_stream.replace(token.clone()) {
-            old.cancel();
-        }
-        let (answered, receiver) = oneshot::channel();
-        spawn_until(
-            token,
-            super::streams::run_get_stream(self.clone(), answered),
-        );
-        receiver
+    /// Replaces the token that stops the standalone GET stream's task, returning the old one.
+    pub(crate) fn replace_get_stream(&self, token: CancellationToken) -> Option<CancellationToken> {
+        self.state().get_stream.replace(token)
     }
 
-    /// Reopens the GET stream if one was opened (after the session was renewed).
-    pub(crate) fn restart_get_stream(self: &Arc<Self>) {
-        if self.state().get_stream.is_some() {
-            drop(self.start_get_stream());
-        }
+    /// Whether a standalone GET stream was opened.
+    pub(crate) fn has_get_stream(&self) -> bool {
+        self.state().get_stream.is_some()
     }
 }
 

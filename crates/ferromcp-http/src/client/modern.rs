@@ -11,27 +11,28 @@
 //! sees it. Cancelling a modern request closes its stream; nothing is POSTed.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::time::Duration;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 use ferromcp_protocol::{meta, methods, RequestId};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
-use reqwest::Response;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::value::{to_raw_value, RawValue};
 use serde_json::{Map, Value};
 
-use super::core::Core;
-use super::http::{send_authorized, SendError, ACCEPT_BOTH};
 use super::param_headers::{annotations, encode_text, ParamHeader, PARAM_PREFIX};
-use crate::headers::{JSON, PROTOCOL_VERSION};
+use crate::headers::PROTOCOL_VERSION;
 
 pub(crate) use crate::headers::MCP_METHOD;
 pub(crate) use crate::headers::MCP_NAME;
 
-/// What a connection remembers about its 2026-07-28 traffic.
+/// What a connection remembers about its 2026-07-28 traffic. It knows nothing of the
+/// connection that holds it (`core.rs`), which POSTs what it is told to.
 #[derive(Debug, Default)]
-pub(crate) struct ModernState {
+pub(crate) struct ModernState(Mutex<Traffic>);
+
+#[derive(Debug, Default)]
+struct Traffic {
     /// Modern requests still running.
     requests: HashSet<RequestId>,
     /// The `tools/list` requests among them, whose answers are checked on arrival.
@@ -60,10 +61,14 @@ struct Params {
     arguments: Option<Value>,
 }
 
-impl Core {
+impl ModernState {
+    fn lock(&self) -> MutexGuard<'_, Traffic> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The headers of request `id` if `frame` is a 2026-07-28 request (which registers
     /// it as one), else `None`.
-    pub(crate) fn modern_headers(&self, frame: &[u8], id: &RequestId) -> Option<HeaderMap> {
+    pub(crate) fn headers(&self, frame: &[u8], id: &RequestId) -> Option<HeaderMap> {
         // Legacy frames (no such key anywhere) are not parsed at all.
         memchr::memmem::find(frame, meta::PROTOCOL_VERSION.as_bytes())?;
         let frame: Frame = serde_json::from_slice(frame).ok()?;
@@ -90,7 +95,7 @@ impl Core {
         if let Some(name) = name.and_then(Value::as_str) {
             put(HeaderName::from_static(MCP_NAME), &encode_text(name));
         }
-        let mut state = self.modern();
+        let mut state = self.lock();
         if let (methods::TOOLS_CALL, Some(tool)) =
             (frame.method.as_str(), name.and_then(Value::as_str))
         {
@@ -112,40 +117,22 @@ impl Core {
     }
 
     /// Whether `id` is a 2026-07-28 request still running.
-    pub(crate) fn is_modern(&self, id: &RequestId) -> bool {
-        self.modern().requests.contains(id)
+    pub(crate) fn contains(&self, id: &RequestId) -> bool {
+        self.lock().requests.contains(id)
     }
 
     /// Forgets a finished or cancelled request.
-    pub(crate) fn forget_modern(&self, id: &RequestId) {
-        let mut state = self.modern();
+    pub(crate) fn forget(&self, id: &RequestId) {
+        let mut state = self.lock();
         state.requests.remove(id);
         state.tools_lists.remove(id);
-    }
-
-    /// POSTs a 2026-07-28 request: no session, its own headers.
-    pub(crate) async fn post_modern(
-        &self,
-        frame: &Bytes,
-        headers: HeaderMap,
-        timeout: Option<Duration>,
-    ) -> Result<Response, SendError> {
-        let request = self
-            .http
-            .post(self.url.clone())
-            .header(CONTENT_TYPE, JSON)
-            .header(ACCEPT, ACCEPT_BOTH)
-            .headers(self.config.headers.clone())
-            .headers(headers)
-            .body(frame.clone());
-        send_authorized(&self.config, request, timeout).await
     }
 
     /// Checks the answer to a 2026-07-28 `tools/list`: remembers every tool's annotated
     /// arguments and removes the tools whose annotations are invalid. Any other frame is
     /// returned as it is.
     pub(crate) fn check_tools_list(&self, id: &RequestId, frame: Bytes) -> Bytes {
-        if !self.modern().tools_lists.remove(id) {
+        if !self.lock().tools_lists.remove(id) {
             return frame;
         }
         match self.filter_tools(&frame) {
@@ -170,7 +157,7 @@ impl Core {
         let count = tools.len();
         let mut kept = Vec::with_capacity(count);
         {
-            let mut state = self.modern();
+            let mut state = self.lock();
             for raw in tools {
                 let Ok(tool) = serde_json::from_str::<Tool>(raw.get()) else {
                     kept.push(raw);

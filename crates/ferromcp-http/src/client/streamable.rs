@@ -113,7 +113,7 @@ pub(crate) async fn write_frame(core: &Arc<Core>, frame: Bytes) {
     if let Some(id) = peek.request_id() {
         let initialize = peek.is(methods::INITIALIZE);
         drop(peek);
-        if let Some(headers) = core.modern_headers(&frame, &id) {
+        if let Some(headers) = core.modern.headers(&frame, &id) {
             core.start_request(frame, id, Post::Modern(headers));
             return;
         }
@@ -130,7 +130,7 @@ pub(crate) async fn write_frame(core: &Arc<Core>, frame: Bytes) {
         };
         drop(peek);
         // 2026-07-28 cancels by closing the request's stream; nothing is POSTed.
-        if let Some(id) = cancelled.as_ref().filter(|id| core.is_modern(id)) {
+        if let Some(id) = cancelled.as_ref().filter(|id| core.modern.contains(id)) {
             core.cancel_request(id);
             return;
         }

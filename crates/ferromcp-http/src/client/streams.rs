@@ -9,7 +9,7 @@ use reqwest::header::HeaderValue;
 use reqwest::{Response, StatusCode};
 use tokio::sync::oneshot;
 
-use super::core::Core;
+use super::core::{spawn_until, Core};
 use super::http::is_permanent;
 use super::inbox::{body_kind, BodyKind};
 use crate::sse::SseParser;
@@ -89,7 +89,7 @@ pub(crate) async fn read_post_stream(
             failures = 0;
         }
         // 2026-07-28 streams cannot be resumed: the request is lost.
-        if core.is_modern(id) {
+        if core.modern.contains(id) {
             let message = "the server's SSE stream ended before the response";
             core.inbox.fail(id, message, None).await;
             return;
@@ -152,7 +152,7 @@ async fn reconnect(core: &Core, last: &str, failures: &mut u32) -> Result<Respon
 /// A server without one (405, or any other client error) is fine; a dropped stream is
 /// reopened with `Last-Event-ID`, up to `max_reconnects` times in a row without an event.
 /// `answered` is told once the first GET got its answer.
-pub(crate) async fn run_get_stream(core: Arc<Core>, answered: oneshot::Sender<()>) {
+async fn run_get_stream(core: Arc<Core>, answered: oneshot::Sender<()>) {
     let mut answered = Some(answered);
     let mut last: Option<String> = None;
     let mut failures = 0;
@@ -200,6 +200,27 @@ pub(crate) async fn run_get_stream(core: Arc<Core>, answered: oneshot::Sender<()
                 tracing::debug!(%error, "opening the standalone SSE stream failed");
                 failures += 1;
             }
+        }
+    }
+}
+
+impl Core {
+    /// Opens (or reopens) the standalone GET stream. The receiver hears when the server
+    /// answered the first GET (whatever it said).
+    pub(crate) fn start_get_stream(self: &Arc<Self>) -> oneshot::Receiver<()> {
+        let token = self.closed.child_token();
+        if let Some(old) = self.replace_get_stream(token.clone()) {
+            old.cancel();
+        }
+        let (answered, receiver) = oneshot::channel();
+        spawn_until(token, run_get_stream(self.clone(), answered));
+        receiver
+    }
+
+    /// Reopens the GET stream if one was opened (after the session was renewed).
+    pub(crate) fn restart_get_stream(self: &Arc<Self>) {
+        if self.has_get_stream() {
+            drop(self.start_get_stream());
         }
     }
 }
