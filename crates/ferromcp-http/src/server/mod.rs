@@ -60,7 +60,7 @@
 //! see the peer's address as `axum::extract::ConnectInfo<SocketAddr>`.
 //!
 //! **Room for newcomers.** At most [`max_sessions`](HttpServerConfig::max_sessions) sessions
-//! are open at once (Streamable HTTP and legacy together), at most
+//! are open at once (Streamable HTTP and HTTP+SSE together), at most
 //! [`max_sessions_per_address`](HttpServerConfig::max_sessions_per_address) per client
 //! address and [`max_sessions_per_principal`](HttpServerConfig::max_sessions_per_principal)
 //! per authenticated principal (1 000 each by default). A limit reached does not lock
@@ -87,16 +87,23 @@
 //! `insufficient_scope` before the handler runs. Handlers read the claims with
 //! `Context::auth`.
 //!
-//! Files: `config.rs` (settings), `router.rs` (axum handlers for GET, DELETE and the method
-//! dispatch), `post.rs` (POST), `checks.rs` (header and body validation), `session.rs`
-//! (sessions, whose engines the POSTs drive on their own tasks), `table.rs` (the tables of
-//! sessions, their limits and who makes room), `stream.rs` (routing
-//! outgoing messages to streams), `body.rs` (JSON and SSE bodies), `event_store.rs`
-//! (resumability), `security.rs` (Host/Origin, CORS), `legacy.rs` (HTTP+SSE), `handle.rs`
-//! (serve, run, shutdown), `connections.rs` (the accept loop and its limits), `error.rs`; for 2026-07-28: `modern.rs` (classification and
-//! answering), `modern_checks.rs` (`_meta`, version and standard headers),
-//! `tool_headers.rs` (`Mcp-Param-*`), `encoding.rs` (header values, Base64),
-//! `inflight.rs` (the requests being answered); `oauth.rs` (the resource server).
+//! Files, from the bottom layer up (each imports only from the layers below it):
+//!
+//! - settings and plumbing: `config/` ([`HttpServerConfig`], [`ConnectionLimits`],
+//!   [`ResourceServerConfig`]), `error.rs` (errors with their status), `body.rs` (JSON and
+//!   SSE bodies), `checks.rs` (header and body validation), `security.rs` (Host/Origin,
+//!   CORS), `encoding.rs` (header values, Base64), `message.rs` (the POST body as
+//!   JSON-RPC), `address.rs` (client addresses as the caps count them), `sync.rs`,
+//!   `event_store.rs` (resumability), `stats.rs`, `oauth.rs` (the resource server);
+//! - shared state: `session/` (a session's engine, the routing of its messages to streams
+//!   in `outbox.rs`, the table of sessions and who makes room in `table.rs`), `state.rs`
+//!   (what every handler shares, and who is calling);
+//! - the handlers: `stateful/` (Streamable HTTP with sessions: POST, GET, DELETE),
+//!   `stateless/` (2026-07-28: classification and answering, the `_meta` and header checks,
+//!   `Mcp-Param-*` in `tool_headers.rs`, the requests being answered in `exchange.rs`),
+//!   `http_sse.rs` (the HTTP+SSE transport of 2024-11-05);
+//! - the top: `router.rs` (the axum router and the dispatch to the handlers),
+//!   `connections.rs` (the accept loop and its limits), `handle.rs` (serve, run, shutdown).
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
@@ -137,32 +144,36 @@
 use axum::Router;
 use ferromcp_server::McpServer;
 
+// The bottom layer: settings, errors, bodies, checks, and the state every handler shares.
+mod address;
 mod body;
 mod checks;
 mod config;
-mod connections;
 mod encoding;
 mod error;
 mod event_store;
-mod handle;
-mod inflight;
-mod legacy;
-mod modern;
-mod modern_checks;
+mod message;
 mod oauth;
-mod post;
-mod router;
 mod security;
 mod session;
-mod stream;
-mod table;
-mod tool_headers;
+mod state;
+mod stats;
+mod sync;
+// The handlers: one module per transport and era.
+mod http_sse;
+mod stateful;
+mod stateless;
+// The top: the router that dispatches to them, and the server that runs it on a socket.
+mod connections;
+mod handle;
+mod router;
 
-pub use config::{Authenticator, HeaderValidation, HttpServerConfig};
-pub use connections::ConnectionLimits;
+pub use config::{
+    Authenticator, ConnectionLimits, HeaderValidation, HttpServerConfig, ResourceServerConfig,
+};
 pub use event_store::{EventStore, InMemoryEventStore, Replay, StoredEvent};
-pub use handle::{run, serve, serve_listener, HttpServerHandle, HttpStats};
-pub use oauth::ResourceServerConfig;
+pub use handle::{run, serve, serve_listener, HttpServerHandle};
+pub use stats::HttpStats;
 
 /// An axum [`Router`] serving `server` at `config.endpoint` (plus `/sse` and `/messages`
 /// with [`legacy_sse`](HttpServerConfig::legacy_sse)). Merge it into an app, or nest it

@@ -1,4 +1,6 @@
-//! The HTTP+SSE transport of 2024-11-05, for clients that predate Streamable HTTP.
+//! The HTTP+SSE transport of 2024-11-05 (called "legacy" in the settings:
+//! [`legacy_sse`](crate::server::HttpServerConfig::legacy_sse)), for clients that predate
+//! Streamable HTTP.
 //!
 //! `GET /sse` opens the session's one stream; its first event (`endpoint`) names the URL to
 //! POST messages to, `/messages?sessionId=<id>`. Every message of the server, whatever it
@@ -17,9 +19,10 @@ use super::body::{accepted, sse_response};
 use super::checks::{is_json, read_body};
 use super::error::HttpError;
 use super::oauth;
-use super::router::{allowed_origin, authenticate, principal, AppState};
 use super::security;
-use super::session::{new_session_id, short, Session};
+use super::session::id::{new_session_id, short};
+use super::session::Session;
+use super::state::{allowed_origin, authenticate, principal, AppState};
 use crate::sse::encode_event;
 
 /// Where the stream is opened.
@@ -27,15 +30,15 @@ pub(crate) const SSE_PATH: &str = "/sse";
 /// Where messages are posted.
 pub(crate) const MESSAGES_PATH: &str = "/messages";
 
-/// Ends the legacy session when its stream ends (or its client goes away).
-struct LegacyGuard {
+/// Ends the HTTP+SSE session when its stream ends (or its client goes away).
+struct StreamEndsSession {
     state: Arc<AppState>,
     id: Arc<str>,
 }
 
-impl Drop for LegacyGuard {
+impl Drop for StreamEndsSession {
     fn drop(&mut self) {
-        if self.state.legacy.end(&self.id) {
+        if self.state.http_sse.end(&self.id) {
             tracing::debug!(session = short(&self.id), "legacy SSE session ended");
         }
     }
@@ -66,11 +69,11 @@ async fn open(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, Http
     let id = new_session_id()
         .map_err(|e| HttpError::internal(format!("no randomness for a session id: {e}")))?;
     let (tx, rx) = ferromcp_rpc::queue(Some(state.config.sse_buffer_events));
-    // Legacy sessions count against the same limits (and are never evicted: the stream is
+    // HTTP+SSE sessions count against the same limits (and are never evicted: the stream is
     // the session); when a limit is reached, an idle Streamable session makes room.
     let (session, _hold) = state.open_session(true, parts, |mut options| {
         options.store = None;
-        options.legacy = Some(tx);
+        options.http_sse_stream = Some(tx);
         Session::start(&state.server, id.clone(), options)
     })?;
     session.auth.set(oauth::verified(parts));
@@ -88,7 +91,7 @@ async fn open(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, Http
         .unwrap_or_default();
     let endpoint = format!("{prefix}{MESSAGES_PATH}?sessionId={id}");
     let first = encode_event(None, Some("endpoint"), endpoint.as_bytes(), None);
-    let guard = LegacyGuard {
+    let guard = StreamEndsSession {
         state: state.clone(),
         id,
     };
@@ -135,7 +138,7 @@ async fn post(
         .find_map(|pair| pair.strip_prefix("sessionId="))
         .ok_or_else(|| HttpError::bad_request("the sessionId query parameter is required"))?;
     let session = state
-        .legacy
+        .http_sse
         .lookup(id, principal(parts))
         .ok_or_else(HttpError::session_not_found)?;
     let body = read_body(&parts.headers, body, config).await?;
@@ -146,13 +149,20 @@ async fn post(
     match decode(&body) {
         Err(error) => return Err(HttpError::bad_message(error.id, error.error)),
         Ok(Decoded::Single(Ok(Message::Request(request)))) => {
-            oauth::require_scopes(state, parts, &request.method, request.params.as_deref())?;
+            let (oauth, server) = (state.oauth.as_ref(), &state.server);
+            oauth::require_scopes(
+                oauth,
+                server,
+                parts,
+                &request.method,
+                request.params.as_deref(),
+            )?;
         }
         Ok(Decoded::Batch(_)) => {
             if let Ok(items) =
                 serde_json::from_slice::<Vec<Box<serde_json::value::RawValue>>>(&body)
             {
-                oauth::require_batch_scopes(state, parts, &items)?;
+                oauth::require_batch_scopes(state.oauth.as_ref(), &state.server, parts, &items)?;
             }
         }
         Ok(_) => {}

@@ -1,12 +1,18 @@
-//! [`HttpServerConfig`]: every limit and switch of the HTTP server, with safe defaults.
+//! The settings of the HTTP server, plain data with safe defaults: [`HttpServerConfig`]
+//! (every limit and switch), with [`ConnectionLimits`] (`connections.rs`) and
+//! [`ResourceServerConfig`] (`oauth.rs`) among its fields.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::connections::ConnectionLimits;
+mod connections;
+mod oauth;
+
+pub use connections::ConnectionLimits;
+pub use oauth::ResourceServerConfig;
+
 use super::event_store::{EventStore, InMemoryEventStore};
-use super::oauth::ResourceServerConfig;
 
 /// How the Streamable HTTP server behaves. `Default` is safe for a local server: it only
 /// answers requests addressed to `localhost`, `127.0.0.1` or `[::1]` (DNS-rebinding
@@ -64,7 +70,7 @@ pub struct HttpServerConfig {
     /// with what has arrived, not with what its `Content-Length` announces. Default 30 s.
     pub body_read_timeout: Duration,
     /// Caps and timeouts of the TCP connections, for a server started by
-    /// [`serve`](super::serve) or [`run`](super::run). Default [`ConnectionLimits::default`].
+    /// [`serve`](crate::server::serve) or [`run`](crate::server::run). Default [`ConnectionLimits::default`].
     pub connections: ConnectionLimits,
     /// Sessions open at once, Streamable HTTP and legacy HTTP+SSE together. When the table
     /// is full, a session nobody is using is ended to make room for the newcomer, exactly

@@ -8,14 +8,15 @@
 //! numerically, booleans as `true`/`false`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use ferromcp_server::{McpServer, ToolDef};
 use http::{HeaderMap, HeaderName};
 use serde_json::Value;
 
-use super::config::HeaderValidation;
-use super::encoding::decode_value;
+use crate::server::config::HeaderValidation;
+use crate::server::encoding::decode_value;
+use crate::server::sync::lock;
 
 pub(crate) use crate::headers::MCP_PARAM_PREFIX as PARAM_PREFIX;
 
@@ -136,7 +137,7 @@ impl AnnotationCache {
     /// The annotated arguments of the tool `name`; `None` when there is no such tool.
     pub(crate) fn get(&self, server: &McpServer, name: &str) -> Option<Arc<[Annotation]>> {
         let tool = server.tool_def(name)?;
-        let mut tools = self.tools.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut tools = lock(&self.tools);
         if let Some(cached) = tools.get(name) {
             // The same definition: a tool replaced since has another address.
             if std::ptr::eq(cached.def.as_ptr(), Arc::as_ptr(&tool)) {
