@@ -1,5 +1,5 @@
 //! The accept loop behind [`serve`](super::serve): one hyper HTTP/1 connection per socket,
-//! under [`ConnectionLimits`](super::ConnectionLimits) so that slow or flooding clients cannot exhaust the process.
+//! under [`ConnectionLimits`] so that slow or flooding clients cannot exhaust the process.
 //!
 //! Why not `axum::serve`: it sets no read timeouts and no connection cap, so a few hundred
 //! sockets that send half a request head and then wait hold their file descriptors forever.

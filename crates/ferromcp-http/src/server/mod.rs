@@ -1,8 +1,8 @@
 //! The Streamable HTTP server: the stateful revisions 2025-03-26 to 2025-11-25 and the
-//! stateless 2026-07-28 on one endpoint, with the legacy HTTP+SSE transport of 2024-11-05
-//! on request.
+//! stateless 2026-07-28 on one endpoint, with the HTTP+SSE transport of 2024-11-05 on
+//! request ([`legacy_sse`](HttpServerConfig::legacy_sse)).
 //!
-//! [`router`] turns an [`McpServer`] into an axum [`Router`] serving one endpoint (default
+//! [`router()`] turns an [`McpServer`] into an axum [`Router`] serving one endpoint (default
 //! `/mcp`) that you can merge or nest into your own app; [`serve`] and [`run`] bind a socket
 //! for you. What happens on the endpoint:
 //!
@@ -92,15 +92,16 @@
 //! - settings and plumbing: `config/` ([`HttpServerConfig`], [`ConnectionLimits`],
 //!   [`ResourceServerConfig`]), `error.rs` (errors with their status), `body.rs` (JSON and
 //!   SSE bodies), `checks.rs` (header and body validation), `security.rs` (Host/Origin,
-//!   CORS), `encoding.rs` (header values, Base64), `message.rs` (the POST body as
-//!   JSON-RPC), `address.rs` (client addresses as the caps count them), `sync.rs`,
-//!   `event_store.rs` (resumability), `stats.rs`, `oauth.rs` (the resource server);
+//!   CORS), `encoding.rs` (header values, Base64), `tool_headers.rs` (`Mcp-Param-*`),
+//!   `message.rs` (the POST body as JSON-RPC), `address.rs` (client addresses as the caps
+//!   count them), `sync.rs`, `event_store.rs` (resumability), `stats.rs`, `oauth.rs` (the
+//!   resource server);
 //! - shared state: `session/` (a session's engine, the routing of its messages to streams
-//!   in `outbox.rs`, the table of sessions and who makes room in `table.rs`), `state.rs`
-//!   (what every handler shares, and who is calling);
+//!   in `outbox.rs`, the table of sessions and who makes room in `table.rs`), `exchange.rs`
+//!   (the 2026-07-28 requests being answered), `state.rs` (what every handler shares, and
+//!   who is calling);
 //! - the handlers: `stateful/` (Streamable HTTP with sessions: POST, GET, DELETE),
-//!   `stateless/` (2026-07-28: classification and answering, the `_meta` and header checks,
-//!   `Mcp-Param-*` in `tool_headers.rs`, the requests being answered in `exchange.rs`),
+//!   `stateless/` (2026-07-28: classification, the `_meta` and header checks, answering),
 //!   `http_sse.rs` (the HTTP+SSE transport of 2024-11-05);
 //! - the top: `router.rs` (the axum router and the dispatch to the handlers),
 //!   `connections.rs` (the accept loop and its limits), `handle.rs` (serve, run, shutdown).
@@ -152,6 +153,7 @@ mod config;
 mod encoding;
 mod error;
 mod event_store;
+mod exchange;
 mod message;
 mod oauth;
 mod security;
@@ -159,6 +161,7 @@ mod session;
 mod state;
 mod stats;
 mod sync;
+mod tool_headers;
 // The handlers: one module per transport and era.
 mod http_sse;
 mod stateful;

@@ -18,11 +18,11 @@ use super::address::AddressKey;
 use super::body::SseSettings;
 use super::config::HttpServerConfig;
 use super::error::HttpError;
+use super::exchange::StatelessRequests;
 use super::oauth::OAuth;
 use super::security;
 use super::session::table::{Client, Limits, Refused, SessionTable};
 use super::session::{Hold, Session, SessionOptions};
-use super::stateless::exchange::StatelessRequests;
 use super::stats::HttpStats;
 
 /// Everything the handlers share.

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 /// Limits on the TCP connections of a server started by [`serve`](crate::server::serve),
-/// [`serve_listener`](crate::server::serve_listener) or [`run`](crate::server::run). (A [`router`](crate::server::router)
-/// mounted in your own app is served by your server: set such limits there.)
+/// [`serve_listener`](crate::server::serve_listener) or [`run`](crate::server::run). (A
+/// [`router`](crate::server::router()) mounted in your own app is served by your server: set
+/// such limits there.)
 ///
 /// A connection beyond a cap is answered `503 Service Unavailable` and closed at once, so
 /// the clients already connected keep being served.

@@ -6,9 +6,9 @@
 //! revision. Everything else takes the stateful path, unchanged.
 //!
 //! Such a request is checked (`checks.rs`, then `Mcp-Param-*` for `tools/call` in
-//! `tool_headers.rs`), then answered on the POST's own task by calling the server's
+//! `server/tool_headers.rs`), then answered on the POST's own task by calling the server's
 //! handler directly, with no engine, through a peer whose frames go to this POST's answer
-//! (`exchange.rs`, [`Exchange`]): JSON when the response comes first, SSE when progress or
+//! (`server/exchange.rs`, [`Exchange`]): JSON when the response comes first, SSE when progress or
 //! logs do (the handler then goes on on a task of its own, feeding the stream; a
 //! `subscriptions/listen` stream stays open, with keep-alive comments, until the client
 //! goes away or the server ends it). Errors carry the request's id; their status follows
@@ -20,7 +20,7 @@
 //! going away cancels the handler. A `notifications/cancelled` is still honoured from an
 //! authenticated caller, for its own request when the id is unambiguous among that
 //! principal's requests; from an anonymous caller it is accepted and ignored, since nothing
-//! ties it to the client that sent the request (`exchange.rs`, `Caller`).
+//! ties it to the client that sent the request (`server/exchange.rs`, `Caller`).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -41,20 +41,18 @@ use serde_json::Value;
 use ferromcp_rpc::OutgoingSink;
 use tokio_util::sync::CancellationToken;
 
-pub(crate) mod checks;
-pub(crate) mod exchange;
-pub(crate) mod tool_headers;
+mod checks;
 
 use self::checks::{mismatch, validate, Fields};
-use self::exchange::{Exchange, First};
-use self::tool_headers::check;
 use crate::headers::names;
 use crate::server::body::{accepted, json_response, sse_response};
 use crate::server::checks::session_header;
 use crate::server::error::HttpError;
+use crate::server::exchange::{Exchange, First};
 use crate::server::message::{cancelled_request, Parsed};
 use crate::server::oauth;
 use crate::server::state::{principal, AppState};
+use crate::server::tool_headers::check;
 use crate::sse::encode_event;
 
 /// Whether a POST is served as 2026-07-28 (here, not by `stateful/`).

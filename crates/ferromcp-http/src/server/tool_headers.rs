@@ -14,9 +14,9 @@ use ferromcp_server::{McpServer, ToolDef};
 use http::{HeaderMap, HeaderName};
 use serde_json::Value;
 
-use crate::server::config::HeaderValidation;
-use crate::server::encoding::decode_value;
-use crate::server::sync::lock;
+use super::config::HeaderValidation;
+use super::encoding::decode_value;
+use super::sync::lock;
 
 pub(crate) use crate::headers::MCP_PARAM_PREFIX as PARAM_PREFIX;
 
@@ -35,7 +35,7 @@ pub(crate) fn annotations(schema: &Value) -> Vec<Annotation> {
     schema.as_object().map_or_else(Vec::new, object_annotations)
 }
 
-/// [`annotations`] of a schema object.
+/// The annotations of a schema object (see `annotations`).
 fn object_annotations(schema: &serde_json::Map<String, Value>) -> Vec<Annotation> {
     let mut found = Vec::new();
     walk(schema, &mut Vec::new(), &mut found);

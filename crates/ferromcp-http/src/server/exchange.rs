@@ -23,9 +23,9 @@ use ferromcp_transport::{Outgoing, OutgoingKind};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use super::body::StreamItem;
+use super::sync::lock;
 use super::tool_headers::AnnotationCache;
-use crate::server::body::StreamItem;
-use crate::server::sync::lock;
 use crate::sse::encode_event;
 
 /// Who sent a request: a keyed hash of the principal the server authenticated (`None`:
