@@ -13,7 +13,6 @@ use axum::extract::{OriginalUri, Request, State};
 use axum::response::{IntoResponse, Response};
 use ferromcp_protocol::jsonrpc::{decode, Decoded, Message};
 use http::request::Parts;
-use http::Method;
 
 use super::body::{accepted, sse_response};
 use super::checks::{is_json, read_body};
@@ -53,19 +52,33 @@ pub(crate) async fn sse(State(state): State<Arc<AppState>>, request: Request) ->
     security::with_cors(response, allowed_origin(&state, &parts.headers))
 }
 
-async fn open(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, HttpError> {
+/// What both paths check first, in this order: `Host` and `Origin`, a CORS preflight
+/// (`Ok(Some)`: answered at once), the one method the path takes (`allow`), shutdown,
+/// authentication.
+async fn admit(
+    state: &AppState,
+    parts: &mut Parts,
+    allow: &'static str,
+) -> Result<Option<Response>, HttpError> {
     let config = &state.config;
     security::check(&config.allowed_hosts, &config.allowed_origins, parts)?;
-    if let Some(preflight) = security::preflight(&parts.method, &parts.headers, "GET") {
-        return Ok(preflight);
+    if let Some(preflight) = security::preflight(&parts.method, &parts.headers, allow) {
+        return Ok(Some(preflight));
     }
-    if parts.method != Method::GET {
-        return Err(HttpError::method_not_allowed("GET"));
+    if parts.method.as_str() != allow {
+        return Err(HttpError::method_not_allowed(allow));
     }
     if state.is_shutting_down() {
         return Err(HttpError::unavailable("the server is shutting down"));
     }
     authenticate(state, parts).await?;
+    Ok(None)
+}
+
+async fn open(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, HttpError> {
+    if let Some(preflight) = admit(state, parts, "GET").await? {
+        return Ok(preflight);
+    }
     let id = new_session_id()
         .map_err(|e| HttpError::internal(format!("no randomness for a session id: {e}")))?;
     let (tx, rx) = ferromcp_rpc::queue(Some(state.config.sse_buffer_events));
@@ -118,18 +131,9 @@ async fn post(
     parts: &mut Parts,
     body: axum::body::Body,
 ) -> Result<Response, HttpError> {
-    let config = &state.config;
-    security::check(&config.allowed_hosts, &config.allowed_origins, parts)?;
-    if let Some(preflight) = security::preflight(&parts.method, &parts.headers, "POST") {
+    if let Some(preflight) = admit(state, parts, "POST").await? {
         return Ok(preflight);
     }
-    if parts.method != Method::POST {
-        return Err(HttpError::method_not_allowed("POST"));
-    }
-    if state.is_shutting_down() {
-        return Err(HttpError::unavailable("the server is shutting down"));
-    }
-    authenticate(state, parts).await?;
     let id = parts
         .uri
         .query()
@@ -141,7 +145,7 @@ async fn post(
         .http_sse
         .lookup(id, principal(parts))
         .ok_or_else(HttpError::session_not_found)?;
-    let body = read_body(&parts.headers, body, config).await?;
+    let body = read_body(&parts.headers, body, &state.config).await?;
     if !is_json(&parts.headers) {
         return Err(HttpError::unsupported_media_type());
     }

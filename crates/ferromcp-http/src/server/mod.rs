@@ -103,8 +103,9 @@
 //! - the handlers: `stateful/` (Streamable HTTP with sessions: POST, GET, DELETE),
 //!   `stateless/` (2026-07-28: classification, the `_meta` and header checks, answering),
 //!   `http_sse.rs` (the HTTP+SSE transport of 2024-11-05);
-//! - the top: `router.rs` (the axum router and the dispatch to the handlers),
-//!   `connections.rs` (the accept loop and its limits), `handle.rs` (serve, run, shutdown).
+//! - the top: `router.rs` (the axum router and the dispatch to the handlers), `handle.rs`
+//!   (serve, run, shutdown) on the accept loop of `connections.rs` (connection caps, head
+//!   timeout), which knows the router only as a service and sits with the plumbing.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
@@ -150,6 +151,7 @@ mod address;
 mod body;
 mod checks;
 mod config;
+mod connections;
 mod encoding;
 mod error;
 mod event_store;
@@ -167,7 +169,6 @@ mod http_sse;
 mod stateful;
 mod stateless;
 // The top: the router that dispatches to them, and the server that runs it on a socket.
-mod connections;
 mod handle;
 mod router;
 
