@@ -2,7 +2,7 @@
 //!
 //! MCP's Streamable HTTP transport, both sides: the stateful revisions 2025-03-26 to
 //! 2025-11-25 (sessions), the stateless 2026-07-28 (per-request headers and `_meta`,
-//! `subscriptions/listen` streams) on the same endpoint, and the legacy HTTP+SSE transport of
+//! `subscriptions/listen` streams) on the same endpoint, and the HTTP+SSE transport of
 //! 2024-11-05 for old peers.
 //!
 //! - [`server`]: an axum [`Router`](axum::Router) serving an [`McpServer`](ferromcp_server::McpServer)

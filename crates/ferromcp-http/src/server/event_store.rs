@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
+use super::sync::lock;
+
 /// One stored event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
@@ -259,12 +261,6 @@ impl EventStore for InMemoryEventStore {
             state.bytes -= forgotten.bytes;
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -13,35 +13,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::config::HttpServerConfig;
 use super::connections::accept_loop;
-use super::router::{build, AppState};
-
-/// A snapshot of the server's activity, for monitoring and tests.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct HttpStats {
-    /// Streamable HTTP sessions open.
-    pub sessions: usize,
-    /// Legacy HTTP+SSE sessions open.
-    pub legacy_sessions: usize,
-    /// Sessions ended so far to make room for new ones under
-    /// [`max_sessions`](super::HttpServerConfig::max_sessions) or a per-address or
-    /// per-principal cap (idle, or never set up).
-    pub sessions_evicted: usize,
-    /// POSTed requests whose answer (JSON or SSE stream) is not finished.
-    pub requests_in_flight: usize,
-    /// Request handlers running in the sessions' engines.
-    pub handlers_in_flight: usize,
-    /// Requests with an open route (answered, streaming, or waiting for a resume).
-    pub request_streams: usize,
-    /// Standalone GET streams open.
-    pub standalone_streams: usize,
-    /// HTTP connections attached to a stream.
-    pub attached_streams: usize,
-    /// 2026-07-28 requests whose answer (JSON or SSE stream) is not finished, listens
-    /// included.
-    pub modern_requests: usize,
-    /// 2026-07-28 `subscriptions/listen` streams open.
-    pub listen_streams: usize,
-}
+use super::router::build;
+use super::state::AppState;
+use super::stats::HttpStats;
 
 /// A server started by [`serve`]. Dropping the handle leaves the server running (until the
 /// runtime ends); call [`shutdown`](HttpServerHandle::shutdown) to stop it.
@@ -66,9 +40,9 @@ impl HttpServerHandle {
         self.local_addr
     }
 
-    /// Open sessions (Streamable HTTP and legacy; 2026-07-28 requests have none).
+    /// Open sessions (Streamable HTTP and HTTP+SSE; 2026-07-28 requests have none).
     pub fn session_count(&self) -> usize {
-        self.state.sessions.len() + self.state.legacy.len()
+        self.state.sessions.len() + self.state.http_sse.len()
     }
 
     /// Counts of sessions, requests and streams.
@@ -84,7 +58,10 @@ impl HttpServerHandle {
         self.state.begin_shutdown();
         self.stop.cancel();
         // Listens never finish on their own: end them first, or the wait below is in vain.
-        let listens = self.state.modern.end_listens(self.state.server.info());
+        let listens = self
+            .state
+            .stateless_requests
+            .end_listens(self.state.server.info());
         if listens > 0 {
             tracing::debug!(listens, "ended the subscriptions/listen streams");
         }
@@ -95,8 +72,8 @@ impl HttpServerHandle {
             );
         }
         self.state.sessions.end_all();
-        self.state.legacy.end_all();
-        self.state.modern.close_all();
+        self.state.http_sse.end_all();
+        self.state.stateless_requests.close_all();
         // Connections close once their streams have ended; bound the wait all the same.
         let mut task = self.task;
         if tokio::time::timeout(timeout.max(Duration::from_secs(1)), &mut task)

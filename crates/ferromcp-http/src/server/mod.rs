@@ -1,8 +1,8 @@
 //! The Streamable HTTP server: the stateful revisions 2025-03-26 to 2025-11-25 and the
-//! stateless 2026-07-28 on one endpoint, with the legacy HTTP+SSE transport of 2024-11-05
-//! on request.
+//! stateless 2026-07-28 on one endpoint, with the HTTP+SSE transport of 2024-11-05 on
+//! request ([`legacy_sse`](HttpServerConfig::legacy_sse)).
 //!
-//! [`router`] turns an [`McpServer`] into an axum [`Router`] serving one endpoint (default
+//! [`router()`] turns an [`McpServer`] into an axum [`Router`] serving one endpoint (default
 //! `/mcp`) that you can merge or nest into your own app; [`serve`] and [`run`] bind a socket
 //! for you. What happens on the endpoint:
 //!
@@ -60,7 +60,7 @@
 //! see the peer's address as `axum::extract::ConnectInfo<SocketAddr>`.
 //!
 //! **Room for newcomers.** At most [`max_sessions`](HttpServerConfig::max_sessions) sessions
-//! are open at once (Streamable HTTP and legacy together), at most
+//! are open at once (Streamable HTTP and HTTP+SSE together), at most
 //! [`max_sessions_per_address`](HttpServerConfig::max_sessions_per_address) per client
 //! address and [`max_sessions_per_principal`](HttpServerConfig::max_sessions_per_principal)
 //! per authenticated principal (1 000 each by default). A limit reached does not lock
@@ -87,16 +87,25 @@
 //! `insufficient_scope` before the handler runs. Handlers read the claims with
 //! `Context::auth`.
 //!
-//! Files: `config.rs` (settings), `router.rs` (axum handlers for GET, DELETE and the method
-//! dispatch), `post.rs` (POST), `checks.rs` (header and body validation), `session.rs`
-//! (sessions, whose engines the POSTs drive on their own tasks), `table.rs` (the tables of
-//! sessions, their limits and who makes room), `stream.rs` (routing
-//! outgoing messages to streams), `body.rs` (JSON and SSE bodies), `event_store.rs`
-//! (resumability), `security.rs` (Host/Origin, CORS), `legacy.rs` (HTTP+SSE), `handle.rs`
-//! (serve, run, shutdown), `connections.rs` (the accept loop and its limits), `error.rs`; for 2026-07-28: `modern.rs` (classification and
-//! answering), `modern_checks.rs` (`_meta`, version and standard headers),
-//! `tool_headers.rs` (`Mcp-Param-*`), `encoding.rs` (header values, Base64),
-//! `inflight.rs` (the requests being answered); `oauth.rs` (the resource server).
+//! Files, from the bottom layer up (each imports only from the layers below it):
+//!
+//! - settings and plumbing: `config/` ([`HttpServerConfig`], [`ConnectionLimits`],
+//!   [`ResourceServerConfig`]), `error.rs` (errors with their status), `body.rs` (JSON and
+//!   SSE bodies), `checks.rs` (header and body validation), `security.rs` (Host/Origin,
+//!   CORS), `encoding.rs` (header values, Base64), `tool_headers.rs` (`Mcp-Param-*`),
+//!   `message.rs` (the POST body as JSON-RPC), `address.rs` (client addresses as the caps
+//!   count them), `sync.rs`, `event_store.rs` (resumability), `stats.rs`, `oauth.rs` (the
+//!   resource server);
+//! - shared state: `session/` (a session's engine, the routing of its messages to streams
+//!   in `outbox.rs`, the table of sessions and who makes room in `table.rs`), `exchange.rs`
+//!   (the 2026-07-28 requests being answered), `state.rs` (what every handler shares, and
+//!   who is calling);
+//! - the handlers: `stateful/` (Streamable HTTP with sessions: POST, GET, DELETE),
+//!   `stateless/` (2026-07-28: classification, the `_meta` and header checks, answering),
+//!   `http_sse.rs` (the HTTP+SSE transport of 2024-11-05);
+//! - the top: `router.rs` (the axum router and the dispatch to the handlers), `handle.rs`
+//!   (serve, run, shutdown) on the accept loop of `connections.rs` (connection caps, head
+//!   timeout), which knows the router only as a service and sits with the plumbing.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
@@ -137,6 +146,8 @@
 use axum::Router;
 use ferromcp_server::McpServer;
 
+// The bottom layer: settings, errors, bodies, checks, and the state every handler shares.
+mod address;
 mod body;
 mod checks;
 mod config;
@@ -144,25 +155,29 @@ mod connections;
 mod encoding;
 mod error;
 mod event_store;
-mod handle;
-mod inflight;
-mod legacy;
-mod modern;
-mod modern_checks;
+mod exchange;
+mod message;
 mod oauth;
-mod post;
-mod router;
 mod security;
 mod session;
-mod stream;
-mod table;
+mod state;
+mod stats;
+mod sync;
 mod tool_headers;
+// The handlers: one module per transport and era.
+mod http_sse;
+mod stateful;
+mod stateless;
+// The top: the router that dispatches to them, and the server that runs it on a socket.
+mod handle;
+mod router;
 
-pub use config::{Authenticator, HeaderValidation, HttpServerConfig};
-pub use connections::ConnectionLimits;
+pub use config::{
+    Authenticator, ConnectionLimits, HeaderValidation, HttpServerConfig, ResourceServerConfig,
+};
 pub use event_store::{EventStore, InMemoryEventStore, Replay, StoredEvent};
-pub use handle::{run, serve, serve_listener, HttpServerHandle, HttpStats};
-pub use oauth::ResourceServerConfig;
+pub use handle::{run, serve, serve_listener, HttpServerHandle};
+pub use stats::HttpStats;
 
 /// An axum [`Router`] serving `server` at `config.endpoint` (plus `/sse` and `/messages`
 /// with [`legacy_sse`](HttpServerConfig::legacy_sse)). Merge it into an app, or nest it

@@ -1,4 +1,5 @@
-//! The endpoint as an OAuth 2.1 resource server (MCP authorization): the protected
+//! The endpoint as an OAuth 2.1 resource server at work (MCP authorization; the settings are
+//! [`ResourceServerConfig`]): the protected
 //! resource metadata (RFC 9728) at its well-known paths, the bearer token of every request
 //! checked by a [`TokenVerifier`] (401 with a `Bearer` challenge naming the metadata when
 //! it is missing or refused), and the scopes a tool, resource or prompt declares checked
@@ -6,116 +7,23 @@
 //! the principal sessions and `requestState` bind to; its claims reach handlers as
 //! [`AuthInfo`] (`Context::auth`). Tokens are never logged and never passed on.
 
-use std::fmt;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use ferromcp_auth::resource::{AccessToken, ConfigError, TokenVerifier};
-use ferromcp_auth::{BearerChallenge, ProtectedResourceMetadata};
+use ferromcp_auth::resource::{AccessToken, TokenVerifier};
+use ferromcp_auth::BearerChallenge;
 use ferromcp_protocol::methods;
-use ferromcp_server::AuthInfo;
+use ferromcp_server::{AuthInfo, McpServer};
 use http::request::Parts;
 use http::{header, HeaderValue, Method, StatusCode};
 use serde_json::value::RawValue;
 use url::Url;
 
+use super::config::ResourceServerConfig;
 use super::error::HttpError;
-use super::router::AppState;
 use crate::headers::JSON;
-
-/// How the endpoint protects itself with OAuth ([`HttpServerConfig::oauth`]): who verifies
-/// the tokens, and the protected resource metadata it publishes.
-///
-/// [`HttpServerConfig::oauth`]: super::HttpServerConfig::oauth
-///
-/// ```
-/// use ferromcp_auth::resource::JwtVerifier;
-/// use ferromcp_auth::ProtectedResourceMetadata;
-/// use ferromcp_http::server::{HttpServerConfig, ResourceServerConfig};
-///
-/// let resource = "https://mcp.example.com/mcp";
-/// let verifier = JwtVerifier::builder("https://auth.example.com", resource).build().unwrap();
-/// let metadata = ProtectedResourceMetadata::new(resource, vec!["https://auth.example.com".into()])
-///     .with_scopes(["files:read"]);
-/// let oauth = ResourceServerConfig::new(verifier, metadata).unwrap();
-/// assert_eq!(
-///     oauth.metadata_url(),
-///     "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
-/// );
-/// let config = HttpServerConfig::default()
-///     .allow_host("mcp.example.com")
-///     .oauth(oauth);
-/// assert!(config.oauth.is_some());
-/// ```
-#[derive(Clone)]
-pub struct ResourceServerConfig {
-    /// Checks each request's bearer token.
-    pub verifier: Arc<dyn TokenVerifier>,
-    /// The document served at the well-known paths; its `resource` is the canonical URI
-    /// of the endpoint (the audience tokens must name) and `authorization_servers` lists
-    /// at least one issuer.
-    pub metadata: ProtectedResourceMetadata,
-}
-
-impl fmt::Debug for ResourceServerConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResourceServerConfig")
-            .field("metadata", &self.metadata)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ResourceServerConfig {
-    /// Protects the endpoint with `verifier`, publishing `metadata`, whose `resource` is
-    /// put in canonical form (RFC 8707: lowercase scheme and host, no fragment, no trailing
-    /// slash). An error when `resource` is not an absolute http(s) URL. MCP clients find
-    /// where to log in through `authorization_servers`, which should name at least one
-    /// issuer (only a server used with a [`StaticTokenVerifier`] can do without).
-    ///
-    /// [`StaticTokenVerifier`]: ferromcp_auth::resource::StaticTokenVerifier
-    pub fn new(
-        verifier: impl TokenVerifier + 'static,
-        metadata: ProtectedResourceMetadata,
-    ) -> Result<Self, ConfigError> {
-        Self::from_arc(Arc::new(verifier), metadata)
-    }
-
-    /// [`new`](Self::new) with a verifier already shared.
-    pub fn from_arc(
-        verifier: Arc<dyn TokenVerifier>,
-        mut metadata: ProtectedResourceMetadata,
-    ) -> Result<Self, ConfigError> {
-        let url = Url::parse(&metadata.resource).map_err(|e| {
-            ConfigError(format!(
-                "the resource {:?} is not a URL: {e}",
-                metadata.resource
-            ))
-        })?;
-        if !matches!(url.scheme(), "http" | "https") || url.fragment().is_some() {
-            return Err(ConfigError(
-                "the resource must be an http(s) URL without a fragment".into(),
-            ));
-        }
-        metadata.resource = ferromcp_auth::metadata::canonical_resource(&url);
-        Ok(ResourceServerConfig { verifier, metadata })
-    }
-
-    /// The absolute URL of the metadata document that challenges name: the well-known
-    /// path with the resource's path inserted (RFC 9728 section 3.1).
-    pub fn metadata_url(&self) -> String {
-        Url::parse(&self.metadata.resource)
-            .ok()
-            .and_then(|url| {
-                ferromcp_auth::metadata::protected_resource_metadata_urls(&url)
-                    .into_iter()
-                    .next()
-            })
-            .map(|url| url.to_string())
-            .unwrap_or_default()
-    }
-}
 
 /// What the router keeps of the settings, ready to answer with.
 pub(crate) struct OAuth {
@@ -337,16 +245,16 @@ fn query_has_token(query: Option<&str>) -> bool {
 }
 
 /// Checks the scopes the handler named by a request declares against the request's token
-/// (only with OAuth configured and a verified token). `method` and `params` are the
-/// request's; anything but `tools/call`, `resources/read` and `prompts/get` passes.
+/// (only with OAuth configured, `oauth`, and a verified token). `method` and `params` are
+/// the request's; anything but `tools/call`, `resources/read` and `prompts/get` passes.
 pub(crate) fn require_scopes(
-    state: &AppState,
+    oauth: Option<&OAuth>,
+    server: &McpServer,
     parts: &Parts,
     method: &str,
     params: Option<&RawValue>,
 ) -> Result<(), HttpError> {
-    let (Some(oauth), Some(Verified(info))) = (&state.oauth, parts.extensions.get::<Verified>())
-    else {
+    let (Some(oauth), Some(Verified(info))) = (oauth, parts.extensions.get::<Verified>()) else {
         return Ok(());
     };
     let key = match method {
@@ -354,7 +262,7 @@ pub(crate) fn require_scopes(
         methods::RESOURCES_READ => "uri",
         _ => return Ok(()),
     };
-    if !state.server.declares_scopes() {
+    if !server.declares_scopes() {
         return Ok(());
     }
     // No params, or no target: the handler reports that. Params that cannot be read
@@ -370,7 +278,7 @@ pub(crate) fn require_scopes(
     else {
         return Ok(());
     };
-    let needed = state.server.required_scopes(method, &target);
+    let needed = server.required_scopes(method, &target);
     if needed.iter().all(|scope| info.has_scope(scope)) {
         return Ok(());
     }
@@ -384,11 +292,12 @@ pub(crate) fn require_scopes(
 
 /// Checks the scopes of every request of a batch (one refusal refuses the batch).
 pub(crate) fn require_batch_scopes(
-    state: &AppState,
+    oauth: Option<&OAuth>,
+    server: &McpServer,
     parts: &Parts,
     items: &[Box<RawValue>],
 ) -> Result<(), HttpError> {
-    if state.oauth.is_none() || parts.extensions.get::<Verified>().is_none() {
+    if oauth.is_none() || parts.extensions.get::<Verified>().is_none() {
         return Ok(());
     }
     #[derive(serde::Deserialize)]
@@ -404,7 +313,7 @@ pub(crate) fn require_batch_scopes(
             params,
         }) = serde_json::from_str::<Item<'_>>(item.get())
         {
-            require_scopes(state, parts, &method, params)?;
+            require_scopes(oauth, server, parts, &method, params)?;
         }
     }
     Ok(())

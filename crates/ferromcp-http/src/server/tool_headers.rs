@@ -8,7 +8,7 @@
 //! numerically, booleans as `true`/`false`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use ferromcp_server::{McpServer, ToolDef};
 use http::{HeaderMap, HeaderName};
@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::config::HeaderValidation;
 use super::encoding::decode_value;
+use super::sync::lock;
 
 pub(crate) use crate::headers::MCP_PARAM_PREFIX as PARAM_PREFIX;
 
@@ -34,7 +35,7 @@ pub(crate) fn annotations(schema: &Value) -> Vec<Annotation> {
     schema.as_object().map_or_else(Vec::new, object_annotations)
 }
 
-/// [`annotations`] of a schema object.
+/// The annotations of a schema object (see `annotations`).
 fn object_annotations(schema: &serde_json::Map<String, Value>) -> Vec<Annotation> {
     let mut found = Vec::new();
     walk(schema, &mut Vec::new(), &mut found);
@@ -136,7 +137,7 @@ impl AnnotationCache {
     /// The annotated arguments of the tool `name`; `None` when there is no such tool.
     pub(crate) fn get(&self, server: &McpServer, name: &str) -> Option<Arc<[Annotation]>> {
         let tool = server.tool_def(name)?;
-        let mut tools = self.tools.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut tools = lock(&self.tools);
         if let Some(cached) = tools.get(name) {
             // The same definition: a tool replaced since has another address.
             if std::ptr::eq(cached.def.as_ptr(), Arc::as_ptr(&tool)) {

@@ -24,7 +24,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::body::StreamItem;
-use super::session::lock;
+use super::sync::lock;
 use super::tool_headers::AnnotationCache;
 use crate::sse::encode_event;
 
@@ -51,7 +51,7 @@ struct Table {
 
 /// The table; cheap to clone.
 #[derive(Clone, Default)]
-pub(crate) struct ModernRequests {
+pub(crate) struct StatelessRequests {
     table: Arc<Mutex<Table>>,
     hasher: RandomState,
     /// The `x-mcp-header` annotations of the tools, for `Mcp-Param-*`.
@@ -70,7 +70,7 @@ impl Drop for Tracked {
     }
 }
 
-impl ModernRequests {
+impl StatelessRequests {
     /// The caller of a request the server authenticated as `principal`.
     pub(crate) fn caller(&self, principal: Option<&str>) -> Caller {
         Some(self.hasher.hash_one(principal?))

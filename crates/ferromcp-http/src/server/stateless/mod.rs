@@ -1,14 +1,14 @@
 //! Revision 2026-07-28 on the endpoint: no sessions, every POST stands alone.
 //!
-//! A POST is *modern* when its `MCP-Protocol-Version` is not a stateful revision (say
+//! A POST is served here when its `MCP-Protocol-Version` is not a stateful revision (say
 //! `2026-07-28`), or when its `params._meta` names `io.modelcontextprotocol/protocolVersion`
 //! — unless its `Mcp-Session-Id` names a live session, which keeps it in that session's
 //! revision. Everything else takes the stateful path, unchanged.
 //!
-//! A modern request is checked (`modern_checks.rs`, then `Mcp-Param-*` for `tools/call` in
-//! `tool_headers.rs`), then answered on the POST's own task by calling the server's
+//! Such a request is checked (`checks.rs`, then `Mcp-Param-*` for `tools/call` in
+//! `server/tool_headers.rs`), then answered on the POST's own task by calling the server's
 //! handler directly, with no engine, through a peer whose frames go to this POST's answer
-//! (`inflight.rs`, [`Exchange`]): JSON when the response comes first, SSE when progress or
+//! (`server/exchange.rs`, [`Exchange`]): JSON when the response comes first, SSE when progress or
 //! logs do (the handler then goes on on a task of its own, feeding the stream; a
 //! `subscriptions/listen` stream stays open, with keep-alive comments, until the client
 //! goes away or the server ends it). Errors carry the request's id; their status follows
@@ -20,7 +20,7 @@
 //! going away cancels the handler. A `notifications/cancelled` is still honoured from an
 //! authenticated caller, for its own request when the id is unambiguous among that
 //! principal's requests; from an anonymous caller it is accepted and ignored, since nothing
-//! ties it to the client that sent the request (`inflight.rs`, `Caller`).
+//! ties it to the client that sent the request (`server/exchange.rs`, `Caller`).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -41,23 +41,26 @@ use serde_json::Value;
 use ferromcp_rpc::OutgoingSink;
 use tokio_util::sync::CancellationToken;
 
-use super::body::{accepted, json_response, sse_response};
-use super::checks::session_header;
-use super::error::HttpError;
-use super::inflight::{Exchange, First};
-use super::modern_checks::{mismatch, validate, Fields};
-use super::post::{cancelled_request, Parsed};
-use super::router::{principal, AppState};
-use super::tool_headers::check;
+mod checks;
+
+use self::checks::{mismatch, validate, Fields};
 use crate::headers::names;
+use crate::server::body::{accepted, json_response, sse_response};
+use crate::server::checks::session_header;
+use crate::server::error::HttpError;
+use crate::server::exchange::{Exchange, First};
+use crate::server::message::{cancelled_request, Parsed};
+use crate::server::oauth;
+use crate::server::state::{principal, AppState};
+use crate::server::tool_headers::check;
 use crate::sse::encode_event;
 
-/// Whether a POST is served as 2026-07-28.
-pub(crate) fn is_modern(state: &AppState, headers: &HeaderMap, parsed: &Parsed) -> bool {
+/// Whether a POST is served as 2026-07-28 (here, not by `stateful/`).
+pub(crate) fn serves(state: &AppState, headers: &HeaderMap, parsed: &Parsed) -> bool {
     if !state.config.modern || in_live_session(state, headers) {
         return false;
     }
-    if modern_header(headers) {
+    if stateless_header(headers) {
         return true;
     }
     match parsed {
@@ -71,7 +74,7 @@ pub(crate) fn is_modern(state: &AppState, headers: &HeaderMap, parsed: &Parsed) 
 
 /// Whether a GET or DELETE speaks 2026-07-28, which has neither (405).
 pub(crate) fn refuses(state: &AppState, headers: &HeaderMap) -> bool {
-    state.config.modern && modern_header(headers) && !in_live_session(state, headers)
+    state.config.modern && stateless_header(headers) && !in_live_session(state, headers)
 }
 
 /// Whether `Mcp-Session-Id` names a live session, of any principal: a session of another
@@ -82,7 +85,7 @@ fn in_live_session(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 /// `MCP-Protocol-Version` names something other than a stateful revision.
-fn modern_header(headers: &HeaderMap) -> bool {
+fn stateless_header(headers: &HeaderMap) -> bool {
     headers
         .get_all(names::PROTOCOL_VERSION)
         .iter()
@@ -104,7 +107,7 @@ fn meta_names_version(params: Option<&RawValue>) -> bool {
         .is_some_and(|meta| meta.contains_key(META_VERSION))
 }
 
-/// Answers a modern POST.
+/// Answers a 2026-07-28 POST.
 pub(crate) async fn handle(
     state: &Arc<AppState>,
     parts: &Parts,
@@ -114,8 +117,8 @@ pub(crate) async fn handle(
         Parsed::Single(Message::Request(request)) => serve(state, parts, request).await,
         Parsed::Single(Message::Notification(notification)) => {
             if let Some(id) = cancelled_request(&notification) {
-                let caller = state.modern.caller(principal(parts));
-                match state.modern.find(&id, caller) {
+                let caller = state.stateless_requests.caller(principal(parts));
+                match state.stateless_requests.find(&id, caller) {
                     Some(exchange) => {
                         tracing::debug!(%id, "cancelling a 2026-07-28 request");
                         exchange.cancel();
@@ -157,10 +160,12 @@ async fn serve(
         validate(&parts.headers, validation, &request.method, &fields).map_err(refuse)?;
         if request.method == methods::TOOLS_CALL {
             // An unknown tool is for the handler to report.
-            let annotations = fields
-                .name
-                .as_deref()
-                .and_then(|name| state.modern.annotations.get(&state.server, name));
+            let annotations = fields.name.as_deref().and_then(|name| {
+                state
+                    .stateless_requests
+                    .annotations
+                    .get(&state.server, name)
+            });
             if let Some(annotations) = annotations.filter(|a| !a.is_empty()) {
                 let arguments = fields.arguments();
                 check(
@@ -188,8 +193,10 @@ async fn serve(
     };
     // Moved, not cloned: every clone and drop of a token takes its lock.
     let peer = ferromcp_rpc::direct_peer(sink, cancellation);
-    let caller = state.modern.caller(principal(parts));
-    let tracked = state.modern.track(id.clone(), listen, caller, &exchange);
+    let caller = state.stateless_requests.caller(principal(parts));
+    let tracked = state
+        .stateless_requests
+        .track(id.clone(), listen, caller, &exchange);
     let in_flight = state.enter();
     // The handler runs here, on the POST's task: most answer at once, with no task, queue
     // or engine in between. Should the POST go away first, the request is cancelled.
@@ -198,7 +205,7 @@ async fn serve(
         let cx = ferromcp_rpc::direct_context(id.clone(), &peer);
         let server = state.server.clone();
         let principal = principal(parts).map(str::to_string);
-        let auth = super::oauth::verified(parts);
+        let auth = oauth::verified(parts);
         let running = Running(exchange.clone());
         let id = id.clone();
         Box::pin(async move {

@@ -1,86 +1,64 @@
-//! POST: validating the message, creating sessions at `initialize`, feeding the engine and
-//! answering with JSON or an SSE stream. 2026-07-28 requests branch off to `modern.rs`
-//! once parsed.
+//! POST with sessions: creating them at `initialize`, holding each request to its
+//! session's revision, feeding the engine and answering with JSON or an SSE stream; and
+//! the sessionless mode ([`HttpServerConfig::stateless`]), where each request gets a
+//! session of its own that ends with its answer.
+//!
+//! [`HttpServerConfig::stateless`]: crate::server::HttpServerConfig::stateless
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::response::Response;
 use bytes::{BufMut, Bytes, BytesMut};
-use ferromcp_protocol::jsonrpc::{
-    decode_one, decode_with_depth, encode_error, Decoded, Message, Notification,
-};
-use ferromcp_protocol::types::CancelledNotificationParams;
+use ferromcp_protocol::jsonrpc::{decode_one, encode_error, Message};
 use ferromcp_protocol::{methods, ErrorObject, ProtocolVersion, RequestId};
+use ferromcp_transport::Incoming;
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 use serde_json::value::RawValue;
 
-use super::body::{accepted, json_response, sse_response, StreamItem};
-use super::checks::{accepts, header_version, is_json, read_body, session_header};
-use super::error::HttpError;
-use super::modern;
-use super::oauth;
-use super::router::{principal, AppState};
-use super::session::{new_session_id, short, AttachGuard, Session};
-use super::stream::RouteKey;
-use crate::headers::{EVENT_STREAM, JSON, SESSION_ID};
-use ferromcp_transport::Incoming;
+use crate::headers::SESSION_ID;
+use crate::server::body::{accepted, json_response, sse_response, StreamItem};
+use crate::server::checks::{header_version, session_header};
+use crate::server::error::HttpError;
+use crate::server::message::{cancelled_request, Parsed};
+use crate::server::oauth;
+use crate::server::session::id::{new_session_id, short};
+use crate::server::session::outbox::RouteKey;
+use crate::server::session::{AttachGuard, Session};
+use crate::server::state::{principal, AppState};
 
 /// The revision assumed when neither the session nor a header says (the specification's
 /// rule for clients that predate the header).
 const DEFAULT_VERSION: ProtocolVersion = ProtocolVersion::V2025_03_26;
 
-/// A POST body that is valid JSON-RPC (so far).
-pub(crate) enum Parsed {
-    Single(Message),
-    Batch(Vec<Box<RawValue>>),
-}
-
-/// What answering one request produced.
-pub(crate) enum Answer {
+/// The HTTP answer to one request: its response alone, as JSON, or the SSE stream that
+/// carries what the handler sent before its response (and then the response).
+enum HttpAnswer {
     Json(Bytes),
     Stream(Response),
 }
 
-impl Answer {
+impl HttpAnswer {
     fn into_response(self) -> Response {
         match self {
-            Answer::Json(body) => json_response(body),
-            Answer::Stream(response) => response,
+            HttpAnswer::Json(body) => json_response(body),
+            HttpAnswer::Stream(response) => response,
         }
     }
 }
 
+/// Answers a POST of a stateful revision, once the router has read and checked its body:
+/// in its session (named by `Mcp-Session-Id`), as an `initialize` that opens one, or on a
+/// session of its own in the sessionless mode.
 pub(crate) async fn handle(
     state: &Arc<AppState>,
     parts: &Parts,
-    body: Body,
+    body: Bytes,
+    parsed: Parsed,
 ) -> Result<Response, HttpError> {
-    let body = read_body(&parts.headers, body, &state.config).await?;
-    if !is_json(&parts.headers) {
-        return Err(HttpError::unsupported_media_type());
-    }
-    if !(accepts(&parts.headers, JSON) && accepts(&parts.headers, EVENT_STREAM)) {
-        return Err(HttpError::not_acceptable(
-            "both application/json and text/event-stream",
-        ));
-    }
-    let parsed = parse(&body, state.server.config().max_json_depth)?;
-    // Scopes are checked before anything reaches a handler, in either era.
-    match &parsed {
-        Parsed::Single(Message::Request(r)) => {
-            oauth::require_scopes(state, parts, &r.method, r.params.as_deref())?
-        }
-        Parsed::Batch(items) => oauth::require_batch_scopes(state, parts, items)?,
-        Parsed::Single(_) => {}
-    }
-    if modern::is_modern(state, &parts.headers, &parsed) {
-        return modern::handle(state, parts, parsed).await;
-    }
     let version = header_version(&parts.headers)?;
     if state.config.stateless {
-        return stateless(state, parts, parsed, version).await;
+        return without_session(state, parts, parsed, version).await;
     }
     let Some(id) = session_header(&parts.headers)? else {
         return match parsed {
@@ -159,7 +137,7 @@ async fn initialize(
             return Err(error);
         }
     };
-    if let Answer::Json(body) = &answer {
+    if let HttpAnswer::Json(body) = &answer {
         match negotiated_version(body) {
             Some(version) => session.set_version(version),
             None => {
@@ -192,8 +170,9 @@ fn negotiated_version(answer: &[u8]) -> Option<ProtocolVersion> {
     ProtocolVersion::parse(&envelope.result?.protocol_version)
 }
 
-/// Stateless: each request is served by a session of its own, closed with its answer.
-async fn stateless(
+/// The sessionless mode: each request is served by a session of its own, closed with its
+/// answer.
+async fn without_session(
     state: &Arc<AppState>,
     parts: &Parts,
     parsed: Parsed,
@@ -253,26 +232,16 @@ async fn deliver(session: &Session, frame: Bytes, message: &Message) -> Result<(
     Ok(())
 }
 
-/// The request a `notifications/cancelled` names.
-pub(crate) fn cancelled_request(notification: &Notification) -> Option<RequestId> {
-    if notification.method != methods::CANCELLED {
-        return None;
-    }
-    let params: CancelledNotificationParams =
-        serde_json::from_str(notification.params.as_deref()?.get()).ok()?;
-    params.request_id
-}
-
 /// Feeds one request and waits for the first frame about it: the response alone becomes a
 /// JSON answer; anything else starts an SSE stream that runs until the response. `extra`
 /// is dropped with the answer (with the stream, when there is one).
-pub(crate) async fn answer<G: Send + 'static>(
+async fn answer<G: Send + 'static>(
     state: &Arc<AppState>,
     session: &Arc<Session>,
     id: RequestId,
     input: Incoming,
     extra: G,
-) -> Result<Answer, HttpError> {
+) -> Result<HttpAnswer, HttpError> {
     let Some(attached) = session.outbox.register(&id, false) else {
         if session.closed.is_cancelled() {
             return Err(HttpError::session_not_found());
@@ -292,8 +261,8 @@ pub(crate) async fn answer<G: Send + 'static>(
     let mut rx = attached.rx;
     let closed = session.closed.clone();
     match rx.recv().await {
-        Some(StreamItem::Json(body)) => Ok(Answer::Json(body)),
-        Some(StreamItem::Event(first)) => Ok(Answer::Stream(sse_response(
+        Some(StreamItem::Json(body)) => Ok(HttpAnswer::Json(body)),
+        Some(StreamItem::Event(first)) => Ok(HttpAnswer::Stream(sse_response(
             vec![first],
             Some(rx),
             closed,
@@ -302,7 +271,7 @@ pub(crate) async fn answer<G: Send + 'static>(
         ))),
         None if closed.is_cancelled() => Err(HttpError::session_not_found()),
         // Cancelled by the client: it gets no response, so the stream is empty.
-        None => Ok(Answer::Stream(sse_response(
+        None => Ok(HttpAnswer::Stream(sse_response(
             Vec::new(),
             None,
             closed,
@@ -366,17 +335,4 @@ async fn batch(
         *response.status_mut() = StatusCode::BAD_REQUEST;
     }
     Ok(response)
-}
-
-/// Parses the body: one message, or (checked later against the revision) a batch; nesting
-/// deeper than `max_depth` is refused (-32700) before parsing.
-fn parse(body: &[u8], max_depth: usize) -> Result<Parsed, HttpError> {
-    match decode_with_depth(body, max_depth) {
-        Err(error) => Err(HttpError::bad_message(error.id, error.error)),
-        Ok(Decoded::Single(Err(error))) => Err(HttpError::bad_message(error.id, error.error)),
-        Ok(Decoded::Single(Ok(message))) => Ok(Parsed::Single(message)),
-        Ok(Decoded::Batch(_)) => serde_json::from_slice(body)
-            .map(Parsed::Batch)
-            .map_err(|e| HttpError::bad_message(None, ErrorObject::parse_error(e))),
-    }
 }

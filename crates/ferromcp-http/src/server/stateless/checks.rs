@@ -23,9 +23,9 @@ use http::{HeaderMap, HeaderName};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::config::HeaderValidation;
-use super::encoding::decode_value;
 use crate::headers::names;
+use crate::server::config::HeaderValidation;
+use crate::server::encoding::decode_value;
 
 /// What the checks read from a request's params: borrowed from their text when it allows
 /// (the usual case: no tree of the params is built), else taken from a tree.

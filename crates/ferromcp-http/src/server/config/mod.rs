@@ -1,12 +1,18 @@
-//! [`HttpServerConfig`]: every limit and switch of the HTTP server, with safe defaults.
+//! The settings of the HTTP server, plain data with safe defaults: [`HttpServerConfig`]
+//! (every limit and switch), with [`ConnectionLimits`] (`connections.rs`) and
+//! [`ResourceServerConfig`] (`oauth.rs`) among its fields.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::connections::ConnectionLimits;
+mod connections;
+mod oauth;
+
+pub use connections::ConnectionLimits;
+pub use oauth::ResourceServerConfig;
+
 use super::event_store::{EventStore, InMemoryEventStore};
-use super::oauth::ResourceServerConfig;
 
 /// How the Streamable HTTP server behaves. `Default` is safe for a local server: it only
 /// answers requests addressed to `localhost`, `127.0.0.1` or `[::1]` (DNS-rebinding
@@ -64,18 +70,19 @@ pub struct HttpServerConfig {
     /// with what has arrived, not with what its `Content-Length` announces. Default 30 s.
     pub body_read_timeout: Duration,
     /// Caps and timeouts of the TCP connections, for a server started by
-    /// [`serve`](super::serve) or [`run`](super::run). Default [`ConnectionLimits::default`].
+    /// [`serve`](crate::server::serve) or [`run`](crate::server::run). Default
+    /// [`ConnectionLimits::default`].
     pub connections: ConnectionLimits,
-    /// Sessions open at once, Streamable HTTP and legacy HTTP+SSE together. When the table
+    /// Sessions open at once, Streamable HTTP and HTTP+SSE together. When the table
     /// is full, a session nobody is using is ended to make room for the newcomer, exactly
     /// as an idle expiry would end it (its handlers are cancelled, its id is answered 404):
     /// first one whose client never came back after `initialize` (normally with
     /// `notifications/initialized`), oldest first, then the least recently used one. A
     /// session is in use while a stream of it is open (its GET stream, a request being
-    /// answered, a legacy session's one stream) or a handler of it runs; only when every
+    /// answered, an HTTP+SSE session's one stream) or a handler of it runs; only when every
     /// session is in use does a newcomer get 503. Default 10 000; 0 refuses every session.
     pub max_sessions: usize,
-    /// Sessions one client address may hold at once (Streamable HTTP and legacy together),
+    /// Sessions one client address may hold at once (Streamable HTTP and HTTP+SSE together),
     /// so one host cannot take the whole table. At the cap, the address's own oldest
     /// session that is not in use (one never set up first) makes room; when all are in
     /// use, the newcomer gets 429.
@@ -90,11 +97,11 @@ pub struct HttpServerConfig {
     /// `Some(1000)`; `None` or `Some(0)`: no cap.
     ///
     /// [`serve`]: crate::server::serve
-    /// [`router`]: crate::server::router
+    /// [`router`]: crate::server::router()
     pub max_sessions_per_address: Option<usize>,
     /// Sessions one authenticated principal (the caller named by
     /// [`authenticate`](HttpServerConfig::authenticate) or [`oauth`](HttpServerConfig::oauth))
-    /// may hold at once, Streamable HTTP and legacy together, so one account cannot take
+    /// may hold at once, Streamable HTTP and HTTP+SSE together, so one account cannot take
     /// the whole table. At the cap, the principal's own oldest session that is not in use
     /// (one never set up first) makes room; when all are in use, the newcomer gets 429.
     /// Anonymous callers are not counted here (the per-address cap still applies). Default
@@ -137,7 +144,7 @@ pub struct HttpServerConfig {
     /// Protects the endpoint as an OAuth 2.1 resource server (MCP authorization): the
     /// protected resource metadata is served at `/.well-known/oauth-protected-resource`
     /// (and with the endpoint's path appended); every request to the endpoint (and the
-    /// legacy `/sse` and `/messages`) needs a valid `Authorization: Bearer` token (401 with
+    /// HTTP+SSE `/sse` and `/messages`) needs a valid `Authorization: Bearer` token (401 with
     /// a challenge naming the metadata otherwise); the token's `iss#sub` is the principal
     /// sessions bind to; the scopes tools, resources and prompts declare are enforced
     /// (403 `insufficient_scope`); handlers read the claims with `Context::auth`. Takes
@@ -336,7 +343,7 @@ impl HttpServerConfig {
         self
     }
 
-    /// Also serves the legacy HTTP+SSE transport.
+    /// Also serves the HTTP+SSE transport of 2024-11-05.
     pub fn legacy_sse(mut self, on: bool) -> Self {
         self.legacy_sse = on;
         self

@@ -1,6 +1,13 @@
 //! Sessions: one MCP engine per client, driven by the POSTs that bring it messages (no task
-//! per session), and the routing of what it sends. The table of open sessions is in
-//! `table.rs`.
+//! per session). Streamable HTTP with sessions (`stateful/`) and the HTTP+SSE transport
+//! (`http_sse.rs`) both keep their clients' state here.
+//!
+//! `outbox.rs` routes what a session's engine sends to its HTTP streams, `table.rs` keeps
+//! the open sessions within their limits, `id.rs` mints their ids.
+
+pub(crate) mod id;
+pub(crate) mod outbox;
+pub(crate) mod table;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -16,23 +23,28 @@ use ferromcp_transport::{Incoming, Outgoing};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::body::StreamItem;
-use super::event_store::EventStore;
-use super::stream::{Detached, Outbox, RouteKey};
-use super::table::AddressKey;
+use self::id::short;
+use self::outbox::{Detached, Outbox, RouteKey};
+use crate::server::address::AddressKey;
+use crate::server::body::StreamItem;
+use crate::server::event_store::EventStore;
+use crate::server::sync::lock;
 use crate::sse::encode_event;
 
 /// How a session is set up.
 pub(crate) struct SessionOptions {
-    /// A request-sized session of stateless mode: closed as soon as its answer is done.
+    /// A request-sized session of the sessionless mode ([`HttpServerConfig::stateless`]):
+    /// closed as soon as its answer is done.
+    ///
+    /// [`HttpServerConfig::stateless`]: crate::server::HttpServerConfig::stateless
     pub transient: bool,
-    /// Serve as already initialized at this version (stateless requests).
+    /// Serve as already initialized at this version (sessionless requests).
     pub assume: Option<ProtocolVersion>,
     pub store: Option<Arc<dyn EventStore>>,
     pub json_only: bool,
     pub grace: Duration,
-    /// Legacy HTTP+SSE: every outgoing message goes to this one stream.
-    pub legacy: Option<QueueSender<StreamItem>>,
+    /// An HTTP+SSE session: every outgoing message goes to this one stream.
+    pub http_sse_stream: Option<QueueSender<StreamItem>>,
     /// The authenticated caller the session is bound to.
     pub principal: Option<String>,
     /// The client's address, as the per-address cap counts it (`None`: unknown).
@@ -66,8 +78,8 @@ pub(crate) struct Session {
     grace: Duration,
     store: Option<Arc<dyn EventStore>>,
     ended: AtomicBool,
-    /// Whether the table may end the session to make room: not a legacy one (its stream is
-    /// its life) nor a stateless one (never in a table).
+    /// Whether the table may end the session to make room: not an HTTP+SSE one (its stream
+    /// is its life) nor a sessionless one (never in a table).
     pub(crate) evictable: bool,
     /// Whether its client came back after `initialize` (normally with
     /// `notifications/initialized`); sessions never set up are the first to be evicted.
@@ -81,10 +93,10 @@ impl Session {
     /// Starts the engine for a new session. Must run within a Tokio runtime.
     pub(crate) fn start(server: &McpServer, id: Arc<str>, options: SessionOptions) -> Arc<Session> {
         let closed = CancellationToken::new();
-        let evictable = !options.transient && options.legacy.is_none();
+        let evictable = !options.transient && options.http_sse_stream.is_none();
         Arc::new_cyclic(|weak: &Weak<Session>| {
-            let target = match options.legacy {
-                Some(tx) => Target::Legacy(tx, closed.clone()),
+            let target = match options.http_sse_stream {
+                Some(tx) => Target::HttpSse(tx, closed.clone()),
                 None => Target::Session(weak.clone()),
             };
             // Nothing is written before a message is fed, which happens after this returns,
@@ -175,7 +187,7 @@ impl Session {
     /// Ends the session: the engine stops (cancelling its handlers), streams close and the
     /// stored events are forgotten.
     pub(crate) fn close(&self) {
-        // `closed` may already have fired (a legacy stream that broke); clean up once anyway.
+        // `closed` may already have fired (an HTTP+SSE stream that broke); clean up once anyway.
         if self.ended.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -202,7 +214,7 @@ impl Session {
     /// The HTTP side of a stream went away.
     fn detached(self: &Arc<Self>, key: &RouteKey, generation: u64) {
         if self.transient {
-            // Stateless: nobody can resume, so the request ends with its connection.
+            // Sessionless: nobody can resume, so the request ends with its connection.
             self.close();
             return;
         }
@@ -303,7 +315,7 @@ impl Drop for Hold {
 /// Where a session's outgoing messages go.
 enum Target {
     Session(Weak<Session>),
-    Legacy(QueueSender<StreamItem>, CancellationToken),
+    HttpSse(QueueSender<StreamItem>, CancellationToken),
 }
 
 impl Target {
@@ -314,7 +326,7 @@ impl Target {
                     session.route_outgoing(out);
                 }
             }
-            Target::Legacy(tx, closed) => {
+            Target::HttpSse(tx, closed) => {
                 let event = encode_event(None, Some("message"), &out.frame, None);
                 if tx.try_send(StreamItem::Event(event)).is_err() {
                     // The one stream is gone or hopelessly behind: the session cannot go on.
@@ -323,23 +335,4 @@ impl Target {
             }
         }
     }
-}
-
-/// A new session id: 32 bytes from the operating system's CSPRNG, in hex (visible ASCII).
-pub(crate) fn new_session_id() -> Result<Arc<str>, getrandom::Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)?;
-    Ok(hex::encode(bytes).into())
-}
-
-/// The first 8 characters of a session id: enough to tell sessions apart in logs, too few
-/// to hijack one.
-pub(crate) fn short(session: &str) -> &str {
-    session.get(..8).unwrap_or(session)
-}
-
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

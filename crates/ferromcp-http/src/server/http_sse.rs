@@ -1,4 +1,6 @@
-//! The HTTP+SSE transport of 2024-11-05, for clients that predate Streamable HTTP.
+//! The HTTP+SSE transport of 2024-11-05 (called "legacy" in the settings:
+//! [`legacy_sse`](crate::server::HttpServerConfig::legacy_sse)), for clients that predate
+//! Streamable HTTP.
 //!
 //! `GET /sse` opens the session's one stream; its first event (`endpoint`) names the URL to
 //! POST messages to, `/messages?sessionId=<id>`. Every message of the server, whatever it
@@ -11,15 +13,15 @@ use axum::extract::{OriginalUri, Request, State};
 use axum::response::{IntoResponse, Response};
 use ferromcp_protocol::jsonrpc::{decode, Decoded, Message};
 use http::request::Parts;
-use http::Method;
 
 use super::body::{accepted, sse_response};
 use super::checks::{is_json, read_body};
 use super::error::HttpError;
 use super::oauth;
-use super::router::{allowed_origin, authenticate, principal, AppState};
 use super::security;
-use super::session::{new_session_id, short, Session};
+use super::session::id::{new_session_id, short};
+use super::session::Session;
+use super::state::{allowed_origin, authenticate, principal, AppState};
 use crate::sse::encode_event;
 
 /// Where the stream is opened.
@@ -27,15 +29,15 @@ pub(crate) const SSE_PATH: &str = "/sse";
 /// Where messages are posted.
 pub(crate) const MESSAGES_PATH: &str = "/messages";
 
-/// Ends the legacy session when its stream ends (or its client goes away).
-struct LegacyGuard {
+/// Ends the HTTP+SSE session when its stream ends (or its client goes away).
+struct StreamEndsSession {
     state: Arc<AppState>,
     id: Arc<str>,
 }
 
-impl Drop for LegacyGuard {
+impl Drop for StreamEndsSession {
     fn drop(&mut self) {
-        if self.state.legacy.end(&self.id) {
+        if self.state.http_sse.end(&self.id) {
             tracing::debug!(session = short(&self.id), "legacy SSE session ended");
         }
     }
@@ -50,27 +52,41 @@ pub(crate) async fn sse(State(state): State<Arc<AppState>>, request: Request) ->
     security::with_cors(response, allowed_origin(&state, &parts.headers))
 }
 
-async fn open(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, HttpError> {
+/// What both paths check first, in this order: `Host` and `Origin`, a CORS preflight
+/// (`Ok(Some)`: answered at once), the one method the path takes (`allow`), shutdown,
+/// authentication.
+async fn admit(
+    state: &AppState,
+    parts: &mut Parts,
+    allow: &'static str,
+) -> Result<Option<Response>, HttpError> {
     let config = &state.config;
     security::check(&config.allowed_hosts, &config.allowed_origins, parts)?;
-    if let Some(preflight) = security::preflight(&parts.method, &parts.headers, "GET") {
-        return Ok(preflight);
+    if let Some(preflight) = security::preflight(&parts.method, &parts.headers, allow) {
+        return Ok(Some(preflight));
     }
-    if parts.method != Method::GET {
-        return Err(HttpError::method_not_allowed("GET"));
+    if parts.method.as_str() != allow {
+        return Err(HttpError::method_not_allowed(allow));
     }
     if state.is_shutting_down() {
         return Err(HttpError::unavailable("the server is shutting down"));
     }
     authenticate(state, parts).await?;
+    Ok(None)
+}
+
+async fn open(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, HttpError> {
+    if let Some(preflight) = admit(state, parts, "GET").await? {
+        return Ok(preflight);
+    }
     let id = new_session_id()
         .map_err(|e| HttpError::internal(format!("no randomness for a session id: {e}")))?;
     let (tx, rx) = ferromcp_rpc::queue(Some(state.config.sse_buffer_events));
-    // Legacy sessions count against the same limits (and are never evicted: the stream is
+    // HTTP+SSE sessions count against the same limits (and are never evicted: the stream is
     // the session); when a limit is reached, an idle Streamable session makes room.
     let (session, _hold) = state.open_session(true, parts, |mut options| {
         options.store = None;
-        options.legacy = Some(tx);
+        options.http_sse_stream = Some(tx);
         Session::start(&state.server, id.clone(), options)
     })?;
     session.auth.set(oauth::verified(parts));
@@ -88,7 +104,7 @@ async fn open(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, Http
         .unwrap_or_default();
     let endpoint = format!("{prefix}{MESSAGES_PATH}?sessionId={id}");
     let first = encode_event(None, Some("endpoint"), endpoint.as_bytes(), None);
-    let guard = LegacyGuard {
+    let guard = StreamEndsSession {
         state: state.clone(),
         id,
     };
@@ -115,18 +131,9 @@ async fn post(
     parts: &mut Parts,
     body: axum::body::Body,
 ) -> Result<Response, HttpError> {
-    let config = &state.config;
-    security::check(&config.allowed_hosts, &config.allowed_origins, parts)?;
-    if let Some(preflight) = security::preflight(&parts.method, &parts.headers, "POST") {
+    if let Some(preflight) = admit(state, parts, "POST").await? {
         return Ok(preflight);
     }
-    if parts.method != Method::POST {
-        return Err(HttpError::method_not_allowed("POST"));
-    }
-    if state.is_shutting_down() {
-        return Err(HttpError::unavailable("the server is shutting down"));
-    }
-    authenticate(state, parts).await?;
     let id = parts
         .uri
         .query()
@@ -135,10 +142,10 @@ async fn post(
         .find_map(|pair| pair.strip_prefix("sessionId="))
         .ok_or_else(|| HttpError::bad_request("the sessionId query parameter is required"))?;
     let session = state
-        .legacy
+        .http_sse
         .lookup(id, principal(parts))
         .ok_or_else(HttpError::session_not_found)?;
-    let body = read_body(&parts.headers, body, config).await?;
+    let body = read_body(&parts.headers, body, &state.config).await?;
     if !is_json(&parts.headers) {
         return Err(HttpError::unsupported_media_type());
     }
@@ -146,13 +153,20 @@ async fn post(
     match decode(&body) {
         Err(error) => return Err(HttpError::bad_message(error.id, error.error)),
         Ok(Decoded::Single(Ok(Message::Request(request)))) => {
-            oauth::require_scopes(state, parts, &request.method, request.params.as_deref())?;
+            let (oauth, server) = (state.oauth.as_ref(), &state.server);
+            oauth::require_scopes(
+                oauth,
+                server,
+                parts,
+                &request.method,
+                request.params.as_deref(),
+            )?;
         }
         Ok(Decoded::Batch(_)) => {
             if let Ok(items) =
                 serde_json::from_slice::<Vec<Box<serde_json::value::RawValue>>>(&body)
             {
-                oauth::require_batch_scopes(state, parts, &items)?;
+                oauth::require_batch_scopes(state.oauth.as_ref(), &state.server, parts, &items)?;
             }
         }
         Ok(_) => {}

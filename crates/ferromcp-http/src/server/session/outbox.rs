@@ -15,9 +15,10 @@ use ferromcp_protocol::RequestId;
 use ferromcp_rpc::{QueueReceiver, QueueSender};
 use ferromcp_transport::{Outgoing, OutgoingKind};
 
-use super::body::StreamItem;
-use super::event_store::EventStore;
-use super::session::{lock, short};
+use super::id::short;
+use crate::server::body::StreamItem;
+use crate::server::event_store::EventStore;
+use crate::server::sync::lock;
 use crate::sse::encode_event;
 
 /// Messages kept for a standalone GET stream that is not open yet; the oldest are dropped.

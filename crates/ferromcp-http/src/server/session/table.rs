@@ -1,7 +1,7 @@
 //! The tables of open sessions, and who may open one more.
 //!
-//! Every session counts against [`max_sessions`](super::HttpServerConfig::max_sessions)
-//! (Streamable HTTP and legacy together), against the cap of its authenticated principal
+//! Every session counts against [`max_sessions`](crate::server::HttpServerConfig::max_sessions)
+//! (Streamable HTTP and HTTP+SSE together), against the cap of its authenticated principal
 //! and against the cap of its client's address. A limit reached does not lock newcomers out
 //! while sessions sit unused: a session nobody is using is ended to make room, exactly as
 //! an idle expiry would end it. Which one:
@@ -14,7 +14,7 @@
 //!
 //! A session is in use while a stream of it is attached (a request being answered, the GET
 //! stream) or a handler of it runs; those are never evicted, and when nothing can be, the
-//! newcomer is refused (429 for a cap, 503 for `max_sessions`). Legacy sessions live as
+//! newcomer is refused (429 for a cap, 503 for `max_sessions`). HTTP+SSE sessions live as
 //! long as their one stream, so they are always in use: they count, and are never evicted.
 //!
 //! Each limit keeps its sessions in an [`Order`] (a `BTreeMap` by eviction key), so making
@@ -26,13 +26,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::config::HttpServerConfig;
-use super::session::{lock, short, Hold, Session};
+use super::id::short;
+use super::{Hold, Session};
+use crate::server::address::AddressKey;
+use crate::server::config::HttpServerConfig;
+use crate::server::sync::lock;
 
 /// Shards of a table: a lookup locks one of them, so concurrent requests of different
 /// sessions rarely wait for each other.
@@ -50,27 +52,6 @@ const SETUP_GRACE: Duration = Duration::from_secs(1);
 
 /// Sessions in use looked at (and moved to the back) in one attempt to make room, at most.
 const MAX_PROBES: usize = 64;
-
-/// The address a per-address cap counts: an IPv4 address (also when mapped into IPv6), or
-/// the /64 prefix of an IPv6 address, which is what one subscriber is usually given (one
-/// host can pick any address in it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum AddressKey {
-    V4(Ipv4Addr),
-    V6(u64),
-}
-
-impl AddressKey {
-    pub(crate) fn of(ip: IpAddr) -> AddressKey {
-        match ip {
-            IpAddr::V4(v4) => AddressKey::V4(v4),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => AddressKey::V4(v4),
-                None => AddressKey::V6((u128::from(v6) >> 64) as u64),
-            },
-        }
-    }
-}
 
 /// Why a new session was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +160,7 @@ fn next(seq: &AtomicU64) -> u64 {
 struct Group {
     /// Its sessions that may be evicted, in eviction order.
     order: Order,
-    /// Its legacy sessions (never evicted).
+    /// Its HTTP+SSE sessions (never evicted).
     fixed: usize,
     /// Places taken by sessions being created.
     reserved: usize,
@@ -383,7 +364,7 @@ struct Shard {
     order: Order,
 }
 
-/// The open sessions of one kind (Streamable HTTP, or legacy HTTP+SSE), by id.
+/// The open sessions of one kind (Streamable HTTP, or HTTP+SSE), by id.
 pub(crate) struct SessionTable {
     shards: [Mutex<Shard>; SHARDS],
     /// Sessions in all shards.
@@ -651,32 +632,12 @@ impl SessionTable {
 
 #[cfg(test)]
 mod tests {
-    use std::net::Ipv6Addr;
+    use std::net::Ipv4Addr;
 
     use ferromcp_server::McpServer;
 
-    use super::super::session::SessionOptions;
     use super::*;
-
-    #[test]
-    fn addresses_count_by_ipv4_address_or_ipv6_slash_64() {
-        let v4: IpAddr = "192.0.2.7".parse().unwrap();
-        assert_eq!(
-            AddressKey::of(v4),
-            AddressKey::V4(Ipv4Addr::new(192, 0, 2, 7))
-        );
-        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
-        assert_eq!(AddressKey::of(mapped), AddressKey::of(v4));
-        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
-        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(AddressKey::of(a), AddressKey::of(b));
-        assert_ne!(AddressKey::of(a), AddressKey::of(c));
-        assert_ne!(
-            AddressKey::of(IpAddr::V6(Ipv6Addr::LOCALHOST)),
-            AddressKey::of(IpAddr::V4(Ipv4Addr::LOCALHOST))
-        );
-    }
+    use crate::server::session::SessionOptions;
 
     fn options(principal: Option<&str>, address: Option<AddressKey>) -> SessionOptions {
         SessionOptions {
@@ -685,7 +646,7 @@ mod tests {
             store: None,
             json_only: false,
             grace: Duration::from_secs(1),
-            legacy: None,
+            http_sse_stream: None,
             principal: principal.map(str::to_string),
             address,
             buffer: 16,
