@@ -15,15 +15,17 @@ measure() {
     local crates
     crates=$(cargo tree -q --locked -p ferromcp "$@" -e normal --prefix none |
         sed 's/ (\*)//; s/ (proc-macro)//' | awk '{print $1}' | sort -u | wc -l)
-    local start end
-    start=$(date +%s.%N)
-    CARGO_TARGET_DIR="$out/$label" cargo build -q --locked --release -p ferromcp \
-        --example stdio_tool "$@"
-    end=$(date +%s.%N)
+    # Wall time needs an idle machine; CPU time (user + system, all processes) hardly
+    # depends on what else runs.
+    local times wall cpu
+    times=$( { TIMEFORMAT='%R %U %S'; time CARGO_TARGET_DIR="$out/$label" cargo build -q \
+        --locked --release -p ferromcp --example stdio_tool "$@"; } 2>&1 | tail -1)
+    wall=$(echo "$times" | awk '{print $1}')
+    cpu=$(echo "$times" | awk '{print $2 + $3}')
     local bin="$out/$label/release/examples/stdio_tool"
     strip -o "$out/$label.stripped" "$bin"
-    printf '%-22s crates %4d   cold release build %6.1f s   binary %6.1f MiB (stripped %5.1f MiB)\n' \
-        "$label" "$crates" "$(echo "$end - $start" | bc)" \
+    printf '%-18s crates %4d   cold release build %6.1f s wall, %6.1f s CPU   binary %5.1f MiB (stripped %4.1f MiB)\n' \
+        "$label" "$crates" "$wall" "$cpu" \
         "$(echo "scale=1; $(stat -c %s "$bin") / 1048576" | bc)" \
         "$(echo "scale=1; $(stat -c %s "$out/$label.stripped") / 1048576" | bc)"
 }
