@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 
 use crate::error::{BoxError, McpError};
-use crate::Context;
+use crate::context::Context;
 
 /// Prompt arguments: name to value (always strings on the wire).
 pub type PromptArguments = BTreeMap<String, String>;

@@ -10,7 +10,7 @@ use futures::FutureExt;
 
 use crate::error::{BoxError, McpError};
 use crate::uri_template::UriTemplate;
-use crate::Context;
+use crate::context::Context;
 
 /// What a resource read gets: the requested URI and, for templates, the variables.
 #[derive(Debug, Clone)]

@@ -21,7 +21,7 @@ use ferromcp_protocol::ErrorObject;
 
 use crate::error::{BoxError, McpError};
 use crate::schema;
-use crate::Context;
+use crate::context::Context;
 
 /// Runs a tool: takes the call's arguments, returns its result.
 pub trait ToolHandler: Send + Sync + 'static {
