@@ -18,8 +18,8 @@ use crate::completion::{CompletionRequest, CompletionTarget, MAX_COMPLETION_VALU
 use crate::locks::read;
 use crate::prompt::{PromptArguments, PromptDef};
 use crate::resource::{ResourceHandler, ResourceRequest};
-use crate::tool::ToolDef;
 use crate::server::McpServer;
+use crate::tool::ToolDef;
 
 impl McpServer {
     /// One page of a registry, with the cursor of the next. Cursors are opaque offsets;

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use ferromcp_fs::{open_effective_roots, root_path_of_uri, ConfinedFs, FsError};
 
+use super::Context;
 use super::Era;
 use crate::error::McpError;
-use super::Context;
 
 impl Context {
     /// A filesystem confined to the effective roots, for every file access a handler makes.
