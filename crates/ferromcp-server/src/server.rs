@@ -47,7 +47,7 @@ pub(crate) struct ServerInner {
     /// beneath these handles, so renaming or relinking a ceiling folder later changes
     /// nothing for this server.
     ceiling: std::sync::OnceLock<Vec<ferromcp_fs::RootDir>>,
-    /// The application state ([`ServerBuilder::state`]), one value per type.
+    /// The application state ([`ServerBuilder::state`](crate::ServerBuilder::state)), one value per type.
     pub(crate) states: StateMap,
 }
 
@@ -137,7 +137,7 @@ impl McpServer {
         &self.inner.config
     }
 
-    /// The application state of type `T` given with [`ServerBuilder::state`], if any
+    /// The application state of type `T` given with [`ServerBuilder::state`](crate::ServerBuilder::state), if any
     /// (handlers read it with [`Context::state`](crate::Context::state) or a
     /// [`State`](crate::State) parameter).
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
