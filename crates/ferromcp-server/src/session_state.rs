@@ -33,6 +33,8 @@ const LOG_LEVEL_UNSET: u8 = u8::MAX;
 
 /// The state of one session, shared by its handlers' [`Context`]s.
 pub(crate) struct SessionState {
+    /// The server's number for the session (`u64::MAX` for a lone 2026-07-28 request,
+    /// which is no session).
     pub id: u64,
     /// Who the caller is, when the transport said (binds `requestState`, scopes caching).
     pub principal: Option<String>,
