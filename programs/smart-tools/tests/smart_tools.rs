@@ -25,7 +25,11 @@ where
             let session = server
                 .connect(client(era, roots_of(&fixture), seen.clone(), true))
                 .await;
-            assert_eq!(session.is_stateless(), era == Era::Stateless, "{wire:?}/{era:?}");
+            assert_eq!(
+                session.is_stateless(),
+                era == Era::Stateless,
+                "{wire:?}/{era:?}"
+            );
             session
                 .set_log_level(ferromcp::types::LoggingLevel::Debug)
                 .await
@@ -426,7 +430,12 @@ async fn the_summary_threshold_is_configurable() {
     let server = Server::start(Wire::Stdio, &["--summarize-over", "10"], &[]).await;
     let seen = Arc::new(Seen::default());
     let client = server
-        .connect(client(Era::Stateful, roots_of(&fixture), seen.clone(), true))
+        .connect(client(
+            Era::Stateful,
+            roots_of(&fixture),
+            seen.clone(),
+            true,
+        ))
         .await;
     let (result, _) = call(&client, "smart_read", json!({"path": "short.txt"})).await;
     let text = ok_text(&result, "threshold 10");
