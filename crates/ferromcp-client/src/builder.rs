@@ -17,15 +17,15 @@ use ferromcp_transport::Transport;
 
 use crate::handlers::Handlers;
 use crate::handshake::{discover, initialize, Discovered};
-use crate::modern::{modern_capabilities, Modern};
 use crate::mrtr::DEFAULT_MAX_INPUT_ROUNDS;
 use crate::options::{Defaults, DEFAULT_REQUEST_TIMEOUT};
 use crate::service::ClientService;
 use crate::session::{ClientSession, ServerDetails};
+use crate::stateless::{stateless_capabilities, Stateless};
 use crate::{ClientError, ElicitationHandler, Era, ListChanged, RootsHandle, SamplingHandler};
 
 /// How long [`Era::Auto`] waits for an answer to its `server/discover` probe before it
-/// takes the server for a legacy one.
+/// takes the server for a stateful one.
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The entry point of the client library: start with [`Client::builder`].
@@ -68,15 +68,15 @@ pub struct ClientBuilder {
 impl ClientBuilder {
     /// The protocol revision to ask for (default [`ProtocolVersion::LATEST`]). The server
     /// may answer `initialize` with another revision; any revision ferromcp speaks is
-    /// accepted. [`ProtocolVersion::V2026_07_28`] selects [`Era::Modern`] unless
-    /// [`ClientBuilder::era`] says otherwise (a legacy handshake then asks for
+    /// accepted. [`ProtocolVersion::V2026_07_28`] selects [`Era::Stateless`] unless
+    /// [`ClientBuilder::era`] says otherwise (a stateful handshake then asks for
     /// [`ProtocolVersion::LATEST`]).
     pub fn protocol_version(mut self, version: ProtocolVersion) -> Self {
         self.protocol_version = version;
         self
     }
 
-    /// Which generation of MCP to speak (default [`Era::Legacy`], or [`Era::Modern`] after
+    /// Which generation of MCP to speak (default [`Era::Stateful`], or [`Era::Stateless`] after
     /// `protocol_version(ProtocolVersion::V2026_07_28)`); see [`Era`].
     pub fn era(mut self, era: Era) -> Self {
         self.era = Some(era);
@@ -100,14 +100,14 @@ impl ClientBuilder {
     /// The era [`connect`](ClientBuilder::connect) will use.
     fn effective_era(&self) -> Era {
         self.era.unwrap_or(if self.protocol_version.is_stateful() {
-            Era::Legacy
+            Era::Stateful
         } else {
-            Era::Modern
+            Era::Stateless
         })
     }
 
     /// The revision `initialize` asks for.
-    fn legacy_version(&self) -> ProtocolVersion {
+    fn stateful_version(&self) -> ProtocolVersion {
         if self.protocol_version.is_stateful() {
             self.protocol_version
         } else {
@@ -208,20 +208,20 @@ impl ClientBuilder {
 
     /// Connects over `transport` and opens a session in the configured [`Era`].
     ///
-    /// Legacy: sends `initialize`, checks the server's protocol version, then sends
-    /// `notifications/initialized`; nothing else is sent before that completes. Modern and
+    /// Stateful: sends `initialize`, checks the server's protocol version, then sends
+    /// `notifications/initialized`; nothing else is sent before that completes. Stateless and
     /// auto: probe with `server/discover` first (see [`Era`]).
     pub async fn connect<T: Transport>(self, transport: T) -> Result<ClientSession, ClientError> {
         let service = Arc::new(ClientService {
             handlers: self.handlers.clone(),
             roots: self.roots.clone(),
             listeners: Arc::default(),
-            requested: self.legacy_version(),
+            requested: self.stateful_version(),
             negotiated: OnceLock::new(),
         });
         let connection = serve_with(transport, service.clone(), self.connection.clone());
         let peer = connection.peer().clone();
-        let (details, modern) = match self.open(&peer, &service).await {
+        let (details, stateless) = match self.open(&peer, &service).await {
             Ok(opened) => opened,
             Err(error) => {
                 connection.shutdown().await;
@@ -233,22 +233,22 @@ impl ClientBuilder {
             on_progress: self.handlers.on_progress.clone(),
         };
         Ok(ClientSession::new(
-            connection, details, defaults, service, modern,
+            connection, details, defaults, service, stateless,
         ))
     }
 
-    /// Probes (modern and auto) and runs the handshake (legacy and fallback).
+    /// Probes (stateless and auto) and runs the handshake (stateful and fallback).
     async fn open(
         &self,
         peer: &Peer,
         service: &ClientService,
-    ) -> Result<(ServerDetails, Option<Arc<Modern>>), ClientError> {
+    ) -> Result<(ServerDetails, Option<Arc<Stateless>>), ClientError> {
         let era = self.effective_era();
-        let mut version = self.legacy_version();
-        if era != Era::Legacy {
-            let modern = Modern::new(
+        let mut version = self.stateful_version();
+        if era != Era::Stateful {
+            let stateless = Stateless::new(
                 ProtocolVersion::MODERN,
-                &modern_capabilities(self.capabilities()),
+                &stateless_capabilities(self.capabilities()),
                 &self.client_info,
                 self.max_input_rounds,
             );
@@ -256,17 +256,17 @@ impl ClientBuilder {
                 Era::Auto => self.probe_timeout,
                 _ => self.request_timeout,
             };
-            match discover(peer, &modern, timeout).await? {
-                Discovered::Modern(details) => {
+            match discover(peer, &stateless, timeout).await? {
+                Discovered::Stateless(details) => {
                     let _ = service.negotiated.set(details.protocol_version);
-                    return Ok((*details, Some(Arc::new(modern))));
+                    return Ok((*details, Some(Arc::new(stateless))));
                 }
-                Discovered::Legacy { reason, .. } if era == Era::Modern => {
+                Discovered::Stateful { reason, .. } if era == Era::Stateless => {
                     return Err(ClientError::UnsupportedProtocolVersion(format!(
                         "not 2026-07-28: {reason}"
                     )));
                 }
-                Discovered::Legacy {
+                Discovered::Stateful {
                     reason,
                     version: named,
                 } => {

@@ -79,7 +79,7 @@ impl ClientSession {
     /// [`ClientBuilder::on_resource_updated`](crate::ClientBuilder::on_resource_updated)).
     /// 2026-07-28 has no `resources/subscribe`: use [`ClientSession::listen`].
     pub async fn subscribe_resource(&self, uri: &str) -> Result<(), ClientError> {
-        self.legacy_only(methods::RESOURCES_SUBSCRIBE)?;
+        self.stateful_only(methods::RESOURCES_SUBSCRIBE)?;
         let _: EmptyResult = self
             .request(
                 methods::RESOURCES_SUBSCRIBE,
@@ -92,7 +92,7 @@ impl ClientSession {
 
     /// Ends a subscription.
     pub async fn unsubscribe_resource(&self, uri: &str) -> Result<(), ClientError> {
-        self.legacy_only(methods::RESOURCES_UNSUBSCRIBE)?;
+        self.stateful_only(methods::RESOURCES_UNSUBSCRIBE)?;
         let _: EmptyResult = self
             .request(
                 methods::RESOURCES_UNSUBSCRIBE,

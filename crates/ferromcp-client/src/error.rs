@@ -14,7 +14,7 @@ pub enum ClientError {
     Remote(ErrorObject),
     /// The server speaks no protocol revision this client does: it answered `initialize`
     /// with one the client does not know (the connection was closed, as the specification
-    /// asks), or, for a client set to 2026-07-28 only, it turned out to be a legacy server.
+    /// asks), or, for a client set to 2026-07-28 only, it turned out to be a stateful server.
     #[error("the server's protocol version ({0}) is not one this client speaks")]
     UnsupportedProtocolVersion(String),
     /// No answer in time; the server was sent `notifications/cancelled`.

@@ -1,5 +1,5 @@
-//! Opening a session: the `initialize` handshake (legacy revisions) and the
-//! `server/discover` probe that tells a 2026-07-28 server from a legacy one.
+//! Opening a session: the `initialize` handshake (stateful revisions) and the
+//! `server/discover` probe that tells a 2026-07-28 server from a stateful one.
 
 use std::time::Duration;
 
@@ -8,9 +8,9 @@ use ferromcp_protocol::{meta, methods, ErrorCode, ProtocolVersion};
 use ferromcp_rpc::{Peer, RequestOptions, RpcError};
 use serde_json::Value;
 
-use crate::modern::Modern;
 use crate::options::LONGEST_TIMEOUT;
 use crate::session::ServerDetails;
+use crate::stateless::Stateless;
 use crate::ClientError;
 
 /// Sends `initialize` with a timeout of its own: the specification forbids cancelling
@@ -37,36 +37,36 @@ pub(crate) async fn initialize(
 #[derive(Debug)]
 pub(crate) enum Discovered {
     /// A 2026-07-28 server.
-    Modern(Box<ServerDetails>),
-    /// Not a modern server: use `initialize`, asking for `version` if the server named a
-    /// legacy revision it supports.
-    Legacy {
+    Stateless(Box<ServerDetails>),
+    /// Not a stateless server: use `initialize`, asking for `version` if the server named a
+    /// stateful revision it supports.
+    Stateful {
         reason: String,
         version: Option<ProtocolVersion>,
     },
 }
 
-/// Probes with `server/discover` carrying the full `_meta`. A -32022 naming a modern
+/// Probes with `server/discover` carrying the full `_meta`. A -32022 naming a stateless
 /// revision is retried once (a server may refuse the first request whatever it says); a
-/// -32020 or -32021 is a modern server refusing the request, returned as the error.
+/// -32020 or -32021 is a stateless server refusing the request, returned as the error.
 pub(crate) async fn discover(
     peer: &Peer,
-    modern: &Modern,
+    stateless: &Stateless,
     timeout: Duration,
 ) -> Result<Discovered, ClientError> {
     let mut retried = false;
     loop {
         let mut params = Value::Null;
-        modern.stamp(&mut params);
+        stateless.stamp(&mut params);
         let options = RequestOptions::with_timeout(timeout.min(LONGEST_TIMEOUT));
         let error = match peer
             .request::<Value>(methods::SERVER_DISCOVER, params, options)
             .await
         {
-            Ok(result) => return Ok(read_discover(result, modern.version)),
+            Ok(result) => return Ok(read_discover(result, stateless.version)),
             Err(RpcError::Remote(error)) => error,
             Err(RpcError::Timeout(_)) => {
-                return Ok(Discovered::Legacy {
+                return Ok(Discovered::Stateful {
                     reason: format!("no answer to server/discover within {timeout:?}"),
                     version: None,
                 })
@@ -81,12 +81,12 @@ pub(crate) async fn discover(
                     .and_then(|d| d.get("supported"))
                     .and_then(|s| serde_json::from_value(s.clone()).ok())
                     .unwrap_or_default();
-                if supported.iter().any(|v| v == modern.version.as_str()) && !retried {
+                if supported.iter().any(|v| v == stateless.version.as_str()) && !retried {
                     retried = true;
                     continue;
                 }
-                return match newest_legacy(&supported) {
-                    Some(version) => Ok(Discovered::Legacy {
+                return match newest_stateful(&supported) {
+                    Some(version) => Ok(Discovered::Stateful {
                         reason: format!("the server supports only {}", supported.join(", ")),
                         version: Some(version),
                     }),
@@ -104,9 +104,9 @@ pub(crate) async fn discover(
             ErrorCode::HEADER_MISMATCH
             | ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY
             | ErrorCode::UNAUTHORIZED => return Err(ClientError::Remote(error)),
-            // -32601 (a modern server must implement discover), -32602, anything else.
+            // -32601 (a stateless server must implement discover), -32602, anything else.
             _ => {
-                return Ok(Discovered::Legacy {
+                return Ok(Discovered::Stateful {
                     reason: format!("server/discover failed: {error}"),
                     version: None,
                 })
@@ -115,8 +115,8 @@ pub(crate) async fn discover(
     }
 }
 
-/// The newest legacy revision in `versions` that ferromcp speaks.
-fn newest_legacy(versions: &[String]) -> Option<ProtocolVersion> {
+/// The newest stateful revision in `versions` that ferromcp speaks.
+fn newest_stateful(versions: &[String]) -> Option<ProtocolVersion> {
     versions
         .iter()
         .filter_map(|v| ProtocolVersion::parse(v))
@@ -124,22 +124,22 @@ fn newest_legacy(versions: &[String]) -> Option<ProtocolVersion> {
         .max()
 }
 
-/// Reads a discover result leniently: `supportedVersions` listing `version` means modern,
-/// listing only others means legacy; without the list, a `resultType` (which no legacy
-/// result has) still marks a modern server.
+/// Reads a discover result leniently: `supportedVersions` listing `version` means stateless,
+/// listing only others means stateful; without the list, a `resultType` (which no stateful
+/// result has) still marks a stateless server.
 fn read_discover(result: Value, version: ProtocolVersion) -> Discovered {
     let supported: Option<Vec<String>> = result
         .get("supportedVersions")
         .and_then(|v| serde_json::from_value(v.clone()).ok());
     match &supported {
         Some(list) if !list.iter().any(|v| v == version.as_str()) => {
-            return Discovered::Legacy {
+            return Discovered::Stateful {
                 reason: format!("the server supports only {}", list.join(", ")),
-                version: newest_legacy(list),
+                version: newest_stateful(list),
             }
         }
         None if result.get("resultType").is_none() => {
-            return Discovered::Legacy {
+            return Discovered::Stateful {
                 reason: "server/discover was not answered with a DiscoverResult".into(),
                 version: None,
             }
@@ -161,7 +161,7 @@ fn read_discover(result: Value, version: ProtocolVersion) -> Discovered {
         .get("instructions")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    Discovered::Modern(Box::new(ServerDetails {
+    Discovered::Stateless(Box::new(ServerDetails {
         protocol_version: version,
         server_info,
         capabilities,
@@ -181,30 +181,30 @@ mod tests {
         let proper = json!({"resultType": "complete", "supportedVersions": ["2026-07-28"],
             "capabilities": {"tools": {}}, "ttlMs": 0, "cacheScope": "public",
             "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "s", "version": "1"}}});
-        let Discovered::Modern(details) = read_discover(proper, MODERN) else {
-            panic!("modern")
+        let Discovered::Stateless(details) = read_discover(proper, MODERN) else {
+            panic!("stateless")
         };
         assert_eq!(details.server_info.name, "s");
         assert!(details.capabilities.tools.is_some());
 
         let body_info = json!({"supportedVersions": ["2026-07-28"], "serverInfo": {"name": "b", "version": "2"}});
-        let Discovered::Modern(details) = read_discover(body_info, MODERN) else {
-            panic!("modern")
+        let Discovered::Stateless(details) = read_discover(body_info, MODERN) else {
+            panic!("stateless")
         };
         assert_eq!(details.server_info.name, "b");
 
         assert!(matches!(
             read_discover(json!({"resultType": "complete"}), MODERN),
-            Discovered::Modern(_)
+            Discovered::Stateless(_)
         ));
         assert!(matches!(
             read_discover(json!({}), MODERN),
-            Discovered::Legacy { version: None, .. }
+            Discovered::Stateful { version: None, .. }
         ));
         let old = json!({"supportedVersions": ["2025-06-18", "2025-03-26", "1999-01-01"]});
         assert!(matches!(
             read_discover(old, MODERN),
-            Discovered::Legacy {
+            Discovered::Stateful {
                 version: Some(ProtocolVersion::V2025_06_18),
                 ..
             }

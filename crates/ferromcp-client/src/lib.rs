@@ -15,12 +15,12 @@
 //! The session speaks whatever revision the server chose (2024-11-05 to 2025-11-25) and
 //! lowers what it sends to that revision.
 //!
-//! The stateless revision 2026-07-28 is one [`Era`] away: `.era(Era::Modern)` (or
+//! The stateless revision 2026-07-28 is one [`Era`] away: `.era(Era::Stateless)` (or
 //! [`Era::Auto`], which probes with `server/discover` and falls back to `initialize`). The
 //! API stays the same: every request then carries the client's version, capabilities,
 //! identity and log level in `params._meta`; `input_required` results are answered with the
 //! same sampling, elicitation and roots handlers and retried (multi-round-trip requests);
-//! [`ClientSession::listen`] opens a `subscriptions/listen` stream. [`Era::Legacy`] is the
+//! [`ClientSession::listen`] opens a `subscriptions/listen` stream. [`Era::Stateful`] is the
 //! default.
 //!
 //! ```no_run
@@ -62,13 +62,13 @@ mod error;
 mod handlers;
 mod handshake;
 mod listen;
-mod modern;
 mod mrtr;
 mod options;
 mod paging;
 mod roots;
 mod service;
 mod session;
+mod stateless;
 
 pub use builder::{Client, ClientBuilder, DEFAULT_PROBE_TIMEOUT};
 pub use era::Era;

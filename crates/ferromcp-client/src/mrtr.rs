@@ -9,22 +9,22 @@ use futures::future::try_join_all;
 use serde_json::value::{to_raw_value, RawValue};
 use serde_json::Value;
 
-use crate::modern::{outcome, Modern, Outcome};
 use crate::options::Defaults;
 use crate::service::ClientService;
+use crate::stateless::{outcome, Outcome, Stateless};
 use crate::{CallOptions, ClientError};
 
 /// Default cap on `input_required` rounds per call.
 pub const DEFAULT_MAX_INPUT_ROUNDS: u32 = 8;
 
-/// Sends a modern request and answers the server's input requests until it completes.
+/// Sends a stateless request and answers the server's input requests until it completes.
 ///
 /// Every attempt is stamped with fresh `_meta` and gets its own id (the engine numbers
 /// each request). `inputResponses` and `requestState` exist only on this call's retries:
 /// `params` itself is never changed, so nothing leaks into other requests.
 pub(crate) async fn request(
     peer: &Peer,
-    modern: &Modern,
+    stateless: &Stateless,
     service: &ClientService,
     defaults: &Defaults,
     method: &str,
@@ -35,7 +35,7 @@ pub(crate) async fn request(
     let mut rounds = 0;
     loop {
         let mut attempt = params.clone();
-        modern.stamp(&mut attempt);
+        stateless.stamp(&mut attempt);
         if let (Some((responses, state)), Some(object)) = (&retry, attempt.as_object_mut()) {
             object.remove("inputResponses");
             object.remove("requestState");
@@ -55,7 +55,7 @@ pub(crate) async fn request(
             Outcome::Complete => return Ok(raw),
             Outcome::InputRequired(input) => input,
         };
-        if rounds >= modern.max_rounds {
+        if rounds >= stateless.max_rounds {
             return Err(ClientError::InputRequired(format!(
                 "{method} still needed input after {rounds} rounds (the limit)"
             )));

@@ -38,8 +38,8 @@ impl ClientService {
         self.negotiated.get().copied().unwrap_or(self.requested)
     }
 
-    /// Answers one request of the server's: a JSON-RPC request (legacy) or an entry of an
-    /// `input_required` result (modern). `ping` is answered by the caller.
+    /// Answers one request of the server's: a JSON-RPC request (stateful) or an entry of an
+    /// `input_required` result (stateless). `ping` is answered by the caller.
     pub(crate) async fn answer(
         &self,
         method: &str,

@@ -16,9 +16,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::modern::Modern;
 use crate::options::Defaults;
 use crate::service::ClientService;
+use crate::stateless::Stateless;
 use crate::{CallOptions, ClientError, Subscription};
 
 /// What the server said about itself in `initialize` or `server/discover`.
@@ -36,7 +36,7 @@ pub(crate) struct ServerDetails {
 /// Calls may run concurrently from many tasks. Each waits at most the client's request
 /// timeout (progress restarts it) and fails with a [`ClientError`].
 ///
-/// With a 2026-07-28 server ([`ClientSession::is_modern`]) the same calls work statelessly:
+/// With a 2026-07-28 server ([`ClientSession::is_stateless`]) the same calls work statelessly:
 /// each request carries the client's protocol version, capabilities, identity and log
 /// level in `params._meta`, and a result of type `input_required` is answered with the
 /// builder's handlers and retried until it completes (see [`crate::Era`]).
@@ -54,7 +54,7 @@ struct Inner {
     /// Answers the server's input requests (MRTR) and routes listen notifications.
     service: Arc<ClientService>,
     /// Set for a 2026-07-28 session.
-    modern: Option<Arc<Modern>>,
+    stateless: Option<Arc<Stateless>>,
 }
 
 impl Drop for Inner {
@@ -70,7 +70,7 @@ impl ClientSession {
         server: ServerDetails,
         defaults: Defaults,
         service: Arc<ClientService>,
-        modern: Option<Arc<Modern>>,
+        stateless: Option<Arc<Stateless>>,
     ) -> Self {
         ClientSession {
             inner: Arc::new(Inner {
@@ -79,14 +79,20 @@ impl ClientSession {
                 server,
                 defaults,
                 service,
-                modern,
+                stateless,
             }),
         }
     }
 
     /// Whether the session speaks the stateless revision 2026-07-28.
+    pub fn is_stateless(&self) -> bool {
+        self.inner.stateless.is_some()
+    }
+
+    /// The former name of [`is_stateless`](ClientSession::is_stateless).
+    #[deprecated(note = "renamed `is_stateless`")]
     pub fn is_modern(&self) -> bool {
-        self.inner.modern.is_some()
+        self.is_stateless()
     }
 
     /// The protocol revision in use: the one the server chose in `initialize`, or
@@ -148,15 +154,15 @@ impl ClientSession {
         options: &CallOptions,
     ) -> Result<Box<RawValue>, ClientError> {
         let inner = &self.inner;
-        match &inner.modern {
+        match &inner.stateless {
             None => {
                 let options = inner.defaults.request_options(options);
                 Ok(inner.peer.request_raw(method, params, options).await?)
             }
-            Some(modern) => {
+            Some(stateless) => {
                 crate::mrtr::request(
                     &inner.peer,
-                    modern,
+                    stateless,
                     &inner.service,
                     &inner.defaults,
                     method,
@@ -171,7 +177,7 @@ impl ClientSession {
     /// Checks the server is alive: `ping`, or `server/discover` in 2026-07-28 (which has
     /// no `ping`).
     pub async fn ping(&self) -> Result<(), ClientError> {
-        let method = match self.is_modern() {
+        let method = match self.is_stateless() {
             true => methods::SERVER_DISCOVER,
             false => methods::PING,
         };
@@ -222,7 +228,9 @@ impl ClientSession {
             // Over HTTP, a 2026-07-28 server checks the `Mcp-Param-*` headers the transport
             // derives from the tool's schema; the schema may have changed since it was
             // listed, so list again (refreshing it) and retry once.
-            Err(error) if self.is_modern() && error.code() == Some(ErrorCode::HEADER_MISMATCH) => {
+            Err(error)
+                if self.is_stateless() && error.code() == Some(ErrorCode::HEADER_MISMATCH) =>
+            {
                 tracing::debug!(tool = name, %error, "listing tools again after a header mismatch");
                 self.list_tools().await?;
                 self.request(methods::TOOLS_CALL, &params, options).await
@@ -233,10 +241,10 @@ impl ClientSession {
 
     /// Asks the server to send log messages at `level` and above. In 2026-07-28 the level
     /// is a per-request setting: it is stored and sent in the `_meta` of every later
-    /// request (without it, a modern server sends no log messages at all).
+    /// request (without it, a stateless server sends no log messages at all).
     pub async fn set_log_level(&self, level: LoggingLevel) -> Result<(), ClientError> {
-        if let Some(modern) = &self.inner.modern {
-            modern.set_log_level(level);
+        if let Some(stateless) = &self.inner.stateless {
+            stateless.set_log_level(level);
             return Ok(());
         }
         let params = SetLevelRequestParams { level, meta: None };
@@ -251,7 +259,7 @@ impl ClientSession {
     /// timeout). The [`Subscription`] yields the notifications; the builder's callbacks
     /// hear them too. Several subscriptions may be open at once.
     pub async fn listen(&self, filter: SubscriptionFilter) -> Result<Subscription, ClientError> {
-        let Some(modern) = &self.inner.modern else {
+        let Some(stateless) = &self.inner.stateless else {
             return Err(ClientError::Unsupported(
                 "subscriptions/listen needs protocol 2026-07-28; use on_list_changed and \
                  subscribe_resource"
@@ -264,7 +272,7 @@ impl ClientSession {
         };
         let mut params = serde_json::to_value(params)
             .map_err(|e| ClientError::InvalidArguments(e.to_string()))?;
-        modern.stamp(&mut params);
+        stateless.stamp(&mut params);
         let inner = &self.inner;
         inner
             .service
@@ -273,8 +281,8 @@ impl ClientSession {
             .await
     }
 
-    pub(crate) fn legacy_only(&self, method: &str) -> Result<(), ClientError> {
-        match self.is_modern() {
+    pub(crate) fn stateful_only(&self, method: &str) -> Result<(), ClientError> {
+        match self.is_stateless() {
             true => Err(ClientError::Unsupported(format!(
                 "{method} does not exist in 2026-07-28; use ClientSession::listen"
             ))),

@@ -22,7 +22,7 @@ const LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
 
 fn full_client() -> ferromcp_client::ClientBuilder {
     Client::builder("modern-client", "2.0.0")
-        .era(Era::Modern)
+        .era(Era::Stateless)
         .roots(RootsHandle::default())
         .sampling_handler(|_: CreateMessageRequestParams| async {
             Ok(CreateMessageResult::text("m", "x"))
@@ -60,7 +60,7 @@ async fn modern_probes_discover_and_stamps_every_request() {
     assert_full_meta(&probe["params"]["_meta"]);
 
     let session = &h.session;
-    assert!(session.is_modern());
+    assert!(session.is_stateless());
     assert_eq!(session.protocol_version(), ProtocolVersion::V2026_07_28);
     assert_eq!(session.server_info().name, "modern-fake");
     assert_eq!(session.instructions(), Some("be modern"));
@@ -105,7 +105,7 @@ async fn auto_is_modern_with_a_modern_server() {
         .await
         .map_err(|(e, _)| e)
         .unwrap();
-    assert!(h.session.is_modern());
+    assert!(h.session.is_stateless());
     // A client without handlers declares no capabilities, but still sends the key.
     let probe = next(&mut h.frames).await;
     assert_eq!(probe["params"]["_meta"][CAPABILITIES], json!({}));
@@ -119,7 +119,7 @@ async fn auto_falls_back_to_initialize_when_discover_is_not_found() {
         .await
         .map_err(|(e, _)| e)
         .unwrap();
-    assert!(!h.session.is_modern());
+    assert!(!h.session.is_stateless());
     assert_eq!(h.session.protocol_version(), ProtocolVersion::LATEST);
     assert_eq!(h.session.server_info().name, "legacy-fake");
     h.session.list_tools().await.unwrap();
@@ -156,7 +156,7 @@ async fn auto_falls_back_when_discover_is_never_answered() {
         .await
         .map_err(|(e, _)| e)
         .unwrap();
-    assert!(!h.session.is_modern());
+    assert!(!h.session.is_stateless());
     let seen = methods_seen(&mut h.frames).await;
     assert_eq!(seen[0], "server/discover");
     assert!(seen.contains(&"initialize".to_owned()), "{seen:?}");
@@ -168,7 +168,7 @@ async fn an_unsupported_version_naming_ours_is_retried_once() {
         .await
         .map_err(|(e, _)| e)
         .unwrap();
-    assert!(h.session.is_modern());
+    assert!(h.session.is_stateless());
     let seen = methods_seen(&mut h.frames).await;
     assert_eq!(seen, ["server/discover", "server/discover"]);
 }
@@ -205,16 +205,19 @@ async fn the_default_era_is_the_handshake() {
         .await
         .map_err(|(e, _)| e)
         .unwrap();
-    assert!(!h.session.is_modern());
+    assert!(!h.session.is_stateless());
     assert_eq!(next(&mut h.frames).await["method"], "initialize");
 }
 
 #[tokio::test]
 async fn each_era_refuses_the_others_methods() {
-    let modern = connect_modern(Client::builder("c", "1").era(Era::Modern), Discover::Modern)
-        .await
-        .map_err(|(e, _)| e)
-        .unwrap();
+    let modern = connect_modern(
+        Client::builder("c", "1").era(Era::Stateless),
+        Discover::Modern,
+    )
+    .await
+    .map_err(|(e, _)| e)
+    .unwrap();
     let error = modern.session.subscribe_resource("file:///a").await;
     assert!(
         matches!(error, Err(ClientError::Unsupported(_))),

@@ -17,7 +17,7 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 
 async fn start(builder: ClientBuilder) -> ModernHarness {
-    connect_modern(builder.era(Era::Modern), Discover::Modern)
+    connect_modern(builder.era(Era::Stateless), Discover::Modern)
         .await
         .map_err(|(e, _)| e)
         .expect("connects")

@@ -16,7 +16,7 @@ use serde_json::json;
 
 fn modern() -> ClientBuilder {
     Client::builder("http-host", "1.0.0")
-        .era(Era::Modern)
+        .era(Era::Stateless)
         .request_timeout(Duration::from_secs(10))
 }
 
@@ -31,7 +31,7 @@ async fn every_post_carries_the_standard_headers() {
     within(async {
         let fake = ModernFake::start(Discover::Modern).await;
         let session = open(&fake, modern()).await;
-        assert!(session.is_modern());
+        assert!(session.is_stateless());
         assert_eq!(session.server_info().name, "modern-http");
         session.list_tools().await.unwrap();
         session.call_tool("plain", json!({})).await.unwrap();
@@ -173,7 +173,7 @@ async fn an_unsupported_version_is_retried_with_header_and_meta_alike() {
     within(async {
         let fake = ModernFake::start(Discover::RejectFirst).await;
         let session = open(&fake, modern()).await;
-        assert!(session.is_modern());
+        assert!(session.is_stateless());
         let discovers = fake.calls("server/discover");
         assert_eq!(discovers.len(), 2);
         for hit in discovers {
@@ -190,7 +190,7 @@ async fn auto_falls_back_to_the_handshake_on_a_legacy_refusal() {
         let fake = ModernFake::start(Discover::Legacy).await;
         let builder = Client::builder("h", "1").era(Era::Auto);
         let session = open(&fake, builder).await;
-        assert!(!session.is_modern());
+        assert!(!session.is_stateless());
         assert_eq!(session.server_info().name, "legacy-http");
         session.list_tools().await.unwrap();
         let list = fake.calls("tools/list").pop().unwrap();

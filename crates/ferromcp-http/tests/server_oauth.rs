@@ -698,7 +698,7 @@ async fn a_client_without_credentials_is_told_the_server_needs_authorization() {
 
     let issuer = start_issuer().await;
     let server = serve_jwt(&issuer).await;
-    for era in [Era::Legacy, Era::Modern, Era::Auto] {
+    for era in [Era::Stateful, Era::Stateless, Era::Auto] {
         let error = ferromcp_http::client::connect(
             Client::builder("no-credentials", "1.0.0").era(era),
             &server.url,

@@ -6,14 +6,20 @@ use std::sync::Arc;
 use ferromcp_protocol::types::{Icon, Implementation};
 
 use crate::completion::{Completer, CompletionRequest, CompletionTarget};
-use crate::config::ServerConfig;
-use crate::context::SamplingPolicy;
+use crate::config::{SamplingPolicy, ServerConfig};
 use crate::prompt::{IntoPromptDef, PromptDef};
 use crate::resource::{AnyResourceDef, IntoResourceDef};
 use crate::server::McpServer;
-use crate::state::StateMap;
+use crate::state_map::StateMap;
 use crate::tool::{IntoToolDef, ToolDef};
 use ferromcp_llm::LlmProvider;
+
+impl McpServer {
+    /// Starts building a server with a name and a version.
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
+        ServerBuilder::new(Implementation::new(name, version))
+    }
+}
 
 /// Builds an [`McpServer`].
 pub struct ServerBuilder {

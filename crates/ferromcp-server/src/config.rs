@@ -1,5 +1,6 @@
-//! [`ServerConfig`] (limits, timeouts, caching hints, `requestState` protection) and
-//! [`SessionOptions`] (what a transport knows about one connection).
+//! [`ServerConfig`] (limits, timeouts, caching hints, `requestState` protection, who
+//! answers sampling: [`SamplingPolicy`]) and [`SessionOptions`] (what a transport knows
+//! about one connection). Plain data: nothing here runs a request.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,7 +8,7 @@ use std::time::Duration;
 use ferromcp_llm::LlmProvider;
 use ferromcp_protocol::ProtocolVersion;
 
-use crate::context::SamplingPolicy;
+use crate::auth::AuthSlot;
 
 /// Limits and timeouts of a server.
 ///
@@ -195,7 +196,7 @@ pub struct SessionOptions {
     /// handlers read it with [`Context::auth`](crate::Context::auth). `None`: no token.
     ///
     /// [`AuthInfo`]: crate::AuthInfo
-    pub auth: Option<crate::AuthSlot>,
+    pub auth: Option<AuthSlot>,
 }
 
 impl SessionOptions {
@@ -204,4 +205,30 @@ impl SessionOptions {
         self.principal = Some(principal.into());
         self
     }
+}
+
+/// Who answers a handler's sampling requests
+/// ([`ServerConfig::sampling_policy`]).
+///
+/// "The client can sample" means it declared the `sampling` capability (and
+/// `sampling.tools` when the request offers tools): at `initialize`, or in a 2026-07-28
+/// request's `_meta`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum SamplingPolicy {
+    /// The client's LLM when the client can sample, else the server's provider. A client
+    /// that answers the request with an error (the user rejected it) has the last word:
+    /// its refusal is the answer.
+    #[default]
+    PreferClient,
+    /// Like [`PreferClient`](Self::PreferClient), and the server's provider also answers
+    /// when the client answers a sampling request with a JSON-RPC error (the user declined,
+    /// or its model failed). Applies to stateful sessions: on a 2026-07-28 request a client
+    /// that declines does not retry the request at all, so the server never hears of it.
+    ProviderOnClientDecline,
+    /// Only the client's LLM; a configured provider is never used (the behaviour of a
+    /// server without one).
+    ClientOnly,
+    /// Only the server's provider; the client is never asked, even when it can sample.
+    ProviderOnly,
 }

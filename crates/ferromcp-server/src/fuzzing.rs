@@ -8,7 +8,7 @@ use std::time::Duration;
 use ferromcp_protocol::ErrorObject;
 use serde_json::Value;
 
-use crate::modern::state::{params_digest, Binding, Carried, StateCodec};
+use crate::stateless::request_state::{params_digest, Binding, Carried, StateCodec};
 
 /// The HMAC key the fuzz entry points use.
 const FUZZ_KEY: &[u8; 32] = b"ferromcp fuzzing key, not secret";

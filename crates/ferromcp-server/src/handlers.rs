@@ -1,6 +1,6 @@
 //! What answers a request in either era: pages of the registries, finding the tool,
 //! resource or prompt a request names, and completions. The eras differ only around these:
-//! `session.rs` lowers results to the negotiated stateful revision, `modern/` decorates them
+//! `session.rs` lowers results to the negotiated stateful revision, `stateless/` decorates them
 //! for 2026-07-28 and runs Multi Round-Trip Requests.
 
 use std::collections::BTreeMap;
@@ -15,11 +15,11 @@ use ferromcp_protocol::ErrorObject;
 use indexmap::IndexMap;
 
 use crate::completion::{CompletionRequest, CompletionTarget, MAX_COMPLETION_VALUES};
+use crate::locks::read;
 use crate::prompt::{PromptArguments, PromptDef};
 use crate::resource::{ResourceHandler, ResourceRequest};
-use crate::server::read;
+use crate::server::McpServer;
 use crate::tool::ToolDef;
-use crate::McpServer;
 
 impl McpServer {
     /// One page of a registry, with the cursor of the next. Cursors are opaque offsets;

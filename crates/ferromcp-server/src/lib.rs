@@ -11,17 +11,24 @@
 //! are written once for both; see [`mrtr`] for how their asks to the client work in
 //! 2026-07-28.
 //!
-//! Where things live:
-//! - [`McpServer`] (`server.rs`): the registries, the sessions and the 2026-07-28 listeners;
-//!   `serve` / `serve_with_options` / `run_stdio`. [`ServerBuilder`] (`builder.rs`),
-//!   [`ServerConfig`] and [`SessionOptions`] (`config.rs`).
+//! Where things live, from the top (each file imports only the ones below it, but for the
+//! knot of `server.rs`, the definitions and `context/`: a handler takes a [`Context`], a
+//! context hands out its [`McpServer`], and the server keeps the handlers):
+//! - `serve.rs`: `serve` / `serve_with_options` / `run_stdio`, one session per connection.
 //! - `session.rs`: one client's lifecycle and the routing of each stateful request.
-//! - `modern/`: 2026-07-28 requests: `_meta` checks, results, Multi Round-Trip Requests,
+//! - `stateless/`: 2026-07-28 requests: `_meta` checks, results, Multi Round-Trip Requests,
 //!   `requestState`, `subscriptions/listen`.
-//! - `handlers.rs`: what both eras share (pages, lookups, completions).
-//! - [`Context`] (`context/`): what a handler can ask of the client.
+//! - `handlers.rs`: what both eras share (pages, lookups, completions); `scopes.rs`: the
+//!   scopes a request needs. [`ServerBuilder`] (`builder.rs`).
+//! - [`McpServer`] (`server.rs`): the registries, the open sessions and the 2026-07-28
+//!   listeners.
 //! - `tool.rs`, `resource.rs`, `prompt.rs`, `completion.rs`: the feature definitions and the
 //!   conversions from handler return values to MCP results.
+//! - [`Context`] (`context/`): what a handler can ask of the client.
+//! - `session_state.rs`: what one session knows (the caller, what `initialize` settled,
+//!   log level, roots, subscriptions).
+//! - [`ServerConfig`], [`SamplingPolicy`] and [`SessionOptions`] (`config.rs`): plain data;
+//!   `auth.rs`, `state_map.rs`, `locks.rs` and the other leaves.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -62,14 +69,19 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handlers;
-mod modern;
+mod locks;
 mod prompt;
 mod rate;
 mod resource;
 pub mod schema;
+mod scopes;
+mod serve;
 mod server;
 mod session;
+mod session_state;
 mod state;
+mod state_map;
+mod stateless;
 mod tool;
 pub mod uri_template;
 
@@ -79,10 +91,8 @@ pub mod mrtr {}
 pub use auth::{AuthInfo, AuthSlot};
 pub use builder::ServerBuilder;
 pub use completion::{Completer, CompletionRequest, CompletionTarget, MAX_COMPLETION_VALUES};
-pub use config::{ServerConfig, SessionOptions};
-pub use context::{
-    Context, Elicitation, Progress, SampledJson, SamplingPolicy, DEFAULT_SAMPLE_MAX_TOKENS,
-};
+pub use config::{SamplingPolicy, ServerConfig, SessionOptions};
+pub use context::{Context, Elicitation, Progress, SampledJson, DEFAULT_SAMPLE_MAX_TOKENS};
 pub use error::{BoxError, McpError};
 /// The LLM provider clients a server can fall back to for sampling
 /// ([`ServerBuilder::sampling_provider`]).

@@ -8,8 +8,8 @@ use ferromcp_protocol::types::{GetPromptResult, Prompt, PromptArgument, PromptMe
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
+use crate::context::Context;
 use crate::error::{BoxError, McpError};
-use crate::Context;
 
 /// Prompt arguments: name to value (always strings on the wire).
 pub type PromptArguments = BTreeMap<String, String>;

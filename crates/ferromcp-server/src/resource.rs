@@ -8,9 +8,9 @@ use ferromcp_protocol::types::{ReadResourceResult, Resource, ResourceContents, R
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
+use crate::context::Context;
 use crate::error::{BoxError, McpError};
 use crate::uri_template::UriTemplate;
-use crate::Context;
 
 /// What a resource read gets: the requested URI and, for templates, the variables.
 #[derive(Debug, Clone)]

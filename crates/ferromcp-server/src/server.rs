@@ -9,21 +9,18 @@ use ferromcp_protocol::types::{
     Implementation, ListChangedCapability, ResourceUpdatedNotificationParams, ResourcesCapability,
     ServerCapabilities,
 };
-use ferromcp_rpc::{
-    serve_driven, serve_with, Connection, ConnectionConfig, DrivenConnection, OutgoingSink,
-};
-use ferromcp_transport::Transport;
 use indexmap::IndexMap;
 use serde_json::value::RawValue;
 
-use crate::builder::ServerBuilder;
 use crate::completion::{Completer, CompletionTarget};
 use crate::config::{ServerConfig, SessionOptions};
-use crate::modern::listen::Listeners;
-use crate::modern::state::StateCodec;
+use crate::locks::{lock, read, write};
 use crate::prompt::{IntoPromptDef, PromptDef};
 use crate::resource::{AnyResourceDef, IntoResourceDef, ResourceDef, ResourceTemplateDef};
-use crate::session::{ServerSession, SessionState};
+use crate::session_state::SessionState;
+use crate::state_map::StateMap;
+use crate::stateless::listen::Listeners;
+use crate::stateless::request_state::StateCodec;
 use crate::tool::{IntoToolDef, ToolDef};
 
 pub(crate) struct ServerInner {
@@ -50,8 +47,8 @@ pub(crate) struct ServerInner {
     /// beneath these handles, so renaming or relinking a ceiling folder later changes
     /// nothing for this server.
     ceiling: std::sync::OnceLock<Vec<ferromcp_fs::RootDir>>,
-    /// The application state ([`ServerBuilder::state`]), one value per type.
-    pub(crate) states: crate::state::StateMap,
+    /// The application state ([`ServerBuilder::state`](crate::ServerBuilder::state)), one value per type.
+    pub(crate) states: StateMap,
 }
 
 /// An MCP server: what it offers, and every session serving it. Cheap to clone.
@@ -83,17 +80,12 @@ impl std::fmt::Debug for McpServer {
 }
 
 impl McpServer {
-    /// Starts building a server with a name and a version.
-    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
-        ServerBuilder::new(Implementation::new(name, version))
-    }
-
     pub(crate) fn new(
         info: Implementation,
         instructions: Option<String>,
         config: ServerConfig,
         completers: HashMap<CompletionTarget, Completer>,
-        states: crate::state::StateMap,
+        states: StateMap,
     ) -> McpServer {
         let state_codec = StateCodec::new(
             config.request_state_key.as_deref(),
@@ -145,7 +137,7 @@ impl McpServer {
         &self.inner.config
     }
 
-    /// The application state of type `T` given with [`ServerBuilder::state`], if any
+    /// The application state of type `T` given with [`ServerBuilder::state`](crate::ServerBuilder::state), if any
     /// (handlers read it with [`Context::state`](crate::Context::state) or a
     /// [`State`](crate::State) parameter).
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
@@ -226,72 +218,11 @@ impl McpServer {
         })
     }
 
-    /// Serves one session over `transport` (one client). Must be called within a Tokio
-    /// runtime; the returned [`Connection`] ends when the client disconnects.
-    ///
-    /// The connection serves both eras, request by request: a request whose `params._meta`
-    /// names `io.modelcontextprotocol/protocolVersion` (or a `server/discover`) is served
-    /// statelessly under 2026-07-28, whatever happened before on the connection; any other
-    /// request follows the `initialize` handshake of the stateful revisions.
-    pub fn serve<T: Transport>(&self, transport: T) -> Connection {
-        self.serve_with_options(transport, SessionOptions::default())
-    }
-
-    /// Serves one request-sized session that needs no `initialize`: it behaves as if the
-    /// client had initialized at `version` declaring no capabilities. Stateless Streamable
-    /// HTTP uses this for each request that carries no session.
-    pub fn serve_initialized<T: Transport>(
-        &self,
-        transport: T,
-        version: ferromcp_protocol::ProtocolVersion,
-    ) -> Connection {
-        let options = SessionOptions {
-            assume_initialized: Some(version),
-            ..SessionOptions::default()
-        };
-        self.serve_with_options(transport, options)
-    }
-
-    /// Serves one session with what the transport knows about it, such as the
-    /// authenticated caller ([`SessionOptions::principal`]).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// use ferromcp_server::{McpServer, SessionOptions};
-    ///
-    /// let server = McpServer::builder("demo", "1.0.0").build();
-    /// let (server_end, _client_end) = ferromcp_transport::memory::pair();
-    /// let options = SessionOptions::default().with_principal("alice");
-    /// let _connection = server.serve_with_options(server_end, options);
-    /// # }
-    /// ```
-    pub fn serve_with_options<T: Transport>(
-        &self,
-        transport: T,
-        options: SessionOptions,
-    ) -> Connection {
-        let (session, config) = self.new_session(options);
-        serve_with(transport, session, config)
-    }
-
-    /// Serves one session with no task of its own (see [`ferromcp_rpc::serve_driven`]): the
-    /// transport hands it each incoming message on its own task, and its outgoing messages
-    /// go to `sink` on the task that sends them. The session ends when `closed` fires or the
-    /// returned connection is closed or dropped. The HTTP server's sessions use this, so an
-    /// idle session holds no task.
-    pub fn serve_driven_with_options(
-        &self,
-        sink: OutgoingSink,
-        options: SessionOptions,
-        closed: tokio_util::sync::CancellationToken,
-    ) -> DrivenConnection {
-        let (session, config) = self.new_session(options);
-        serve_driven(sink, session, config, closed)
-    }
-
-    fn new_session(&self, options: SessionOptions) -> (Arc<ServerSession>, ConnectionConfig) {
+    /// A new session's state, registered so that list changes and resource updates reach
+    /// it.
+    pub(crate) fn register_session(&self, options: SessionOptions) -> Arc<SessionState> {
         let id = self.inner.next_session.fetch_add(1, Ordering::Relaxed);
-        let mut state = SessionState::new(id, self.clone(), options.principal);
+        let mut state = SessionState::new(id, options.principal);
         if let Some(auth) = options.auth {
             state.auth = auth;
         }
@@ -300,20 +231,7 @@ impl McpServer {
             state.assume_initialized(version);
         }
         lock(&self.inner.sessions).insert(id, Arc::downgrade(&state));
-        let config = ConnectionConfig {
-            max_concurrent_requests: self.inner.config.max_concurrent_requests,
-            max_json_depth: self.inner.config.max_json_depth,
-        };
-        (Arc::new(ServerSession::new(state)), config)
-    }
-
-    /// Serves one session on this process's stdin and stdout until the client closes stdin.
-    /// Only protocol messages are written to stdout; send logs to stderr.
-    pub async fn run_stdio(&self) -> std::io::Result<()> {
-        let transport =
-            ferromcp_transport::stdio::stdio_with_limit(self.config().max_message_bytes);
-        self.serve(transport).wait().await;
-        Ok(())
+        state
     }
 
     /// Number of open sessions.
@@ -337,7 +255,7 @@ impl McpServer {
 
     /// The registered tool `name`, shared rather than copied: for a transport that reads
     /// its schema on every request (copying the schema costs more than the whole call).
-    pub fn tool_def(&self, name: &str) -> Option<Arc<crate::ToolDef>> {
+    pub fn tool_def(&self, name: &str) -> Option<Arc<ToolDef>> {
         read(&self.inner.tools).get(name).cloned()
     }
 
@@ -448,20 +366,4 @@ impl McpServer {
         }
         self.inner.listeners.list_changed(method);
     }
-}
-
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-pub(crate) fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-pub(crate) fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -2,16 +2,11 @@
 //! its handler. This is where an MCP request is *routed*; the handlers live in
 //! [`crate::tool`], [`crate::resource`] and [`crate::prompt`].
 //!
-//! A request carrying 2026-07-28 `_meta` (or a `server/discover`) goes to [`crate::modern`]
+//! A request carrying 2026-07-28 `_meta` (or a `server/discover`) goes to [`crate::stateless`]
 //! instead, whatever the session's state: it needs no `initialize` and uses none of it.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::sync::Arc;
 
-use ferromcp_fs::DirIdentity;
 use ferromcp_protocol::adapt::AdaptTo;
 use ferromcp_protocol::jsonrpc::{parse_params, to_raw, Notification, Request};
 use ferromcp_protocol::meta::RequestMeta;
@@ -21,172 +16,30 @@ use ferromcp_rpc::{Peer, RequestContext, Service};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::context::Era;
+use crate::context::{Context, Era};
 use crate::error::McpError;
-use crate::modern;
-use crate::server::lock;
-use crate::tool::CallParams;
-use crate::{Context, McpServer, PreparedCall};
-
-/// What `initialize` settled.
-#[derive(Debug, Clone)]
-pub(crate) struct Negotiated {
-    pub version: ProtocolVersion,
-    pub client_capabilities: ClientCapabilities,
-    pub client_info: Implementation,
-}
-
-/// No `logging/setLevel` yet: every level is sent.
-const LOG_LEVEL_UNSET: u8 = u8::MAX;
-
-/// The state of one session, shared by its handlers' [`Context`]s.
-pub(crate) struct SessionState {
-    id: u64,
-    pub server: McpServer,
-    /// Who the caller is, when the transport said (binds `requestState`, scopes caching).
-    pub principal: Option<String>,
-    /// The caller's verified access token, as the transport last set it.
-    pub auth: crate::AuthSlot,
-    negotiated: OnceLock<Negotiated>,
-    log_level: AtomicU8,
-    roots: Mutex<RootsCache>,
-    subscriptions: Mutex<HashSet<String>>,
-    peer: OnceLock<Peer>,
-    /// When the sampling requests of the last minute were sent to the client (the rate
-    /// limit's window).
-    sampling_sent: Mutex<VecDeque<Instant>>,
-}
-
-#[derive(Default)]
-struct RootsCache {
-    roots: Option<Arc<Vec<Root>>>,
-    /// Bumped by each `roots/list_changed`, so an answer fetched before it is not cached.
-    generation: u64,
-    /// The directory each root path named when `ctx.fs()` first opened it in this
-    /// session; cleared with the roots on `roots/list_changed`.
-    identities: HashMap<PathBuf, DirIdentity>,
-}
-
-impl SessionState {
-    pub fn new(id: u64, server: McpServer, principal: Option<String>) -> SessionState {
-        SessionState {
-            id,
-            server,
-            principal,
-            auth: crate::AuthSlot::default(),
-            negotiated: OnceLock::new(),
-            log_level: AtomicU8::new(LOG_LEVEL_UNSET),
-            roots: Mutex::default(),
-            subscriptions: Mutex::default(),
-            peer: OnceLock::new(),
-            sampling_sent: Mutex::default(),
-        }
-    }
-
-    /// Counts one sampling request sent to the client against
-    /// [`max_sampling_per_minute`](crate::ServerConfig::max_sampling_per_minute); an error
-    /// when the last minute already holds that many. (The server's own LLM counts per
-    /// principal and server-wide instead: `McpServer`'s `provider_budgets`.)
-    pub fn take_sampling_permit(&self) -> Result<(), McpError> {
-        crate::rate::take_sampling_permit(
-            &mut lock(&self.sampling_sent),
-            self.server.config().max_sampling_per_minute,
-            Instant::now(),
-        )
-    }
-
-    /// Marks the session initialized without a handshake (stateless transports).
-    pub fn assume_initialized(&self, version: ProtocolVersion) {
-        let _ = self.negotiated.set(Negotiated {
-            version,
-            client_capabilities: ClientCapabilities::default(),
-            client_info: Implementation::new("unknown", "unknown"),
-        });
-    }
-
-    /// Only called once initialized: every handler runs after `initialize`.
-    pub fn negotiated(&self) -> &Negotiated {
-        self.negotiated
-            .get()
-            .expect("handlers run only in initialized sessions")
-    }
-
-    pub fn version(&self) -> ProtocolVersion {
-        self.negotiated
-            .get()
-            .map_or(ProtocolVersion::LATEST, |n| n.version)
-    }
-
-    pub fn log_enabled(&self, level: LoggingLevel) -> bool {
-        let threshold = self.log_level.load(Ordering::Relaxed);
-        threshold == LOG_LEVEL_UNSET || level as u8 >= threshold
-    }
-
-    /// The cached roots, or the generation to cache a fresh answer under.
-    pub fn cached_roots(&self) -> Result<Arc<Vec<Root>>, u64> {
-        let cache = lock(&self.roots);
-        cache.roots.clone().ok_or(cache.generation)
-    }
-
-    /// The current roots generation (bumped by each `roots/list_changed`).
-    pub fn roots_generation(&self) -> u64 {
-        lock(&self.roots).generation
-    }
-
-    /// Whether `path` still names the directory it named when first opened in this
-    /// session (keeping `identity` the first time). Roots read under an older
-    /// `generation` are not checked nor kept: the list changed, and the new one starts
-    /// afresh.
-    pub fn same_root(&self, generation: u64, path: &Path, identity: DirIdentity) -> bool {
-        let mut cache = lock(&self.roots);
-        if cache.generation != generation {
-            return true;
-        }
-        *cache
-            .identities
-            .entry(path.to_path_buf())
-            .or_insert(identity)
-            == identity
-    }
-
-    pub fn cache_roots(&self, generation: u64, roots: Arc<Vec<Root>>) {
-        let mut cache = lock(&self.roots);
-        if cache.generation == generation {
-            cache.roots = Some(roots);
-        }
-    }
-
-    pub fn is_subscribed(&self, uri: &str) -> bool {
-        lock(&self.subscriptions).contains(uri)
-    }
-
-    /// Sends a notification, if the session is initialized (none may precede it).
-    pub fn notify<P: Serialize>(&self, method: &str, params: Option<&P>) {
-        if self.negotiated.get().is_none() {
-            return;
-        }
-        if let Some(peer) = self.peer.get() {
-            let _ = peer.notify(method, params);
-        }
-    }
-}
+use crate::server::McpServer;
+use crate::session_state::{Negotiated, SessionState};
+use crate::stateless;
+use crate::tool::{CallParams, PreparedCall};
 
 /// The [`Service`] answering one client.
 pub(crate) struct ServerSession {
+    server: McpServer,
     state: Arc<SessionState>,
 }
 
 impl ServerSession {
-    pub fn new(state: Arc<SessionState>) -> Self {
-        ServerSession { state }
+    pub fn new(server: McpServer, state: Arc<SessionState>) -> Self {
+        ServerSession { server, state }
     }
 
     fn server(&self) -> &McpServer {
-        &self.state.server
+        &self.server
     }
 
     fn initialize(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
-        if self.state.negotiated.get().is_some() {
+        if self.state.is_initialized() {
             return Err(ErrorObject::invalid_request(
                 "the session is already initialized",
             ));
@@ -204,7 +57,7 @@ impl ServerSession {
             %version,
             "initialize"
         );
-        if self.state.negotiated.set(negotiated).is_err() {
+        if !self.state.initialize(negotiated) {
             return Err(ErrorObject::invalid_request(
                 "the session is already initialized",
             ));
@@ -225,12 +78,13 @@ impl ServerSession {
             .and_then(|m| m.get("progressToken"))
             .and_then(ferromcp_protocol::RequestId::from_value);
         Context::new(
+            self.server.clone(),
             self.state.clone(),
             cx.id,
             progress_token,
             cx.cancellation,
             cx.peer,
-            Era::Legacy,
+            Era::Stateful,
         )
     }
 
@@ -257,12 +111,12 @@ impl ServerSession {
             methods::RESOURCES_READ => self.read_resource(parse_params(params)?, cx).await,
             methods::RESOURCES_SUBSCRIBE => {
                 let params: ResourceRequestParams = parse_params(params)?;
-                lock(&self.state.subscriptions).insert(params.uri);
+                self.state.subscribe(params.uri);
                 to_raw(&EmptyResult::default())
             }
             methods::RESOURCES_UNSUBSCRIBE => {
                 let params: ResourceRequestParams = parse_params(params)?;
-                lock(&self.state.subscriptions).remove(&params.uri);
+                self.state.unsubscribe(&params.uri);
                 to_raw(&EmptyResult::default())
             }
             methods::PROMPTS_LIST => {
@@ -272,9 +126,7 @@ impl ServerSession {
             methods::COMPLETION_COMPLETE => to_raw(&server.complete(parse_params(params)?)?),
             methods::LOGGING_SET_LEVEL => {
                 let params: SetLevelRequestParams = parse_params(params)?;
-                self.state
-                    .log_level
-                    .store(params.level as u8, Ordering::Relaxed);
+                self.state.set_log_level(params.level);
                 to_raw(&EmptyResult::default())
             }
             other => Err(ErrorObject::method_not_found(other)),
@@ -395,25 +247,23 @@ impl Service for ServerSession {
     ) -> Result<Box<RawValue>, ErrorObject> {
         // The hot path: `tools/call` read in one pass, which also shows whether its `_meta`
         // makes it 2026-07-28 (then the general path below serves it as such).
-        if request.method == methods::TOOLS_CALL && self.state.negotiated.get().is_some() {
+        if request.method == methods::TOOLS_CALL && self.state.is_initialized() {
             if let Some(call) = self.prepare_tool_call(&request) {
                 let ctx = self.context(cx, call.meta());
                 return self.tool_answer(call.run(ctx).await);
             }
         }
         // 2026-07-28 is chosen per request, whatever the session did before.
-        if modern::is_modern(&request) {
-            return Box::pin(modern::handle(&self.state, request, cx)).await;
+        if stateless::is_stateless(&request) {
+            return Box::pin(stateless::handle(&self.server, &self.state, request, cx)).await;
         }
         match request.method.as_str() {
             methods::INITIALIZE => self.initialize(request.params.as_deref()),
             methods::PING => to_raw(&EmptyResult::default()),
-            _ if self.state.negotiated.get().is_none() => {
-                Err(ErrorObject::invalid_request(format!(
-                    "the session is not initialized: send `initialize` before `{}`",
-                    request.method
-                )))
-            }
+            _ if !self.state.is_initialized() => Err(ErrorObject::invalid_request(format!(
+                "the session is not initialized: send `initialize` before `{}`",
+                request.method
+            ))),
             _ => self.route(request, cx).await,
         }
     }
@@ -422,24 +272,18 @@ impl Service for ServerSession {
         match notification.method.as_str() {
             methods::INITIALIZED => tracing::debug!(session = self.state.id, "client ready"),
             methods::ROOTS_LIST_CHANGED => {
-                let mut cache = lock(&self.state.roots);
-                cache.roots = None;
-                cache.identities.clear();
-                cache.generation += 1;
+                self.state.roots_changed();
             }
             other => tracing::debug!(method = other, "ignoring notification"),
         }
     }
 
     fn allows_batches(&self) -> bool {
-        self.state
-            .negotiated
-            .get()
-            .is_some_and(|n| n.version.allows_batches())
+        self.state.allows_batches()
     }
 
     fn on_start(&self, peer: &Peer) {
-        let _ = self.state.peer.set(peer.clone());
+        self.state.attach_peer(peer);
     }
 
     fn on_close(&self) {

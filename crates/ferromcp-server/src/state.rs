@@ -4,36 +4,10 @@
 //!
 //! [`ServerBuilder::state`]: crate::ServerBuilder::state
 
-use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::context::Context;
 use crate::error::McpError;
-
-/// The states of one server, one per type.
-#[derive(Default, Clone)]
-pub(crate) struct StateMap {
-    values: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
-}
-
-impl StateMap {
-    /// Adds `value`, replacing a value of the same type.
-    pub(crate) fn insert<T: Send + Sync + 'static>(&mut self, value: T) {
-        self.values.insert(TypeId::of::<T>(), Arc::new(value));
-    }
-
-    /// The value of type `T`, as the shared `Arc` the server holds.
-    pub(crate) fn get<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
-        let value = self.values.get(&TypeId::of::<T>())?.clone();
-        value.downcast::<T>().ok()
-    }
-
-    /// The value of type `T`, borrowed.
-    pub(crate) fn get_ref<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.values.get(&TypeId::of::<T>())?.downcast_ref::<T>()
-    }
-}
 
 /// A value of type `T` the server was given with
 /// [`ServerBuilder::state`](crate::ServerBuilder::state), as a handler parameter.

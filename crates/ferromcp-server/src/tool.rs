@@ -19,9 +19,9 @@ use serde_json::Value;
 
 use ferromcp_protocol::ErrorObject;
 
+use crate::context::Context;
 use crate::error::{BoxError, McpError};
 use crate::schema;
-use crate::Context;
 
 /// Runs a tool: takes the call's arguments, returns its result.
 pub trait ToolHandler: Send + Sync + 'static {

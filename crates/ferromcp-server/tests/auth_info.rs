@@ -33,7 +33,7 @@ async fn text(session: &ferromcp_client::ClientSession) -> String {
 
 #[tokio::test]
 async fn scopes_are_ignored_without_oauth_and_the_slot_reaches_handlers() {
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Stateful, Era::Stateless] {
         let server = server();
         assert_eq!(server.required_scopes("tools/call", "whoami"), ["admin"]);
         assert!(server.declares_scopes());

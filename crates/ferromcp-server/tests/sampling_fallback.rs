@@ -195,7 +195,7 @@ async fn ask(client: &ClientSession, tool: &str, prompt: &str) -> (bool, String)
 async fn prefer_client_asks_a_client_that_can_sample_and_the_provider_otherwise() {
     let stub = stub().await;
     let server = server(Some(&stub), SamplingPolicy::PreferClient);
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Stateful, Era::Stateless] {
         let sampling = connect(&server, era, Some(script(&[]))).await;
         assert_eq!(
             ask(&sampling, "ask", "hello").await,
@@ -226,13 +226,18 @@ async fn prefer_client_asks_a_client_that_can_sample_and_the_provider_otherwise(
 async fn a_declining_client_is_final_unless_the_policy_falls_back() {
     let stub = stub().await;
     let prefer = server(Some(&stub), SamplingPolicy::PreferClient);
-    let client = connect(&prefer, Era::Legacy, Some(script(&[Err("user said no")]))).await;
+    let client = connect(&prefer, Era::Stateful, Some(script(&[Err("user said no")]))).await;
     let (is_error, text) = ask(&client, "ask", "hello").await;
     assert!(is_error && text.contains("user said no"), "{text}");
     assert_eq!(stub.requests.lock().unwrap().len(), 0);
 
     let fallback = server(Some(&stub), SamplingPolicy::ProviderOnClientDecline);
-    let client = connect(&fallback, Era::Legacy, Some(script(&[Err("user said no")]))).await;
+    let client = connect(
+        &fallback,
+        Era::Stateful,
+        Some(script(&[Err("user said no")])),
+    )
+    .await;
     assert_eq!(
         ask(&client, "ask", "hello").await,
         (false, format!("provider says hi | model={STUB_MODEL}"))
@@ -244,7 +249,7 @@ async fn a_declining_client_is_final_unless_the_policy_falls_back() {
 async fn client_only_and_provider_only() {
     let stub = stub().await;
     let client_only = server(Some(&stub), SamplingPolicy::ClientOnly);
-    let client = connect(&client_only, Era::Legacy, None).await;
+    let client = connect(&client_only, Era::Stateful, None).await;
     let (is_error, text) = ask(&client, "ask", "hello").await;
     assert!(is_error, "{text}");
     assert!(
@@ -257,7 +262,7 @@ async fn client_only_and_provider_only() {
     );
 
     let provider_only = server(Some(&stub), SamplingPolicy::ProviderOnly);
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Stateful, Era::Stateless] {
         let client = connect(&provider_only, era, Some(script(&[]))).await;
         assert_eq!(
             ask(&client, "ask", "hello").await,
@@ -268,7 +273,7 @@ async fn client_only_and_provider_only() {
     assert_eq!(stub.requests.lock().unwrap().len(), 2);
 
     let nothing = server(None, SamplingPolicy::ProviderOnly);
-    let client = connect(&nothing, Era::Legacy, Some(script(&[]))).await;
+    let client = connect(&nothing, Era::Stateful, Some(script(&[]))).await;
     let (is_error, text) = ask(&client, "ask", "hello").await;
     assert!(is_error && text.contains("provider-only"), "{text}");
     assert!(text.contains("ServerBuilder::sampling_provider"), "{text}");
@@ -277,7 +282,7 @@ async fn client_only_and_provider_only() {
 #[tokio::test]
 async fn with_no_model_anywhere_the_error_says_how_to_configure_one() {
     let server = server(None, SamplingPolicy::PreferClient);
-    let legacy = connect(&server, Era::Legacy, None).await;
+    let legacy = connect(&server, Era::Stateful, None).await;
     let (is_error, text) = ask(&legacy, "ask", "hello").await;
     assert!(is_error, "{text}");
     for hint in [
@@ -290,7 +295,7 @@ async fn with_no_model_anywhere_the_error_says_how_to_configure_one() {
         assert!(text.contains(hint), "{hint:?} missing from {text}");
     }
     // 2026-07-28 keeps its semantics: the request needed `sampling` and did not declare it.
-    let modern = connect(&server, Era::Modern, None).await;
+    let modern = connect(&server, Era::Stateless, None).await;
     let error = modern
         .call_tool("ask", json!({"prompt": "hello"}))
         .await
@@ -306,7 +311,7 @@ async fn with_no_model_anywhere_the_error_says_how_to_configure_one() {
 async fn a_provider_answer_is_not_paid_for_again_in_a_later_round() {
     let stub = stub().await;
     let server = server(Some(&stub), SamplingPolicy::PreferClient);
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Stateful, Era::Stateless] {
         let before = stub.requests.lock().unwrap().len();
         let client = connect(&server, era, None).await;
         let result = client
@@ -325,7 +330,7 @@ async fn a_provider_answer_is_not_paid_for_again_in_a_later_round() {
 #[tokio::test]
 async fn sample_json_repairs_once_then_fails_clearly() {
     let server = server(None, SamplingPolicy::PreferClient);
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Stateful, Era::Stateless] {
         let good = connect(
             &server,
             era,
@@ -386,7 +391,7 @@ async fn sample_json_works_with_the_provider_too() {
         "{\"label\": \"good\", \"stars\": 4}".to_owned(),
     ]);
     let server = server(Some(&stub), SamplingPolicy::PreferClient);
-    let client = connect(&server, Era::Legacy, None).await;
+    let client = connect(&server, Era::Stateful, None).await;
     assert_eq!(
         ask(&client, "verdict", "Nice").await,
         (
@@ -418,7 +423,7 @@ async fn sample_json_works_with_the_provider_too() {
 async fn provider_answers_under_one_input_key_stay_apart() {
     let stub = stub().await;
     let server = server(Some(&stub), SamplingPolicy::PreferClient);
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Stateful, Era::Stateless] {
         stub.script
             .lock()
             .unwrap()
@@ -477,7 +482,7 @@ async fn provider_calls_count_against_the_callers_budget_in_both_eras() {
             ..Default::default()
         },
     );
-    let first = connect_as(&server, Era::Legacy, None).await;
+    let first = connect_as(&server, Era::Stateful, None).await;
     for _ in 0..2 {
         assert_eq!(
             ask(&first, "ask", "hi").await,
@@ -490,13 +495,13 @@ async fn provider_calls_count_against_the_callers_budget_in_both_eras() {
         why.contains("sampling limit reached (2 per minute)"),
         "{why}"
     );
-    let second = connect_as(&server, Era::Legacy, None).await;
+    let second = connect_as(&server, Era::Stateful, None).await;
     let (refused, why) = ask(&second, "ask", "hi").await;
     assert!(
         refused && why.contains("sampling limit reached (2 per minute)"),
         "another anonymous session shares the budget: {why}"
     );
-    let carol = connect_as(&server, Era::Legacy, Some("carol")).await;
+    let carol = connect_as(&server, Era::Stateful, Some("carol")).await;
     assert!(
         !ask(&carol, "ask", "hi").await.0,
         "carol has her own budget"
@@ -515,9 +520,9 @@ async fn provider_calls_count_against_the_callers_budget_in_both_eras() {
             ..Default::default()
         },
     );
-    let alice = connect_as(&server, Era::Modern, Some("alice")).await;
-    let alice_again = connect_as(&server, Era::Legacy, Some("alice")).await;
-    let bob = connect_as(&server, Era::Modern, Some("bob")).await;
+    let alice = connect_as(&server, Era::Stateless, Some("alice")).await;
+    let alice_again = connect_as(&server, Era::Stateful, Some("alice")).await;
+    let bob = connect_as(&server, Era::Stateless, Some("bob")).await;
     assert!(!ask(&alice, "ask", "hi").await.0);
     assert!(!ask(&alice_again, "ask", "hi").await.0);
     let (refused, why) = ask(&alice, "ask", "hi").await;
@@ -527,8 +532,8 @@ async fn provider_calls_count_against_the_callers_budget_in_both_eras() {
         "alice's stateful session shares her budget"
     );
     assert!(!ask(&bob, "ask", "hi").await.0, "bob has his own budget");
-    let anonymous = connect_as(&server, Era::Modern, None).await;
-    let anonymous_too = connect_as(&server, Era::Modern, None).await;
+    let anonymous = connect_as(&server, Era::Stateless, None).await;
+    let anonymous_too = connect_as(&server, Era::Stateless, None).await;
     assert!(!ask(&anonymous, "ask", "hi").await.0);
     assert!(!ask(&anonymous_too, "ask", "hi").await.0);
     assert!(
@@ -553,14 +558,14 @@ async fn the_server_wide_provider_budget_holds_every_principal() {
             ..Default::default()
         },
     );
-    for (i, era) in [Era::Legacy, Era::Modern, Era::Legacy]
+    for (i, era) in [Era::Stateful, Era::Stateless, Era::Stateful]
         .into_iter()
         .enumerate()
     {
         let client = connect_as(&server, era, Some(&format!("p{i}"))).await;
         assert!(!ask(&client, "ask", "hi").await.0, "p{i}");
     }
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Stateful, Era::Stateless] {
         let client = connect_as(&server, era, Some("latecomer")).await;
         let (refused, why) = ask(&client, "ask", "hi").await;
         assert!(refused, "{why}");

@@ -134,7 +134,7 @@ async fn call(client: &ClientSession, tool: &str, args: serde_json::Value) -> (b
 #[tokio::test]
 async fn two_servers_in_one_process_each_see_their_own_state() {
     let (a, b) = (server("alpha", 3), server("beta", 5));
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Stateful, Era::Stateless] {
         let (ca, cb) = (connect(&a, era).await, connect(&b, era).await);
         let (error, text) = call(&ca, "whoami", json!({"suffix": "!"})).await;
         assert!(!error, "{text}");
@@ -173,7 +173,7 @@ async fn two_servers_in_one_process_each_see_their_own_state() {
     assert_eq!(a.state::<Counter>().unwrap().0.load(Ordering::Relaxed), 2);
     assert_eq!(b.state::<Counter>().unwrap().0.load(Ordering::Relaxed), 2);
     // The state is not an argument: the schema has only `suffix`.
-    let tools = connect(&a, Era::Legacy).await.list_tools().await.unwrap();
+    let tools = connect(&a, Era::Stateful).await.list_tools().await.unwrap();
     let listed = tools.iter().find(|t| t.name == "whoami").unwrap();
     let schema = serde_json::to_value(&listed.input_schema).unwrap();
     assert_eq!(schema["required"], json!(["suffix"]), "{schema}");
@@ -187,7 +187,7 @@ async fn two_servers_in_one_process_each_see_their_own_state() {
 #[tokio::test]
 async fn a_missing_state_is_an_error_naming_the_type() {
     let server = server("alpha", 3);
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Stateful, Era::Stateless] {
         let client = connect(&server, era).await;
         let (error, text) = call(&client, "needs_missing", json!({})).await;
         assert!(error, "{text}");
@@ -210,7 +210,7 @@ async fn a_missing_state_is_an_error_naming_the_type() {
 #[tokio::test]
 async fn the_client_receives_progress_with_messages() {
     let server = server("alpha", 3);
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Stateful, Era::Stateless] {
         let client = connect(&server, era).await;
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();

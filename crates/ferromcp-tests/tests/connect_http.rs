@@ -28,7 +28,7 @@ async fn connect_http_reaches_a_server_on_localhost_in_both_eras() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let handle = serve_listener(server, listener, HttpServerConfig::default()).unwrap();
     let url = format!("http://{}/mcp", handle.local_addr());
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Stateful, Era::Stateless] {
         let session = Client::builder("http-host", "1.0.0")
             .era(era)
             .connect_http(&url)

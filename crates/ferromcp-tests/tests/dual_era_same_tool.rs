@@ -42,14 +42,14 @@ async fn survey(client: &ClientSession) -> String {
 
 fn expected_version(era: Era) -> ProtocolVersion {
     match era {
-        Era::Modern => ProtocolVersion::V2026_07_28,
+        Era::Stateless => ProtocolVersion::V2026_07_28,
         _ => ProtocolVersion::V2025_11_25,
     }
 }
 
 #[tokio::test]
 async fn over_stdio_both_eras_get_the_same_answer() {
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Stateful, Era::Stateless] {
         let client = builder(era)
             .connect_stdio(Command::new(SERVER))
             .await
@@ -70,7 +70,7 @@ async fn over_http_both_eras_get_the_same_answer() {
     .await
     .expect("bind");
     let url = format!("http://{}/mcp", server.local_addr());
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Stateful, Era::Stateless] {
         let client = ferromcp_http::client::connect(builder(era), &url)
             .await
             .unwrap_or_else(|e| panic!("{era:?}: {e}"));

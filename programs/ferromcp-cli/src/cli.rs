@@ -115,13 +115,16 @@ pub(crate) enum Command {
     Auth(AuthArgs),
 }
 
-/// How to speak to the server: which generation of MCP.
+/// How to speak to the server: which family of MCP revisions. The first names of the
+/// values, `legacy` and `modern`, are still accepted (hidden from the help).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum EraArg {
     /// The `initialize` handshake and a session (revisions 2024-11-05 to 2025-11-25).
-    Legacy,
+    #[value(alias = "legacy")]
+    Stateful,
     /// The stateless revision 2026-07-28 only.
-    Modern,
+    #[value(alias = "modern")]
+    Stateless,
     /// Try 2026-07-28 first (`server/discover`), fall back to `initialize`.
     Auto,
 }
@@ -184,8 +187,8 @@ pub(crate) struct HostOptions {
     /// server sees (0 refuses all).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub(crate) max_samples_per_minute: u32,
-    /// Which generation of MCP to speak.
-    #[arg(long, value_enum, default_value_t = EraArg::Legacy)]
+    /// Which family of MCP revisions to speak.
+    #[arg(long, value_enum, default_value_t = EraArg::Stateful)]
     pub(crate) era: EraArg,
     /// Print results as JSON on stdout (for scripts).
     #[arg(long)]
@@ -392,4 +395,28 @@ pub(crate) struct ClaudeDesktopArgs {
     /// An environment variable for every server, as KEY=VALUE (repeatable).
     #[arg(long = "env", value_name = "KEY=VALUE")]
     pub(crate) env: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command, EraArg};
+
+    fn era_of(value: &str) -> EraArg {
+        let cli = Cli::try_parse_from(["ferromcp", "list", "--era", value, "./server"]).unwrap();
+        let Command::List(args) = cli.command else {
+            panic!("not a list: {cli:?}")
+        };
+        args.host.era
+    }
+
+    #[test]
+    fn the_first_era_names_still_parse() {
+        assert_eq!(era_of("stateful"), EraArg::Stateful);
+        assert_eq!(era_of("stateless"), EraArg::Stateless);
+        assert_eq!(era_of("legacy"), EraArg::Stateful);
+        assert_eq!(era_of("modern"), EraArg::Stateless);
+        assert_eq!(era_of("auto"), EraArg::Auto);
+    }
 }

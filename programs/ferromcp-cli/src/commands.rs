@@ -481,7 +481,8 @@ pub(crate) async fn inspect(args: InspectArgs) -> Result<ExitCode, CliError> {
     one_shot(args.host, &spec, |c, json| async move {
         let outcome = Catalog::fetch(&c.session, Kinds::ALL).await.map(|catalog| {
             let session = &c.session;
-            let era = if session.is_modern() {
+            // The values scripts have read since the first release.
+            let era = if session.is_stateless() {
                 "modern"
             } else {
                 "legacy"

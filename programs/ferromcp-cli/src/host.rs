@@ -119,7 +119,7 @@ impl Host {
         // The name labels every line the server causes: shown, never interpreted.
         let shown = crate::safe_text::visible_line(&session.server_info().name).into_owned();
         let _ = name.set(shown.clone());
-        if session.is_modern() || session.server_capabilities().logging.is_some() {
+        if session.is_stateless() || session.server_capabilities().logging.is_some() {
             if let Err(error) = session.set_log_level(level(self.options.log_level)).await {
                 self.ui.line(&format!(
                     "{} the server refused logging/setLevel: {error}",
@@ -135,8 +135,8 @@ impl Host {
 
     fn builder(&self, label: impl Fn() -> String + Send + Sync + Clone + 'static) -> ClientBuilder {
         let era = match self.options.era {
-            EraArg::Legacy => Era::Legacy,
-            EraArg::Modern => Era::Modern,
+            EraArg::Stateful => Era::Stateful,
+            EraArg::Stateless => Era::Stateless,
             EraArg::Auto => Era::Auto,
         };
         let sampler = self.sampler.clone();

@@ -321,7 +321,7 @@ async fn inspect_shows_identity_capabilities_and_schemas() {
 
 #[tokio::test]
 async fn inspect_speaks_the_modern_era_too() {
-    let run = cli(["inspect", "--json", "--era", "modern"])
+    let run = cli(["inspect", "--json", "--era", "stateless"])
         .arg_path(&seed_server())
         .run()
         .await
@@ -386,7 +386,7 @@ async fn sampling_works_over_the_modern_era_with_the_environment_provider() {
     // the provider comes from OPENAI_BASE_URL / OPENAI_MODEL.
     let stub = StubLlm::text("modern summary").await;
     let (dir, path, uri) = temp_root();
-    let run = cli(["call", "--yes", "--era", "modern"])
+    let run = cli(["call", "--yes", "--era", "stateless"])
         .arg_path(&seed_server())
         .args(["seed_tool", "text=abc"])
         .env("OPENAI_BASE_URL", &stub.base_url())

@@ -163,7 +163,7 @@ async fn over_http_in_both_eras() {
     let server = start_smart_tools_http(["--no-auth"]).await;
     let files = files();
     let long = files.root.join("long.txt");
-    for era in ["legacy", "modern"] {
+    for era in ["stateful", "stateless"] {
         let stub = StubLlm::text(SUMMARY).await;
         let extra = ["--era", era];
         let run = smart_call(&stub, &files.root, &extra, &server.url, "smart_read", &long).await;

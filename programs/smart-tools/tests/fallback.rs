@@ -21,14 +21,14 @@ async fn a_client_without_sampling_gets_the_servers_provider() {
     ];
     for wire in [Wire::Stdio, Wire::Http] {
         let server = Server::start(wire, &[], &env).await;
-        for era in [Era::Legacy, Era::Modern] {
+        for era in [Era::Stateful, Era::Stateless] {
             let what = format!("{wire:?}/{era:?}");
             let before = stub.requests.lock().unwrap().len();
             let seen = Arc::new(Seen::default());
             let client = server
                 .connect(client(era, roots_of(&fixture), seen.clone(), false))
                 .await;
-            assert_eq!(client.is_modern(), era == Era::Modern, "{what}");
+            assert_eq!(client.is_stateless(), era == Era::Stateless, "{what}");
             let (result, _) = call(&client, "smart_read", json!({"path": "long.md"})).await;
             assert_ne!(result.is_error, Some(true), "{what}: {}", result.text());
             let text = result.text();
@@ -65,7 +65,7 @@ async fn provider_only_skips_a_client_that_can_sample() {
         ("OPENAI_MODEL", "stub-gpt-requested"),
     ];
     let server = Server::start(Wire::Stdio, &["--sampling", "provider-only"], &env).await;
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Stateful, Era::Stateless] {
         let seen = Arc::new(Seen::default());
         let client = server
             .connect(client(era, roots_of(&fixture), seen.clone(), true))
@@ -99,7 +99,12 @@ async fn a_declining_client_falls_back_only_when_the_policy_says_so() {
         let seen = Arc::new(Seen::default());
         *seen.decline.lock().unwrap() = Some("the user rejected the request".into());
         let client = server
-            .connect(client(Era::Legacy, roots_of(&fixture), seen.clone(), true))
+            .connect(client(
+                Era::Stateful,
+                roots_of(&fixture),
+                seen.clone(),
+                true,
+            ))
             .await;
         let (result, _) = call(&client, "summarize", json!({"text": "Some words."})).await;
         assert_eq!(
@@ -130,7 +135,12 @@ async fn without_any_model_the_error_says_how_to_configure_one() {
         // A stateful client: the tool fails with a message for the model and the user.
         let seen = Arc::new(Seen::default());
         let legacy = server
-            .connect(client(Era::Legacy, roots_of(&fixture), seen.clone(), false))
+            .connect(client(
+                Era::Stateful,
+                roots_of(&fixture),
+                seen.clone(),
+                false,
+            ))
             .await;
         let (result, _) = call(&legacy, "smart_read", json!({"path": "long.md"})).await;
         assert_eq!(result.is_error, Some(true), "{wire:?}");
@@ -154,7 +164,12 @@ async fn without_any_model_the_error_says_how_to_configure_one() {
 
         // 2026-07-28: the request needed a capability it did not declare: -32021.
         let modern = server
-            .connect(client(Era::Modern, roots_of(&fixture), seen.clone(), false))
+            .connect(client(
+                Era::Stateless,
+                roots_of(&fixture),
+                seen.clone(),
+                false,
+            ))
             .await;
         let error = modern
             .call_tool("smart_read", json!({"path": "long.md"}))

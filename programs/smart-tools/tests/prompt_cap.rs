@@ -32,7 +32,12 @@ async fn the_prompt_cap_limits_file_content_in_every_prompt() {
     let server = Server::start(Wire::Stdio, &["--max-prompt-chars", "300"], &[]).await;
     let seen = Arc::new(Seen::default());
     let client = server
-        .connect(client(Era::Legacy, roots_of(&fixture), seen.clone(), true))
+        .connect(client(
+            Era::Stateful,
+            roots_of(&fixture),
+            seen.clone(),
+            true,
+        ))
         .await;
 
     let (read, _) = call(&client, "smart_read", json!({"path": "long.md"})).await;
@@ -75,7 +80,12 @@ async fn without_the_flag_a_small_file_is_sent_whole() {
     let server = Server::start(Wire::Stdio, &[], &[]).await;
     let seen = Arc::new(Seen::default());
     let client = server
-        .connect(client(Era::Legacy, roots_of(&fixture), seen.clone(), true))
+        .connect(client(
+            Era::Stateful,
+            roots_of(&fixture),
+            seen.clone(),
+            true,
+        ))
         .await;
     let (read, _) = call(&client, "smart_read", json!({"path": "long.md"})).await;
     assert_ne!(read.is_error, Some(true), "{}", read.text());

@@ -50,7 +50,7 @@ async fn a_client_root_through_a_symlink_cannot_leave_the_operator_ceiling() {
         let link_path = fixture.root.join(link);
         let client = server
             .connect(client(
-                Era::Legacy,
+                Era::Stateful,
                 vec![root(&link_path)],
                 Arc::new(Seen::default()),
                 false,
@@ -143,7 +143,7 @@ async fn empty_declared_roots_mean_no_access_while_no_roots_capability_means_the
     // Declares `roots`, shares none.
     let empty = server
         .connect(client(
-            Era::Legacy,
+            Era::Stateful,
             Vec::new(),
             Arc::new(Seen::default()),
             false,
@@ -182,7 +182,7 @@ async fn over_http_in_both_eras_the_ceiling_holds_and_empty_roots_grant_nothing(
     symlink("/", fixture.root.join("up")).unwrap();
     let ceiling = fixture.root.display().to_string();
     let server = Server::start(Wire::Http, &["--root", &ceiling], &[]).await;
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Stateful, Era::Stateless] {
         // A client root through a symlink to `/`.
         let escaping = server
             .connect(client(

@@ -45,7 +45,7 @@ async fn start(args: &[&str]) -> (Fixture, Server) {
 async fn connect(fixture: &Fixture, server: &Server) -> ClientSession {
     server
         .connect(client(
-            Era::Legacy,
+            Era::Stateful,
             roots_of(fixture),
             Arc::new(Seen::default()),
             false,

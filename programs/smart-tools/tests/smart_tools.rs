@@ -20,12 +20,16 @@ where
     let fixture = Arc::new(Fixture::new());
     for wire in [Wire::Stdio, Wire::Http] {
         let server = Server::start(wire, args, &[]).await;
-        for era in [Era::Legacy, Era::Modern] {
+        for era in [Era::Stateful, Era::Stateless] {
             let seen = Arc::new(Seen::default());
             let session = server
                 .connect(client(era, roots_of(&fixture), seen.clone(), true))
                 .await;
-            assert_eq!(session.is_modern(), era == Era::Modern, "{wire:?}/{era:?}");
+            assert_eq!(
+                session.is_stateless(),
+                era == Era::Stateless,
+                "{wire:?}/{era:?}"
+            );
             session
                 .set_log_level(ferromcp::types::LoggingLevel::Debug)
                 .await
@@ -389,7 +393,7 @@ async fn the_operator_ceiling_narrows_the_clients_roots() {
     let root_arg = fixture.root.display().to_string();
     for wire in [Wire::Stdio, Wire::Http] {
         let server = Server::start(wire, &["--root", &root_arg], &[]).await;
-        for era in [Era::Legacy, Era::Modern] {
+        for era in [Era::Stateful, Era::Stateless] {
             let what = format!("{wire:?}/{era:?}");
             let seen = Arc::new(Seen::default());
             let roots = vec![ferromcp::types::Root::new(
@@ -426,7 +430,12 @@ async fn the_summary_threshold_is_configurable() {
     let server = Server::start(Wire::Stdio, &["--summarize-over", "10"], &[]).await;
     let seen = Arc::new(Seen::default());
     let client = server
-        .connect(client(Era::Legacy, roots_of(&fixture), seen.clone(), true))
+        .connect(client(
+            Era::Stateful,
+            roots_of(&fixture),
+            seen.clone(),
+            true,
+        ))
         .await;
     let (result, _) = call(&client, "smart_read", json!({"path": "short.txt"})).await;
     let text = ok_text(&result, "threshold 10");

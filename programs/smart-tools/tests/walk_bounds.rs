@@ -35,7 +35,7 @@ async fn a_pathological_gitignore_does_not_hold_the_walk() {
     let root = Root::new(format!("file://{}", dir.path().display()), "hostile");
     let client = server
         .connect(client(
-            Era::Legacy,
+            Era::Stateful,
             vec![root],
             Arc::new(Seen::default()),
             false,

@@ -189,8 +189,10 @@ impl Context {
         // per session). A 2026-07-28 ask is not sent by the server: it goes back in the
         // result, and the client decides whether to answer it with its model and retry, so
         // the client paces those.
-        if let Era::Legacy = &self.inner.era {
-            self.inner.session.take_sampling_permit()?;
+        if let Era::Stateful = &self.inner.era {
+            self.inner
+                .session
+                .take_sampling_permit(self.server().config().max_sampling_per_minute)?;
         }
         self.ask_client(methods::SAMPLING_CREATE_MESSAGE, &params)
             .await
@@ -200,7 +202,7 @@ impl Context {
         if self.client_capabilities().roots.is_none() {
             return Err(self.missing("roots", "this server cannot ask which folders it may use"));
         }
-        if let Era::Modern(_) = &self.inner.era {
+        if let Era::Stateless(_) = &self.inner.era {
             let result: ListRootsResult = self
                 .ask_client(methods::ROOTS_LIST, &serde_json::json!({}))
                 .await?;
@@ -223,7 +225,7 @@ impl Context {
         let Some(elicitation) = self.client_capabilities().elicitation.as_ref() else {
             return Err(self.missing("elicitation", "this server cannot ask the user for input"));
         };
-        if let Era::Modern(_) = &self.inner.era {
+        if let Era::Stateless(_) = &self.inner.era {
             if params.mode.as_deref() == Some("url") && elicitation.url.is_none() {
                 return Err(self.missing(
                     "elicitation.url",
@@ -238,7 +240,7 @@ impl Context {
     /// The error of an ask the client's capabilities do not allow. On a 2026-07-28 request
     /// it is also recorded, so a failing handler is answered with -32021 naming it.
     pub(super) fn missing(&self, capability: &'static str, consequence: &'static str) -> McpError {
-        if let Era::Modern(call) = &self.inner.era {
+        if let Era::Stateless(call) = &self.inner.era {
             call.record_missing_capability(capability);
         }
         McpError::CapabilityMissing {
@@ -258,7 +260,7 @@ impl Context {
     ) -> Result<R, McpError> {
         let params = serde_json::to_value(params)
             .map_err(|e| McpError::tool(format!("could not encode `{method}`: {e}")))?;
-        if let Era::Modern(call) = &self.inner.era {
+        if let Era::Stateless(call) = &self.inner.era {
             return call.ask(method, params, self.input_key.as_deref()).await;
         }
         let options = RequestOptions {

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use ferromcp_fs::{open_effective_roots, root_path_of_uri, ConfinedFs, FsError};
 
+use super::Context;
 use super::Era;
 use crate::error::McpError;
-use crate::Context;
 
 impl Context {
     /// A filesystem confined to the effective roots, for every file access a handler makes.
@@ -41,7 +41,7 @@ impl Context {
     /// # let _ = text; Ok(()) }
     /// ```
     pub async fn fs(&self) -> Result<ConfinedFs, McpError> {
-        let stateful = matches!(self.inner.era, Era::Legacy);
+        let stateful = matches!(self.inner.era, Era::Stateful);
         // Read before asking for the roots: an answer that a `list_changed` overtakes is
         // then not compared with (nor kept for) the new list.
         let generation = self.inner.session.roots_generation();

@@ -4,7 +4,7 @@ mod client;
 mod fs;
 mod sampling;
 
-pub use sampling::{SampledJson, SamplingPolicy};
+pub use sampling::SampledJson;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -22,10 +22,11 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::AuthInfo;
 use crate::error::McpError;
-use crate::modern::mrtr::ModernCall;
-use crate::session::SessionState;
-use crate::McpServer;
+use crate::server::McpServer;
+use crate::session_state::SessionState;
+use crate::stateless::mrtr::StatelessCall;
 
 /// Default `maxTokens` of [`Context::sample`].
 pub const DEFAULT_SAMPLE_MAX_TOKENS: u32 = 1024;
@@ -74,10 +75,11 @@ struct ContextInner {
     last_progress: AtomicU64,
     cancellation: CancellationToken,
     peer: Peer,
+    server: McpServer,
     session: Arc<SessionState>,
     era: Era,
     /// The caller's verified access token when the request started.
-    auth: Option<Arc<crate::AuthInfo>>,
+    auth: Option<Arc<AuthInfo>>,
     /// Sampling requests answered by the server's provider so far in this execution; names
     /// the answers a 2026-07-28 request remembers across rounds.
     provider_calls: AtomicUsize,
@@ -86,9 +88,9 @@ struct ContextInner {
 /// Which era the request being handled belongs to.
 pub(crate) enum Era {
     /// A stateful revision: the session's negotiated state applies.
-    Legacy,
+    Stateful,
     /// 2026-07-28: the request's own `_meta`, and its Multi Round-Trip state.
-    Modern(Arc<ModernCall>),
+    Stateless(Arc<StatelessCall>),
 }
 
 impl std::fmt::Debug for Context {
@@ -113,6 +115,7 @@ pub enum Elicitation<T> {
 
 impl Context {
     pub(crate) fn new(
+        server: McpServer,
         session: Arc<SessionState>,
         request_id: RequestId,
         progress_token: Option<ProgressToken>,
@@ -128,6 +131,7 @@ impl Context {
                 cancellation,
                 peer,
                 auth: session.auth.get(),
+                server,
                 session,
                 era,
                 provider_calls: AtomicUsize::new(0),
@@ -156,8 +160,8 @@ impl Context {
     /// a request that carried its own `_meta`.
     pub fn protocol_version(&self) -> ProtocolVersion {
         match &self.inner.era {
-            Era::Legacy => self.inner.session.version(),
-            Era::Modern(_) => ProtocolVersion::MODERN,
+            Era::Stateful => self.inner.session.version(),
+            Era::Stateless(_) => ProtocolVersion::MODERN,
         }
     }
 
@@ -165,8 +169,8 @@ impl Context {
     /// request's `_meta`.
     pub fn client_capabilities(&self) -> &ClientCapabilities {
         match &self.inner.era {
-            Era::Legacy => &self.inner.session.negotiated().client_capabilities,
-            Era::Modern(call) => &call.view.client_capabilities,
+            Era::Stateful => &self.inner.session.negotiated().client_capabilities,
+            Era::Stateless(call) => &call.view.client_capabilities,
         }
     }
 
@@ -174,8 +178,8 @@ impl Context {
     /// (`unknown` when it does not say).
     pub fn client_info(&self) -> &Implementation {
         match &self.inner.era {
-            Era::Legacy => &self.inner.session.negotiated().client_info,
-            Era::Modern(call) => &call.view.client_info,
+            Era::Stateful => &self.inner.session.negotiated().client_info,
+            Era::Stateless(call) => &call.view.client_info,
         }
     }
 
@@ -199,13 +203,13 @@ impl Context {
     ///     Ok(format!("{:?} with {:?}", auth.subject, auth.scopes))
     /// }
     /// ```
-    pub fn auth(&self) -> Option<&crate::AuthInfo> {
+    pub fn auth(&self) -> Option<&AuthInfo> {
         self.inner.auth.as_deref()
     }
 
     /// The server this request arrived at.
     pub fn server(&self) -> &McpServer {
-        &self.inner.session.server
+        &self.inner.server
     }
 
     /// The application state of type `T` the server was given with
@@ -246,8 +250,8 @@ impl Context {
         let data = data.into();
         mirror_to_tracing(level, logger, &data);
         let enabled = match &self.inner.era {
-            Era::Legacy => self.inner.session.log_enabled(level),
-            Era::Modern(call) => call.view.log_level.is_some_and(|min| level >= min),
+            Era::Stateful => self.inner.session.log_enabled(level),
+            Era::Stateless(call) => call.view.log_level.is_some_and(|min| level >= min),
         };
         if !enabled {
             return;
@@ -383,7 +387,7 @@ impl Context {
         T: Serialize + DeserializeOwned + Send,
         F: Future<Output = T> + Send,
     {
-        let Era::Modern(call) = &self.inner.era else {
+        let Era::Stateless(call) = &self.inner.era else {
             return Ok(compute.await);
         };
         if let Some(value) = call.recall(key) {

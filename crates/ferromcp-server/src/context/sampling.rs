@@ -21,34 +21,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{Context, Era, DEFAULT_SAMPLE_MAX_TOKENS};
+use crate::config::SamplingPolicy;
 use crate::error::McpError;
 use crate::schema;
-
-/// Who answers a handler's sampling requests
-/// ([`ServerConfig::sampling_policy`](crate::ServerConfig::sampling_policy)).
-///
-/// "The client can sample" means it declared the `sampling` capability (and
-/// `sampling.tools` when the request offers tools): at `initialize`, or in a 2026-07-28
-/// request's `_meta`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum SamplingPolicy {
-    /// The client's LLM when the client can sample, else the server's provider. A client
-    /// that answers the request with an error (the user rejected it) has the last word:
-    /// its refusal is the answer.
-    #[default]
-    PreferClient,
-    /// Like [`PreferClient`](Self::PreferClient), and the server's provider also answers
-    /// when the client answers a sampling request with a JSON-RPC error (the user declined,
-    /// or its model failed). Applies to stateful sessions: on a 2026-07-28 request a client
-    /// that declines does not retry the request at all, so the server never hears of it.
-    ProviderOnClientDecline,
-    /// Only the client's LLM; a configured provider is never used (the behaviour of a
-    /// server without one).
-    ClientOnly,
-    /// Only the server's provider; the client is never asked, even when it can sample.
-    ProviderOnly,
-}
 
 /// How to configure a model, for errors that find none (a macro, for `concat!`).
 macro_rules! configure_hint {
@@ -145,7 +120,7 @@ impl Context {
         // repair round, two `sample`s on one keyed context), so it cannot name an answer.
         let index = self.inner.provider_calls.fetch_add(1, Ordering::Relaxed);
         let memo_key = format!("ferromcp/sampling/{index}");
-        if let Era::Modern(call) = &self.inner.era {
+        if let Era::Stateless(call) = &self.inner.era {
             if let Some(result) = call
                 .recall(&memo_key)
                 .and_then(|v| serde_json::from_value::<CreateMessageResult>(v).ok())
@@ -179,7 +154,7 @@ impl Context {
                 provider.model()
             ))
         })?;
-        if let Era::Modern(call) = &self.inner.era {
+        if let Era::Stateless(call) = &self.inner.era {
             if let Ok(value) = serde_json::to_value(&result) {
                 call.keep(&memo_key, value);
             }

@@ -228,8 +228,8 @@ async fn http_worker(url: String, era: Era, index: usize, counters: Arc<Counters
                 }
             };
         counters.sessions.fetch_add(1, Ordering::Relaxed);
-        let strict = era != Era::Modern; // a modern retry runs the handler (and logs) again
-        if era == Era::Modern {
+        let strict = era != Era::Stateless; // a modern retry runs the handler (and logs) again
+        if era == Era::Stateless {
             if let Err(e) = client.set_log_level(LoggingLevel::Info).await {
                 counters.error(format!("{label}: set_log_level: {e}"));
             }
@@ -346,14 +346,14 @@ async fn main() {
     for index in 0..settings.http_workers {
         workers.push(tokio::spawn(http_worker(
             url.clone(),
-            Era::Legacy,
+            Era::Stateful,
             index,
             counters.clone(),
         )));
     }
     workers.push(tokio::spawn(http_worker(
         url.clone(),
-        Era::Modern,
+        Era::Stateless,
         settings.http_workers,
         counters.clone(),
     )));

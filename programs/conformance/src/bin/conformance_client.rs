@@ -292,9 +292,9 @@ async fn main() {
     let version = std::env::var("MCP_CONFORMANCE_PROTOCOL_VERSION").unwrap_or_default();
     // 2025-* (and older) is the handshake; anything newer is the stateless revision.
     let era = match version.as_str() {
-        "" => Era::Legacy,
-        v if v.starts_with("2024-") || v.starts_with("2025-") => Era::Legacy,
-        _ => Era::Modern,
+        "" => Era::Stateful,
+        v if v.starts_with("2024-") || v.starts_with("2025-") => Era::Stateful,
+        _ => Era::Stateless,
     };
     if let Err(error) = run(&scenario, &url, era).await {
         eprintln!("conformance-client ({scenario}, {version}): {error}");

@@ -39,10 +39,10 @@ pub enum Wire {
 
 /// Every transport and era.
 pub const COMBOS: [(Wire, Era); 4] = [
-    (Wire::Stdio, Era::Legacy),
-    (Wire::Stdio, Era::Modern),
-    (Wire::Http, Era::Legacy),
-    (Wire::Http, Era::Modern),
+    (Wire::Stdio, Era::Stateful),
+    (Wire::Stdio, Era::Stateless),
+    (Wire::Http, Era::Stateful),
+    (Wire::Http, Era::Stateless),
 ];
 
 /// A project to work on (the root) and a sibling folder with a secret (outside it).

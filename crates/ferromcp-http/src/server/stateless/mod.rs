@@ -210,7 +210,7 @@ async fn serve(
         let id = id.clone();
         Box::pin(async move {
             let _running = running;
-            let handler = server.handle_modern_with_auth(request, cx, principal, auth);
+            let handler = server.handle_stateless_with_auth(request, cx, principal, auth);
             ferromcp_rpc::answer_direct(id, peer, handler).await
         })
     };

@@ -1,19 +1,19 @@
-//! Serving 2026-07-28 ("modern") requests, statelessly, next to the stateful revisions on
-//! the same connection.
+//! Serving 2026-07-28 requests statelessly (each carries its own `_meta`, no session),
+//! next to the stateful revisions on the same connection.
 //!
-//! - `request.rs`: which requests are modern, the `_meta` and version checks, the view of
-//!   the client a request gives ([`request::RequestView`]).
+//! - `request.rs`: which requests are stateless, the `_meta` and version checks, the view
+//!   of the client a request gives ([`request::RequestView`]).
 //! - `mrtr.rs`: Multi Round-Trip Requests inside a `Context`.
-//! - `state.rs`: the HMAC-protected `requestState`.
+//! - `request_state.rs`: the HMAC-protected `requestState`.
 //! - `listen.rs`: `subscriptions/listen`.
 //!
-//! This file routes a modern request and shapes its result: `resultType` on every result,
+//! This file routes a stateless request and shapes its result: `resultType` on every result,
 //! caching hints on lists, reads and discover, `serverInfo` in `_meta`.
 
 pub(crate) mod listen;
 pub(crate) mod mrtr;
 pub(crate) mod request;
-pub(crate) mod state;
+pub(crate) mod request_state;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -34,16 +34,17 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-pub(crate) use request::is_modern;
+pub(crate) use request::is_stateless;
 
-use self::mrtr::ModernCall;
+use self::mrtr::StatelessCall;
 use self::request::RequestView;
-use self::state::{params_digest, Binding, Carried};
-use crate::context::Era;
+use self::request_state::{params_digest, Binding, Carried};
+use crate::auth::AuthInfo;
+use crate::context::{Context, Era};
 use crate::error::McpError;
-use crate::session::SessionState;
+use crate::server::McpServer;
+use crate::session_state::SessionState;
 use crate::tool::CallParams;
-use crate::{Context, McpServer};
 
 impl McpServer {
     /// Answers one 2026-07-28 request on its own, with no session and no engine: a
@@ -54,35 +55,61 @@ impl McpServer {
     /// `requestState` and makes caching hints private). The request must carry its
     /// 2026-07-28 `_meta` (or be `server/discover`); the checks of [`McpServer::serve`]'s
     /// sessions apply, with the same errors.
+    pub async fn handle_stateless(
+        &self,
+        request: Request,
+        cx: RequestContext,
+        principal: Option<String>,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        self.handle_stateless_with_auth(request, cx, principal, None)
+            .await
+    }
+
+    /// [`handle_stateless`](McpServer::handle_stateless) for a caller whose access token
+    /// the transport verified: handlers read `auth` with [`Context::auth`].
+    pub async fn handle_stateless_with_auth(
+        &self,
+        request: Request,
+        cx: RequestContext,
+        principal: Option<String>,
+        auth: Option<AuthInfo>,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        // Not registered with the server's sessions: a 2026-07-28 request hears of changes
+        // only through `subscriptions/listen`, never as a session.
+        let state = SessionState::new(u64::MAX, principal);
+        state.auth.set(auth);
+        handle(self, &Arc::new(state), request, cx).await
+    }
+
+    /// The former name of [`handle_stateless`](McpServer::handle_stateless).
+    #[deprecated(note = "renamed `handle_stateless`")]
     pub async fn handle_modern(
         &self,
         request: Request,
         cx: RequestContext,
         principal: Option<String>,
     ) -> Result<Box<RawValue>, ErrorObject> {
-        // Not registered with the server's sessions: a 2026-07-28 request hears of changes
-        // only through `subscriptions/listen`, never as a session.
-        let state = Arc::new(SessionState::new(u64::MAX, self.clone(), principal));
-        handle(&state, request, cx).await
+        self.handle_stateless(request, cx, principal).await
     }
 
-    /// [`handle_modern`](McpServer::handle_modern) for a caller whose access token the
-    /// transport verified: handlers read `auth` with [`Context::auth`].
+    /// The former name of
+    /// [`handle_stateless_with_auth`](McpServer::handle_stateless_with_auth).
+    #[deprecated(note = "renamed `handle_stateless_with_auth`")]
     pub async fn handle_modern_with_auth(
         &self,
         request: Request,
         cx: RequestContext,
         principal: Option<String>,
-        auth: Option<crate::AuthInfo>,
+        auth: Option<AuthInfo>,
     ) -> Result<Box<RawValue>, ErrorObject> {
-        let state = SessionState::new(u64::MAX, self.clone(), principal);
-        state.auth.set(auth);
-        handle(&Arc::new(state), request, cx).await
+        self.handle_stateless_with_auth(request, cx, principal, auth)
+            .await
     }
 }
 
 /// Answers one 2026-07-28 request.
 pub(crate) async fn handle(
+    server: &McpServer,
     session: &Arc<SessionState>,
     request: Request,
     cx: RequestContext,
@@ -106,21 +133,21 @@ pub(crate) async fn handle(
     let capabilities = match request.method.as_str() {
         // All `tools/call` needs (the other registries are not read: each is a lock).
         methods::TOOLS_CALL => ServerCapabilities {
-            tools: session.server.current_tools_capability(),
+            tools: server.current_tools_capability(),
             ..ServerCapabilities::default()
         },
-        _ => session.server.current_capabilities(),
+        _ => server.current_capabilities(),
     };
     request::check_method(&request.method, &capabilities)?;
-    let modern = Modern {
+    let stateless = StatelessRequest {
+        server,
         session: session.clone(),
         method: request.method,
         params: params.as_deref(),
         view: Arc::new(view),
     };
-    let server = &session.server;
     let lists = Some(server.config().list_cache_ttl);
-    match modern.method.as_str() {
+    match stateless.method.as_str() {
         methods::SERVER_DISCOVER => {
             let result = DiscoverResult {
                 supported_versions: ProtocolVersion::supported_newest_first()
@@ -129,63 +156,65 @@ pub(crate) async fn handle(
                 capabilities,
                 instructions: server.instructions().map(str::to_string),
                 ttl_ms: millis(server.config().list_cache_ttl),
-                cache_scope: modern.cache_scope(),
+                cache_scope: stateless.cache_scope(),
                 result_type: RESULT_COMPLETE.to_string(),
                 meta: None,
             };
-            modern.complete(&result, None)
+            stateless.complete(&result, None)
         }
         methods::TOOLS_LIST => {
-            let mut result = server.list_tools_page(&modern.parse::<PaginatedRequestParams>()?)?;
+            let mut result =
+                server.list_tools_page(&stateless.parse::<PaginatedRequestParams>()?)?;
             result.adapt_to(ProtocolVersion::MODERN);
             for tool in &mut result.tools {
                 tool.execution = None; // tasks are an extension in 2026-07-28
             }
-            modern.complete(&result, lists)
+            stateless.complete(&result, lists)
         }
         methods::PROMPTS_LIST => {
-            let mut result = server.list_prompts_page(&modern.parse()?)?;
+            let mut result = server.list_prompts_page(&stateless.parse()?)?;
             result.adapt_to(ProtocolVersion::MODERN);
-            modern.complete(&result, lists)
+            stateless.complete(&result, lists)
         }
         methods::RESOURCES_LIST => {
-            let mut result = server.list_resources_page(&modern.parse()?)?;
+            let mut result = server.list_resources_page(&stateless.parse()?)?;
             result.adapt_to(ProtocolVersion::MODERN);
-            modern.complete(&result, lists)
+            stateless.complete(&result, lists)
         }
         methods::RESOURCES_TEMPLATES_LIST => {
-            let mut result = server.list_templates_page(&modern.parse()?)?;
+            let mut result = server.list_templates_page(&stateless.parse()?)?;
             result.adapt_to(ProtocolVersion::MODERN);
-            modern.complete(&result, lists)
+            stateless.complete(&result, lists)
         }
         methods::COMPLETION_COMPLETE => {
-            let result = server.complete(modern.parse()?)?;
-            modern.complete(&result, None)
+            let result = server.complete(stateless.parse()?)?;
+            stateless.complete(&result, None)
         }
-        methods::TOOLS_CALL => modern.call_tool(tool_call, cx).await,
-        methods::PROMPTS_GET => modern.get_prompt(cx).await,
-        methods::RESOURCES_READ => modern.read_resource(cx).await,
+        methods::TOOLS_CALL => stateless.call_tool(tool_call, cx).await,
+        methods::PROMPTS_GET => stateless.get_prompt(cx).await,
+        methods::RESOURCES_READ => stateless.read_resource(cx).await,
         methods::SUBSCRIPTIONS_LISTEN => {
-            let params = modern.parse()?;
+            let params = stateless.parse()?;
             let subscription_id = cx.id.clone();
-            listen::listen(server, params, &capabilities, cx).await;
+            listen::listen(&server.inner.listeners, params, &capabilities, cx).await;
             let mut meta = Map::new();
             meta.insert(
                 ferromcp_protocol::meta::SUBSCRIPTION_ID.to_string(),
                 serde_json::to_value(&subscription_id).map_err(ErrorObject::internal)?,
             );
-            modern.complete_with_meta(&Map::new(), None, meta)
+            stateless.complete_with_meta(&Map::new(), None, meta)
         }
         other => Err(ErrorObject::method_not_found(other)),
     }
 }
 
-/// One modern request being answered.
-struct Modern<'a> {
+/// One 2026-07-28 request being answered.
+struct StatelessRequest<'a> {
+    server: &'a McpServer,
     session: Arc<SessionState>,
     method: String,
     params: Option<&'a RawValue>,
-    /// Shared with the execution's [`ModernCall`].
+    /// Shared with the execution's [`StatelessCall`].
     view: Arc<RequestView>,
 }
 
@@ -196,9 +225,9 @@ fn value_of(params: Option<&RawValue>) -> Result<Option<Value>, ErrorObject> {
         .transpose()
 }
 
-impl Modern<'_> {
+impl StatelessRequest<'_> {
     fn server(&self) -> &McpServer {
-        &self.session.server
+        self.server
     }
 
     /// The request's params as `T` (absent params read as `{}`), parsed from their text;
@@ -278,7 +307,7 @@ impl Modern<'_> {
         &self,
         input_responses: Option<InputResponses>,
         request_state: Option<&str>,
-    ) -> Result<Arc<ModernCall>, ErrorObject> {
+    ) -> Result<Arc<StatelessCall>, ErrorObject> {
         let carried = match request_state {
             Some(state) => self
                 .server()
@@ -287,26 +316,27 @@ impl Modern<'_> {
                 .open(state, &self.binding())?,
             None => Carried::default(),
         };
-        Ok(Arc::new(ModernCall::new(
+        Ok(Arc::new(StatelessCall::new(
             self.view.clone(),
             input_responses,
             carried,
         )))
     }
 
-    fn context(&self, call: &Arc<ModernCall>, cx: RequestContext) -> Context {
+    fn context(&self, call: &Arc<StatelessCall>, cx: RequestContext) -> Context {
         Context::new(
+            self.server.clone(),
             self.session.clone(),
             cx.id,
             self.view.progress_token.clone(),
             cx.cancellation,
             cx.peer,
-            Era::Modern(call.clone()),
+            Era::Stateless(call.clone()),
         )
     }
 
     /// `input_required` when the execution left asks unanswered.
-    fn input_required(&self, call: &ModernCall) -> Option<Result<Box<RawValue>, ErrorObject>> {
+    fn input_required(&self, call: &StatelessCall) -> Option<Result<Box<RawValue>, ErrorObject>> {
         let unanswered = call.unanswered()?;
         let config = self.server().config();
         let state = self.server().inner.state_codec.seal(
@@ -333,7 +363,7 @@ impl Modern<'_> {
     /// it failed and an ask lacked a capability, else `None` (answer with its outcome).
     fn after_handler(
         &self,
-        call: &ModernCall,
+        call: &StatelessCall,
         failed: bool,
     ) -> Option<Result<Box<RawValue>, ErrorObject>> {
         if let Some(answer) = self.input_required(call) {
@@ -393,7 +423,7 @@ impl Modern<'_> {
         self.complete_call(result)
     }
 
-    /// [`Modern::complete`] for a tool's result, serialized once: its `_meta` is a field, so
+    /// [`StatelessRequest::complete`] for a tool's result, serialized once: its `_meta` is a field, so
     /// `serverInfo` joins it there and `resultType` is written beside it, with no `Value`
     /// copy of what may be a large result. Without a `_meta` of its own (the usual case),
     /// the result's `_meta` is `serverInfo` alone, written from the server's JSON of it.
@@ -560,7 +590,7 @@ mod tests {
         };
         let peer = ferromcp_rpc::direct_peer(Box::new(|_| {}), CancellationToken::new());
         let cx = ferromcp_rpc::direct_context(RequestId::Number(1), &peer);
-        let result = server.handle_modern(request, cx, None).await?;
+        let result = server.handle_stateless(request, cx, None).await?;
         Ok(result.get().to_string())
     }
 

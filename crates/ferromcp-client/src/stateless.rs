@@ -14,9 +14,9 @@ use serde_json::{Map, Value};
 
 use crate::ClientError;
 
-/// The per-request metadata of a modern session: fixed identity and capabilities, plus the
+/// The per-request metadata of a stateless session: fixed identity and capabilities, plus the
 /// log level the host asked for (`set_log_level` is a per-request setting in 2026-07-28).
-pub(crate) struct Modern {
+pub(crate) struct Stateless {
     pub(crate) version: ProtocolVersion,
     capabilities: Value,
     client_info: Value,
@@ -25,14 +25,14 @@ pub(crate) struct Modern {
     pub(crate) max_rounds: u32,
 }
 
-impl Modern {
+impl Stateless {
     pub(crate) fn new(
         version: ProtocolVersion,
         capabilities: &ClientCapabilities,
         client_info: &Implementation,
         max_rounds: u32,
     ) -> Self {
-        Modern {
+        Stateless {
             version,
             capabilities: serde_json::to_value(capabilities).unwrap_or_default(),
             client_info: serde_json::to_value(client_info).unwrap_or_default(),
@@ -57,7 +57,7 @@ impl Modern {
     }
 
     /// Adds the reserved keys to `params._meta`, creating `params` and `_meta` as needed
-    /// (both are required on every modern request). Other `_meta` keys are kept.
+    /// (both are required on every stateless request). Other `_meta` keys are kept.
     pub(crate) fn stamp(&self, params: &mut Value) {
         if !params.is_object() {
             *params = Value::Object(Map::new());
@@ -83,7 +83,7 @@ impl Modern {
     }
 }
 
-/// What a modern result asks of the client.
+/// What a stateless result asks of the client.
 #[derive(Debug)]
 pub(crate) enum Outcome {
     /// Done: the result is the answer (`resultType` `complete`, or absent).
@@ -92,7 +92,7 @@ pub(crate) enum Outcome {
     InputRequired(InputRequiredResult),
 }
 
-/// Reads `resultType`: absent means complete (legacy servers send none); an unknown value
+/// Reads `resultType`: absent means complete (stateful servers send none); an unknown value
 /// is an invalid result, as the specification asks.
 pub(crate) fn outcome(result: &RawValue) -> Result<Outcome, ClientError> {
     #[derive(Deserialize)]
@@ -113,9 +113,9 @@ pub(crate) fn outcome(result: &RawValue) -> Result<Outcome, ClientError> {
     }
 }
 
-/// The capabilities a modern request declares: the legacy set without what 2026-07-28
+/// The capabilities a stateless request declares: the stateful set without what 2026-07-28
 /// removed (`roots.listChanged`, `tasks`).
-pub(crate) fn modern_capabilities(mut capabilities: ClientCapabilities) -> ClientCapabilities {
+pub(crate) fn stateless_capabilities(mut capabilities: ClientCapabilities) -> ClientCapabilities {
     if let Some(roots) = capabilities.roots.as_mut() {
         roots.list_changed = None;
     }
@@ -134,14 +134,14 @@ mod tests {
 
     #[test]
     fn stamps_meta_and_keeps_other_keys() {
-        let modern = Modern::new(
+        let stateless = Stateless::new(
             ProtocolVersion::V2026_07_28,
             &ClientCapabilities::default(),
             &Implementation::new("c", "1"),
             8,
         );
         let mut params = json!({"name": "t", "_meta": {"progressToken": 3, "x": 1}});
-        modern.stamp(&mut params);
+        stateless.stamp(&mut params);
         let meta = &params["_meta"];
         assert_eq!(meta[meta::PROTOCOL_VERSION], "2026-07-28");
         assert_eq!(meta[meta::CLIENT_CAPABILITIES], json!({}));
@@ -155,9 +155,9 @@ mod tests {
         );
         assert!(meta.get(meta::LOG_LEVEL).is_none());
 
-        modern.set_log_level(LoggingLevel::Warning);
+        stateless.set_log_level(LoggingLevel::Warning);
         let mut none = Value::Null;
-        modern.stamp(&mut none);
+        stateless.stamp(&mut none);
         assert_eq!(none["_meta"][meta::LOG_LEVEL], "warning");
     }
 

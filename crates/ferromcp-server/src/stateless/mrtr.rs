@@ -11,12 +11,12 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::request::RequestView;
-use super::state::Carried;
+use super::request_state::Carried;
 use crate::error::McpError;
-use crate::server::lock;
+use crate::locks::lock;
 
 /// One execution of a handler on a 2026-07-28 request.
-pub(crate) struct ModernCall {
+pub(crate) struct StatelessCall {
     /// The request's own `_meta`: capabilities, client, log level, progress token.
     pub view: Arc<RequestView>,
     round: Mutex<Round>,
@@ -49,13 +49,13 @@ pub(crate) struct Unanswered {
     pub carried: Carried,
 }
 
-impl ModernCall {
+impl StatelessCall {
     pub fn new(
         view: Arc<RequestView>,
         fresh: Option<InputResponses>,
         carried: Carried,
-    ) -> ModernCall {
-        ModernCall {
+    ) -> StatelessCall {
+        StatelessCall {
             view,
             round: Mutex::new(Round {
                 fresh: fresh.unwrap_or_default(),

@@ -23,8 +23,7 @@ use ferromcp_rpc::{Peer, RequestContext};
 use serde_json::{json, Map, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::server::lock;
-use crate::McpServer;
+use crate::locks::lock;
 
 /// The open listen requests of a server, on every connection.
 #[derive(Default)]
@@ -169,7 +168,7 @@ fn honour(requested: &SubscriptionFilter, capabilities: &ServerCapabilities) -> 
 /// Serves one listen request until the server ends it; the engine drops this future when
 /// the client cancels or disconnects.
 pub(crate) async fn listen(
-    server: &McpServer,
+    listeners: &Arc<Listeners>,
     params: SubscriptionsListenRequestParams,
     capabilities: &ServerCapabilities,
     cx: RequestContext,
@@ -181,7 +180,7 @@ pub(crate) async fn listen(
         filter: honour(&params.notifications, capabilities),
         end: end.clone(),
     };
-    let registration = server.inner.listeners.open(listener);
+    let registration = listeners.open(listener);
     tokio::select! {
         _ = end.cancelled() => {}
         _ = cx.cancellation.cancelled() => {}

@@ -45,7 +45,7 @@ const REMOVED: [&str; 5] = [
 
 /// Whether a request is served under 2026-07-28: it is `server/discover`, or its
 /// `params._meta` names a protocol version.
-pub(crate) fn is_modern(request: &Request) -> bool {
+pub(crate) fn is_stateless(request: &Request) -> bool {
     #[derive(Deserialize)]
     struct MetaOnly {
         #[serde(rename = "_meta", default)]
