@@ -60,6 +60,7 @@ pub struct ServerConfig {
     /// out of listings and walks: `.env`, private keys, `.ssh/` and the like by default
     /// ([`ferromcp_fs::DEFAULT_SECRET_PATTERNS`]); [`SecretFiles::none`](ferromcp_fs::SecretFiles::none)
     /// refuses nothing.
+    #[cfg(feature = "fs")]
     pub secret_files: ferromcp_fs::SecretFiles,
     /// Deepest nesting of arrays and objects accepted in an incoming message (default 128);
     /// a deeper one is refused with -32700 before it is parsed, so it cannot exhaust the
@@ -125,6 +126,7 @@ impl Default for ServerConfig {
             request_state_key: None,
             request_state_ttl: Duration::from_secs(600),
             allowed_roots: None,
+            #[cfg(feature = "fs")]
             secret_files: ferromcp_fs::SecretFiles::default(),
             max_json_depth: ferromcp_protocol::jsonrpc::DEFAULT_MAX_DEPTH,
             max_sampling_per_minute: Some(120),
@@ -145,16 +147,17 @@ impl std::fmt::Debug for ServerConfig {
             .sampling_provider
             .as_ref()
             .map(|p| format!("{} ({})", p.name(), p.model()));
-        f.debug_struct("ServerConfig")
-            .field("page_size", &self.page_size)
+        let mut f = f.debug_struct("ServerConfig");
+        f.field("page_size", &self.page_size)
             .field("client_request_timeout", &self.client_request_timeout)
             .field("max_message_bytes", &self.max_message_bytes)
             .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("list_cache_ttl", &self.list_cache_ttl)
             .field("read_cache_ttl", &self.read_cache_ttl)
-            .field("allowed_roots", &self.allowed_roots)
-            .field("secret_files", &self.secret_files)
-            .field("request_state_key", &key)
+            .field("allowed_roots", &self.allowed_roots);
+        #[cfg(feature = "fs")]
+        f.field("secret_files", &self.secret_files);
+        f.field("request_state_key", &key)
             .field("request_state_ttl", &self.request_state_ttl)
             .field("max_json_depth", &self.max_json_depth)
             .field("max_sampling_per_minute", &self.max_sampling_per_minute)

@@ -49,8 +49,10 @@
 //! ```
 //!
 //! ## Cargo features
-//! Both are on by default; a server that needs neither leaves out an HTTP client and a
-//! JSON Schema engine (`default-features = false`).
+//! All are on by default; a server that needs none of them leaves out a filesystem layer,
+//! an HTTP client and a JSON Schema engine (`default-features = false`).
+//! - `fs`: [`Context::fs`], file access confined to the client's roots (`ferromcp-fs`), and
+//!   [`ServerConfig::secret_files`].
 //! - `sampling-provider`: the hosted LLM clients in [`llm`] for the sampling fallback.
 //!   Without it, [`ServerBuilder::sampling_provider`] still takes any [`llm::LlmProvider`].
 //! - `schema-validation`: [`Context::sample_json`] checks answers against every JSON Schema

@@ -46,6 +46,7 @@ pub(crate) struct ServerInner {
     /// The operator's `allowed_roots`, opened once on first use: client roots are opened
     /// beneath these handles, so renaming or relinking a ceiling folder later changes
     /// nothing for this server.
+    #[cfg(feature = "fs")]
     ceiling: std::sync::OnceLock<Vec<ferromcp_fs::RootDir>>,
     /// The application state ([`ServerBuilder::state`](crate::ServerBuilder::state)), one value per type.
     pub(crate) states: StateMap,
@@ -111,6 +112,7 @@ impl McpServer {
                 listeners: Arc::default(),
                 state_codec,
                 provider_budgets: Default::default(),
+                #[cfg(feature = "fs")]
                 ceiling: std::sync::OnceLock::new(),
                 states,
             }),
@@ -147,6 +149,7 @@ impl McpServer {
     /// The operator's ceiling ([`ServerConfig::allowed_roots`]) as directory handles,
     /// opened on the first call; a folder that cannot be opened then is left out (and
     /// logged), so it grants nothing. `None` when no ceiling is configured.
+    #[cfg(feature = "fs")]
     pub(crate) fn ceiling_dirs(&self) -> Option<&[ferromcp_fs::RootDir]> {
         let paths = self.inner.config.allowed_roots.as_ref()?;
         let dirs = self.inner.ceiling.get_or_init(|| {

@@ -4,12 +4,12 @@
 //! subscriptions. It knows nothing of the server or of how requests are routed
 //! (`session.rs`), so everything else can read it.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::{Path, PathBuf};
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
+#[cfg(feature = "fs")]
 use ferromcp_fs::DirIdentity;
 use ferromcp_protocol::types::{ClientCapabilities, Implementation, LoggingLevel, Root};
 use ferromcp_protocol::ProtocolVersion;
@@ -57,7 +57,8 @@ struct RootsCache {
     generation: u64,
     /// The directory each root path named when `ctx.fs()` first opened it in this
     /// session; cleared with the roots on `roots/list_changed`.
-    identities: HashMap<PathBuf, DirIdentity>,
+    #[cfg(feature = "fs")]
+    identities: std::collections::HashMap<std::path::PathBuf, DirIdentity>,
 }
 
 impl SessionState {
@@ -148,6 +149,7 @@ impl SessionState {
     }
 
     /// The current roots generation (bumped by each `roots/list_changed`).
+    #[cfg(feature = "fs")]
     pub fn roots_generation(&self) -> u64 {
         lock(&self.roots).generation
     }
@@ -156,7 +158,13 @@ impl SessionState {
     /// session (keeping `identity` the first time). Roots read under an older
     /// `generation` are not checked nor kept: the list changed, and the new one starts
     /// afresh.
-    pub fn same_root(&self, generation: u64, path: &Path, identity: DirIdentity) -> bool {
+    #[cfg(feature = "fs")]
+    pub fn same_root(
+        &self,
+        generation: u64,
+        path: &std::path::Path,
+        identity: DirIdentity,
+    ) -> bool {
         let mut cache = lock(&self.roots);
         if cache.generation != generation {
             return true;
@@ -173,6 +181,7 @@ impl SessionState {
     pub fn roots_changed(&self) {
         let mut cache = lock(&self.roots);
         cache.roots = None;
+        #[cfg(feature = "fs")]
         cache.identities.clear();
         cache.generation += 1;
     }

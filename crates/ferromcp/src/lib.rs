@@ -77,8 +77,9 @@
 //!
 //! | feature | adds | pulls in |
 //! |---|---|---|
-//! | `server` | [`McpServer`], [`Context`], stdio and in-memory serving | tokio, schemars, cap-std |
+//! | `server` | [`McpServer`], [`Context`], stdio and in-memory serving | tokio, schemars |
 //! | `macros` | `#[tool]`, `#[resource]`, `#[prompt]` (needs `server`) | syn |
+//! | `fs` | `ctx.fs()`: file access confined to the client's roots | cap-std, ignore |
 //! | `client` | [`Client`](client::Client) over stdio and in-memory transports | — |
 //! | `http-server` | Streamable HTTP and HTTP+SSE serving, OAuth resource server | axum, hyper, reqwest (JWKS) |
 //! | `http-client` | `connect_http`, the HTTP transport, OAuth login | reqwest, oauth2 |

@@ -1,6 +1,7 @@
 //! The [`Context`] a handler receives: its line back to the client.
 
 mod client;
+#[cfg(feature = "fs")]
 mod fs;
 mod sampling;
 
