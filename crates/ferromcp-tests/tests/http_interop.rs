@@ -4,6 +4,7 @@
 
 use ferromcp::server::ServerConfig;
 use ferromcp_http::server::{serve, HttpServerConfig, HttpServerHandle};
+use ferromcp_test_support::process::success_summary;
 use ferromcp_tests::{node, python, repo_root, seed, ts_sdk_dir};
 use serde_json::{json, Value};
 use tokio::process::Command;
@@ -20,13 +21,7 @@ async fn start() -> HttpServerHandle {
 
 async fn summary_of(command: &mut Command) -> Value {
     let output = command.output().await.expect("run the peer client");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "peer client failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_str(stdout.lines().last().expect("a summary line")).expect("JSON summary")
+    success_summary("peer client", &output)
 }
 
 fn assert_seed_summary(summary: &Value, sampled_prefix: &str) {

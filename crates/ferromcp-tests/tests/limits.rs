@@ -28,6 +28,7 @@ use ferromcp::client::RootsHandle;
 use ferromcp::prelude::*;
 use ferromcp::server::ServerConfig;
 use ferromcp_http::server::{serve, HttpServerConfig, InMemoryEventStore};
+use ferromcp_test_support::{openai, Reply, StubProvider};
 use ferromcp_tests::dual_era::{answer_input, full_capabilities, modern_params};
 use ferromcp_tests::{seed_client, RawStdio};
 use serde_json::{json, Value};
@@ -512,29 +513,13 @@ async fn sampling_is_limited_by_default_and_can_be_unlimited() {
 
 // ---- the server's own LLM ----------------------------------------------------------------
 
-/// A stub OpenAI Chat Completions server on 127.0.0.1 standing for the operator's paid LLM:
-/// answers every request and counts them.
-async fn paid_llm() -> (String, Arc<AtomicUsize>) {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counted = calls.clone();
-    let app = axum::Router::new().route(
-        "/v1/chat/completions",
-        axum::routing::post(move || {
-            counted.fetch_add(1, Ordering::SeqCst);
-            async {
-                let reply = json!({
-                    "id": "x", "object": "chat.completion", "created": 0, "model": "paid",
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": "paid answer"}}]
-                });
-                ([("content-type", "application/json")], reply.to_string())
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/v1"), calls)
+/// A stub OpenAI Chat Completions provider on 127.0.0.1 standing for the operator's paid LLM:
+/// answers every request (the tests count them).
+async fn paid_llm() -> StubProvider {
+    StubProvider::at(openai::CHAT_COMPLETIONS_PATH, |_| {
+        Reply::json(200, openai::text_completion("paid", "paid answer"))
+    })
+    .await
 }
 
 /// A server over HTTP on 127.0.0.1 whose `ask` tool samples; clients declare no sampling,
@@ -595,7 +580,8 @@ async fn ask_stateless(t: &Http, id: i64, authorization: Option<&str>) -> (bool,
 
 #[tokio::test]
 async fn new_sessions_and_stateless_requests_buy_no_more_of_the_servers_llm() {
-    let (base_url, paid) = paid_llm().await;
+    let paid = paid_llm().await;
+    let base_url = paid.openai_base_url();
     let config = ServerConfig {
         max_sampling_per_minute: Some(3),
         ..Default::default()
@@ -628,7 +614,7 @@ async fn new_sessions_and_stateless_requests_buy_no_more_of_the_servers_llm() {
         assert!(text.contains("sampling limit reached"), "{text}");
     }
     assert_eq!(
-        paid.load(Ordering::SeqCst),
+        paid.request_count(),
         3,
         "the paid LLM saw the budget, no more"
     );
@@ -638,7 +624,8 @@ async fn new_sessions_and_stateless_requests_buy_no_more_of_the_servers_llm() {
 
 #[tokio::test]
 async fn the_servers_llm_is_budgeted_per_principal_and_server_wide() {
-    let (base_url, paid) = paid_llm().await;
+    let paid = paid_llm().await;
+    let base_url = paid.openai_base_url();
     let config = ServerConfig {
         max_sampling_per_minute: Some(2),
         max_provider_calls_per_minute: Some(5),
@@ -691,7 +678,7 @@ async fn the_servers_llm_is_budgeted_per_principal_and_server_wide() {
         }
     }
     assert_eq!(answered, 2, "alice 2 + bob 1 + 2 more = the server's 5");
-    assert_eq!(paid.load(Ordering::SeqCst), 5);
+    assert_eq!(paid.request_count(), 5);
 }
 
 // ---- single-use requestState --------------------------------------------------------------

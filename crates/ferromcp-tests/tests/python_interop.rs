@@ -5,9 +5,10 @@
 use std::sync::{Arc, Mutex};
 
 use ferromcp::client::RootsHandle;
+use ferromcp_test_support::process::success_summary;
 use ferromcp_tests::seed_client::{self, expected_events};
 use ferromcp_tests::{python, repo_root, Seen};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::process::Command;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_seed_server");
@@ -21,15 +22,7 @@ async fn python_client_drives_our_stdio_server() {
         .output()
         .await
         .expect("run the Python client");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "python client failed:\n{}\n{}",
-        stdout,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: Value = serde_json::from_str(stdout.lines().last().expect("a summary line"))
-        .expect("the summary is JSON");
+    let summary = success_summary("python client", &output);
     assert_eq!(summary["protocolVersion"], "2025-11-25");
     assert_eq!(summary["serverName"], "seed-server");
     assert!(summary["tools"]
