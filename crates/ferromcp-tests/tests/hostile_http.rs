@@ -9,7 +9,7 @@ use std::time::Duration;
 use ferromcp::server::ServerConfig;
 use ferromcp_http::server::{serve, HttpServerConfig, HttpServerHandle};
 use ferromcp_tests::dual_era::{answer_input, full_capabilities, modern_params};
-use ferromcp_tests::seed;
+use ferromcp_tests::example_server;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -325,7 +325,7 @@ impl Reply {
 
 async fn start() -> (HttpServerHandle, SocketAddr) {
     let server = serve(
-        seed::build_server(ServerConfig::default()),
+        example_server::build_server(ServerConfig::default()),
         "127.0.0.1:0",
         HttpServerConfig::default(),
     )
@@ -1004,9 +1004,9 @@ async fn sampling_answered_with_an_error_fails_the_tool_only() {
     let (server, addr) = start().await;
     let session = init(addr).await;
     let call = request(
-        json!("seed-1"),
+        json!("scenario-1"),
         "tools/call",
-        json!({"name": "seed_tool", "arguments": {"text": "hostile"}}),
+        json!({"name": "scenario", "arguments": {"text": "hostile"}}),
     );
     let mut stream = Req::post_json(&call).session(&session).open(addr).await;
     assert_eq!(stream.status, 200);
@@ -1025,7 +1025,7 @@ async fn sampling_answered_with_an_error_fails_the_tool_only() {
     assert_eq!(reply.status, 202, "{}", reply.text());
     let answer = loop {
         let message = stream.next_message().await.expect("the tool's answer");
-        if message.get("id") == Some(&json!("seed-1")) {
+        if message.get("id") == Some(&json!("scenario-1")) {
             break message;
         }
     };

@@ -1,4 +1,4 @@
-//! A malicious or broken peer against the real `seed_server` process over stdio, sending
+//! A malicious or broken peer against the real `example_server` process over stdio, sending
 //! raw bytes our own client would never send: malformed and truncated JSON, bad envelopes
 //! and ids, duplicate ids in flight, lifecycle violations, batches the revision forbids,
 //! responses and cancellations for nothing, over-long lines, deep nesting, invalid UTF-8,
@@ -22,7 +22,7 @@ use ferromcp_tests::dual_era::{full_capabilities, modern_params};
 use ferromcp_tests::RawStdio;
 use serde_json::{json, Value};
 
-const SERVER: &str = env!("CARGO_BIN_EXE_seed_server");
+const SERVER: &str = env!("CARGO_BIN_EXE_example_server");
 const LATEST: &str = "2025-11-25";
 /// How long a test waits to be sure the server says nothing.
 const QUIET: Duration = Duration::from_millis(300);
@@ -1087,7 +1087,7 @@ async fn a_nested_batch_item_is_an_invalid_request() {
 #[tokio::test]
 async fn a_sampling_answer_that_is_an_error_becomes_a_tool_error() {
     let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
+    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
     assert_eq!(asked["method"], "sampling/createMessage");
     reply(
         &mut server,
@@ -1108,7 +1108,7 @@ async fn a_sampling_answer_that_is_an_error_becomes_a_tool_error() {
 #[tokio::test]
 async fn a_sampling_answer_whose_content_is_a_number_is_a_tool_error() {
     let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
+    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
     reply(
         &mut server,
         &asked,
@@ -1128,7 +1128,7 @@ async fn a_sampling_answer_whose_content_is_a_number_is_a_tool_error() {
 #[tokio::test]
 async fn a_sampling_answer_that_is_not_an_object_is_a_tool_error() {
     let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
+    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
     reply(&mut server, &asked, json!({"result": "just text"})).await;
     let (answer, _) = server.recv_response(&json!(1)).await;
     assert_eq!(answer["result"]["isError"], true, "{answer}");
@@ -1140,7 +1140,7 @@ async fn a_sampling_answer_that_is_not_an_object_is_a_tool_error() {
 async fn a_3_mb_sampling_answer_is_carried_through() {
     let mut server = ready_full(&[]).await;
     let big = "s".repeat(3 * 1024 * 1024);
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
+    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
     reply(&mut server, &asked, sampled(&big)).await;
     let roots = next_server_request(&mut server).await;
     assert_eq!(roots["method"], "roots/list");
@@ -1154,7 +1154,7 @@ async fn a_3_mb_sampling_answer_is_carried_through() {
 #[tokio::test]
 async fn a_sampling_answer_over_the_line_limit_times_out_the_tool_cleanly() {
     let mut server = ready_full(&["--client-timeout-ms", "1500"]).await;
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
+    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
     reply(&mut server, &asked, sampled(&"s".repeat(5 * 1024 * 1024))).await;
     // The over-long line is refused at once...
     let (refusal, _) = server.recv_response(&Value::Null).await;
@@ -1177,7 +1177,7 @@ async fn a_sampling_answer_over_the_line_limit_times_out_the_tool_cleanly() {
 #[tokio::test]
 async fn a_sampling_answer_with_a_mistaken_id_completes_nothing() {
     let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
+    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
     // Wrong id type (a string for a numeric id), then a wrong number: both ignored.
     let wrong_type = json!({"id": asked["id"].to_string()});
     reply(&mut server, &wrong_type, sampled("wrong")).await;
@@ -1197,7 +1197,7 @@ async fn a_sampling_answer_with_a_mistaken_id_completes_nothing() {
 #[tokio::test]
 async fn a_client_request_reusing_the_servers_pending_id_is_served_separately() {
     let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
+    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
     // Ids are per direction: a client request with the id of the server's pending request
     // is a new request, not an answer.
     let ping = server.request_raw_id(asked["id"].clone(), "ping").await;
@@ -1213,7 +1213,7 @@ async fn a_client_request_reusing_the_servers_pending_id_is_served_separately() 
 #[tokio::test]
 async fn a_roots_answer_of_the_wrong_shape_is_a_tool_error() {
     let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
+    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
     reply(&mut server, &asked, sampled("ok")).await;
     let roots = next_server_request(&mut server).await;
     assert_eq!(roots["method"], "roots/list");
@@ -1320,7 +1320,7 @@ async fn an_unsupported_modern_version_lists_the_supported_ones() {
 async fn a_tampered_request_state_is_invalid_params() {
     let mut server = ready(LATEST).await;
     let call = modern_params(
-        json!({"name": "seed_tool", "arguments": {"text": "x"}}),
+        json!({"name": "scenario", "arguments": {"text": "x"}}),
         full_capabilities(),
         json!({}),
     );

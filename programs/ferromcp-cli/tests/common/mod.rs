@@ -160,9 +160,9 @@ pub fn hostile_sampling_text() -> String {
     )
 }
 
-/// The seed fixture server of `crates/ferromcp-tests`.
-pub fn seed_server() -> PathBuf {
-    workspace_bin("ferromcp-tests", "seed_server")
+/// The example server of `crates/ferromcp-tests`.
+pub fn example_server() -> PathBuf {
+    workspace_bin("ferromcp-tests", "example_server")
 }
 
 /// What one run of the CLI printed.

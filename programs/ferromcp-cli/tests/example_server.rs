@@ -1,15 +1,19 @@
-//! The `ferromcp` binary against the seed fixture server (`crates/ferromcp-tests`), a real
+//! The `ferromcp` binary against the example server (`crates/ferromcp-tests`), a real
 //! child process over stdio: every one-shot subcommand, `--json`, the `--` form, sampling
 //! answered by a local stub of an OpenAI-compatible LLM, the rate limit, the refusals, and
 //! roots.
 
 mod common;
 
-use common::{cli, seed_server, temp_root, StubLlm, STUB_MODEL};
+use common::{cli, example_server, temp_root, StubLlm, STUB_MODEL};
 
 #[tokio::test]
 async fn list_shows_tools_resources_templates_and_prompts() {
-    let run = cli(["list"]).arg_path(&seed_server()).run().await.success();
+    let run = cli(["list"])
+        .arg_path(&example_server())
+        .run()
+        .await
+        .success();
     for expected in [
         "tools (",
         "add ",
@@ -32,7 +36,7 @@ async fn list_shows_tools_resources_templates_and_prompts() {
 #[tokio::test]
 async fn list_one_kind_as_json_through_every_page() {
     // The server command after `--`, with a page size that forces six `tools/list` pages.
-    let server = seed_server();
+    let server = example_server();
     let run = cli(["list", "tools", "--json", "--"])
         .arg_path(&server)
         .args(["--page-size", "2"])
@@ -62,7 +66,7 @@ async fn list_one_kind_as_json_through_every_page() {
 
 #[tokio::test]
 async fn call_with_key_values_json_objects_and_args() {
-    let server = seed_server();
+    let server = example_server();
     let run = cli(["call"])
         .arg_path(&server)
         .args(["add", "a=2", "b=40"])
@@ -99,7 +103,7 @@ async fn call_with_key_values_json_objects_and_args() {
 
 #[tokio::test]
 async fn structured_results_and_every_content_type() {
-    let server = seed_server();
+    let server = example_server();
     let run = cli(["call", "--json"])
         .arg_path(&server)
         .args(["weather", "city=Paris"])
@@ -120,7 +124,7 @@ async fn structured_results_and_every_content_type() {
         "[image image/png",
         "[audio audio/wav",
         "[resource link docs://readme",
-        "# Seed",
+        "# Example",
     ] {
         assert!(
             run.stdout.contains(expected),
@@ -132,7 +136,7 @@ async fn structured_results_and_every_content_type() {
 #[tokio::test]
 async fn a_tool_error_prints_its_text_and_exits_1() {
     let run = cli(["call"])
-        .arg_path(&seed_server())
+        .arg_path(&example_server())
         .arg("fail")
         .run()
         .await
@@ -146,7 +150,7 @@ async fn a_tool_error_prints_its_text_and_exits_1() {
 
 #[tokio::test]
 async fn bad_invocations_are_explained() {
-    let server = seed_server();
+    let server = example_server();
     let run = cli(["call"]).arg_path(&server).run().await.failure();
     assert!(run.stderr.contains("name the tool"), "{run}");
 
@@ -205,14 +209,14 @@ async fn bad_invocations_are_explained() {
 
 #[tokio::test]
 async fn read_text_templated_and_binary_resources() {
-    let server = seed_server();
+    let server = example_server();
     let run = cli(["read"])
         .arg_path(&server)
         .arg("docs://readme")
         .run()
         .await
         .success();
-    assert!(run.stdout.starts_with("# Seed server"), "{run}");
+    assert!(run.stdout.starts_with("# Example server"), "{run}");
 
     let run = cli(["read"])
         .arg_path(&server)
@@ -251,7 +255,7 @@ async fn read_text_templated_and_binary_resources() {
 
 #[tokio::test]
 async fn prompts_are_filled_in() {
-    let server = seed_server();
+    let server = example_server();
     let run = cli(["prompt"])
         .arg_path(&server)
         .args(["review", "code=fn main() {}", "language=rust"])
@@ -275,10 +279,10 @@ async fn prompts_are_filled_in() {
 
 #[tokio::test]
 async fn inspect_shows_identity_capabilities_and_schemas() {
-    let server = seed_server();
+    let server = example_server();
     let run = cli(["inspect"]).arg_path(&server).run().await.success();
     for expected in [
-        "server:    seed-server",
+        "server:    example-server",
         "protocol:  2025-11-25 (legacy era)",
         "instructions: A test server exercising every MCP feature.",
         "capabilities:",
@@ -301,7 +305,7 @@ async fn inspect_shows_identity_capabilities_and_schemas() {
         .await
         .success();
     let json = run.json();
-    assert_eq!(json["serverInfo"]["name"], "seed-server");
+    assert_eq!(json["serverInfo"]["name"], "example-server");
     assert_eq!(json["protocolVersion"], "2025-11-25");
     assert!(json["capabilities"]["tools"].is_object());
     let weather = json["tools"]
@@ -322,7 +326,7 @@ async fn inspect_shows_identity_capabilities_and_schemas() {
 #[tokio::test]
 async fn inspect_speaks_the_modern_era_too() {
     let run = cli(["inspect", "--json", "--era", "modern"])
-        .arg_path(&seed_server())
+        .arg_path(&example_server())
         .run()
         .await
         .success();
@@ -330,10 +334,10 @@ async fn inspect_speaks_the_modern_era_too() {
     assert_eq!(json["protocolVersion"], "2026-07-28");
     assert_eq!(json["era"], "modern");
     let tools = json["tools"].as_array().unwrap();
-    assert!(tools.iter().any(|t| t["name"] == "seed_tool"), "{tools:?}");
+    assert!(tools.iter().any(|t| t["name"] == "scenario"), "{tools:?}");
 }
 
-/// The seed scenario through the CLI: the tool logs, reports progress, samples (answered by
+/// The example scenario through the CLI: the tool logs, reports progress, samples (answered by
 /// the stub LLM after `--yes`), lists the roots (the `--root` folder) and answers.
 #[tokio::test]
 async fn sampling_is_answered_by_the_provider_with_roots_logs_and_progress() {
@@ -341,8 +345,8 @@ async fn sampling_is_answered_by_the_provider_with_roots_logs_and_progress() {
     let (_dir, _path, uri) = temp_root();
     let run = cli(["call", "--yes", "--root", _path.to_str().unwrap()])
         .args(stub.flags())
-        .arg_path(&seed_server())
-        .args(["seed_tool", "text=the quick brown fox"])
+        .arg_path(&example_server())
+        .args(["scenario", "text=the quick brown fox"])
         .run()
         .await
         .success();
@@ -351,14 +355,14 @@ async fn sampling_is_answered_by_the_provider_with_roots_logs_and_progress() {
         format!("summary=a short stub summary; roots={uri}")
     );
     for expected in [
-        "[info] seed-server: starting",
-        "[progress] seed-server: 1/3",
-        "[progress] seed-server: 3/3 done",
-        "── sampling request from seed-server ──",
+        "[info] example-server: starting",
+        "[progress] example-server: 1/3",
+        "[progress] example-server: 3/3 done",
+        "── sampling request from example-server ──",
         "user: Summarize: the quick brown fox",
         "max tokens:",
         &format!("answered (model {STUB_MODEL})"),
-        "[info] seed-server: finished",
+        "[info] example-server: finished",
     ] {
         assert!(
             run.stderr.contains(expected),
@@ -387,8 +391,8 @@ async fn sampling_works_over_the_modern_era_with_the_environment_provider() {
     let stub = StubLlm::text("modern summary").await;
     let (dir, path, uri) = temp_root();
     let run = cli(["call", "--yes", "--era", "modern"])
-        .arg_path(&seed_server())
-        .args(["seed_tool", "text=abc"])
+        .arg_path(&example_server())
+        .args(["scenario", "text=abc"])
         .env("OPENAI_BASE_URL", &stub.base_url())
         .env("OPENAI_MODEL", "env-model")
         .dir(&path)
@@ -409,8 +413,8 @@ async fn over_the_rate_limit_the_server_gets_an_error() {
     let stub = StubLlm::text("never used").await;
     let run = cli(["call", "--yes", "--max-samples-per-minute", "0"])
         .args(stub.flags())
-        .arg_path(&seed_server())
-        .args(["seed_tool", "text=x"])
+        .arg_path(&example_server())
+        .args(["scenario", "text=x"])
         .run()
         .await
         .failure();
@@ -428,8 +432,8 @@ async fn over_the_rate_limit_the_server_gets_an_error() {
 #[tokio::test]
 async fn without_a_provider_sampling_is_declined_with_how_to_configure_one() {
     let run = cli(["call", "--yes"])
-        .arg_path(&seed_server())
-        .args(["seed_tool", "text=x"])
+        .arg_path(&example_server())
+        .args(["scenario", "text=x"])
         .run()
         .await
         .failure();
@@ -447,8 +451,8 @@ async fn without_yes_and_without_a_terminal_sampling_is_declined() {
     let stub = StubLlm::text("never used").await;
     let run = cli(["call"])
         .args(stub.flags())
-        .arg_path(&seed_server())
-        .args(["seed_tool", "text=x"])
+        .arg_path(&example_server())
+        .args(["scenario", "text=x"])
         .stdin("y\n")
         .run()
         .await
@@ -462,7 +466,7 @@ async fn without_yes_and_without_a_terminal_sampling_is_declined() {
 async fn roots_confine_the_servers_file_access() {
     let (_dir, path, _uri) = temp_root();
     std::fs::write(path.join("note.txt"), "inside the root").unwrap();
-    let server = seed_server();
+    let server = example_server();
     let root = path.to_str().unwrap();
     let run = cli(["call", "--root", root])
         .arg_path(&server)
@@ -538,7 +542,7 @@ fn help_explains_servers_and_examples() {
 #[tokio::test]
 async fn without_a_terminal_forms_are_declined() {
     let run = cli(["call"])
-        .arg_path(&seed_server())
+        .arg_path(&example_server())
         .arg("ask_name")
         .run()
         .await
@@ -546,7 +550,7 @@ async fn without_a_terminal_forms_are_declined() {
     assert_eq!(run.stdout.trim(), "declined", "{run}");
     assert!(
         run.stderr
-            .contains("── seed-server asks ── What is your name?"),
+            .contains("── example-server asks ── What is your name?"),
         "{run}"
     );
     assert!(run.stderr.contains("[elicitation] declined"), "{run}");
