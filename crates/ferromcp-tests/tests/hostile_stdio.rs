@@ -86,6 +86,31 @@ async fn send_expecting(
     assert_error(&answer, code, id)
 }
 
+/// The driver of the one-line cases: a server that finished the handshake at the latest
+/// version gets `line`, answers one error with `code` and `id` (whose message contains
+/// `mentioning`, when given), and still serves.
+async fn run_line_case(line: impl AsRef<[u8]>, code: i64, id: Value, mentioning: Option<&str>) {
+    let mut server = ready(LATEST).await;
+    let message = send_expecting(&mut server, line, code, id).await;
+    if let Some(text) = mentioning {
+        assert!(message.contains(text), "{message}");
+    }
+    still_serves(&mut server).await;
+}
+
+/// One `#[tokio::test]` per row, named by the row: `name: line => code, id;`, optionally
+/// `=> code, id, mentioning "text";` (see [`run_line_case`]).
+macro_rules! cases {
+    ($($name:ident: $line:expr => $code:expr, $id:expr $(, mentioning $text:literal)?;)*) => {$(
+        #[tokio::test]
+        async fn $name() {
+            // `Some(text)` when the row says `mentioning text`.
+            let mentioning: Option<&str> = None $(.or(Some($text)))?;
+            run_line_case($line, $code, $id, mentioning).await;
+        }
+    )*};
+}
+
 /// Nothing arrives for a while.
 async fn assert_silent(server: &mut RawStdio) {
     if let Some(message) = server.try_recv(QUIET).await {
@@ -142,56 +167,19 @@ fn sampled(text: &str) -> Value {
 // ---------------------------------------------------------------------------------------
 // Malformed bytes.
 
-#[tokio::test]
-async fn malformed_json_is_a_parse_error_with_a_null_id() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":1,"method":ping}"#,
-        -32700,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn json_truncated_mid_string_is_a_parse_error() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":1,"method":"too"#,
-        -32700,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn json_truncated_after_a_member_is_a_parse_error() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":1,"#,
-        -32700,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn trailing_garbage_after_a_message_is_a_parse_error() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":1,"method":"ping"} {"x":1}"#,
-        -32700,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
+cases! {
+    malformed_json_is_a_parse_error_with_a_null_id:
+        r#"{"jsonrpc":"2.0","id":1,"method":ping}"#
+        => -32700, Value::Null;
+    json_truncated_mid_string_is_a_parse_error:
+        r#"{"jsonrpc":"2.0","id":1,"method":"too"#
+        => -32700, Value::Null;
+    json_truncated_after_a_member_is_a_parse_error:
+        r#"{"jsonrpc":"2.0","id":1,"#
+        => -32700, Value::Null;
+    trailing_garbage_after_a_message_is_a_parse_error:
+        r#"{"jsonrpc":"2.0","id":1,"method":"ping"} {"x":1}"#
+        => -32700, Value::Null;
 }
 
 #[tokio::test]
@@ -214,58 +202,20 @@ async fn json_scalars_are_invalid_requests() {
     still_serves(&mut server).await;
 }
 
-#[tokio::test]
-async fn invalid_utf8_in_the_method_is_a_parse_error() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"pi\xc3\x28ng\"}",
-        -32700,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn invalid_utf8_inside_tool_arguments_is_a_parse_error() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"text\":\"\xed\xa0\x80\"}}}",
-        -32700,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn raw_control_characters_in_a_string_are_a_parse_error() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"pi\x00ng\"}",
-        -32700,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn a_lone_surrogate_escape_in_tool_arguments_is_invalid_params() {
-    let mut server = ready(LATEST).await;
+cases! {
+    invalid_utf8_in_the_method_is_a_parse_error:
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"pi\xc3\x28ng\"}"
+        => -32700, Value::Null;
+    invalid_utf8_inside_tool_arguments_is_a_parse_error:
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"text\":\"\xed\xa0\x80\"}}}"
+        => -32700, Value::Null;
+    raw_control_characters_in_a_string_are_a_parse_error:
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"pi\x00ng\"}"
+        => -32700, Value::Null;
     // Valid JSON text for the envelope, but the argument cannot become a string.
-    let message = send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"\ud800"}}}"#,
-        -32602,
-        json!(1),
-    )
-    .await;
-    assert!(message.contains("escape"), "{message}");
-    still_serves(&mut server).await;
+    a_lone_surrogate_escape_in_tool_arguments_is_invalid_params:
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"\ud800"}}}"#
+        => -32602, json!(1), mentioning "escape";
 }
 
 #[tokio::test]
@@ -383,44 +333,16 @@ async fn messages_pipelined_in_one_write_with_crlf_are_all_answered() {
 // ---------------------------------------------------------------------------------------
 // Envelopes and ids.
 
-#[tokio::test]
-async fn wrong_jsonrpc_version_is_an_invalid_request_echoing_the_id() {
-    let mut server = ready(LATEST).await;
-    let message = send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"1.0","id":7,"method":"ping"}"#,
-        -32600,
-        json!(7),
-    )
-    .await;
-    assert!(message.contains("2.0"), "{message}");
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn missing_jsonrpc_member_is_an_invalid_request() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"id":"q","method":"ping"}"#,
-        -32600,
-        json!("q"),
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn numeric_jsonrpc_member_is_an_invalid_request() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":2.0,"id":3,"method":"ping"}"#,
-        -32600,
-        json!(3),
-    )
-    .await;
-    still_serves(&mut server).await;
+cases! {
+    wrong_jsonrpc_version_is_an_invalid_request_echoing_the_id:
+        r#"{"jsonrpc":"1.0","id":7,"method":"ping"}"#
+        => -32600, json!(7), mentioning "2.0";
+    missing_jsonrpc_member_is_an_invalid_request:
+        r#"{"id":"q","method":"ping"}"#
+        => -32600, json!("q");
+    numeric_jsonrpc_member_is_an_invalid_request:
+        r#"{"jsonrpc":2.0,"id":3,"method":"ping"}"#
+        => -32600, json!(3);
 }
 
 #[tokio::test]
@@ -474,17 +396,10 @@ async fn a_string_id_and_the_same_number_are_different_requests() {
     still_serves(&mut server).await;
 }
 
-#[tokio::test]
-async fn numeric_method_is_an_invalid_request() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":4,"method":42}"#,
-        -32600,
-        json!(4),
-    )
-    .await;
-    still_serves(&mut server).await;
+cases! {
+    numeric_method_is_an_invalid_request:
+        r#"{"jsonrpc":"2.0","id":4,"method":42}"#
+        => -32600, json!(4);
 }
 
 #[tokio::test]
@@ -498,73 +413,24 @@ async fn scalar_params_are_an_invalid_request() {
     still_serves(&mut server).await;
 }
 
-#[tokio::test]
-async fn by_position_params_are_invalid_params() {
-    let mut server = ready(LATEST).await;
+cases! {
     // JSON-RPC allows an array; MCP names every parameter. (Before this suite, serde read
     // the array into the params struct field by field and the call ran.)
-    let message = send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":["add",{"a":1,"b":2}]}"#,
-        -32602,
-        json!(4),
-    )
-    .await;
-    assert!(message.contains("object"), "{message}");
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn a_request_carrying_a_result_is_an_invalid_request() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":4,"method":"ping","result":{}}"#,
-        -32600,
-        json!(4),
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn a_message_with_neither_method_nor_id_is_an_invalid_request() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","params":{}}"#,
-        -32600,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn a_response_with_both_result_and_error_is_an_invalid_request() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":9,"result":{},"error":{"code":1,"message":"x"}}"#,
-        -32600,
-        json!(9),
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn a_malformed_error_member_is_an_invalid_request() {
-    let mut server = ready(LATEST).await;
-    let message = send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":9,"error":{"code":"bad"}}"#,
-        -32600,
-        json!(9),
-    )
-    .await;
-    assert!(message.contains("error"), "{message}");
-    still_serves(&mut server).await;
+    by_position_params_are_invalid_params:
+        r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":["add",{"a":1,"b":2}]}"#
+        => -32602, json!(4), mentioning "object";
+    a_request_carrying_a_result_is_an_invalid_request:
+        r#"{"jsonrpc":"2.0","id":4,"method":"ping","result":{}}"#
+        => -32600, json!(4);
+    a_message_with_neither_method_nor_id_is_an_invalid_request:
+        r#"{"jsonrpc":"2.0","params":{}}"#
+        => -32600, Value::Null;
+    a_response_with_both_result_and_error_is_an_invalid_request:
+        r#"{"jsonrpc":"2.0","id":9,"result":{},"error":{"code":1,"message":"x"}}"#
+        => -32600, json!(9);
+    a_malformed_error_member_is_an_invalid_request:
+        r#"{"jsonrpc":"2.0","id":9,"error":{"code":"bad"}}"#
+        => -32600, json!(9), mentioning "error";
 }
 
 // ---------------------------------------------------------------------------------------
