@@ -10,6 +10,7 @@ use std::time::Duration;
 use ferromcp::server::ServerConfig;
 use ferromcp::transport::sse::{SseEvent, SseParser};
 use ferromcp_http::server::{serve, HttpServerConfig, HttpServerHandle};
+use ferromcp_test_support::mcp_http;
 use ferromcp_tests::{example_server, ANSWER_TIMEOUT};
 use futures::stream::BoxStream;
 use futures::StreamExt;
@@ -20,7 +21,7 @@ use tokio::process::{Child, Command};
 pub const SERVER: &str = env!("CARGO_BIN_EXE_example_server");
 pub const VERSION: &str = "2025-11-25";
 pub const MODERN: &str = "2026-07-28";
-pub const ACCEPT_BOTH: &str = "application/json, text/event-stream";
+pub use ferromcp_test_support::mcp_http::ACCEPT_BOTH;
 
 /// Polls `check` every 20 ms for up to 10 s.
 pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
@@ -130,17 +131,7 @@ impl Http {
 
     /// A POST with the headers a well-behaved client sends.
     pub fn post(&self, session: Option<&str>) -> reqwest::RequestBuilder {
-        let mut request = self
-            .http
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header("accept", ACCEPT_BOTH);
-        if let Some(session) = session {
-            request = request
-                .header("mcp-session-id", session)
-                .header("mcp-protocol-version", VERSION);
-        }
-        request
+        mcp_http::post(&self.http, &self.url, session, VERSION)
     }
 
     pub async fn send(&self, session: Option<&str>, body: &Value) -> reqwest::Response {
