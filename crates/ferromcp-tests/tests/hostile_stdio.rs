@@ -950,56 +950,66 @@ async fn a_nested_batch_item_is_an_invalid_request() {
 // ---------------------------------------------------------------------------------------
 // What the "client" answers to the server's own requests.
 
-#[tokio::test]
-async fn a_sampling_answer_that_is_an_error_becomes_a_tool_error() {
+/// The driver of the bad-answer cases: `tool` asks the client with a `method` request, gets
+/// `answer`, and fails as a tool error whose text mentions every one of `mentions`; the
+/// server still serves.
+async fn run_bad_answer(
+    tool: &str,
+    arguments: Value,
+    method: &str,
+    answer: Value,
+    mentions: &[&str],
+) {
     let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
-    assert_eq!(asked["method"], "sampling/createMessage");
-    reply(
-        &mut server,
-        &asked,
-        json!({"error": {"code": -1, "message": "the user rejected sampling"}}),
-    )
-    .await;
+    let asked = call_until_asked(&mut server, 1, tool, arguments).await;
+    assert_eq!(asked["method"], method);
+    reply(&mut server, &asked, answer).await;
     let (answer, _) = server.recv_response(&json!(1)).await;
     assert_eq!(answer["result"]["isError"], true, "{answer}");
     let text = text_of(&answer);
-    assert!(
-        text.contains("sampling/createMessage") && text.contains("the user rejected sampling"),
-        "{text}"
-    );
+    for mention in mentions {
+        assert!(text.contains(mention), "{mention:?} missing from {text}");
+    }
     still_serves(&mut server).await;
 }
 
-#[tokio::test]
-async fn a_sampling_answer_whose_content_is_a_number_is_a_tool_error() {
-    let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
-    reply(
-        &mut server,
-        &asked,
-        json!({"result": {"role": "assistant", "content": 5, "model": "m"}}),
-    )
-    .await;
-    let (answer, _) = server.recv_response(&json!(1)).await;
-    assert_eq!(answer["result"]["isError"], true, "{answer}");
-    let text = text_of(&answer);
-    assert!(
-        text.contains("sampling/createMessage") && text.contains("malformed result"),
-        "{text}"
-    );
-    still_serves(&mut server).await;
+/// One `#[tokio::test]` per row, named by the row:
+/// `name: tool(arguments) asks method, answer body => [mentions];` (see [`run_bad_answer`]).
+macro_rules! bad_answer_cases {
+    ($($name:ident: $tool:literal($arguments:expr) asks $method:literal,
+       answer $answer:expr => [$($mention:literal),*];)*) => {$(
+        #[tokio::test]
+        async fn $name() {
+            run_bad_answer($tool, $arguments, $method, $answer, &[$($mention),*]).await;
+        }
+    )*};
 }
 
-#[tokio::test]
-async fn a_sampling_answer_that_is_not_an_object_is_a_tool_error() {
-    let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
-    reply(&mut server, &asked, json!({"result": "just text"})).await;
-    let (answer, _) = server.recv_response(&json!(1)).await;
-    assert_eq!(answer["result"]["isError"], true, "{answer}");
-    assert!(text_of(&answer).contains("malformed result"), "{answer}");
-    still_serves(&mut server).await;
+bad_answer_cases! {
+    a_sampling_answer_that_is_an_error_becomes_a_tool_error:
+        "scenario"(json!({"text": "t"})) asks "sampling/createMessage",
+        answer json!({"error": {"code": -1, "message": "the user rejected sampling"}})
+        => ["sampling/createMessage", "the user rejected sampling"];
+    a_sampling_answer_whose_content_is_a_number_is_a_tool_error:
+        "scenario"(json!({"text": "t"})) asks "sampling/createMessage",
+        answer json!({"result": {"role": "assistant", "content": 5, "model": "m"}})
+        => ["sampling/createMessage", "malformed result"];
+    a_sampling_answer_that_is_not_an_object_is_a_tool_error:
+        "scenario"(json!({"text": "t"})) asks "sampling/createMessage",
+        answer json!({"result": "just text"})
+        => [];
+    an_elicitation_answer_that_is_an_error_becomes_a_tool_error:
+        "ask_name"(json!({})) asks "elicitation/create",
+        answer json!({"error": {"code": -32603, "message": "the form could not be shown"}})
+        => ["elicitation/create", "the form could not be shown"];
+    an_elicitation_answer_with_an_unknown_action_is_a_tool_error:
+        "ask_name"(json!({})) asks "elicitation/create",
+        answer json!({"result": {"action": "maybe"}})
+        => ["malformed result"];
+    an_elicitation_answer_that_does_not_fit_the_form_is_a_tool_error:
+        "ask_name"(json!({})) asks "elicitation/create",
+        answer json!({"result": {"action": "accept", "content": {"name": 5}}})
+        => ["does not fit the form"];
 }
 
 #[tokio::test]
@@ -1095,57 +1105,6 @@ async fn a_roots_answer_of_the_wrong_shape_is_a_tool_error() {
     assert!(
         text.contains("roots/list") && text.contains("malformed result"),
         "{text}"
-    );
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn an_elicitation_answer_that_is_an_error_becomes_a_tool_error() {
-    let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "ask_name", json!({})).await;
-    assert_eq!(asked["method"], "elicitation/create");
-    reply(
-        &mut server,
-        &asked,
-        json!({"error": {"code": -32603, "message": "the form could not be shown"}}),
-    )
-    .await;
-    let (answer, _) = server.recv_response(&json!(1)).await;
-    assert_eq!(answer["result"]["isError"], true, "{answer}");
-    let text = text_of(&answer);
-    assert!(
-        text.contains("elicitation/create") && text.contains("the form could not be shown"),
-        "{text}"
-    );
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn an_elicitation_answer_with_an_unknown_action_is_a_tool_error() {
-    let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "ask_name", json!({})).await;
-    reply(&mut server, &asked, json!({"result": {"action": "maybe"}})).await;
-    let (answer, _) = server.recv_response(&json!(1)).await;
-    assert_eq!(answer["result"]["isError"], true, "{answer}");
-    assert!(text_of(&answer).contains("malformed result"), "{answer}");
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn an_elicitation_answer_that_does_not_fit_the_form_is_a_tool_error() {
-    let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "ask_name", json!({})).await;
-    reply(
-        &mut server,
-        &asked,
-        json!({"result": {"action": "accept", "content": {"name": 5}}}),
-    )
-    .await;
-    let (answer, _) = server.recv_response(&json!(1)).await;
-    assert_eq!(answer["result"]["isError"], true, "{answer}");
-    assert!(
-        text_of(&answer).contains("does not fit the form"),
-        "{answer}"
     );
     still_serves(&mut server).await;
 }
