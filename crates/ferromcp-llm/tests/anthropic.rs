@@ -4,20 +4,15 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{params, stub, Reply};
+use common::{assert_api_error, params};
 use ferromcp_llm::{AnthropicProvider, LlmError, LlmProvider};
 use ferromcp_protocol::types::{CreateMessageRequestParams, ImageContent, SamplingContent};
+use ferromcp_test_support::{anthropic, Reply, StubProvider};
 use futures::StreamExt;
 use serde_json::json;
 
 fn ok_body(text: &str, stop: &str) -> serde_json::Value {
-    json!({
-        "id": "msg_1", "type": "message", "role": "assistant",
-        "model": "claude-test-served",
-        "content": [{"type": "text", "text": text}],
-        "stop_reason": stop, "stop_sequence": null,
-        "usage": {"input_tokens": 3, "output_tokens": 1}
-    })
+    anthropic::text_message("claude-test-served", text, stop)
 }
 
 fn provider(url: &str) -> AnthropicProvider {
@@ -26,7 +21,7 @@ fn provider(url: &str) -> AnthropicProvider {
 
 #[tokio::test]
 async fn success_sends_the_wire_format_and_maps_the_result() {
-    let s = stub(vec![Reply::json(200, ok_body("6", "end_turn"))]).await;
+    let s = StubProvider::scripted(vec![Reply::json(200, ok_body("6", "end_turn"))]).await;
     let p = provider(&s.url());
     assert_eq!(p.name(), "anthropic");
     assert_eq!(p.model(), "claude-test");
@@ -61,7 +56,7 @@ async fn success_sends_the_wire_format_and_maps_the_result() {
 
 #[tokio::test]
 async fn optional_fields_are_omitted_and_stop_reasons_map() {
-    let s = stub(vec![
+    let s = StubProvider::scripted(vec![
         Reply::json(200, ok_body("partial", "max_tokens")),
         Reply::json(200, ok_body("x", "stop_sequence")),
     ])
@@ -89,26 +84,13 @@ async fn error_bodies_become_api_errors_without_the_key() {
         (401, "authentication_error", "invalid x-api-key"),
         (400, "invalid_request_error", "max_tokens: must be positive"),
     ] {
-        let s = stub(vec![Reply::json(
+        let s = StubProvider::scripted(vec![Reply::json(
             status,
             json!({"type": "error", "error": {"type": kind, "message": message}}),
         )])
         .await;
         let err = provider(&s.url()).complete(params()).await.unwrap_err();
-        match &err {
-            LlmError::Api {
-                provider,
-                status: st,
-                kind: k,
-                message: m,
-            } => {
-                assert_eq!(provider, "anthropic");
-                assert_eq!(*st, status);
-                assert_eq!(k, kind);
-                assert_eq!(m, message);
-            }
-            other => panic!("expected Api error, got {other:?}"),
-        }
+        assert_api_error(&err, "anthropic", status, kind, message);
         let text = err.to_string();
         assert!(
             text.contains("anthropic") && text.contains(message),
@@ -123,7 +105,7 @@ async fn error_bodies_become_api_errors_without_the_key() {
 async fn rate_limit_is_retried_once_after_retry_after() {
     let limited =
         json!({"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}});
-    let s = stub(vec![
+    let s = StubProvider::scripted(vec![
         Reply::json(429, limited).header("retry-after", "1"),
         Reply::json(200, ok_body("ok", "end_turn")),
     ])
@@ -142,7 +124,7 @@ async fn rate_limit_is_retried_once_after_retry_after() {
 async fn retry_is_bounded_and_happens_only_once() {
     let overloaded =
         json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
-    let s = stub(vec![
+    let s = StubProvider::scripted(vec![
         Reply::json(529, overloaded.clone()).header("retry-after", "3600"),
         Reply::json(529, overloaded).header("retry-after", "3600"),
         Reply::json(200, ok_body("never", "end_turn")),
@@ -167,7 +149,7 @@ async fn retry_is_bounded_and_happens_only_once() {
 
 #[tokio::test]
 async fn malformed_json_is_a_clear_error() {
-    let s = stub(vec![Reply::raw(200, "application/json", "{not json")]).await;
+    let s = StubProvider::scripted(vec![Reply::raw(200, "application/json", "{not json")]).await;
     let err = provider(&s.url()).complete(params()).await.unwrap_err();
     assert!(matches!(err, LlmError::InvalidResponse { .. }), "{err:?}");
     let text = err.to_string();
@@ -179,7 +161,7 @@ async fn malformed_json_is_a_clear_error() {
 
 #[tokio::test]
 async fn non_json_error_body_is_reported() {
-    let s = stub(vec![Reply::raw(403, "text/html", "<h1>Forbidden</h1>")]).await;
+    let s = StubProvider::scripted(vec![Reply::raw(403, "text/html", "<h1>Forbidden</h1>")]).await;
     let err = provider(&s.url()).complete(params()).await.unwrap_err();
     assert!(
         matches!(&err, LlmError::Api { status: 403, kind, message, .. } if kind == "http_error" && message.contains("Forbidden")),
@@ -189,7 +171,7 @@ async fn non_json_error_body_is_reported() {
 
 #[tokio::test]
 async fn images_are_rejected_before_sending() {
-    let s = stub(vec![]).await;
+    let s = StubProvider::scripted(vec![]).await;
     let mut p = params();
     p.messages[0]
         .content
@@ -239,7 +221,7 @@ async fn streaming_yields_text_deltas_until_message_stop() {
         "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"}}\n\n",
         "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
     );
-    let s = stub(vec![Reply::raw(200, "text/event-stream", sse)]).await;
+    let s = StubProvider::scripted(vec![Reply::event_stream(sse)]).await;
     let stream = provider(&s.url()).complete_stream(params()).await.unwrap();
     let parts: Vec<String> = stream.map(Result::unwrap).collect().await;
     assert_eq!(parts, ["Hel", "lo"]);
@@ -249,12 +231,9 @@ async fn streaming_yields_text_deltas_until_message_stop() {
 #[tokio::test]
 async fn streaming_error_event_and_truncation_are_errors() {
     let sse = "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n";
-    let s = stub(vec![
-        Reply::raw(200, "text/event-stream", sse),
-        Reply::raw(
-            200,
-            "text/event-stream",
-            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"text\":\"a\"}}\n\n",
+    let s = StubProvider::scripted(vec![
+        Reply::event_stream(sse),
+        Reply::event_stream("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"text\":\"a\"}}\n\n",
         ),
     ])
     .await;

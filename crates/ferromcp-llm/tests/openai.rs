@@ -4,9 +4,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{params, stub, Reply};
+use common::{assert_api_error, params};
 use ferromcp_llm::{LlmError, LlmProvider, OpenAiCompatibleProvider};
 use ferromcp_protocol::types::CreateMessageRequestParams;
+use ferromcp_test_support::{Reply, StubProvider};
 use futures::StreamExt;
 use serde_json::json;
 
@@ -25,7 +26,7 @@ fn provider(url: &str, key: Option<&str>) -> OpenAiCompatibleProvider {
 
 #[tokio::test]
 async fn success_sends_the_wire_format_and_maps_the_result() {
-    let s = stub(vec![Reply::json(200, ok_body(json!("6"), "stop"))]).await;
+    let s = StubProvider::scripted(vec![Reply::json(200, ok_body(json!("6"), "stop"))]).await;
     let p = provider(&s.url(), Some("sk-openai-secret"));
     assert_eq!(p.name(), "openai-compatible");
     assert_eq!(p.model(), "local-model");
@@ -57,7 +58,7 @@ async fn success_sends_the_wire_format_and_maps_the_result() {
 
 #[tokio::test]
 async fn no_key_means_no_auth_header_and_length_maps_to_max_tokens() {
-    let s = stub(vec![Reply::json(200, ok_body(json!("abc"), "length"))]).await;
+    let s = StubProvider::scripted(vec![Reply::json(200, ok_body(json!("abc"), "length"))]).await;
     let r = provider(&s.url(), None)
         .complete(CreateMessageRequestParams::from_prompt("hi", 3))
         .await
@@ -76,7 +77,7 @@ async fn no_key_means_no_auth_header_and_length_maps_to_max_tokens() {
 
 #[tokio::test]
 async fn null_content_is_an_empty_answer() {
-    let s = stub(vec![Reply::json(200, ok_body(json!(null), "stop"))]).await;
+    let s = StubProvider::scripted(vec![Reply::json(200, ok_body(json!(null), "stop"))]).await;
     let r = provider(&s.url(), None).complete(params()).await.unwrap();
     assert_eq!(r.text_content(), "");
 }
@@ -97,7 +98,7 @@ async fn error_bodies_become_api_errors_without_the_key() {
             "The model does not exist",
         ),
     ] {
-        let s = stub(vec![Reply::json(
+        let s = StubProvider::scripted(vec![Reply::json(
             status,
             json!({"error": {"message": message, "type": kind, "param": null, "code": code}}),
         )])
@@ -106,20 +107,7 @@ async fn error_bodies_become_api_errors_without_the_key() {
             .complete(params())
             .await
             .unwrap_err();
-        match &err {
-            LlmError::Api {
-                provider,
-                status: st,
-                kind: k,
-                message: m,
-            } => {
-                assert_eq!(provider, "openai-compatible");
-                assert_eq!(*st, status);
-                assert_eq!(k, kind);
-                assert_eq!(m, message);
-            }
-            other => panic!("expected Api error, got {other:?}"),
-        }
+        assert_api_error(&err, "openai-compatible", status, kind, message);
         let text = err.to_string();
         assert!(
             text.contains(message) && text.contains(&status.to_string()),
@@ -132,7 +120,7 @@ async fn error_bodies_become_api_errors_without_the_key() {
 
 #[tokio::test]
 async fn rate_limit_then_success_retries_once() {
-    let s = stub(vec![
+    let s = StubProvider::scripted(vec![
         Reply::json(
             429,
             json!({"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}),
@@ -150,7 +138,7 @@ async fn rate_limit_then_success_retries_once() {
 
 #[tokio::test]
 async fn server_errors_give_up_after_one_retry() {
-    let s = stub(vec![
+    let s = StubProvider::scripted(vec![
         Reply::raw(503, "text/plain", "upstream down").header("retry-after", "99999"),
         Reply::raw(502, "text/plain", "bad gateway"),
         Reply::json(200, ok_body(json!("never"), "stop")),
@@ -172,7 +160,7 @@ async fn server_errors_give_up_after_one_retry() {
 
 #[tokio::test]
 async fn malformed_json_and_missing_choices_are_clear_errors() {
-    let s = stub(vec![
+    let s = StubProvider::scripted(vec![
         Reply::raw(200, "application/json", "<html>proxy login</html>"),
         Reply::json(200, json!({"choices": [], "model": "m"})),
     ])
@@ -211,7 +199,7 @@ async fn streaming_yields_deltas_until_done() {
         "data: [DONE]\n\n",
         "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"after done\"}}]}\n\n",
     );
-    let s = stub(vec![Reply::raw(200, "text/event-stream", sse)]).await;
+    let s = StubProvider::scripted(vec![Reply::event_stream(sse)]).await;
     let stream = provider(&s.url(), None)
         .complete_stream(params())
         .await
@@ -223,7 +211,7 @@ async fn streaming_yields_deltas_until_done() {
 
 #[tokio::test]
 async fn streaming_http_error_fails_before_the_stream() {
-    let s = stub(vec![Reply::json(
+    let s = StubProvider::scripted(vec![Reply::json(
         401,
         json!({"error": {"message": "bad key", "type": "invalid_request_error", "code": null}}),
     )])

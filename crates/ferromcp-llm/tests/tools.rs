@@ -3,13 +3,13 @@
 
 mod common;
 
-use common::{stub, Reply};
 use ferromcp_llm::{
     AnthropicProvider, LlmError, LlmProvider, OpenAiCompatibleProvider, StreamEvent,
 };
 use ferromcp_protocol::types::{
     CreateMessageRequestParams, Role, SamplingContent, SamplingMessage, ToolChoice, ToolUseContent,
 };
+use ferromcp_test_support::{sse_events, Reply, StubProvider};
 use futures::StreamExt;
 use serde_json::json;
 
@@ -79,7 +79,7 @@ fn openai(url: &str) -> OpenAiCompatibleProvider {
 
 #[tokio::test]
 async fn anthropic_sends_tools_and_maps_tool_use() {
-    let s = stub(vec![Reply::json(
+    let s = StubProvider::scripted(vec![Reply::json(
         200,
         json!({
             "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-test",
@@ -141,7 +141,7 @@ async fn anthropic_sends_tool_history_and_choice_modes() {
         "content": [{"type": "text", "text": "Paris is nicer."}],
         "stop_reason": "end_turn", "usage": {"input_tokens": 1, "output_tokens": 1}
     });
-    let s = stub(vec![
+    let s = StubProvider::scripted(vec![
         Reply::json(200, ok.clone()),
         Reply::json(200, ok.clone()),
         Reply::json(200, ok),
@@ -179,7 +179,7 @@ async fn anthropic_sends_tool_history_and_choice_modes() {
 
 #[tokio::test]
 async fn openai_sends_functions_and_maps_tool_calls() {
-    let s = stub(vec![Reply::json(
+    let s = StubProvider::scripted(vec![Reply::json(
         200,
         json!({
             "id": "c", "object": "chat.completion", "model": "gpt-test",
@@ -236,7 +236,7 @@ async fn openai_sends_tool_history_as_tool_calls_and_tool_messages() {
                          "message": {"role": "assistant", "content": "Paris is nicer."}}]
         })
     };
-    let s = stub(vec![
+    let s = StubProvider::scripted(vec![
         Reply::json(200, ok("stop")),
         Reply::json(200, ok("stop")),
     ])
@@ -271,7 +271,7 @@ async fn openai_sends_tool_history_as_tool_calls_and_tool_messages() {
 async fn openai_tool_calls_with_stop_and_object_arguments_still_map() {
     // Some compatible servers answer a tool call with finish_reason "stop" and the
     // arguments as an object rather than a JSON string.
-    let s = stub(vec![Reply::json(
+    let s = StubProvider::scripted(vec![Reply::json(
         200,
         json!({
             "model": "local",
@@ -293,7 +293,7 @@ async fn openai_tool_calls_with_stop_and_object_arguments_still_map() {
 
 #[tokio::test]
 async fn malformed_tool_calls_are_invalid_responses() {
-    let s = stub(vec![
+    let s = StubProvider::scripted(vec![
         Reply::json(
             200,
             json!({"choices": [{"finish_reason": "tool_calls", "message": {"tool_calls": [
@@ -316,7 +316,7 @@ async fn malformed_tool_calls_are_invalid_responses() {
             "{err:?}"
         );
     }
-    let s = stub(vec![Reply::json(
+    let s = StubProvider::scripted(vec![Reply::json(
         200,
         json!({"type": "message", "model": "m", "stop_reason": "tool_use",
                "content": [{"type": "tool_use", "id": "t", "name": "clock", "input": [1]}]}),
@@ -386,7 +386,7 @@ async fn invalid_tool_conversations_are_refused_before_sending() {
             ]),
         ),
     ];
-    let s = stub(vec![]).await;
+    let s = StubProvider::scripted(vec![]).await;
     let providers: Vec<Box<dyn LlmProvider>> =
         vec![Box::new(anthropic(&s.url())), Box::new(openai(&s.url()))];
     for (expected, messages) in cases {
@@ -414,7 +414,7 @@ async fn invalid_tool_conversations_are_refused_before_sending() {
 async fn no_tools_means_no_tool_fields_and_text_streaming_refuses_tools() {
     let ok = json!({"model": "m", "type": "message", "stop_reason": "end_turn",
                     "content": [{"type": "text", "text": "hi"}]});
-    let s = stub(vec![Reply::json(200, ok)]).await;
+    let s = StubProvider::scripted(vec![Reply::json(200, ok)]).await;
     // A tool choice without tools is dropped: both APIs refuse it.
     let mut p = CreateMessageRequestParams::from_prompt("hi", 5);
     p.tool_choice = Some(ToolChoice {
@@ -440,16 +440,9 @@ async fn no_tools_means_no_tool_fields_and_text_streaming_refuses_tools() {
     assert_eq!(s.requests().len(), 1);
 }
 
-fn sse(events: &[(&str, serde_json::Value)]) -> String {
-    events
-        .iter()
-        .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
-        .collect()
-}
-
 #[tokio::test]
 async fn anthropic_streams_tool_calls_as_events() {
-    let body = sse(&[
+    let body = sse_events(&[
         (
             "message_start",
             json!({"type": "message_start", "message": {"id": "m"}}),
@@ -503,7 +496,7 @@ async fn anthropic_streams_tool_calls_as_events() {
         ),
         ("message_stop", json!({"type": "message_stop"})),
     ]);
-    let s = stub(vec![Reply::raw(200, "text/event-stream", body)]).await;
+    let s = StubProvider::scripted(vec![Reply::event_stream(body)]).await;
     let events: Vec<StreamEvent> = anthropic(&s.url())
         .complete_stream_events(first_request(None))
         .await
@@ -566,7 +559,7 @@ async fn openai_streams_tool_calls_as_events() {
         "data: [DONE]\n\n".to_owned(),
     ]
     .concat();
-    let s = stub(vec![Reply::raw(200, "text/event-stream", body)]).await;
+    let s = StubProvider::scripted(vec![Reply::event_stream(body)]).await;
     let events: Vec<StreamEvent> = openai(&s.url())
         .complete_stream_events(first_request(Some("auto")))
         .await
@@ -593,7 +586,7 @@ async fn openai_streams_tool_calls_as_events() {
 
 #[tokio::test]
 async fn streamed_text_ends_with_the_stop_reason_and_bad_tool_input_is_an_error() {
-    let ok = sse(&[
+    let ok = sse_events(&[
         (
             "content_block_delta",
             json!({"type": "content_block_delta", "index": 0,
@@ -605,7 +598,7 @@ async fn streamed_text_ends_with_the_stop_reason_and_bad_tool_input_is_an_error(
         ),
         ("message_stop", json!({"type": "message_stop"})),
     ]);
-    let bad = sse(&[
+    let bad = sse_events(&[
         (
             "content_block_start",
             json!({"type": "content_block_start", "index": 0,
@@ -622,11 +615,7 @@ async fn streamed_text_ends_with_the_stop_reason_and_bad_tool_input_is_an_error(
         ),
         ("message_stop", json!({"type": "message_stop"})),
     ]);
-    let s = stub(vec![
-        Reply::raw(200, "text/event-stream", ok),
-        Reply::raw(200, "text/event-stream", bad),
-    ])
-    .await;
+    let s = StubProvider::scripted(vec![Reply::event_stream(ok), Reply::event_stream(bad)]).await;
     let p = anthropic(&s.url());
     let events: Vec<_> = p
         .complete_stream_events(CreateMessageRequestParams::from_prompt("hi", 1))

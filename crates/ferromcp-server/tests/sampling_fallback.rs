@@ -6,59 +6,46 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use axum::routing::post;
 use ferromcp_client::{Client, ClientSession, Era, RootsHandle};
 use ferromcp_llm::OpenAiCompatibleProvider;
 use ferromcp_protocol::types::{CreateMessageRequestParams, CreateMessageResult, Root};
 use ferromcp_protocol::{ErrorCode, ErrorObject};
 use ferromcp_server::{Context, McpError, McpServer, NoArguments, SamplingPolicy, ToolDef};
+use ferromcp_test_support::{openai, Reply, StubProvider};
 use serde_json::{json, Value};
 
 const STUB_MODEL: &str = "stub-served-model";
 const CLIENT_MODEL: &str = "client-model";
 
-/// A stub Chat Completions server: answers from a script (then "provider says hi"), and
-/// counts requests.
+/// A stub Chat Completions provider that answers from a script (then "provider says hi").
 struct Stub {
-    base_url: String,
-    requests: Arc<Mutex<Vec<Value>>>,
+    provider: StubProvider,
     script: Arc<Mutex<VecDeque<String>>>,
 }
 
-async fn stub() -> Stub {
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let script = Arc::new(Mutex::new(VecDeque::<String>::new()));
-    let (seen, answers) = (requests.clone(), script.clone());
-    let app = axum::Router::new().route(
-        "/v1/chat/completions",
-        post(move |body: axum::body::Bytes| {
-            let (seen, answers) = (seen.clone(), answers.clone());
-            async move {
-                seen.lock()
-                    .unwrap()
-                    .push(serde_json::from_slice::<Value>(&body).unwrap());
-                let answer = answers
-                    .lock()
-                    .unwrap()
-                    .pop_front()
-                    .unwrap_or_else(|| "provider says hi".into());
-                let reply = json!({
-                    "id": "x", "object": "chat.completion", "created": 0, "model": STUB_MODEL,
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": answer}}]
-                });
-                ([("content-type", "application/json")], reply.to_string())
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Stub {
-        base_url: format!("http://{addr}/v1"),
-        requests,
-        script,
+impl Stub {
+    fn base_url(&self) -> String {
+        self.provider.openai_base_url()
     }
+
+    fn requests(&self) -> Vec<Value> {
+        self.provider.bodies()
+    }
+}
+
+async fn stub() -> Stub {
+    let script = Arc::new(Mutex::new(VecDeque::<String>::new()));
+    let answers = script.clone();
+    let provider = StubProvider::at(openai::CHAT_COMPLETIONS_PATH, move |_| {
+        let answer = answers
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or_else(|| "provider says hi".into());
+        Reply::json(200, openai::text_completion(STUB_MODEL, &answer))
+    })
+    .await;
+    Stub { provider, script }
 }
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -137,7 +124,7 @@ fn server(provider: Option<&Stub>, policy: SamplingPolicy) -> McpServer {
         ));
     if let Some(stub) = provider {
         builder = builder.sampling_provider(OpenAiCompatibleProvider::new(
-            stub.base_url.clone(),
+            stub.base_url(),
             None,
             "requested-model",
         ));
@@ -209,7 +196,7 @@ async fn prefer_client_asks_a_client_that_can_sample_and_the_provider_otherwise(
             "{era:?}"
         );
     }
-    let requests = stub.requests.lock().unwrap().clone();
+    let requests = stub.requests();
     assert_eq!(
         requests.len(),
         2,
@@ -229,7 +216,7 @@ async fn a_declining_client_is_final_unless_the_policy_falls_back() {
     let client = connect(&prefer, Era::Stateful, Some(script(&[Err("user said no")]))).await;
     let (is_error, text) = ask(&client, "ask", "hello").await;
     assert!(is_error && text.contains("user said no"), "{text}");
-    assert_eq!(stub.requests.lock().unwrap().len(), 0);
+    assert_eq!(stub.provider.request_count(), 0);
 
     let fallback = server(Some(&stub), SamplingPolicy::ProviderOnClientDecline);
     let client = connect(
@@ -242,7 +229,7 @@ async fn a_declining_client_is_final_unless_the_policy_falls_back() {
         ask(&client, "ask", "hello").await,
         (false, format!("provider says hi | model={STUB_MODEL}"))
     );
-    assert_eq!(stub.requests.lock().unwrap().len(), 1);
+    assert_eq!(stub.provider.request_count(), 1);
 }
 
 #[tokio::test]
@@ -270,7 +257,7 @@ async fn client_only_and_provider_only() {
             "{era:?}"
         );
     }
-    assert_eq!(stub.requests.lock().unwrap().len(), 2);
+    assert_eq!(stub.provider.request_count(), 2);
 
     let nothing = server(None, SamplingPolicy::ProviderOnly);
     let client = connect(&nothing, Era::Stateful, Some(script(&[]))).await;
@@ -312,7 +299,7 @@ async fn a_provider_answer_is_not_paid_for_again_in_a_later_round() {
     let stub = stub().await;
     let server = server(Some(&stub), SamplingPolicy::PreferClient);
     for era in [Era::Stateful, Era::Stateless] {
-        let before = stub.requests.lock().unwrap().len();
+        let before = stub.provider.request_count();
         let client = connect(&server, era, None).await;
         let result = client
             .call_tool("ask_then_roots", json!({}))
@@ -320,7 +307,7 @@ async fn a_provider_answer_is_not_paid_for_again_in_a_later_round() {
             .expect("call");
         assert_eq!(result.text(), "provider says hi | roots=1", "{era:?}");
         assert_eq!(
-            stub.requests.lock().unwrap().len(),
+            stub.provider.request_count(),
             before + 1,
             "{era:?}: one provider call, even though a 2026-07-28 handler runs twice"
         );
@@ -399,7 +386,7 @@ async fn sample_json_works_with_the_provider_too() {
             format!("Good 4 stars by {STUB_MODEL} in 2 attempt(s)")
         )
     );
-    let requests = stub.requests.lock().unwrap().clone();
+    let requests = stub.requests();
     assert_eq!(requests.len(), 2);
     let system = requests[0]["messages"][0]["content"].as_str().unwrap();
     assert!(
@@ -428,14 +415,14 @@ async fn provider_answers_under_one_input_key_stay_apart() {
             .lock()
             .unwrap()
             .extend(["A".to_owned(), "B".to_owned()]);
-        let before = stub.requests.lock().unwrap().len();
+        let before = stub.provider.request_count();
         let client = connect(&server, era, None).await;
         let result = client
             .call_tool("keyed_twice", json!({}))
             .await
             .expect("call");
         assert_eq!(result.text(), "A / B | roots=1", "{era:?}");
-        assert_eq!(stub.requests.lock().unwrap().len(), before + 2, "{era:?}");
+        assert_eq!(stub.provider.request_count(), before + 2, "{era:?}");
     }
 }
 
@@ -445,7 +432,7 @@ fn budgeted_server(stub: &Stub, config: ferromcp_server::ServerConfig) -> McpSer
         .config(config)
         .sampling_policy(SamplingPolicy::ProviderOnly)
         .sampling_provider(OpenAiCompatibleProvider::new(
-            stub.base_url.clone(),
+            stub.base_url(),
             None,
             "requested-model",
         ))
@@ -507,7 +494,7 @@ async fn provider_calls_count_against_the_callers_budget_in_both_eras() {
         "carol has her own budget"
     );
     assert_eq!(
-        stub.requests.lock().unwrap().len(),
+        stub.provider.request_count(),
         3,
         "the refused calls cost nothing"
     );
@@ -540,7 +527,7 @@ async fn provider_calls_count_against_the_callers_budget_in_both_eras() {
         ask(&anonymous, "ask", "hi").await.0,
         "anonymous callers share one budget"
     );
-    assert_eq!(stub.requests.lock().unwrap().len(), 3 + 5);
+    assert_eq!(stub.provider.request_count(), 3 + 5);
 }
 
 #[tokio::test]
@@ -574,5 +561,5 @@ async fn the_server_wide_provider_budget_holds_every_principal() {
             "{why}"
         );
     }
-    assert_eq!(stub.requests.lock().unwrap().len(), 3);
+    assert_eq!(stub.provider.request_count(), 3);
 }

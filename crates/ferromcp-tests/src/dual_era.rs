@@ -1,7 +1,7 @@
 //! Helpers of the dual-era tests (`tests/dual_era_*.rs`): a raw JSON-RPC peer over the
 //! in-memory transport that also records which request each server frame was related to,
-//! 2026-07-28 `_meta`, a driver that answers Multi Round-Trip rounds the way the seed
-//! client answers server requests, and a seed server with a few more tools.
+//! 2026-07-28 `_meta`, a driver that answers Multi Round-Trip rounds the way the example
+//! client answers server requests, and an example server with a few more tools.
 //!
 //! These tests speak raw frames on purpose: they check the server's wire behaviour without
 //! depending on our client's 2026-07-28 mode.
@@ -22,7 +22,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::{seed, seed_client, RawStdio, ANSWER_TIMEOUT};
+use crate::{example_client, example_server, RawStdio, ANSWER_TIMEOUT};
 
 /// The 2026-07-28 revision on the wire.
 pub const MODERN: &str = "2026-07-28";
@@ -36,7 +36,7 @@ pub fn meta(capabilities: Value) -> Value {
     })
 }
 
-/// The capabilities the seed client has: sampling, roots and elicitation.
+/// The capabilities the example client has: sampling, roots and elicitation.
 pub fn full_capabilities() -> Value {
     json!({"sampling": {}, "roots": {}, "elicitation": {}})
 }
@@ -224,8 +224,8 @@ impl<W: FrameWriter> FrameWriter for RelatedWriter<W> {
     }
 }
 
-/// What the stub client answers to one input request, as the seed client answers the same
-/// server request: the sampler echoes the prompt, the roots are the seed roots, the user
+/// What the stub client answers to one input request, as the example client answers the same
+/// server request: the sampler echoes the prompt, the roots are the example client's roots, the user
 /// accepts with the name `Ada`.
 pub fn answer_input(request: &Value) -> Value {
     match request["method"].as_str() {
@@ -234,12 +234,12 @@ pub fn answer_input(request: &Value) -> Value {
                 serde_json::from_value(request["params"].clone()).expect("sampling params");
             let prompt = params.last_user_text().unwrap_or_default();
             serde_json::to_value(CreateMessageResult::text(
-                seed_client::STUB_MODEL,
+                example_client::STUB_MODEL,
                 format!("sampled: {prompt}"),
             ))
             .expect("JSON")
         }
-        Some("roots/list") => json!({ "roots": seed_client::roots() }),
+        Some("roots/list") => json!({ "roots": example_client::roots() }),
         Some("elicitation/create") => json!({"action": "accept", "content": {"name": "Ada"}}),
         other => panic!("unexpected input request {other:?}"),
     }
@@ -302,10 +302,10 @@ struct Contact {
     name: String,
 }
 
-/// The seed server plus tools for the 2026-07-28 tests; `runs` counts how often the
+/// The example server plus tools for the 2026-07-28 tests; `runs` counts how often the
 /// remembered step of `remembering` actually ran.
 pub fn build_server(config: ServerConfig, runs: Arc<AtomicUsize>) -> McpServer {
-    let server = seed::build_server(config);
+    let server = example_server::build_server(config);
     server.add_tool(
         ToolDef::new("join_asks", |ctx: Context, _: NoArguments| async move {
             // Three asks polled together: one round carries all three.

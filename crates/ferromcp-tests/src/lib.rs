@@ -1,16 +1,16 @@
-//! Shared helpers of the end-to-end tests: the seed fixture server and client, a raw stdio
+//! Shared helpers of the end-to-end tests: the example server and client, a raw stdio
 //! peer that sends bytes no real client would, a tapping transport, the official JSON
 //! schemas of each revision with the definition of every message kind, where the
 //! official SDK peers live, and a real OAuth authorization server (oidc-provider).
 
 pub mod dual_era;
+pub mod example_client;
+pub mod example_server;
 pub mod oauth;
 pub mod oidc;
 mod peers;
 mod raw_stdio;
 mod schema;
-pub mod seed;
-pub mod seed_client;
 pub mod tap;
 
 pub use peers::{node, python, ts_sdk_dir};
@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-/// What `seed_tool` prepends to its text before sampling.
-pub const SEED_TOOL_SAMPLE_PREFIX: &str = "Summarize: ";
+/// What `scenario` prepends to its text before sampling.
+pub const SCENARIO_SAMPLE_PREFIX: &str = "Summarize: ";
 
 /// How long a test waits for one message before failing.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(20);

@@ -1,5 +1,5 @@
 //! File access from a tool goes through the roots-confined filesystem: the real
-//! `seed_server` process over stdio, driven by our client whose only root is a temporary
+//! `example_server` process over stdio, driven by our client whose only root is a temporary
 //! folder, and a secret beside it that no request may reach. The attack table mirrors the
 //! one `crates/ferromcp-fs/tests/attacks.rs` runs against the crate itself, here end to end
 //! through the `read_file` tool; the race test flips a folder inside the root between a
@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 
 use ferromcp::client::{ClientSession, RootsHandle};
 use ferromcp::types::Root;
-use ferromcp_tests::seed_client;
+use ferromcp_tests::example_client;
 use serde_json::json;
 use tokio::process::Command;
 
-const SERVER: &str = env!("CARGO_BIN_EXE_seed_server");
+const SERVER: &str = env!("CARGO_BIN_EXE_example_server");
 const SECRET: &str = "TOP-SECRET-OUTSIDE";
-/// What `read_file` in the seed server reads at most.
+/// What `read_file` in the example server reads at most.
 const READ_LIMIT: usize = 1 << 20;
 
 /// Why an input is refused, as the error message must say it.
@@ -209,13 +209,13 @@ fn attack_table(f: &Fixture) -> Vec<(String, Refusal)> {
     table
 }
 
-/// A client of a fresh `seed_server` whose only root is `root`.
+/// A client of a fresh `example_server` whose only root is `root`.
 async fn client_with_root(root: &Path) -> ClientSession {
     let roots = RootsHandle::new(vec![Root::new(
         format!("file://{}", root.display()),
         "root",
     )]);
-    seed_client::builder(Arc::new(Mutex::new(Vec::new())), roots)
+    example_client::builder(Arc::new(Mutex::new(Vec::new())), roots)
         .connect_stdio(Command::new(SERVER))
         .await
         .expect("connect")

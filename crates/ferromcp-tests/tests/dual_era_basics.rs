@@ -21,7 +21,7 @@ fn error_code(response: &Value) -> i64 {
 fn assert_complete(result: &Value) {
     assert_eq!(result["resultType"], "complete", "{result}");
     assert_eq!(
-        result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "seed-server",
+        result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "example-server",
         "{result}"
     );
 }
@@ -220,7 +220,7 @@ async fn every_result_is_typed_and_cacheable_ones_carry_hints() {
     assert_cacheable(&response["result"], 0, "public");
     assert_eq!(
         response["result"]["contents"][0]["text"],
-        "# Seed server\nA test server."
+        "# Example server\nA test server."
     );
 
     let call = modern_params(

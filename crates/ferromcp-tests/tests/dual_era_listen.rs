@@ -196,7 +196,7 @@ async fn ending_subscriptions_answers_each_listen() {
     );
     assert_eq!(
         result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
-        "seed-server"
+        "example-server"
     );
     wait_for_listeners(&server, 0).await;
 }
@@ -226,7 +226,7 @@ async fn changes_reach_legacy_sessions_and_listeners_alike() {
         .call(json!(1), "tools/list", json!({"_meta": meta(json!({}))}))
         .await;
 
-    // The seed's add_tool tool adds a tool and updates docs://readme.
+    // The example server's add_tool tool adds a tool and updates docs://readme.
     let call =
         json!({"name": "add_tool", "arguments": {"text": "runtime"}, "_meta": meta(json!({}))});
     let (response, _) = bystander.call(json!(2), "tools/call", call).await;

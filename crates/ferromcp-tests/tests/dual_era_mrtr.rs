@@ -12,7 +12,7 @@ use ferromcp_tests::dual_era::{
 };
 use serde_json::{json, Value};
 
-const EXPECTED_TEXT: &str = "summary=sampled: Summarize: hello seed; roots=file:///tmp/ferromcp-root-a,file:///tmp/ferromcp-root-b";
+const EXPECTED_TEXT: &str = "summary=sampled: Summarize: hello scenario; roots=file:///tmp/ferromcp-root-a,file:///tmp/ferromcp-root-b";
 
 fn server() -> McpServer {
     dual_era::build_server(ServerConfig::default(), Arc::default())
@@ -25,11 +25,11 @@ fn keyed(key: &[u8]) -> ServerConfig {
     }
 }
 
-fn seed_call(capabilities: Value) -> Value {
+fn scenario_call(capabilities: Value) -> Value {
     modern_params(
-        json!({"name": "seed_tool", "arguments": {"text": "hello seed"}}),
+        json!({"name": "scenario", "arguments": {"text": "hello scenario"}}),
         capabilities,
-        json!({"io.modelcontextprotocol/logLevel": "info", "progressToken": "seed"}),
+        json!({"io.modelcontextprotocol/logLevel": "info", "progressToken": "scenario"}),
     )
 }
 
@@ -56,7 +56,7 @@ fn input_keys(round: &Value) -> Vec<String> {
         .collect()
 }
 
-/// A legacy call whose server requests the test answers like the seed client.
+/// A legacy call whose server requests the test answers like the example client.
 async fn legacy_call(peer: &mut RawMemory, id: i64, params: Value) -> (Value, Vec<Value>) {
     peer.send_message(
         json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params}),
@@ -106,14 +106,14 @@ fn events(notifications: &[Value]) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn the_seed_tool_gives_the_same_text_in_both_eras() {
+async fn the_scenario_gives_the_same_text_in_both_eras() {
     let server = server();
     let mut legacy = RawMemory::connect(&server);
     initialize(&mut legacy, json!({"sampling": {}, "roots": {}})).await;
     let (response, notifications) = legacy_call(
         &mut legacy,
         1,
-        json!({"name": "seed_tool", "arguments": {"text": "hello seed"}, "_meta": {"progressToken": "seed"}}),
+        json!({"name": "scenario", "arguments": {"text": "hello scenario"}, "_meta": {"progressToken": "scenario"}}),
     )
     .await;
     assert_eq!(text(&response), EXPECTED_TEXT);
@@ -124,7 +124,7 @@ async fn the_seed_tool_gives_the_same_text_in_both_eras() {
         &mut modern,
         10,
         "tools/call",
-        seed_call(full_capabilities()),
+        scenario_call(full_capabilities()),
     )
     .await;
     assert_eq!(run.response["result"]["resultType"], "complete");
@@ -165,7 +165,13 @@ async fn the_seed_tool_gives_the_same_text_in_both_eras() {
 #[tokio::test]
 async fn sequential_asks_take_one_round_each() {
     let mut peer = RawMemory::connect(&server());
-    let run = run_mrtr(&mut peer, 1, "tools/call", seed_call(full_capabilities())).await;
+    let run = run_mrtr(
+        &mut peer,
+        1,
+        "tools/call",
+        scenario_call(full_capabilities()),
+    )
+    .await;
     assert_eq!(run.rounds.len(), 2, "{:?}", run.rounds);
     assert_eq!(input_keys(&run.rounds[0]), ["sampling_0"]);
     assert_eq!(input_keys(&run.rounds[1]), ["roots_1"]);
@@ -233,7 +239,7 @@ async fn asks_can_be_keyed_and_spawned() {
 async fn a_missing_capability_is_32021_in_modern_and_a_tool_error_in_legacy() {
     let server = server();
     let mut peer = RawMemory::connect(&server);
-    let run = run_mrtr(&mut peer, 1, "tools/call", seed_call(json!({}))).await;
+    let run = run_mrtr(&mut peer, 1, "tools/call", scenario_call(json!({}))).await;
     assert!(run.rounds.is_empty());
     assert_eq!(run.response["error"]["code"], -32021, "{:?}", run.response);
     assert_eq!(run.response["id"], 1);
@@ -246,7 +252,7 @@ async fn a_missing_capability_is_32021_in_modern_and_a_tool_error_in_legacy() {
         &mut peer,
         10,
         "tools/call",
-        seed_call(json!({"sampling": {}})),
+        scenario_call(json!({"sampling": {}})),
     )
     .await;
     assert_eq!(run.rounds.len(), 1);
@@ -260,7 +266,7 @@ async fn a_missing_capability_is_32021_in_modern_and_a_tool_error_in_legacy() {
     let (response, _) = legacy_call(
         &mut legacy,
         1,
-        json!({"name": "seed_tool", "arguments": {"text": "x"}}),
+        json!({"name": "scenario", "arguments": {"text": "x"}}),
     )
     .await;
     assert_eq!(response["result"]["isError"], true, "{response}");
@@ -312,7 +318,7 @@ async fn a_handler_that_stringifies_errors_still_asks() {
 #[tokio::test]
 async fn garbage_answers_are_asked_again_and_extra_keys_ignored() {
     let mut peer = RawMemory::connect(&server());
-    let params = seed_call(full_capabilities());
+    let params = scenario_call(full_capabilities());
     let (first, _) = peer.call(json!(1), "tools/call", params.clone()).await;
     let state = first["result"]["requestState"].clone();
     let mut retry = params.clone();
@@ -335,7 +341,7 @@ async fn tampered_expired_and_foreign_states_are_refused() {
     };
     let server = dual_era::build_server(config, Arc::default());
     let mut peer = RawMemory::connect(&server);
-    let params = seed_call(full_capabilities());
+    let params = scenario_call(full_capabilities());
     let (first, _) = peer.call(json!(1), "tools/call", params.clone()).await;
     let state = first["result"]["requestState"]
         .as_str()
@@ -425,7 +431,7 @@ async fn a_retry_completes_on_another_instance_with_the_same_key() {
     let mut on_b = RawMemory::connect(&b);
     let mut on_stranger = RawMemory::connect(&stranger);
 
-    let params = seed_call(full_capabilities());
+    let params = scenario_call(full_capabilities());
     let (first, _) = on_a.call(json!(1), "tools/call", params.clone()).await;
     let mut retry = params.clone();
     retry["requestState"] = first["result"]["requestState"].clone();

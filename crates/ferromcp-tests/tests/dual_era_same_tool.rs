@@ -8,18 +8,18 @@ use ferromcp::protocol::ProtocolVersion;
 use ferromcp::server::ServerConfig;
 use ferromcp::types::{ElicitAction, ElicitRequestParams, ElicitResult};
 use ferromcp_http::server::{serve, HttpServerConfig};
-use ferromcp_tests::{seed, seed_client};
+use ferromcp_tests::{example_client, example_server};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use tokio::process::Command;
 
-const SERVER: &str = env!("CARGO_BIN_EXE_seed_server");
+const SERVER: &str = env!("CARGO_BIN_EXE_example_server");
 const EXPECTED: &str = "summary=sampled: Summarize: both eras; name=Ada; roots=file:///tmp/ferromcp-root-a,file:///tmp/ferromcp-root-b";
 
 fn builder(era: Era) -> ClientBuilder {
-    seed_client::builder(
+    example_client::builder(
         Arc::new(Mutex::new(Vec::new())),
-        RootsHandle::new(seed_client::roots()),
+        RootsHandle::new(example_client::roots()),
     )
     .elicitation_handler(|_params: ElicitRequestParams| async move {
         Ok(ElicitResult {
@@ -63,7 +63,7 @@ async fn over_stdio_both_eras_get_the_same_answer() {
 #[tokio::test]
 async fn over_http_both_eras_get_the_same_answer() {
     let server = serve(
-        seed::build_server(ServerConfig::default()),
+        example_server::build_server(ServerConfig::default()),
         "127.0.0.1:0",
         HttpServerConfig::default(),
     )

@@ -85,12 +85,12 @@ async fn record_session() -> (Vec<Value>, Vec<Value>) {
         peer.call(json!(id), "tools/call", call).await;
     }
     // Multi Round-Trip: sequential and concurrent asks, with logs and progress.
-    let seed = modern_params(
-        json!({"name": "seed_tool", "arguments": {"text": "schema"}}),
+    let scenario = modern_params(
+        json!({"name": "scenario", "arguments": {"text": "schema"}}),
         full_capabilities(),
         json!({"io.modelcontextprotocol/logLevel": "debug", "progressToken": "p"}),
     );
-    run_mrtr(&mut peer, 20, "tools/call", seed).await;
+    run_mrtr(&mut peer, 20, "tools/call", scenario).await;
     let joined = modern_params(
         json!({"name": "join_asks", "arguments": {}}),
         full_capabilities(),
@@ -105,7 +105,7 @@ async fn record_session() -> (Vec<Value>, Vec<Value>) {
     run_mrtr(&mut peer, 40, "prompts/get", prompt).await;
     // Errors: -32021, -32602, -32022, -32601.
     let needs = modern_params(
-        json!({"name": "seed_tool", "arguments": {"text": "x"}}),
+        json!({"name": "scenario", "arguments": {"text": "x"}}),
         json!({}),
         json!({}),
     );

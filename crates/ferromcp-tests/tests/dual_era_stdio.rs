@@ -1,4 +1,4 @@
-//! Both eras over stdio, on the unchanged `seed_server` binary: a modern client probes with
+//! Both eras over stdio, on the unchanged `example_server` binary: a modern client probes with
 //! `server/discover` and runs Multi Round-Trip requests and a listen; a legacy client runs
 //! the `initialize` handshake; one process serves both.
 
@@ -10,21 +10,21 @@ use ferromcp_tests::dual_era::{
 use ferromcp_tests::RawStdio;
 use serde_json::{json, Value};
 
-const SERVER: &str = env!("CARGO_BIN_EXE_seed_server");
-const EXPECTED_TEXT: &str = "summary=sampled: Summarize: hello seed; roots=file:///tmp/ferromcp-root-a,file:///tmp/ferromcp-root-b";
+const SERVER: &str = env!("CARGO_BIN_EXE_example_server");
+const EXPECTED_TEXT: &str = "summary=sampled: Summarize: hello scenario; roots=file:///tmp/ferromcp-root-a,file:///tmp/ferromcp-root-b";
 
-fn seed_call() -> Value {
+fn scenario_call() -> Value {
     modern_params(
-        json!({"name": "seed_tool", "arguments": {"text": "hello seed"}}),
+        json!({"name": "scenario", "arguments": {"text": "hello scenario"}}),
         full_capabilities(),
         json!({"io.modelcontextprotocol/logLevel": "debug", "progressToken": 5}),
     )
 }
 
 /// A legacy `tools/call` whose server requests the test answers.
-async fn legacy_seed_tool(peer: &mut RawStdio, id: i64) -> (Value, Vec<Value>) {
+async fn legacy_scenario(peer: &mut RawStdio, id: i64) -> (Value, Vec<Value>) {
     peer.send(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-                     "params": {"name": "seed_tool", "arguments": {"text": "hello seed"}}}))
+                     "params": {"name": "scenario", "arguments": {"text": "hello scenario"}}}))
         .await;
     let mut notifications = Vec::new();
     loop {
@@ -66,10 +66,10 @@ async fn a_modern_client_probes_then_calls_and_listens() {
     assert_eq!(result["supportedVersions"][0], "2026-07-28");
     assert_eq!(
         result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
-        "seed-server"
+        "example-server"
     );
 
-    let run = run_mrtr(&mut peer, 1, "tools/call", seed_call()).await;
+    let run = run_mrtr(&mut peer, 1, "tools/call", scenario_call()).await;
     assert_eq!(run.rounds.len(), 2);
     assert_eq!(run.response["result"]["content"][0]["text"], EXPECTED_TEXT);
     let logs = run
@@ -141,8 +141,8 @@ async fn a_legacy_client_initializes_as_before() {
         .initialize("2025-11-25", json!({"sampling": {}, "roots": {}}))
         .await;
     assert_eq!(init["protocolVersion"], "2025-11-25");
-    assert_eq!(init["serverInfo"]["name"], "seed-server");
-    let (response, notifications) = legacy_seed_tool(&mut peer, 1).await;
+    assert_eq!(init["serverInfo"]["name"], "example-server");
+    let (response, notifications) = legacy_scenario(&mut peer, 1).await;
     assert_eq!(response["result"]["content"][0]["text"], EXPECTED_TEXT);
     assert!(response["result"].get("resultType").is_none());
     assert_eq!(
@@ -160,9 +160,9 @@ async fn one_process_serves_both_eras_at_once() {
     let mut peer = RawStdio::spawn(SERVER, &[]);
     peer.initialize("2025-06-18", json!({"sampling": {}, "roots": {}}))
         .await;
-    let run = run_mrtr(&mut peer, 100, "tools/call", seed_call()).await;
+    let run = run_mrtr(&mut peer, 100, "tools/call", scenario_call()).await;
     assert_eq!(run.response["result"]["content"][0]["text"], EXPECTED_TEXT);
-    let (response, _) = legacy_seed_tool(&mut peer, 1).await;
+    let (response, _) = legacy_scenario(&mut peer, 1).await;
     assert_eq!(response["result"]["content"][0]["text"], EXPECTED_TEXT);
     let (ping, _) = peer.call(json!(2), "ping", json!({})).await;
     assert_eq!(ping["result"], json!({}));

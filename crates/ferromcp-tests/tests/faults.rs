@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use fault_support::*;
 use ferromcp::client::{Client, RootsHandle};
 use ferromcp::server::ServerConfig;
-use ferromcp_tests::{seed_client, RawStdio};
+use ferromcp_tests::{example_client, RawStdio};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -94,7 +94,7 @@ async fn raw_marked_sleep(t: &Http, session: &str, marker: &str) -> TcpStream {
 #[tokio::test]
 async fn an_http_connection_reset_mid_stream_cancels_the_handler_after_the_grace() {
     let grace = Duration::from_millis(400);
-    let t = start_seed(
+    let t = start_example_server(
         ServerConfig::default(),
         http_config().disconnect_grace(grace),
     )
@@ -138,7 +138,7 @@ async fn an_http_connection_reset_mid_stream_cancels_the_handler_after_the_grace
 
 #[tokio::test]
 async fn an_sse_stream_dropped_and_resumed_within_the_grace_loses_no_event() {
-    let t = start_seed(ServerConfig::default(), http_config()).await;
+    let t = start_example_server(ServerConfig::default(), http_config()).await;
     let session = t.initialize().await;
     // `slow` reports progress every 10 ms: 100 notifications, then the answer.
     let response = t
@@ -197,7 +197,7 @@ async fn add(client: &ferromcp::client::ClientSession) -> Result<String, String>
 
 #[tokio::test]
 async fn an_http_server_restarted_under_a_client_gets_a_new_session_transparently() {
-    let (mut first, addr) = spawn_http_seed("127.0.0.1:0", &[]).await;
+    let (mut first, addr) = spawn_http_example_server("127.0.0.1:0", &[]).await;
     let url = format!("http://{addr}/mcp");
     let client = ferromcp_http::client::connect(Client::builder("faults", "1.0.0"), &url)
         .await
@@ -207,7 +207,7 @@ async fn an_http_server_restarted_under_a_client_gets_a_new_session_transparentl
     // Killed without warning; a new process takes the same port. Its sessions are new, so
     // the client's session id gets 404, and the client initializes again and carries on.
     first.kill().await.unwrap();
-    let (_second, same) = spawn_http_seed(&addr.to_string(), &[]).await;
+    let (_second, same) = spawn_http_example_server(&addr.to_string(), &[]).await;
     assert_eq!(same, addr);
     assert_eq!(add(&client).await.unwrap(), "42");
     assert_eq!(add(&client).await.unwrap(), "42");
@@ -215,7 +215,7 @@ async fn an_http_server_restarted_under_a_client_gets_a_new_session_transparentl
 
 #[tokio::test]
 async fn an_http_server_that_is_gone_gives_a_clear_error_and_the_client_carries_on_after_restart() {
-    let (mut first, addr) = spawn_http_seed("127.0.0.1:0", &[]).await;
+    let (mut first, addr) = spawn_http_example_server("127.0.0.1:0", &[]).await;
     let url = format!("http://{addr}/mcp");
     let client = ferromcp_http::client::connect(Client::builder("faults", "1.0.0"), &url)
         .await
@@ -233,7 +233,7 @@ async fn an_http_server_that_is_gone_gives_a_clear_error_and_the_client_carries_
     assert!(!error.contains("no answer within"), "{error}");
     println!("the client's error with the server gone: {error}");
 
-    let (_second, _) = spawn_http_seed(&addr.to_string(), &[]).await;
+    let (_second, _) = spawn_http_example_server(&addr.to_string(), &[]).await;
     assert_eq!(add(&client).await.unwrap(), "42");
 }
 
@@ -290,7 +290,7 @@ async fn a_sampling_request_never_answered_times_the_tool_out_clearly() {
         .await;
     server
         .send(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-            "params": {"name": "seed_tool", "arguments": {"text": "t"}}}))
+            "params": {"name": "scenario", "arguments": {"text": "t"}}}))
         .await;
     let asked = next_server_request(&mut server).await;
     assert_eq!(asked["method"], "sampling/createMessage");
@@ -324,7 +324,7 @@ async fn a_roots_request_never_answered_times_the_tool_out_clearly() {
         .await;
     server
         .send(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-            "params": {"name": "seed_tool", "arguments": {"text": "t"}}}))
+            "params": {"name": "scenario", "arguments": {"text": "t"}}}))
         .await;
     let sampling = next_server_request(&mut server).await;
     assert_eq!(sampling["method"], "sampling/createMessage");
@@ -348,7 +348,7 @@ async fn a_roots_request_never_answered_times_the_tool_out_clearly() {
 
 #[tokio::test]
 async fn graceful_shutdown_finishes_in_flight_requests_refuses_new_ones_and_ends_streams() {
-    let t = start_seed(ServerConfig::default(), http_config()).await;
+    let t = start_example_server(ServerConfig::default(), http_config()).await;
     let session = t.initialize().await;
     let marker = marker_path("shutdown-finish");
     let call = {
@@ -404,7 +404,7 @@ async fn graceful_shutdown_finishes_in_flight_requests_refuses_new_ones_and_ends
 /// closed), and answered 503, not served. Then the connection closes and shutdown ends.
 #[tokio::test]
 async fn a_request_arriving_during_shutdown_gets_503() {
-    let t = start_seed(ServerConfig::default(), http_config()).await;
+    let t = start_example_server(ServerConfig::default(), http_config()).await;
     let session = t.initialize().await;
     let body = call_body(7, "add", json!({"a": 1, "b": 2})).to_string();
     let head_start = format!("POST /mcp HTTP/1.1\r\nHost: {}\r\n", t.addr);
@@ -441,7 +441,7 @@ async fn a_request_arriving_during_shutdown_gets_503() {
 #[tokio::test]
 async fn graceful_shutdown_is_bounded_by_the_shutdown_timeout() {
     let timeout = Duration::from_millis(500);
-    let t = start_seed(
+    let t = start_example_server(
         ServerConfig::default(),
         http_config().shutdown_timeout(timeout),
     )
@@ -482,7 +482,7 @@ async fn graceful_shutdown_is_bounded_by_the_shutdown_timeout() {
 
 #[tokio::test]
 async fn our_client_renews_a_session_that_expired_and_carries_on() {
-    let t = start_seed(
+    let t = start_example_server(
         ServerConfig::default(),
         http_config().session_idle_timeout(Duration::from_millis(200)),
     )
@@ -495,7 +495,7 @@ async fn our_client_renews_a_session_that_expired_and_carries_on() {
         ..Default::default()
     };
     let client = ferromcp_http::client::connect_with_config(
-        seed_client::builder(seen, RootsHandle::new(seed_client::roots())),
+        example_client::builder(seen, RootsHandle::new(example_client::roots())),
         &t.url,
         config,
     )
@@ -507,7 +507,7 @@ async fn our_client_renews_a_session_that_expired_and_carries_on() {
     assert_eq!(add(&client).await.unwrap(), "42");
     assert_eq!(t.handle().session_count(), 1);
     let result = client
-        .call_tool("seed_tool", json!({"text": "after renewal"}))
+        .call_tool("scenario", json!({"text": "after renewal"}))
         .await
         .unwrap();
     assert_ne!(result.is_error, Some(true), "{}", result.text());

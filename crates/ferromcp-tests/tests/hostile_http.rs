@@ -9,7 +9,7 @@ use std::time::Duration;
 use ferromcp::server::ServerConfig;
 use ferromcp_http::server::{serve, HttpServerConfig, HttpServerHandle};
 use ferromcp_tests::dual_era::{answer_input, full_capabilities, modern_params};
-use ferromcp_tests::seed;
+use ferromcp_tests::example_server;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -325,7 +325,7 @@ impl Reply {
 
 async fn start() -> (HttpServerHandle, SocketAddr) {
     let server = serve(
-        seed::build_server(ServerConfig::default()),
+        example_server::build_server(ServerConfig::default()),
         "127.0.0.1:0",
         HttpServerConfig::default(),
     )
@@ -431,218 +431,149 @@ fn assert_error(reply: &Reply, status: u16, code: i64, id: Value) -> Value {
     body
 }
 
-/// A POST of `body` inside a fresh session: its reply, plus the session.
-async fn in_session(addr: SocketAddr, body: impl Into<Vec<u8>>) -> (Reply, String) {
+/// What a hostile request must get back.
+enum Expect {
+    /// This HTTP status and a JSON-RPC error with this code, answering this id.
+    Error { status: u16, code: i64, id: Value },
+    /// `202 Accepted` with an empty body: the message is taken and ignored.
+    Accepted,
+}
+
+fn refused(status: u16, code: i64, id: Value) -> Expect {
+    Expect::Error { status, code, id }
+}
+
+fn check(reply: &Reply, expect: Expect) {
+    match expect {
+        Expect::Error { status, code, id } => {
+            assert_error(reply, status, code, id);
+        }
+        Expect::Accepted => {
+            assert_eq!(reply.status, 202, "{}", reply.text());
+            assert!(reply.body.is_empty(), "{}", reply.text());
+        }
+    }
+}
+
+/// The driver of the in-session cases: a fresh 2025-11-25 session gets `request(session)`,
+/// the answer is `expect`, and the server still serves that session and a new one.
+async fn run_in_session(request: impl FnOnce(&str) -> Req, expect: Expect) {
+    let (server, addr) = start().await;
     let session = init(addr).await;
-    let reply = Req::post(body).session(&session).send(addr).await;
-    (reply, session)
+    let reply = request(&session).send(addr).await;
+    check(&reply, expect);
+    still_serves(addr, Some(&session)).await;
+    server.shutdown().await;
+}
+
+/// The driver of the cases without a session: `request` is sent alone, the answer is
+/// `expect` and opens no session, and the server still serves a new session.
+async fn run_without_session(request: Req, expect: Expect) {
+    let (server, addr) = start().await;
+    let reply = request.send(addr).await;
+    check(&reply, expect);
+    assert!(reply.header("mcp-session-id").is_none());
+    still_serves(addr, None).await;
+    server.shutdown().await;
+}
+
+/// The driver of the 2026-07-28 cases: `request` is sent with no session, the answer is
+/// `expect`, and the server still serves both eras.
+async fn run_modern(request: Req, expect: Expect) {
+    let (server, addr) = start().await;
+    let reply = request.send(addr).await;
+    check(&reply, expect);
+    still_serves_modern(addr).await;
+    server.shutdown().await;
+}
+
+/// One `#[tokio::test]` per row, named by the row: `name: request => expected answer;`.
+/// `in_session` rows build their request from the session id; the other rows are a request.
+macro_rules! cases {
+    (in_session: $($name:ident: $request:expr => $expect:expr;)*) => {$(
+        #[tokio::test]
+        async fn $name() {
+            run_in_session($request, $expect).await;
+        }
+    )*};
+    (without_session: $($name:ident: $request:expr => $expect:expr;)*) => {$(
+        #[tokio::test]
+        async fn $name() {
+            run_without_session($request, $expect).await;
+        }
+    )*};
+    (modern: $($name:ident: $request:expr => $expect:expr;)*) => {$(
+        #[tokio::test]
+        async fn $name() {
+            run_modern($request, $expect).await;
+        }
+    )*};
+}
+
+/// A POST of `body` inside the session.
+fn post_in(body: impl Into<Vec<u8>>) -> impl FnOnce(&str) -> Req {
+    let body = body.into();
+    move |session| Req::post(body).session(session)
+}
+
+/// A `tools/list` whose id is the raw JSON `id`.
+fn list_with_id(id: &str) -> String {
+    format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/list","params":{{}}}}"#)
 }
 
 // ---------------------------------------------------------------------------------------
 // Malformed JSON and JSON-RPC.
 
-#[tokio::test]
-async fn malformed_json_is_a_parse_error() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(addr, r#"{"jsonrpc":"2.0",,"id":1}"#).await;
-    assert_error(&reply, 400, -32700, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn truncated_json_is_a_parse_error() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(
-        addr,
-        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add""#,
-    )
-    .await;
-    assert_error(&reply, 400, -32700, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn empty_body_is_a_parse_error() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(addr, "").await;
-    assert_error(&reply, 400, -32700, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn json_that_is_not_an_object_is_an_invalid_request() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(addr, r#""just a string""#).await;
-    assert_error(&reply, 400, -32600, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn wrong_jsonrpc_version_is_an_invalid_request() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(
-        addr,
-        r#"{"jsonrpc":"1.0","id":7,"method":"tools/list","params":{}}"#,
-    )
-    .await;
-    assert_error(&reply, 400, -32600, json!(7));
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn missing_jsonrpc_member_is_an_invalid_request() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(addr, r#"{"id":"x","method":"tools/list"}"#).await;
-    assert_error(&reply, 400, -32600, json!("x"));
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn numeric_jsonrpc_member_is_an_invalid_request() {
-    let (server, addr) = start().await;
-    let (reply, session) =
-        in_session(addr, r#"{"jsonrpc":2.0,"id":8,"method":"tools/list"}"#).await;
-    assert_error(&reply, 400, -32600, json!(8));
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-async fn bad_id(id: &str) {
-    let (server, addr) = start().await;
-    let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/list","params":{{}}}}"#);
-    let (reply, session) = in_session(addr, body).await;
-    assert_error(&reply, 400, -32600, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn null_id_is_an_invalid_request() {
-    bad_id("null").await;
-}
-
-#[tokio::test]
-async fn float_id_is_an_invalid_request() {
-    bad_id("1.5").await;
-}
-
-#[tokio::test]
-async fn object_id_is_an_invalid_request() {
-    bad_id(r#"{"n":1}"#).await;
-}
-
-#[tokio::test]
-async fn bool_id_is_an_invalid_request() {
-    bad_id("true").await;
-}
-
-#[tokio::test]
-async fn array_id_is_an_invalid_request() {
-    bad_id("[1]").await;
-}
-
-#[tokio::test]
-async fn numeric_method_is_an_invalid_request() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(addr, r#"{"jsonrpc":"2.0","id":3,"method":42}"#).await;
-    assert_error(&reply, 400, -32600, json!(3));
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn scalar_params_are_an_invalid_request() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(
-        addr,
-        r#"{"jsonrpc":"2.0","id":4,"method":"tools/list","params":"all"}"#,
-    )
-    .await;
-    assert_error(&reply, 400, -32600, json!(4));
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn request_with_result_is_an_invalid_request() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(
-        addr,
-        r#"{"jsonrpc":"2.0","id":5,"method":"tools/list","result":{}}"#,
-    )
-    .await;
-    assert_error(&reply, 400, -32600, json!(5));
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn unknown_method_is_method_not_found() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(
-        addr,
-        request(json!("u1"), "tools/explode", json!({})).to_string(),
-    )
-    .await;
-    assert_error(&reply, 200, -32601, json!("u1"));
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn tools_call_without_a_name_is_invalid_params() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(
-        addr,
-        request(json!(9), "tools/call", json!({"arguments": {}})).to_string(),
-    )
-    .await;
-    assert_error(&reply, 200, -32602, json!(9));
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn unknown_tool_is_invalid_params() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(
-        addr,
-        request(
-            json!(10),
-            "tools/call",
-            json!({"name": "nope", "arguments": {}}),
-        )
-        .to_string(),
-    )
-    .await;
-    assert_error(&reply, 200, -32602, json!(10));
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn batch_in_a_2025_11_25_session_is_refused() {
-    let (server, addr) = start().await;
-    let batch = json!([add_call(1), add_call(2)]).to_string();
-    let (reply, session) = in_session(addr, batch).await;
-    assert_error(&reply, 400, -32600, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn empty_batch_is_an_invalid_request() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(addr, "[]").await;
-    assert_error(&reply, 400, -32600, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
+cases! { in_session:
+    malformed_json_is_a_parse_error:
+        post_in(r#"{"jsonrpc":"2.0",,"id":1}"#) => refused(400, -32700, Value::Null);
+    truncated_json_is_a_parse_error:
+        post_in(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add""#)
+        => refused(400, -32700, Value::Null);
+    empty_body_is_a_parse_error: post_in("") => refused(400, -32700, Value::Null);
+    json_that_is_not_an_object_is_an_invalid_request:
+        post_in(r#""just a string""#) => refused(400, -32600, Value::Null);
+    wrong_jsonrpc_version_is_an_invalid_request:
+        post_in(r#"{"jsonrpc":"1.0","id":7,"method":"tools/list","params":{}}"#)
+        => refused(400, -32600, json!(7));
+    missing_jsonrpc_member_is_an_invalid_request:
+        post_in(r#"{"id":"x","method":"tools/list"}"#) => refused(400, -32600, json!("x"));
+    numeric_jsonrpc_member_is_an_invalid_request:
+        post_in(r#"{"jsonrpc":2.0,"id":8,"method":"tools/list"}"#)
+        => refused(400, -32600, json!(8));
+    null_id_is_an_invalid_request:
+        post_in(list_with_id("null")) => refused(400, -32600, Value::Null);
+    float_id_is_an_invalid_request:
+        post_in(list_with_id("1.5")) => refused(400, -32600, Value::Null);
+    object_id_is_an_invalid_request:
+        post_in(list_with_id(r#"{"n":1}"#)) => refused(400, -32600, Value::Null);
+    bool_id_is_an_invalid_request:
+        post_in(list_with_id("true")) => refused(400, -32600, Value::Null);
+    array_id_is_an_invalid_request:
+        post_in(list_with_id("[1]")) => refused(400, -32600, Value::Null);
+    numeric_method_is_an_invalid_request:
+        post_in(r#"{"jsonrpc":"2.0","id":3,"method":42}"#) => refused(400, -32600, json!(3));
+    scalar_params_are_an_invalid_request:
+        post_in(r#"{"jsonrpc":"2.0","id":4,"method":"tools/list","params":"all"}"#)
+        => refused(400, -32600, json!(4));
+    request_with_result_is_an_invalid_request:
+        post_in(r#"{"jsonrpc":"2.0","id":5,"method":"tools/list","result":{}}"#)
+        => refused(400, -32600, json!(5));
+    unknown_method_is_method_not_found:
+        post_in(request(json!("u1"), "tools/explode", json!({})).to_string())
+        => refused(200, -32601, json!("u1"));
+    tools_call_without_a_name_is_invalid_params:
+        post_in(request(json!(9), "tools/call", json!({"arguments": {}})).to_string())
+        => refused(200, -32602, json!(9));
+    unknown_tool_is_invalid_params:
+        post_in(
+            request(json!(10), "tools/call", json!({"name": "nope", "arguments": {}}))
+                .to_string(),
+        ) => refused(200, -32602, json!(10));
+    batch_in_a_2025_11_25_session_is_refused:
+        post_in(json!([add_call(1), add_call(2)]).to_string())
+        => refused(400, -32600, Value::Null);
+    empty_batch_is_an_invalid_request: post_in("[]") => refused(400, -32600, Value::Null);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -662,270 +593,155 @@ async fn request_before_initialize_without_a_session_is_refused() {
     server.shutdown().await;
 }
 
-#[tokio::test]
-async fn notification_before_initialize_without_a_session_is_refused() {
-    let (server, addr) = start().await;
-    let reply = Req::post_json(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
-        .send(addr)
-        .await;
-    assert_error(&reply, 400, -32600, Value::Null);
-    still_serves(addr, None).await;
-    server.shutdown().await;
+cases! { without_session:
+    notification_before_initialize_without_a_session_is_refused:
+        Req::post_json(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        => refused(400, -32600, Value::Null);
 }
 
-#[tokio::test]
-async fn second_initialize_in_a_session_is_refused() {
-    let (server, addr) = start().await;
-    let body = request(
-        json!(11),
-        "initialize",
-        json!({"protocolVersion": LEGACY, "capabilities": {},
-               "clientInfo": {"name": "again", "version": "1"}}),
-    );
-    let (reply, session) = in_session(addr, body.to_string()).await;
-    assert_error(&reply, 200, -32600, json!(11));
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn response_to_a_request_never_sent_is_accepted_and_ignored() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(
-        addr,
-        r#"{"jsonrpc":"2.0","id":"never-sent","result":{"model":"x"}}"#,
-    )
-    .await;
-    assert_eq!(reply.status, 202, "{}", reply.text());
-    assert!(reply.body.is_empty(), "{}", reply.text());
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn error_response_to_a_request_never_sent_is_accepted_and_ignored() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(
-        addr,
-        r#"{"jsonrpc":"2.0","id":991,"error":{"code":-32603,"message":"boom"}}"#,
-    )
-    .await;
-    assert_eq!(reply.status, 202, "{}", reply.text());
-    assert!(reply.body.is_empty(), "{}", reply.text());
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn cancellation_of_an_unknown_id_is_accepted_and_ignored() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(
-        addr,
-        json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
-               "params": {"requestId": 4242, "reason": "mischief"}})
-        .to_string(),
-    )
-    .await;
-    assert_eq!(reply.status, 202, "{}", reply.text());
+cases! { in_session:
+    second_initialize_in_a_session_is_refused:
+        post_in(
+            request(
+                json!(11),
+                "initialize",
+                json!({"protocolVersion": LEGACY, "capabilities": {},
+                       "clientInfo": {"name": "again", "version": "1"}}),
+            )
+            .to_string(),
+        ) => refused(200, -32600, json!(11));
+    response_to_a_request_never_sent_is_accepted_and_ignored:
+        post_in(r#"{"jsonrpc":"2.0","id":"never-sent","result":{"model":"x"}}"#)
+        => Expect::Accepted;
+    error_response_to_a_request_never_sent_is_accepted_and_ignored:
+        post_in(r#"{"jsonrpc":"2.0","id":991,"error":{"code":-32603,"message":"boom"}}"#)
+        => Expect::Accepted;
     // 4242 is the id `add_in` uses next: the stale cancellation must not touch it.
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn progress_for_an_unknown_token_is_accepted_and_ignored() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(
-        addr,
-        json!({"jsonrpc": "2.0", "method": "notifications/progress",
-               "params": {"progressToken": "ghost", "progress": 1, "total": 2}})
-        .to_string(),
-    )
-    .await;
-    assert_eq!(reply.status, 202, "{}", reply.text());
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn unknown_notification_is_accepted_and_ignored() {
-    let (server, addr) = start().await;
-    let (reply, session) = in_session(
-        addr,
-        r#"{"jsonrpc":"2.0","method":"notifications/whatever","params":{"x":1}}"#,
-    )
-    .await;
-    assert_eq!(reply.status, 202, "{}", reply.text());
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
+    cancellation_of_an_unknown_id_is_accepted_and_ignored:
+        post_in(
+            json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                   "params": {"requestId": 4242, "reason": "mischief"}})
+            .to_string(),
+        ) => Expect::Accepted;
+    progress_for_an_unknown_token_is_accepted_and_ignored:
+        post_in(
+            json!({"jsonrpc": "2.0", "method": "notifications/progress",
+                   "params": {"progressToken": "ghost", "progress": 1, "total": 2}})
+            .to_string(),
+        ) => Expect::Accepted;
+    unknown_notification_is_accepted_and_ignored:
+        post_in(r#"{"jsonrpc":"2.0","method":"notifications/whatever","params":{"x":1}}"#)
+        => Expect::Accepted;
 }
 
 // ---------------------------------------------------------------------------------------
 // Hostile bodies.
 
-#[tokio::test]
-async fn body_over_the_limit_is_413() {
-    let (server, addr) = start().await;
-    let session = init(addr).await;
+/// An `add` call padded past the 4 MiB body limit.
+fn oversized_call() -> String {
     let padding = "x".repeat(4 * 1024 * 1024 + 16);
-    let body = format!(
+    format!(
         r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"add","pad":"{padding}"}}}}"#
-    );
-    let reply = Req::post(body).session(&session).send(addr).await;
-    assert_error(&reply, 413, -32000, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
+    )
 }
 
-#[tokio::test]
-async fn deep_nesting_is_a_parse_error() {
-    let (server, addr) = start().await;
+/// An `add` call whose arguments nest 100,000 arrays deep.
+fn deeply_nested_call() -> String {
     let depth = 100_000;
-    let body = format!(
+    format!(
         r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"add","arguments":{}{}}}}}"#,
         "[".repeat(depth),
         "]".repeat(depth)
-    );
-    let (reply, session) = in_session(addr, body).await;
-    assert_error(&reply, 400, -32700, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
+    )
 }
 
-#[tokio::test]
-async fn deep_nesting_just_over_the_bound_is_a_parse_error() {
-    let (server, addr) = start().await;
+/// A ping whose params nest just past the nesting bound.
+fn ping_nested_just_over_the_bound() -> String {
     let nested = format!("{}1{}", "[".repeat(130), "]".repeat(130));
-    let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"x":{nested}}}}}"#);
-    let (reply, session) = in_session(addr, body).await;
-    assert_error(&reply, 400, -32700, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
+    format!(r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"x":{nested}}}}}"#)
 }
 
-#[tokio::test]
-async fn invalid_utf8_is_a_parse_error() {
-    let (server, addr) = start().await;
+/// An `add` call with invalid UTF-8 inside the tool's name.
+fn call_with_invalid_utf8() -> Vec<u8> {
     let mut body = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"#.to_vec();
     body.extend_from_slice(&[0xff, 0xfe, 0xc3]);
     body.extend_from_slice(br#"dd","arguments":{"a":2,"b":3}}}"#);
-    let (reply, session) = in_session(addr, body).await;
-    assert_error(&reply, 400, -32700, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
+    body
+}
+
+cases! { in_session:
+    body_over_the_limit_is_413: post_in(oversized_call()) => refused(413, -32000, Value::Null);
+    deep_nesting_is_a_parse_error:
+        post_in(deeply_nested_call()) => refused(400, -32700, Value::Null);
+    deep_nesting_just_over_the_bound_is_a_parse_error:
+        post_in(ping_nested_just_over_the_bound()) => refused(400, -32700, Value::Null);
+    invalid_utf8_is_a_parse_error:
+        post_in(call_with_invalid_utf8()) => refused(400, -32700, Value::Null);
 }
 
 // ---------------------------------------------------------------------------------------
 // Headers.
 
-#[tokio::test]
-async fn conflicting_protocol_version_headers_are_400() {
-    let (server, addr) = start().await;
-    let session = init(addr).await;
-    let reply = Req::post_json(&add_call(1))
-        .session(&session)
-        .header("MCP-Protocol-Version", "2025-06-18")
-        .send(addr)
-        .await;
-    assert_error(&reply, 400, -32600, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
+/// The session id with its 11th character changed.
+fn one_character_off(session: &str) -> String {
+    let mut forged: Vec<char> = session.chars().collect();
+    forged[10] = if forged[10] == '0' { '1' } else { '0' };
+    forged.into_iter().collect()
 }
 
-#[tokio::test]
-async fn unknown_protocol_version_header_in_a_session_is_400() {
-    let (server, addr) = start().await;
-    let session = init(addr).await;
-    let reply = Req::post_json(&add_call(1))
-        .header("Mcp-Session-Id", &session)
-        .header("MCP-Protocol-Version", "1999-01-01")
-        .send(addr)
-        .await;
-    assert_error(&reply, 400, -32600, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
+cases! { in_session:
+    conflicting_protocol_version_headers_are_400:
+        |s| {
+            Req::post_json(&add_call(1))
+                .session(s)
+                .header("MCP-Protocol-Version", "2025-06-18")
+        } => refused(400, -32600, Value::Null);
+    unknown_protocol_version_header_in_a_session_is_400:
+        |s| {
+            Req::post_json(&add_call(1))
+                .header("Mcp-Session-Id", s)
+                .header("MCP-Protocol-Version", "1999-01-01")
+        } => refused(400, -32600, Value::Null);
+    missing_content_type_is_415:
+        |s| Req::post_json(&add_call(1)).without("content-type").session(s)
+        => refused(415, -32000, Value::Null);
+    text_plain_content_type_is_415:
+        |s| Req::post_json(&add_call(1)).set("Content-Type", "text/plain").session(s)
+        => refused(415, -32000, Value::Null);
+    missing_accept_is_406:
+        |s| Req::post_json(&add_call(1)).without("accept").session(s)
+        => refused(406, -32000, Value::Null);
+    html_only_accept_is_406:
+        |s| Req::post_json(&add_call(1)).set("Accept", "text/html").session(s)
+        => refused(406, -32000, Value::Null);
+    a_version_header_contradicting_the_session_is_400:
+        |s| {
+            Req::post_json(&add_call(1))
+                .session(s)
+                .set("MCP-Protocol-Version", "2025-03-26")
+        } => refused(400, -32600, Value::Null);
+    one_character_off_session_id_is_404:
+        |s| Req::post_json(&add_call(1)).session(&one_character_off(s))
+        => refused(404, -32000, Value::Null);
+    foreign_origin_is_403:
+        |s| Req::post_json(&add_call(1)).session(s).header("Origin", "https://evil.example")
+        => refused(403, -32000, Value::Null);
+    foreign_host_is_403:
+        |s| Req::post_json(&add_call(1)).session(s).header("Host", "evil.example")
+        => refused(403, -32000, Value::Null);
 }
 
-#[tokio::test]
-async fn missing_content_type_is_415() {
-    let (server, addr) = start().await;
-    let session = init(addr).await;
-    let reply = Req::post_json(&add_call(1))
-        .without("content-type")
-        .session(&session)
-        .send(addr)
-        .await;
-    assert_error(&reply, 415, -32000, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn text_plain_content_type_is_415() {
-    let (server, addr) = start().await;
-    let session = init(addr).await;
-    let reply = Req::post_json(&add_call(1))
-        .set("Content-Type", "text/plain")
-        .session(&session)
-        .send(addr)
-        .await;
-    assert_error(&reply, 415, -32000, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn missing_accept_is_406() {
-    let (server, addr) = start().await;
-    let session = init(addr).await;
-    let reply = Req::post_json(&add_call(1))
-        .without("accept")
-        .session(&session)
-        .send(addr)
-        .await;
-    assert_error(&reply, 406, -32000, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn html_only_accept_is_406() {
-    let (server, addr) = start().await;
-    let session = init(addr).await;
-    let reply = Req::post_json(&add_call(1))
-        .set("Accept", "text/html")
-        .session(&session)
-        .send(addr)
-        .await;
-    assert_error(&reply, 406, -32000, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn accept_refusing_event_streams_is_406() {
-    let (server, addr) = start().await;
-    let reply = Req::post_json(&bare_initialize())
-        .set("Accept", "application/json, text/event-stream;q=0")
-        .send(addr)
-        .await;
-    assert_error(&reply, 406, -32000, Value::Null);
-    assert!(reply.header("mcp-session-id").is_none());
-    still_serves(addr, None).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn forged_session_id_is_404() {
-    let (server, addr) = start().await;
-    let forged = "ab".repeat(32);
-    let reply = Req::post_json(&add_call(1))
-        .session(&forged)
-        .send(addr)
-        .await;
-    assert_error(&reply, 404, -32000, Value::Null);
-    still_serves(addr, None).await;
-    server.shutdown().await;
+cases! { without_session:
+    accept_refusing_event_streams_is_406:
+        Req::post_json(&bare_initialize())
+            .set("Accept", "application/json, text/event-stream;q=0")
+        => refused(406, -32000, Value::Null);
+    forged_session_id_is_404:
+        Req::post_json(&add_call(1)).session(&"ab".repeat(32))
+        => refused(404, -32000, Value::Null);
+    rebinding_host_on_initialize_is_403_without_a_session:
+        Req::post_json(&bare_initialize()).header("Host", "attacker.example:80")
+        => refused(403, -32000, Value::Null);
 }
 
 #[tokio::test]
@@ -941,36 +757,6 @@ async fn two_different_session_ids_are_refused() {
     assert_error(&reply, 400, -32600, Value::Null);
     still_serves(addr, Some(&a)).await;
     still_serves(addr, Some(&b)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn a_version_header_contradicting_the_session_is_400() {
-    let (server, addr) = start().await;
-    let session = init(addr).await;
-    let reply = Req::post_json(&add_call(1))
-        .session(&session)
-        .set("MCP-Protocol-Version", "2025-03-26")
-        .send(addr)
-        .await;
-    assert_error(&reply, 400, -32600, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn one_character_off_session_id_is_404() {
-    let (server, addr) = start().await;
-    let session = init(addr).await;
-    let mut forged: Vec<char> = session.chars().collect();
-    forged[10] = if forged[10] == '0' { '1' } else { '0' };
-    let forged: String = forged.into_iter().collect();
-    let reply = Req::post_json(&add_call(1))
-        .session(&forged)
-        .send(addr)
-        .await;
-    assert_error(&reply, 404, -32000, Value::Null);
-    still_serves(addr, Some(&session)).await;
     server.shutdown().await;
 }
 
@@ -1001,47 +787,6 @@ async fn ended_session_is_404() {
     server.shutdown().await;
 }
 
-#[tokio::test]
-async fn foreign_origin_is_403() {
-    let (server, addr) = start().await;
-    let session = init(addr).await;
-    let reply = Req::post_json(&add_call(1))
-        .session(&session)
-        .header("Origin", "https://evil.example")
-        .send(addr)
-        .await;
-    assert_error(&reply, 403, -32000, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn foreign_host_is_403() {
-    let (server, addr) = start().await;
-    let session = init(addr).await;
-    let reply = Req::post_json(&add_call(1))
-        .session(&session)
-        .header("Host", "evil.example")
-        .send(addr)
-        .await;
-    assert_error(&reply, 403, -32000, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn rebinding_host_on_initialize_is_403_without_a_session() {
-    let (server, addr) = start().await;
-    let reply = Req::post_json(&bare_initialize())
-        .header("Host", "attacker.example:80")
-        .send(addr)
-        .await;
-    assert_error(&reply, 403, -32000, Value::Null);
-    assert!(reply.header("mcp-session-id").is_none());
-    still_serves(addr, None).await;
-    server.shutdown().await;
-}
-
 async fn wrong_verb(verb: &'static str) {
     let (server, addr) = start().await;
     let session = init(addr).await;
@@ -1051,12 +796,10 @@ async fn wrong_verb(verb: &'static str) {
     still_serves(addr, Some(&session)).await;
     server.shutdown().await;
 }
-
 #[tokio::test]
 async fn put_is_405() {
     wrong_verb("PUT").await;
 }
-
 #[tokio::test]
 async fn patch_is_405() {
     wrong_verb("PATCH").await;
@@ -1077,47 +820,51 @@ fn modern_add(id: i64) -> Value {
     )
 }
 
-#[tokio::test]
-async fn modern_request_without_meta_is_invalid_params() {
-    let (server, addr) = start().await;
-    let reply = Req::post_json(&add_call(21))
-        .modern("tools/call", Some("add"))
-        .send(addr)
-        .await;
-    assert_error(&reply, 400, -32602, json!(21));
-    still_serves_modern(addr).await;
-    server.shutdown().await;
+/// `modern_add(id)` whose `_meta` claims protocol `version`.
+fn modern_add_claiming(id: i64, version: &str) -> Value {
+    let mut body = modern_add(id);
+    body["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!(version);
+    body
 }
 
-#[tokio::test]
-async fn modern_meta_without_capabilities_is_invalid_params() {
-    let (server, addr) = start().await;
-    let body = request(
-        json!(22),
-        "tools/list",
-        json!({"_meta": {"io.modelcontextprotocol/protocolVersion": MODERN}}),
-    );
-    let reply = Req::post_json(&body)
+cases! { modern:
+    modern_request_without_meta_is_invalid_params:
+        Req::post_json(&add_call(21)).modern("tools/call", Some("add"))
+        => refused(400, -32602, json!(21));
+    modern_meta_without_capabilities_is_invalid_params:
+        Req::post_json(&request(
+            json!(22),
+            "tools/list",
+            json!({"_meta": {"io.modelcontextprotocol/protocolVersion": MODERN}}),
+        ))
         .modern("tools/list", None)
-        .send(addr)
-        .await;
-    assert_error(&reply, 400, -32602, json!(22));
-    still_serves_modern(addr).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn header_and_meta_versions_disagreeing_is_a_header_mismatch() {
-    let (server, addr) = start().await;
-    let mut body = modern_add(23);
-    body["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("v999.0.0");
-    let reply = Req::post_json(&body)
-        .modern("tools/call", Some("add"))
-        .send(addr)
-        .await;
-    assert_error(&reply, 400, -32020, json!(23));
-    still_serves_modern(addr).await;
-    server.shutdown().await;
+        => refused(400, -32602, json!(22));
+    header_and_meta_versions_disagreeing_is_a_header_mismatch:
+        Req::post_json(&modern_add_claiming(23, "v999.0.0")).modern("tools/call", Some("add"))
+        => refused(400, -32020, json!(23));
+    mcp_method_mismatch_is_a_header_mismatch:
+        Req::post_json(&modern_add(26)).modern("tools/list", Some("add"))
+        => refused(400, -32020, json!(26));
+    missing_mcp_method_is_a_header_mismatch:
+        Req::post_json(&modern_add(27))
+            .header("MCP-Protocol-Version", MODERN)
+            .header("Mcp-Name", "add")
+        => refused(400, -32020, json!(27));
+    mcp_name_mismatch_is_a_header_mismatch:
+        Req::post_json(&modern_add(28)).modern("tools/call", Some("slow"))
+        => refused(400, -32020, json!(28));
+    duplicated_contradicting_mcp_method_is_a_header_mismatch:
+        Req::post_json(&modern_add(29))
+            .modern("tools/call", Some("add"))
+            .header("Mcp-Method", "tools/list")
+        => refused(400, -32020, json!(29));
+    modern_batch_is_an_invalid_request:
+        Req::post_json(&json!([modern_add(1), modern_add(2)])).modern("tools/call", Some("add"))
+        => refused(400, -32600, Value::Null);
+    modern_response_from_a_client_is_an_invalid_request:
+        Req::post(r#"{"jsonrpc":"2.0","id":5,"result":{}}"#)
+            .header("MCP-Protocol-Version", MODERN)
+        => refused(400, -32600, Value::Null);
 }
 
 #[tokio::test]
@@ -1158,56 +905,6 @@ async fn stateful_version_in_meta_is_unsupported() {
 }
 
 #[tokio::test]
-async fn mcp_method_mismatch_is_a_header_mismatch() {
-    let (server, addr) = start().await;
-    let reply = Req::post_json(&modern_add(26))
-        .modern("tools/list", Some("add"))
-        .send(addr)
-        .await;
-    assert_error(&reply, 400, -32020, json!(26));
-    still_serves_modern(addr).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn missing_mcp_method_is_a_header_mismatch() {
-    let (server, addr) = start().await;
-    let reply = Req::post_json(&modern_add(27))
-        .header("MCP-Protocol-Version", MODERN)
-        .header("Mcp-Name", "add")
-        .send(addr)
-        .await;
-    assert_error(&reply, 400, -32020, json!(27));
-    still_serves_modern(addr).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn mcp_name_mismatch_is_a_header_mismatch() {
-    let (server, addr) = start().await;
-    let reply = Req::post_json(&modern_add(28))
-        .modern("tools/call", Some("slow"))
-        .send(addr)
-        .await;
-    assert_error(&reply, 400, -32020, json!(28));
-    still_serves_modern(addr).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn duplicated_contradicting_mcp_method_is_a_header_mismatch() {
-    let (server, addr) = start().await;
-    let reply = Req::post_json(&modern_add(29))
-        .modern("tools/call", Some("add"))
-        .header("Mcp-Method", "tools/list")
-        .send(addr)
-        .await;
-    assert_error(&reply, 400, -32020, json!(29));
-    still_serves_modern(addr).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
 async fn initialize_with_modern_headers_is_method_not_found() {
     let (server, addr) = start().await;
     let body = request(
@@ -1226,31 +923,6 @@ async fn initialize_with_modern_headers_is_method_not_found() {
         .await;
     assert_error(&reply, 404, -32601, json!(30));
     assert!(reply.header("mcp-session-id").is_none());
-    still_serves_modern(addr).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn modern_batch_is_an_invalid_request() {
-    let (server, addr) = start().await;
-    let batch = json!([modern_add(1), modern_add(2)]);
-    let reply = Req::post_json(&batch)
-        .modern("tools/call", Some("add"))
-        .send(addr)
-        .await;
-    assert_error(&reply, 400, -32600, Value::Null);
-    still_serves_modern(addr).await;
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn modern_response_from_a_client_is_an_invalid_request() {
-    let (server, addr) = start().await;
-    let reply = Req::post(r#"{"jsonrpc":"2.0","id":5,"result":{}}"#)
-        .header("MCP-Protocol-Version", MODERN)
-        .send(addr)
-        .await;
-    assert_error(&reply, 400, -32600, Value::Null);
     still_serves_modern(addr).await;
     server.shutdown().await;
 }
@@ -1332,9 +1004,9 @@ async fn sampling_answered_with_an_error_fails_the_tool_only() {
     let (server, addr) = start().await;
     let session = init(addr).await;
     let call = request(
-        json!("seed-1"),
+        json!("scenario-1"),
         "tools/call",
-        json!({"name": "seed_tool", "arguments": {"text": "hostile"}}),
+        json!({"name": "scenario", "arguments": {"text": "hostile"}}),
     );
     let mut stream = Req::post_json(&call).session(&session).open(addr).await;
     assert_eq!(stream.status, 200);
@@ -1353,7 +1025,7 @@ async fn sampling_answered_with_an_error_fails_the_tool_only() {
     assert_eq!(reply.status, 202, "{}", reply.text());
     let answer = loop {
         let message = stream.next_message().await.expect("the tool's answer");
-        if message.get("id") == Some(&json!("seed-1")) {
+        if message.get("id") == Some(&json!("scenario-1")) {
             break message;
         }
     };
@@ -1365,16 +1037,11 @@ async fn sampling_answered_with_an_error_fails_the_tool_only() {
 // ---------------------------------------------------------------------------------------
 // A 2026-07-28 header inside a live session.
 
-#[tokio::test]
-async fn modern_header_on_a_live_session_is_400() {
-    let (server, addr) = start().await;
-    let session = init(addr).await;
-    let reply = Req::post_json(&add_call(1))
-        .header("Mcp-Session-Id", &session)
-        .header("MCP-Protocol-Version", MODERN)
-        .send(addr)
-        .await;
-    assert_error(&reply, 400, -32600, Value::Null);
-    still_serves(addr, Some(&session)).await;
-    server.shutdown().await;
+cases! { in_session:
+    modern_header_on_a_live_session_is_400:
+        |s| {
+            Req::post_json(&add_call(1))
+                .header("Mcp-Session-Id", s)
+                .header("MCP-Protocol-Version", MODERN)
+        } => refused(400, -32600, Value::Null);
 }

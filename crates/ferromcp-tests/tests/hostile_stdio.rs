@@ -1,4 +1,4 @@
-//! A malicious or broken peer against the real `seed_server` process over stdio, sending
+//! A malicious or broken peer against the real `example_server` process over stdio, sending
 //! raw bytes our own client would never send: malformed and truncated JSON, bad envelopes
 //! and ids, duplicate ids in flight, lifecycle violations, batches the revision forbids,
 //! responses and cancellations for nothing, over-long lines, deep nesting, invalid UTF-8,
@@ -22,7 +22,7 @@ use ferromcp_tests::dual_era::{full_capabilities, modern_params};
 use ferromcp_tests::RawStdio;
 use serde_json::{json, Value};
 
-const SERVER: &str = env!("CARGO_BIN_EXE_seed_server");
+const SERVER: &str = env!("CARGO_BIN_EXE_example_server");
 const LATEST: &str = "2025-11-25";
 /// How long a test waits to be sure the server says nothing.
 const QUIET: Duration = Duration::from_millis(300);
@@ -86,6 +86,31 @@ async fn send_expecting(
     assert_error(&answer, code, id)
 }
 
+/// The driver of the one-line cases: a server that finished the handshake at the latest
+/// version gets `line`, answers one error with `code` and `id` (whose message contains
+/// `mentioning`, when given), and still serves.
+async fn run_line_case(line: impl AsRef<[u8]>, code: i64, id: Value, mentioning: Option<&str>) {
+    let mut server = ready(LATEST).await;
+    let message = send_expecting(&mut server, line, code, id).await;
+    if let Some(text) = mentioning {
+        assert!(message.contains(text), "{message}");
+    }
+    still_serves(&mut server).await;
+}
+
+/// One `#[tokio::test]` per row, named by the row: `name: line => code, id;`, optionally
+/// `=> code, id, mentioning "text";` (see [`run_line_case`]).
+macro_rules! cases {
+    ($($name:ident: $line:expr => $code:expr, $id:expr $(, mentioning $text:literal)?;)*) => {$(
+        #[tokio::test]
+        async fn $name() {
+            // `Some(text)` when the row says `mentioning text`.
+            let mentioning: Option<&str> = None $(.or(Some($text)))?;
+            run_line_case($line, $code, $id, mentioning).await;
+        }
+    )*};
+}
+
 /// Nothing arrives for a while.
 async fn assert_silent(server: &mut RawStdio) {
     if let Some(message) = server.try_recv(QUIET).await {
@@ -142,56 +167,19 @@ fn sampled(text: &str) -> Value {
 // ---------------------------------------------------------------------------------------
 // Malformed bytes.
 
-#[tokio::test]
-async fn malformed_json_is_a_parse_error_with_a_null_id() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":1,"method":ping}"#,
-        -32700,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn json_truncated_mid_string_is_a_parse_error() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":1,"method":"too"#,
-        -32700,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn json_truncated_after_a_member_is_a_parse_error() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":1,"#,
-        -32700,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn trailing_garbage_after_a_message_is_a_parse_error() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":1,"method":"ping"} {"x":1}"#,
-        -32700,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
+cases! {
+    malformed_json_is_a_parse_error_with_a_null_id:
+        r#"{"jsonrpc":"2.0","id":1,"method":ping}"#
+        => -32700, Value::Null;
+    json_truncated_mid_string_is_a_parse_error:
+        r#"{"jsonrpc":"2.0","id":1,"method":"too"#
+        => -32700, Value::Null;
+    json_truncated_after_a_member_is_a_parse_error:
+        r#"{"jsonrpc":"2.0","id":1,"#
+        => -32700, Value::Null;
+    trailing_garbage_after_a_message_is_a_parse_error:
+        r#"{"jsonrpc":"2.0","id":1,"method":"ping"} {"x":1}"#
+        => -32700, Value::Null;
 }
 
 #[tokio::test]
@@ -214,58 +202,20 @@ async fn json_scalars_are_invalid_requests() {
     still_serves(&mut server).await;
 }
 
-#[tokio::test]
-async fn invalid_utf8_in_the_method_is_a_parse_error() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"pi\xc3\x28ng\"}",
-        -32700,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn invalid_utf8_inside_tool_arguments_is_a_parse_error() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"text\":\"\xed\xa0\x80\"}}}",
-        -32700,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn raw_control_characters_in_a_string_are_a_parse_error() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"pi\x00ng\"}",
-        -32700,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn a_lone_surrogate_escape_in_tool_arguments_is_invalid_params() {
-    let mut server = ready(LATEST).await;
+cases! {
+    invalid_utf8_in_the_method_is_a_parse_error:
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"pi\xc3\x28ng\"}"
+        => -32700, Value::Null;
+    invalid_utf8_inside_tool_arguments_is_a_parse_error:
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"text\":\"\xed\xa0\x80\"}}}"
+        => -32700, Value::Null;
+    raw_control_characters_in_a_string_are_a_parse_error:
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"pi\x00ng\"}"
+        => -32700, Value::Null;
     // Valid JSON text for the envelope, but the argument cannot become a string.
-    let message = send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"\ud800"}}}"#,
-        -32602,
-        json!(1),
-    )
-    .await;
-    assert!(message.contains("escape"), "{message}");
-    still_serves(&mut server).await;
+    a_lone_surrogate_escape_in_tool_arguments_is_invalid_params:
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"\ud800"}}}"#
+        => -32602, json!(1), mentioning "escape";
 }
 
 #[tokio::test]
@@ -383,44 +333,16 @@ async fn messages_pipelined_in_one_write_with_crlf_are_all_answered() {
 // ---------------------------------------------------------------------------------------
 // Envelopes and ids.
 
-#[tokio::test]
-async fn wrong_jsonrpc_version_is_an_invalid_request_echoing_the_id() {
-    let mut server = ready(LATEST).await;
-    let message = send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"1.0","id":7,"method":"ping"}"#,
-        -32600,
-        json!(7),
-    )
-    .await;
-    assert!(message.contains("2.0"), "{message}");
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn missing_jsonrpc_member_is_an_invalid_request() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"id":"q","method":"ping"}"#,
-        -32600,
-        json!("q"),
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn numeric_jsonrpc_member_is_an_invalid_request() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":2.0,"id":3,"method":"ping"}"#,
-        -32600,
-        json!(3),
-    )
-    .await;
-    still_serves(&mut server).await;
+cases! {
+    wrong_jsonrpc_version_is_an_invalid_request_echoing_the_id:
+        r#"{"jsonrpc":"1.0","id":7,"method":"ping"}"#
+        => -32600, json!(7), mentioning "2.0";
+    missing_jsonrpc_member_is_an_invalid_request:
+        r#"{"id":"q","method":"ping"}"#
+        => -32600, json!("q");
+    numeric_jsonrpc_member_is_an_invalid_request:
+        r#"{"jsonrpc":2.0,"id":3,"method":"ping"}"#
+        => -32600, json!(3);
 }
 
 #[tokio::test]
@@ -474,17 +396,10 @@ async fn a_string_id_and_the_same_number_are_different_requests() {
     still_serves(&mut server).await;
 }
 
-#[tokio::test]
-async fn numeric_method_is_an_invalid_request() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":4,"method":42}"#,
-        -32600,
-        json!(4),
-    )
-    .await;
-    still_serves(&mut server).await;
+cases! {
+    numeric_method_is_an_invalid_request:
+        r#"{"jsonrpc":"2.0","id":4,"method":42}"#
+        => -32600, json!(4);
 }
 
 #[tokio::test]
@@ -498,73 +413,24 @@ async fn scalar_params_are_an_invalid_request() {
     still_serves(&mut server).await;
 }
 
-#[tokio::test]
-async fn by_position_params_are_invalid_params() {
-    let mut server = ready(LATEST).await;
+cases! {
     // JSON-RPC allows an array; MCP names every parameter. (Before this suite, serde read
     // the array into the params struct field by field and the call ran.)
-    let message = send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":["add",{"a":1,"b":2}]}"#,
-        -32602,
-        json!(4),
-    )
-    .await;
-    assert!(message.contains("object"), "{message}");
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn a_request_carrying_a_result_is_an_invalid_request() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":4,"method":"ping","result":{}}"#,
-        -32600,
-        json!(4),
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn a_message_with_neither_method_nor_id_is_an_invalid_request() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","params":{}}"#,
-        -32600,
-        Value::Null,
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn a_response_with_both_result_and_error_is_an_invalid_request() {
-    let mut server = ready(LATEST).await;
-    send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":9,"result":{},"error":{"code":1,"message":"x"}}"#,
-        -32600,
-        json!(9),
-    )
-    .await;
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn a_malformed_error_member_is_an_invalid_request() {
-    let mut server = ready(LATEST).await;
-    let message = send_expecting(
-        &mut server,
-        r#"{"jsonrpc":"2.0","id":9,"error":{"code":"bad"}}"#,
-        -32600,
-        json!(9),
-    )
-    .await;
-    assert!(message.contains("error"), "{message}");
-    still_serves(&mut server).await;
+    by_position_params_are_invalid_params:
+        r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":["add",{"a":1,"b":2}]}"#
+        => -32602, json!(4), mentioning "object";
+    a_request_carrying_a_result_is_an_invalid_request:
+        r#"{"jsonrpc":"2.0","id":4,"method":"ping","result":{}}"#
+        => -32600, json!(4);
+    a_message_with_neither_method_nor_id_is_an_invalid_request:
+        r#"{"jsonrpc":"2.0","params":{}}"#
+        => -32600, Value::Null;
+    a_response_with_both_result_and_error_is_an_invalid_request:
+        r#"{"jsonrpc":"2.0","id":9,"result":{},"error":{"code":1,"message":"x"}}"#
+        => -32600, json!(9);
+    a_malformed_error_member_is_an_invalid_request:
+        r#"{"jsonrpc":"2.0","id":9,"error":{"code":"bad"}}"#
+        => -32600, json!(9), mentioning "error";
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1084,63 +950,73 @@ async fn a_nested_batch_item_is_an_invalid_request() {
 // ---------------------------------------------------------------------------------------
 // What the "client" answers to the server's own requests.
 
-#[tokio::test]
-async fn a_sampling_answer_that_is_an_error_becomes_a_tool_error() {
+/// The driver of the bad-answer cases: `tool` asks the client with a `method` request, gets
+/// `answer`, and fails as a tool error whose text mentions every one of `mentions`; the
+/// server still serves.
+async fn run_bad_answer(
+    tool: &str,
+    arguments: Value,
+    method: &str,
+    answer: Value,
+    mentions: &[&str],
+) {
     let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
-    assert_eq!(asked["method"], "sampling/createMessage");
-    reply(
-        &mut server,
-        &asked,
-        json!({"error": {"code": -1, "message": "the user rejected sampling"}}),
-    )
-    .await;
+    let asked = call_until_asked(&mut server, 1, tool, arguments).await;
+    assert_eq!(asked["method"], method);
+    reply(&mut server, &asked, answer).await;
     let (answer, _) = server.recv_response(&json!(1)).await;
     assert_eq!(answer["result"]["isError"], true, "{answer}");
     let text = text_of(&answer);
-    assert!(
-        text.contains("sampling/createMessage") && text.contains("the user rejected sampling"),
-        "{text}"
-    );
+    for mention in mentions {
+        assert!(text.contains(mention), "{mention:?} missing from {text}");
+    }
     still_serves(&mut server).await;
 }
 
-#[tokio::test]
-async fn a_sampling_answer_whose_content_is_a_number_is_a_tool_error() {
-    let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
-    reply(
-        &mut server,
-        &asked,
-        json!({"result": {"role": "assistant", "content": 5, "model": "m"}}),
-    )
-    .await;
-    let (answer, _) = server.recv_response(&json!(1)).await;
-    assert_eq!(answer["result"]["isError"], true, "{answer}");
-    let text = text_of(&answer);
-    assert!(
-        text.contains("sampling/createMessage") && text.contains("malformed result"),
-        "{text}"
-    );
-    still_serves(&mut server).await;
+/// One `#[tokio::test]` per row, named by the row:
+/// `name: tool(arguments) asks method, answer body => [mentions];` (see [`run_bad_answer`]).
+macro_rules! bad_answer_cases {
+    ($($name:ident: $tool:literal($arguments:expr) asks $method:literal,
+       answer $answer:expr => [$($mention:literal),*];)*) => {$(
+        #[tokio::test]
+        async fn $name() {
+            run_bad_answer($tool, $arguments, $method, $answer, &[$($mention),*]).await;
+        }
+    )*};
 }
 
-#[tokio::test]
-async fn a_sampling_answer_that_is_not_an_object_is_a_tool_error() {
-    let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
-    reply(&mut server, &asked, json!({"result": "just text"})).await;
-    let (answer, _) = server.recv_response(&json!(1)).await;
-    assert_eq!(answer["result"]["isError"], true, "{answer}");
-    assert!(text_of(&answer).contains("malformed result"), "{answer}");
-    still_serves(&mut server).await;
+bad_answer_cases! {
+    a_sampling_answer_that_is_an_error_becomes_a_tool_error:
+        "scenario"(json!({"text": "t"})) asks "sampling/createMessage",
+        answer json!({"error": {"code": -1, "message": "the user rejected sampling"}})
+        => ["sampling/createMessage", "the user rejected sampling"];
+    a_sampling_answer_whose_content_is_a_number_is_a_tool_error:
+        "scenario"(json!({"text": "t"})) asks "sampling/createMessage",
+        answer json!({"result": {"role": "assistant", "content": 5, "model": "m"}})
+        => ["sampling/createMessage", "malformed result"];
+    a_sampling_answer_that_is_not_an_object_is_a_tool_error:
+        "scenario"(json!({"text": "t"})) asks "sampling/createMessage",
+        answer json!({"result": "just text"})
+        => [];
+    an_elicitation_answer_that_is_an_error_becomes_a_tool_error:
+        "ask_name"(json!({})) asks "elicitation/create",
+        answer json!({"error": {"code": -32603, "message": "the form could not be shown"}})
+        => ["elicitation/create", "the form could not be shown"];
+    an_elicitation_answer_with_an_unknown_action_is_a_tool_error:
+        "ask_name"(json!({})) asks "elicitation/create",
+        answer json!({"result": {"action": "maybe"}})
+        => ["malformed result"];
+    an_elicitation_answer_that_does_not_fit_the_form_is_a_tool_error:
+        "ask_name"(json!({})) asks "elicitation/create",
+        answer json!({"result": {"action": "accept", "content": {"name": 5}}})
+        => ["does not fit the form"];
 }
 
 #[tokio::test]
 async fn a_3_mb_sampling_answer_is_carried_through() {
     let mut server = ready_full(&[]).await;
     let big = "s".repeat(3 * 1024 * 1024);
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
+    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
     reply(&mut server, &asked, sampled(&big)).await;
     let roots = next_server_request(&mut server).await;
     assert_eq!(roots["method"], "roots/list");
@@ -1154,7 +1030,7 @@ async fn a_3_mb_sampling_answer_is_carried_through() {
 #[tokio::test]
 async fn a_sampling_answer_over_the_line_limit_times_out_the_tool_cleanly() {
     let mut server = ready_full(&["--client-timeout-ms", "1500"]).await;
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
+    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
     reply(&mut server, &asked, sampled(&"s".repeat(5 * 1024 * 1024))).await;
     // The over-long line is refused at once...
     let (refusal, _) = server.recv_response(&Value::Null).await;
@@ -1177,7 +1053,7 @@ async fn a_sampling_answer_over_the_line_limit_times_out_the_tool_cleanly() {
 #[tokio::test]
 async fn a_sampling_answer_with_a_mistaken_id_completes_nothing() {
     let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
+    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
     // Wrong id type (a string for a numeric id), then a wrong number: both ignored.
     let wrong_type = json!({"id": asked["id"].to_string()});
     reply(&mut server, &wrong_type, sampled("wrong")).await;
@@ -1197,7 +1073,7 @@ async fn a_sampling_answer_with_a_mistaken_id_completes_nothing() {
 #[tokio::test]
 async fn a_client_request_reusing_the_servers_pending_id_is_served_separately() {
     let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
+    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
     // Ids are per direction: a client request with the id of the server's pending request
     // is a new request, not an answer.
     let ping = server.request_raw_id(asked["id"].clone(), "ping").await;
@@ -1213,7 +1089,7 @@ async fn a_client_request_reusing_the_servers_pending_id_is_served_separately() 
 #[tokio::test]
 async fn a_roots_answer_of_the_wrong_shape_is_a_tool_error() {
     let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "seed_tool", json!({"text": "t"})).await;
+    let asked = call_until_asked(&mut server, 1, "scenario", json!({"text": "t"})).await;
     reply(&mut server, &asked, sampled("ok")).await;
     let roots = next_server_request(&mut server).await;
     assert_eq!(roots["method"], "roots/list");
@@ -1229,57 +1105,6 @@ async fn a_roots_answer_of_the_wrong_shape_is_a_tool_error() {
     assert!(
         text.contains("roots/list") && text.contains("malformed result"),
         "{text}"
-    );
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn an_elicitation_answer_that_is_an_error_becomes_a_tool_error() {
-    let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "ask_name", json!({})).await;
-    assert_eq!(asked["method"], "elicitation/create");
-    reply(
-        &mut server,
-        &asked,
-        json!({"error": {"code": -32603, "message": "the form could not be shown"}}),
-    )
-    .await;
-    let (answer, _) = server.recv_response(&json!(1)).await;
-    assert_eq!(answer["result"]["isError"], true, "{answer}");
-    let text = text_of(&answer);
-    assert!(
-        text.contains("elicitation/create") && text.contains("the form could not be shown"),
-        "{text}"
-    );
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn an_elicitation_answer_with_an_unknown_action_is_a_tool_error() {
-    let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "ask_name", json!({})).await;
-    reply(&mut server, &asked, json!({"result": {"action": "maybe"}})).await;
-    let (answer, _) = server.recv_response(&json!(1)).await;
-    assert_eq!(answer["result"]["isError"], true, "{answer}");
-    assert!(text_of(&answer).contains("malformed result"), "{answer}");
-    still_serves(&mut server).await;
-}
-
-#[tokio::test]
-async fn an_elicitation_answer_that_does_not_fit_the_form_is_a_tool_error() {
-    let mut server = ready_full(&[]).await;
-    let asked = call_until_asked(&mut server, 1, "ask_name", json!({})).await;
-    reply(
-        &mut server,
-        &asked,
-        json!({"result": {"action": "accept", "content": {"name": 5}}}),
-    )
-    .await;
-    let (answer, _) = server.recv_response(&json!(1)).await;
-    assert_eq!(answer["result"]["isError"], true, "{answer}");
-    assert!(
-        text_of(&answer).contains("does not fit the form"),
-        "{answer}"
     );
     still_serves(&mut server).await;
 }
@@ -1320,7 +1145,7 @@ async fn an_unsupported_modern_version_lists_the_supported_ones() {
 async fn a_tampered_request_state_is_invalid_params() {
     let mut server = ready(LATEST).await;
     let call = modern_params(
-        json!({"name": "seed_tool", "arguments": {"text": "x"}}),
+        json!({"name": "scenario", "arguments": {"text": "x"}}),
         full_capabilities(),
         json!({}),
     );

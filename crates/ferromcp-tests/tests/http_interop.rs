@@ -1,16 +1,17 @@
 //! Interop over Streamable HTTP: the official Python SDK's client and the official
-//! TypeScript SDK's client call our server on 127.0.0.1 through the seed scenario (a tool
+//! TypeScript SDK's client call our server on 127.0.0.1 through the example scenario (a tool
 //! that samples, logs, reports progress and lists roots).
 
 use ferromcp::server::ServerConfig;
 use ferromcp_http::server::{serve, HttpServerConfig, HttpServerHandle};
-use ferromcp_tests::{node, python, repo_root, seed, ts_sdk_dir};
+use ferromcp_test_support::process::success_summary;
+use ferromcp_tests::{example_server, node, python, repo_root, ts_sdk_dir};
 use serde_json::{json, Value};
 use tokio::process::Command;
 
 async fn start() -> HttpServerHandle {
     serve(
-        seed::build_server(ServerConfig::default()),
+        example_server::build_server(ServerConfig::default()),
         "127.0.0.1:0",
         HttpServerConfig::default(),
     )
@@ -20,22 +21,16 @@ async fn start() -> HttpServerHandle {
 
 async fn summary_of(command: &mut Command) -> Value {
     let output = command.output().await.expect("run the peer client");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "peer client failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_str(stdout.lines().last().expect("a summary line")).expect("JSON summary")
+    success_summary("peer client", &output)
 }
 
-fn assert_seed_summary(summary: &Value, sampled_prefix: &str) {
-    assert_eq!(summary["serverName"], "seed-server");
+fn assert_scenario_summary(summary: &Value, sampled_prefix: &str) {
+    assert_eq!(summary["serverName"], "example-server");
     assert_eq!(
-        summary["seedText"],
+        summary["scenarioText"],
         format!("summary={sampled_prefix}Summarize: hello interop; roots=file:///tmp/ferromcp-root-a,file:///tmp/ferromcp-root-b")
     );
-    assert_eq!(summary["seedIsError"], false);
+    assert_eq!(summary["scenarioIsError"], false);
     assert_eq!(
         summary["logs"],
         json!([["info", "starting"], ["info", "finished"]])
@@ -61,7 +56,7 @@ async fn python_sdk_client_over_streamable_http() {
     )
     .await;
     assert_eq!(summary["protocolVersion"], "2025-11-25");
-    assert_seed_summary(&summary, "python-sampled: ");
+    assert_scenario_summary(&summary, "python-sampled: ");
     server.shutdown().await;
 }
 
@@ -78,6 +73,6 @@ async fn typescript_sdk_client_over_streamable_http() {
     .await;
     assert_eq!(summary["protocolVersion"], "2025-11-25");
     assert!(summary["sessionId"].is_string());
-    assert_seed_summary(&summary, "ts-sampled: ");
+    assert_scenario_summary(&summary, "ts-sampled: ");
     server.shutdown().await;
 }

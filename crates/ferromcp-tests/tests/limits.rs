@@ -28,8 +28,9 @@ use ferromcp::client::RootsHandle;
 use ferromcp::prelude::*;
 use ferromcp::server::ServerConfig;
 use ferromcp_http::server::{serve, HttpServerConfig, InMemoryEventStore};
+use ferromcp_test_support::{openai, Reply, StubProvider};
 use ferromcp_tests::dual_era::{answer_input, full_capabilities, modern_params};
-use ferromcp_tests::{seed_client, RawStdio};
+use ferromcp_tests::{example_client, RawStdio};
 use serde_json::{json, Value};
 use tokio::process::Command;
 
@@ -75,7 +76,7 @@ async fn json_depth_limit_applies_to_http_bodies() {
         max_json_depth: 8,
         ..Default::default()
     };
-    let t = start_seed(config, http_config()).await;
+    let t = start_example_server(config, http_config()).await;
     let session = t.initialize().await;
     let response = t
         .post(Some(&session))
@@ -153,7 +154,7 @@ async fn concurrent_requests_per_http_session_are_capped() {
         max_concurrent_requests: 2,
         ..Default::default()
     };
-    let t = Arc::new(start_seed(config, http_config()).await);
+    let t = Arc::new(start_example_server(config, http_config()).await);
     let session = t.initialize().await;
     let running: Vec<_> = [1, 2]
         .into_iter()
@@ -189,7 +190,7 @@ async fn concurrent_requests_per_http_session_are_capped() {
 
 #[tokio::test]
 async fn a_session_ended_frees_its_place_under_max_sessions() {
-    let t = start_seed(ServerConfig::default(), http_config().max_sessions(2)).await;
+    let t = start_example_server(ServerConfig::default(), http_config().max_sessions(2)).await;
     // Sessions in use (their GET streams open): an idle one would make room by itself
     // (`session_flood.rs`).
     let first = t.initialize().await;
@@ -221,7 +222,7 @@ async fn a_session_ended_frees_its_place_under_max_sessions() {
 
 #[tokio::test]
 async fn the_body_size_limit_is_configurable() {
-    let t = start_seed(ServerConfig::default(), http_config().max_body_bytes(2048)).await;
+    let t = start_example_server(ServerConfig::default(), http_config().max_body_bytes(2048)).await;
     let session = t.initialize().await;
     let big = call_body(1, "echo", json!({"text": "x".repeat(3000)}));
     let response = t.send(Some(&session), &big).await;
@@ -453,19 +454,19 @@ async fn sampling_beyond_the_per_minute_limit_fails_the_tool_clearly() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let mut command = Command::new(SERVER);
     command.args(["--max-sampling-per-minute", "2"]);
-    let client = seed_client::builder(seen, RootsHandle::new(seed_client::roots()))
+    let client = example_client::builder(seen, RootsHandle::new(example_client::roots()))
         .connect_stdio(command)
         .await
         .expect("connect");
     for round in 0..2 {
         let result = client
-            .call_tool("seed_tool", json!({"text": format!("round {round}")}))
+            .call_tool("scenario", json!({"text": format!("round {round}")}))
             .await
             .unwrap();
         assert_ne!(result.is_error, Some(true), "{}", result.text());
     }
     let third = client
-        .call_tool("seed_tool", json!({"text": "one too many"}))
+        .call_tool("scenario", json!({"text": "one too many"}))
         .await
         .unwrap();
     assert_eq!(third.is_error, Some(true));
@@ -493,17 +494,17 @@ async fn sampling_is_limited_by_default_and_can_be_unlimited() {
         max_sampling_per_minute: None,
         ..Default::default()
     };
-    let server = ferromcp_tests::seed::build_server(config);
+    let server = ferromcp_tests::example_server::build_server(config);
     let (server_end, client_end) = ferromcp::transport::memory::pair();
     let _connection = server.serve(server_end);
-    let client = seed_client::builder(seen, RootsHandle::new(seed_client::roots()))
+    let client = example_client::builder(seen, RootsHandle::new(example_client::roots()))
         .connect(client_end)
         .await
         .unwrap();
     // More samples than the default limit allows in a minute: only `None` lets them all pass.
     for _ in 0..125 {
         let result = client
-            .call_tool("seed_tool", json!({"text": "t"}))
+            .call_tool("scenario", json!({"text": "t"}))
             .await
             .unwrap();
         assert_ne!(result.is_error, Some(true), "{}", result.text());
@@ -512,29 +513,13 @@ async fn sampling_is_limited_by_default_and_can_be_unlimited() {
 
 // ---- the server's own LLM ----------------------------------------------------------------
 
-/// A stub OpenAI Chat Completions server on 127.0.0.1 standing for the operator's paid LLM:
-/// answers every request and counts them.
-async fn paid_llm() -> (String, Arc<AtomicUsize>) {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counted = calls.clone();
-    let app = axum::Router::new().route(
-        "/v1/chat/completions",
-        axum::routing::post(move || {
-            counted.fetch_add(1, Ordering::SeqCst);
-            async {
-                let reply = json!({
-                    "id": "x", "object": "chat.completion", "created": 0, "model": "paid",
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": "paid answer"}}]
-                });
-                ([("content-type", "application/json")], reply.to_string())
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/v1"), calls)
+/// A stub OpenAI Chat Completions provider on 127.0.0.1 standing for the operator's paid LLM:
+/// answers every request (the tests count them).
+async fn paid_llm() -> StubProvider {
+    StubProvider::at(openai::CHAT_COMPLETIONS_PATH, |_| {
+        Reply::json(200, openai::text_completion("paid", "paid answer"))
+    })
+    .await
 }
 
 /// A server over HTTP on 127.0.0.1 whose `ask` tool samples; clients declare no sampling,
@@ -595,7 +580,8 @@ async fn ask_stateless(t: &Http, id: i64, authorization: Option<&str>) -> (bool,
 
 #[tokio::test]
 async fn new_sessions_and_stateless_requests_buy_no_more_of_the_servers_llm() {
-    let (base_url, paid) = paid_llm().await;
+    let paid = paid_llm().await;
+    let base_url = paid.openai_base_url();
     let config = ServerConfig {
         max_sampling_per_minute: Some(3),
         ..Default::default()
@@ -628,7 +614,7 @@ async fn new_sessions_and_stateless_requests_buy_no_more_of_the_servers_llm() {
         assert!(text.contains("sampling limit reached"), "{text}");
     }
     assert_eq!(
-        paid.load(Ordering::SeqCst),
+        paid.request_count(),
         3,
         "the paid LLM saw the budget, no more"
     );
@@ -638,7 +624,8 @@ async fn new_sessions_and_stateless_requests_buy_no_more_of_the_servers_llm() {
 
 #[tokio::test]
 async fn the_servers_llm_is_budgeted_per_principal_and_server_wide() {
-    let (base_url, paid) = paid_llm().await;
+    let paid = paid_llm().await;
+    let base_url = paid.openai_base_url();
     let config = ServerConfig {
         max_sampling_per_minute: Some(2),
         max_provider_calls_per_minute: Some(5),
@@ -691,7 +678,7 @@ async fn the_servers_llm_is_budgeted_per_principal_and_server_wide() {
         }
     }
     assert_eq!(answered, 2, "alice 2 + bob 1 + 2 more = the server's 5");
-    assert_eq!(paid.load(Ordering::SeqCst), 5);
+    assert_eq!(paid.request_count(), 5);
 }
 
 // ---- single-use requestState --------------------------------------------------------------
@@ -722,9 +709,9 @@ async fn modern_call(
     (status, response_of(response, id).await)
 }
 
-fn seed_tool_params() -> Value {
+fn scenario_params() -> Value {
     modern_params(
-        json!({"name": "seed_tool", "arguments": {"text": "state"}}),
+        json!({"name": "scenario", "arguments": {"text": "state"}}),
         full_capabilities(),
         json!({}),
     )
@@ -746,12 +733,12 @@ fn retry_of(params: &Value, round: &Value) -> Value {
 
 /// Runs round 1 and round 2 (which consumes round 1's state); returns round 1's retry.
 async fn consume_first_state(t: &Http, authorization: Option<&str>) -> Value {
-    let params = seed_tool_params();
-    let (status, first) = modern_call(t, 1, "seed_tool", &params, authorization).await;
+    let params = scenario_params();
+    let (status, first) = modern_call(t, 1, "scenario", &params, authorization).await;
     assert_eq!(status, 200);
     assert_eq!(first["result"]["resultType"], "input_required", "{first}");
     let retry = retry_of(&params, &first);
-    let (status, second) = modern_call(t, 2, "seed_tool", &retry, authorization).await;
+    let (status, second) = modern_call(t, 2, "scenario", &retry, authorization).await;
     assert_eq!(status, 200);
     assert_eq!(second["result"]["resultType"], "input_required", "{second}");
     retry
@@ -763,9 +750,9 @@ async fn a_replayed_request_state_is_refused_when_single_use_is_on() {
         request_state_single_use: true,
         ..Default::default()
     };
-    let t = start_seed(config, http_config()).await;
+    let t = start_example_server(config, http_config()).await;
     let retry = consume_first_state(&t, None).await;
-    let (status, replay) = modern_call(&t, 3, "seed_tool", &retry, None).await;
+    let (status, replay) = modern_call(&t, 3, "scenario", &retry, None).await;
     assert_eq!(status, 400);
     assert_eq!(replay["id"], 3);
     assert!(assert_error(&replay, -32602).contains("already used"));
@@ -774,9 +761,9 @@ async fn a_replayed_request_state_is_refused_when_single_use_is_on() {
 #[tokio::test]
 async fn a_replayed_request_state_is_accepted_by_default() {
     assert!(!ServerConfig::default().request_state_single_use);
-    let t = start_seed(ServerConfig::default(), http_config()).await;
+    let t = start_example_server(ServerConfig::default(), http_config()).await;
     let retry = consume_first_state(&t, None).await;
-    let (status, replay) = modern_call(&t, 3, "seed_tool", &retry, None).await;
+    let (status, replay) = modern_call(&t, 3, "scenario", &retry, None).await;
     assert_eq!(status, 200);
     assert_eq!(replay["result"]["resultType"], "input_required", "{replay}");
 }
@@ -787,14 +774,14 @@ async fn single_use_states_still_complete_a_whole_multi_round_call() {
         request_state_single_use: true,
         ..Default::default()
     };
-    let t = start_seed(config, http_config()).await;
-    let params = seed_tool_params();
-    let (_, mut round) = modern_call(&t, 1, "seed_tool", &params, None).await;
+    let t = start_example_server(config, http_config()).await;
+    let params = scenario_params();
+    let (_, mut round) = modern_call(&t, 1, "scenario", &params, None).await;
     let mut id = 1;
     while round["result"]["resultType"] == "input_required" {
         id += 1;
         assert!(id < 8, "too many rounds");
-        (_, round) = modern_call(&t, id, "seed_tool", &retry_of(&params, &round), None).await;
+        (_, round) = modern_call(&t, id, "scenario", &retry_of(&params, &round), None).await;
     }
     assert_eq!(round["result"]["resultType"], "complete", "{round}");
     let text = round["result"]["content"][0]["text"].as_str().unwrap();
@@ -819,7 +806,7 @@ const BOB: &str = "Bearer bob-token";
 
 #[tokio::test]
 async fn without_credentials_the_server_answers_401() {
-    let t = start_seed(ServerConfig::default(), authenticated()).await;
+    let t = start_example_server(ServerConfig::default(), authenticated()).await;
     let response = t.send(None, &initialize_body(0, json!({}))).await;
     assert_eq!(response.status(), 401);
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
@@ -838,7 +825,7 @@ async fn without_credentials_the_server_answers_401() {
 
 #[tokio::test]
 async fn a_session_answers_only_the_principal_that_created_it() {
-    let t = start_seed(ServerConfig::default(), authenticated()).await;
+    let t = start_example_server(ServerConfig::default(), authenticated()).await;
     let session = t.initialize_as(json!({}), Some(ALICE)).await;
     let call = call_body(1, "add", json!({"a": 1, "b": 2}));
 
@@ -901,24 +888,24 @@ async fn a_session_answers_only_the_principal_that_created_it() {
 
 #[tokio::test]
 async fn a_request_state_answers_only_the_principal_it_was_issued_to() {
-    let t = start_seed(ServerConfig::default(), authenticated()).await;
-    let params = seed_tool_params();
-    let (status, first) = modern_call(&t, 1, "seed_tool", &params, Some(ALICE)).await;
+    let t = start_example_server(ServerConfig::default(), authenticated()).await;
+    let params = scenario_params();
+    let (status, first) = modern_call(&t, 1, "scenario", &params, Some(ALICE)).await;
     assert_eq!(status, 200);
     assert_eq!(first["result"]["resultType"], "input_required", "{first}");
     // The 2026-07-28 answer to an authenticated caller is private to it.
     let retry = retry_of(&params, &first);
-    let (status, stolen) = modern_call(&t, 2, "seed_tool", &retry, Some(BOB)).await;
+    let (status, stolen) = modern_call(&t, 2, "scenario", &retry, Some(BOB)).await;
     assert_eq!(status, 400);
     assert!(assert_error(&stolen, -32602).contains("another caller"));
-    let (status, own) = modern_call(&t, 3, "seed_tool", &retry, Some(ALICE)).await;
+    let (status, own) = modern_call(&t, 3, "scenario", &retry, Some(ALICE)).await;
     assert_eq!(status, 200);
     assert_eq!(own["result"]["resultType"], "input_required", "{own}");
 }
 
 #[tokio::test]
 async fn the_legacy_sse_transport_authenticates_and_binds_its_sessions_too() {
-    let t = start_seed(ServerConfig::default(), authenticated().legacy_sse(true)).await;
+    let t = start_example_server(ServerConfig::default(), authenticated().legacy_sse(true)).await;
     let base = format!("http://{}", t.addr);
     let anonymous = t
         .http

@@ -74,8 +74,8 @@ const ALLOWED: &[(&str, &str)] = &[
         "test support: reads the official JSON schemas from ../shared/mcp-schema",
     ),
     (
-        "crates/ferromcp-tests/src/seed.rs",
-        "test support: the seed server's `marked_sleep` tool writes a marker file the test \
+        "crates/ferromcp-tests/src/example_server.rs",
+        "test support: the example server's `marked_sleep` tool writes a marker file the test \
          names, so a test can see from outside the process whether a handler was cancelled",
     ),
     (

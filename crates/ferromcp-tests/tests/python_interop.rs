@@ -1,16 +1,17 @@
 //! Interop with the official Python SDK (PyPI `mcp` 2.x, installed by
 //! `scripts/setup-python.sh`): its client drives our stdio server, and our client drives a
-//! Python server. Both run the seed scenario: sampling, roots, logging and progress.
+//! Python server. Both run the example scenario: sampling, roots, logging and progress.
 
 use std::sync::{Arc, Mutex};
 
 use ferromcp::client::RootsHandle;
-use ferromcp_tests::seed_client::{self, expected_events};
+use ferromcp_test_support::process::success_summary;
+use ferromcp_tests::example_client::{self, expected_events};
 use ferromcp_tests::{python, repo_root, Seen};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::process::Command;
 
-const SERVER: &str = env!("CARGO_BIN_EXE_seed_server");
+const SERVER: &str = env!("CARGO_BIN_EXE_example_server");
 
 #[tokio::test]
 async fn python_client_drives_our_stdio_server() {
@@ -21,26 +22,18 @@ async fn python_client_drives_our_stdio_server() {
         .output()
         .await
         .expect("run the Python client");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "python client failed:\n{}\n{}",
-        stdout,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: Value = serde_json::from_str(stdout.lines().last().expect("a summary line"))
-        .expect("the summary is JSON");
+    let summary = success_summary("python client", &output);
     assert_eq!(summary["protocolVersion"], "2025-11-25");
-    assert_eq!(summary["serverName"], "seed-server");
+    assert_eq!(summary["serverName"], "example-server");
     assert!(summary["tools"]
         .as_array()
         .unwrap()
-        .contains(&json!("seed_tool")));
+        .contains(&json!("scenario")));
     assert_eq!(
-        summary["seedText"],
+        summary["scenarioText"],
         "summary=python-sampled: Summarize: hello interop; roots=file:///tmp/ferromcp-root-a,file:///tmp/ferromcp-root-b"
     );
-    assert_eq!(summary["seedIsError"], false);
+    assert_eq!(summary["scenarioIsError"], false);
     assert_eq!(
         summary["logs"],
         json!([["info", "starting"], ["info", "finished"]])
@@ -58,19 +51,19 @@ async fn our_client_drives_a_python_server() {
     let mut command = Command::new(python());
     command.arg(script);
     let seen = Arc::new(Mutex::new(Vec::<Seen>::new()));
-    let client = seed_client::builder(seen.clone(), RootsHandle::new(seed_client::roots()))
+    let client = example_client::builder(seen.clone(), RootsHandle::new(example_client::roots()))
         .connect_stdio(command)
         .await
         .expect("connect to the Python server");
     assert_eq!(client.server_info().name, "python-peer");
     let result = client
         .call_tool_with(
-            "seed_tool",
+            "scenario",
             json!({"text": "hello python"}),
-            seed_client::recording_progress(seen.clone()),
+            example_client::recording_progress(seen.clone()),
         )
         .await
-        .expect("seed_tool");
+        .expect("scenario");
     assert_ne!(result.is_error, Some(true), "{result:?}");
     assert_eq!(
         result.text(),

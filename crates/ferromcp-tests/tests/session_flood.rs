@@ -186,7 +186,7 @@ fn authenticated() -> HttpServerConfig {
 /// in by ending a session nobody uses, and so is the newcomer after them, who calls a tool.
 #[tokio::test]
 async fn a_flood_of_initializes_never_followed_up_does_not_lock_out_the_next_client() {
-    let t = start_seed(ServerConfig::default(), http_config().max_sessions(50)).await;
+    let t = start_example_server(ServerConfig::default(), http_config().max_sessions(50)).await;
     let client = Client::of(&t);
     let started = Instant::now();
     let flooded = flood(&client, 2000, 8, false).await;
@@ -213,7 +213,7 @@ async fn a_flood_of_initializes_never_followed_up_does_not_lock_out_the_next_cli
 /// outlives the flood's older sessions.
 #[tokio::test]
 async fn sessions_never_set_up_are_evicted_before_idle_ones_that_were() {
-    let t = start_seed(ServerConfig::default(), http_config().max_sessions(50)).await;
+    let t = start_example_server(ServerConfig::default(), http_config().max_sessions(50)).await;
     let client = Client::of(&t);
     let resident = client.initialize().await;
     let early = flood(&client, 49, 8, false).await;
@@ -232,7 +232,7 @@ async fn sessions_never_set_up_are_evicted_before_idle_ones_that_were() {
 /// least recently used one, so a session used lately outlives older idle ones.
 #[tokio::test]
 async fn a_flood_of_idle_initialized_sessions_does_not_lock_out_the_next_client() {
-    let t = start_seed(ServerConfig::default(), http_config().max_sessions(50)).await;
+    let t = start_example_server(ServerConfig::default(), http_config().max_sessions(50)).await;
     let client = Client::of(&t);
     let started = Instant::now();
     let flooded = flood(&client, 2000, 8, true).await;
@@ -259,7 +259,7 @@ async fn a_flood_of_idle_initialized_sessions_does_not_lock_out_the_next_client(
 /// session is in use, the newcomer gets 503.
 #[tokio::test]
 async fn sessions_in_use_are_never_evicted_and_a_table_in_use_answers_503() {
-    let t = start_seed(ServerConfig::default(), http_config().max_sessions(4)).await;
+    let t = start_example_server(ServerConfig::default(), http_config().max_sessions(4)).await;
     let client = Client::of(&t);
     // A: its GET stream open.
     let a = client.initialize().await;
@@ -334,7 +334,7 @@ async fn a_principal_at_its_cap_ends_its_own_oldest_idle_session_not_anothers() 
         .max_sessions(8)
         .max_sessions_per_principal(Some(5))
         .max_sessions_per_address(None);
-    let t = start_seed(ServerConfig::default(), config).await;
+    let t = start_example_server(ServerConfig::default(), config).await;
     let bob = Client::of(&t).with_auth(BOB);
     let alice = Client::of(&t).with_auth(ALICE);
     let bobs = flood(&bob, 3, 1, true).await;
@@ -387,7 +387,7 @@ async fn an_address_at_its_cap_ends_its_own_oldest_idle_session_not_anothers() {
     let config = http_config()
         .max_sessions(8)
         .max_sessions_per_address(Some(5));
-    let t = start_seed(ServerConfig::default(), config).await;
+    let t = start_example_server(ServerConfig::default(), config).await;
     let victim = Client::from(&t, "127.0.0.3");
     let flooder = Client::from(&t, "127.0.0.2");
     let kept = flood(&victim, 3, 1, true).await;
@@ -428,7 +428,7 @@ async fn the_per_address_cap_defaults_to_1000_and_can_be_disabled() {
     assert_eq!(config.max_sessions_per_principal, Some(1000));
 
     let capped = http_config().max_sessions_per_address(Some(2));
-    let t = start_seed(ServerConfig::default(), capped).await;
+    let t = start_example_server(ServerConfig::default(), capped).await;
     let client = Client::of(&t);
     let first = client.initialize().await;
     flood(&client, 2, 1, true).await;
@@ -436,7 +436,7 @@ async fn the_per_address_cap_defaults_to_1000_and_can_be_disabled() {
 
     for off in [None, Some(0)] {
         let uncapped = http_config().max_sessions_per_address(off);
-        let t = start_seed(ServerConfig::default(), uncapped).await;
+        let t = start_example_server(ServerConfig::default(), uncapped).await;
         let client = Client::of(&t);
         let sessions = flood(&client, 5, 1, true).await;
         for session in &sessions {
@@ -477,7 +477,7 @@ async fn legacy_sessions_count_against_the_caps_and_make_room_like_any_newcomer(
         .legacy_sse(true)
         .max_sessions(4)
         .max_sessions_per_address(Some(2));
-    let t = start_seed(ServerConfig::default(), config).await;
+    let t = start_example_server(ServerConfig::default(), config).await;
     let flooder = Client::from(&t, "127.0.0.2");
     let (_, first) = open_legacy(&flooder).await;
     let (_, second) = open_legacy(&flooder).await;
@@ -571,7 +571,7 @@ async fn raw_flood(addr: SocketAddr, count: usize, connections: usize) {
 /// client, from the same address even, gets in.
 #[tokio::test]
 async fn twelve_thousand_initializes_against_the_default_config_lock_nobody_out() {
-    let t = start_seed(ServerConfig::default(), HttpServerConfig::default()).await;
+    let t = start_example_server(ServerConfig::default(), HttpServerConfig::default()).await;
     let started = Instant::now();
     raw_flood(t.addr, 12_000, 8).await;
     eprintln!(
@@ -591,7 +591,7 @@ async fn twelve_thousand_initializes_against_the_default_config_lock_nobody_out(
 #[tokio::test]
 async fn twelve_thousand_initializes_fill_the_table_and_lock_nobody_out() {
     let config = HttpServerConfig::default().max_sessions_per_address(None);
-    let t = start_seed(ServerConfig::default(), config).await;
+    let t = start_example_server(ServerConfig::default(), config).await;
     let client = Client::of(&t);
     let resident = client.initialize().await;
     let started = Instant::now();

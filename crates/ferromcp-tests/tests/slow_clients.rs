@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use ferromcp::client::Client;
 use ferromcp::server::ServerConfig;
 use ferromcp_http::server::{serve, ConnectionLimits, HttpServerConfig, HttpServerHandle};
-use ferromcp_tests::seed;
+use ferromcp_tests::example_server;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -27,7 +27,7 @@ async fn start(limits: ConnectionLimits) -> (HttpServerHandle, SocketAddr) {
         .connections(limits)
         .body_read_timeout(BODY_TIMEOUT);
     let server = serve(
-        seed::build_server(ServerConfig::default()),
+        example_server::build_server(ServerConfig::default()),
         "127.0.0.1:0",
         config,
     )

@@ -1,4 +1,4 @@
-//! Bad input over stdio, sent as raw bytes to the real `seed_server` process: each gets the
+//! Bad input over stdio, sent as raw bytes to the real `example_server` process: each gets the
 //! answer the JSON-RPC and MCP specifications name, and the server keeps serving.
 
 use std::time::Duration;
@@ -6,7 +6,7 @@ use std::time::Duration;
 use ferromcp_tests::RawStdio;
 use serde_json::{json, Value};
 
-const SERVER: &str = env!("CARGO_BIN_EXE_seed_server");
+const SERVER: &str = env!("CARGO_BIN_EXE_example_server");
 
 async fn ready_server(version: &str) -> RawStdio {
     let mut server = RawStdio::spawn(SERVER, &[]);

@@ -14,14 +14,14 @@ use ferromcp::types::{
 };
 use ferromcp_tests::tap::{Direction, Tap};
 use ferromcp_tests::{
-    notification_definition, request_definition, result_definition, seed, seed_client,
+    example_client, example_server, notification_definition, request_definition, result_definition,
     RevisionSchema,
 };
 use serde_json::{json, Value};
 
 /// Runs a session touching every feature and returns the recorded wire.
 async fn record_session(version: ProtocolVersion) -> Vec<(Direction, Value)> {
-    let server = seed::build_server(ServerConfig {
+    let server = example_server::build_server(ServerConfig {
         page_size: 4,
         ..Default::default()
     });
@@ -29,8 +29,8 @@ async fn record_session(version: ProtocolVersion) -> Vec<(Direction, Value)> {
     let _connection = server.serve(server_end);
     let (tap, recording) = Tap::new(client_end);
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let roots = RootsHandle::new(seed_client::roots());
-    let client = seed_client::builder(seen.clone(), roots.clone())
+    let roots = RootsHandle::new(example_client::roots());
+    let client = example_client::builder(seen.clone(), roots.clone())
         .protocol_version(version)
         .elicitation_handler(|_p: ferromcp::types::ElicitRequestParams| async move {
             Ok(ElicitResult {
@@ -48,9 +48,9 @@ async fn record_session(version: ProtocolVersion) -> Vec<(Direction, Value)> {
     client.list_tools().await.unwrap();
     client
         .call_tool_with(
-            "seed_tool",
+            "scenario",
             json!({"text": "schema"}),
-            seed_client::recording_progress(seen.clone()),
+            example_client::recording_progress(seen.clone()),
         )
         .await
         .unwrap();

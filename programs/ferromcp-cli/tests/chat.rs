@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{cli, hostile_server, seed_server, temp_root, StubLlm, StubScript};
+use common::{cli, example_server, hostile_server, temp_root, StubLlm, StubScript};
 use serde_json::{json, Value};
 
 fn script(calls: Vec<(&str, Value)>) -> StubScript {
@@ -20,7 +20,7 @@ async fn the_model_calls_a_tool_and_answers_with_its_result() {
     let stub = StubLlm::start(script(vec![("add", json!({"a": 2, "b": 3}))])).await;
     let run = cli(["chat", "--yes"])
         .args(stub.flags())
-        .arg_path(&seed_server())
+        .arg_path(&example_server())
         .stdin("What is 2 + 3?\n/quit\n")
         .run()
         .await
@@ -33,7 +33,7 @@ async fn the_model_calls_a_tool_and_answers_with_its_result() {
     );
     assert!(
         run.stderr
-            .contains("[tool] seed-server.add {\"a\":2,\"b\":3}"),
+            .contains("[tool] example-server.add {\"a\":2,\"b\":3}"),
         "{run}"
     );
     assert!(run.stderr.contains("[tool result] 5"), "{run}");
@@ -78,18 +78,18 @@ async fn the_model_calls_a_tool_and_answers_with_its_result() {
 
 #[tokio::test]
 async fn tool_calls_sample_through_the_host_within_the_rate_limit() {
-    // Two seed_tool calls in one turn; each samples. The limit lets the first through and
+    // Two scenario calls in one turn; each samples. The limit lets the first through and
     // refuses the second, which the model then reads as a tool error.
     let stub = StubLlm::start(script(vec![
-        ("seed_tool", json!({"text": "first"})),
-        ("seed_tool", json!({"text": "second"})),
+        ("scenario", json!({"text": "first"})),
+        ("scenario", json!({"text": "second"})),
     ]))
     .await;
     let (_dir, path, uri) = temp_root();
     let run = cli(["chat", "--yes", "--max-samples-per-minute", "1", "--root"])
         .arg_path(&path)
         .args(stub.flags())
-        .arg_path(&seed_server())
+        .arg_path(&example_server())
         .stdin("Summarize twice.\n")
         .run()
         .await
@@ -103,7 +103,10 @@ async fn tool_calls_sample_through_the_host_within_the_rate_limit() {
     assert!(run.stderr.contains("user: Summarize: first"), "{run}");
     assert!(run.stderr.contains("answered (model stub-model)"), "{run}");
     assert!(run.stderr.contains("[sampling] the host refused"), "{run}");
-    assert!(run.stderr.contains("[progress] seed-server: 1/3"), "{run}");
+    assert!(
+        run.stderr.contains("[progress] example-server: 1/3"),
+        "{run}"
+    );
     // Chat turns offer tools; the server's sampling request offers none.
     let requests = stub.requests();
     let samples: Vec<&Value> = requests
@@ -116,11 +119,11 @@ async fn tool_calls_sample_through_the_host_within_the_rate_limit() {
 #[tokio::test]
 async fn several_servers_get_prefixed_tool_names() {
     let stub = StubLlm::start(script(vec![(
-        "seed-server_2__echo",
+        "example-server_2__echo",
         json!({"text": "from two"}),
     )]))
     .await;
-    let server = seed_server();
+    let server = example_server();
     let run = cli(["chat", "--yes"])
         .args(stub.flags())
         .arg_path(&server)
@@ -136,9 +139,12 @@ async fn several_servers_get_prefixed_tool_names() {
         .iter()
         .map(|t| t["function"]["name"].as_str().unwrap().to_owned())
         .collect();
-    assert!(tools.contains(&"seed-server__add".to_owned()), "{tools:?}");
     assert!(
-        tools.contains(&"seed-server_2__add".to_owned()),
+        tools.contains(&"example-server__add".to_owned()),
+        "{tools:?}"
+    );
+    assert!(
+        tools.contains(&"example-server_2__add".to_owned()),
         "{tools:?}"
     );
 }
@@ -148,7 +154,7 @@ async fn an_unknown_tool_is_an_error_result_the_model_reads() {
     let stub = StubLlm::start(script(vec![("no_such_tool", json!({}))])).await;
     let run = cli(["chat"])
         .args(stub.flags())
-        .arg_path(&seed_server())
+        .arg_path(&example_server())
         .stdin("Go.\n")
         .run()
         .await
@@ -162,7 +168,7 @@ async fn an_unknown_tool_is_an_error_result_the_model_reads() {
 #[tokio::test]
 async fn chat_needs_a_provider() {
     let run = cli(["chat"])
-        .arg_path(&seed_server())
+        .arg_path(&example_server())
         .stdin("hello\n")
         .run()
         .await
@@ -181,7 +187,7 @@ async fn a_failing_llm_is_reported_and_the_chat_goes_on() {
         "--model",
         "m",
     ])
-    .arg_path(&seed_server())
+    .arg_path(&example_server())
     .stdin("first\nsecond\n/quit\n")
     .run()
     .await
@@ -196,7 +202,7 @@ async fn an_unapproved_tool_call_is_not_run() {
     let stub = StubLlm::start(script(vec![("add", json!({"a": 2, "b": 3}))])).await;
     let run = cli(["chat"])
         .args(stub.flags())
-        .arg_path(&seed_server())
+        .arg_path(&example_server())
         .stdin("What is 2 + 3?\n/quit\n")
         .run()
         .await

@@ -5,14 +5,14 @@
 
 mod common;
 
-use common::{cli, seed_server};
+use common::{cli, example_server};
 
 #[tokio::test]
 async fn sampling_runs_on_the_offline_model_when_nothing_is_configured() {
     let run = cli(["call", "--yes"])
-        .arg_path(&seed_server())
+        .arg_path(&example_server())
         .args([
-            "seed_tool",
+            "scenario",
             "text=Rust is a language for reliable and fast software.",
         ])
         .run()
@@ -30,8 +30,8 @@ async fn sampling_runs_on_the_offline_model_when_nothing_is_configured() {
 #[tokio::test]
 async fn a_named_model_that_is_missing_is_reported_as_missing() {
     let run = cli(["call", "--yes"])
-        .arg_path(&seed_server())
-        .args(["seed_tool", "text=anything"])
+        .arg_path(&example_server())
+        .args(["scenario", "text=anything"])
         .env(
             "FERROMCP_MODEL_PATH",
             "/nonexistent/ferromcp-test-model.gguf",

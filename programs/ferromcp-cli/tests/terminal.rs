@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::{
-    hostile_sampling_text, hostile_server, seed_server, StubLlm, StubScript, CLI, RUN_TIMEOUT,
+    example_server, hostile_sampling_text, hostile_server, StubLlm, StubScript, CLI, RUN_TIMEOUT,
 };
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
@@ -59,7 +59,7 @@ async fn on_terminal(args: &[String], answer: &str, env: &[(&str, &str)]) -> Str
 fn args(stub: &StubLlm, tool_args: &[&str]) -> Vec<String> {
     let mut args = vec!["call".to_owned()];
     args.extend(stub.flags());
-    args.push(seed_server().display().to_string());
+    args.push(example_server().display().to_string());
     args.extend(tool_args.iter().map(|s| s.to_string()));
     args
 }
@@ -67,7 +67,7 @@ fn args(stub: &StubLlm, tool_args: &[&str]) -> Vec<String> {
 #[tokio::test]
 async fn the_user_approves_or_rejects_sampling_on_the_terminal() {
     let stub = StubLlm::text("approved answer").await;
-    let shown = on_terminal(&args(&stub, &["seed_tool", "text=hi"]), "y\n", &[]).await;
+    let shown = on_terminal(&args(&stub, &["scenario", "text=hi"]), "y\n", &[]).await;
     assert!(
         shown.contains("Send this request to openai-compatible (model stub-model)? [y/N]"),
         "{shown}"
@@ -79,7 +79,7 @@ async fn the_user_approves_or_rejects_sampling_on_the_terminal() {
 
     let stub = StubLlm::text("never used").await;
     let shown = on_terminal(
-        &args(&stub, &["seed_tool", "text=hi"]),
+        &args(&stub, &["scenario", "text=hi"]),
         "n\n",
         &[("NO_COLOR", "1")],
     )
@@ -87,7 +87,7 @@ async fn the_user_approves_or_rejects_sampling_on_the_terminal() {
     assert!(shown.contains("User rejected sampling request"), "{shown}");
     assert!(stub.requests().is_empty());
     // NO_COLOR: plain lines.
-    assert!(shown.contains("[info] seed-server: starting"), "{shown}");
+    assert!(shown.contains("[info] example-server: starting"), "{shown}");
     assert!(!shown.contains("\x1b[36m[info]"), "{shown}");
 }
 
@@ -96,7 +96,7 @@ async fn the_user_fills_in_a_form_on_the_terminal() {
     let stub = StubLlm::text("unused").await;
     let shown = on_terminal(&args(&stub, &["ask_name"]), "Ada\n", &[("NO_COLOR", "1")]).await;
     assert!(
-        shown.contains("── seed-server asks ── What is your name?"),
+        shown.contains("── example-server asks ── What is your name?"),
         "{shown}"
     );
     assert!(shown.contains("name (string) — Your name.: "), "{shown}");
@@ -186,10 +186,13 @@ async fn a_long_tool_call_must_be_shown_before_it_runs() {
     .await;
     let mut args = vec!["chat".to_owned()];
     args.extend(stub.flags());
-    args.push(seed_server().display().to_string());
+    args.push(example_server().display().to_string());
     let shown = on_terminal(&args, "Echo it.\ny\nm\ny\n/quit\n", &[("NO_COLOR", "1")]).await;
 
-    let header = at(&shown, "[tool] seed-server.echo {\"text\":\"harmless words");
+    let header = at(
+        &shown,
+        "[tool] example-server.echo {\"text\":\"harmless words",
+    );
     let question = at(
         &shown,
         &format!("Run this tool call? {hidden} characters of it not shown yet"),

@@ -23,7 +23,7 @@ async fn a_client_without_sampling_gets_the_servers_provider() {
         let server = Server::start(wire, &[], &env).await;
         for era in [Era::Stateful, Era::Stateless] {
             let what = format!("{wire:?}/{era:?}");
-            let before = stub.requests.lock().unwrap().len();
+            let before = stub.provider.request_count();
             let seen = Arc::new(Seen::default());
             let client = server
                 .connect(client(era, roots_of(&fixture), seen.clone(), false))
@@ -37,7 +37,7 @@ async fn a_client_without_sampling_gets_the_servers_provider() {
                 "{what}: the stub's model answered: {text}"
             );
             assert!(text.contains("Summary: Stub summary."), "{what}: {text}");
-            let requests = stub.requests.lock().unwrap().clone();
+            let requests = stub.requests();
             assert_eq!(requests.len(), before + 1, "{what}: one provider call");
             let body = &requests[before];
             assert_eq!(body["model"], "stub-gpt-requested", "{what}");

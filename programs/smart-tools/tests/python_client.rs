@@ -5,8 +5,9 @@
 mod common;
 
 use common::*;
+use ferromcp_test_support::process::success_summary;
 use ferromcp_tests::{python, repo_root};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::process::Command;
 
 #[tokio::test]
@@ -23,14 +24,7 @@ async fn the_python_sdk_client_reads_and_classifies_with_its_own_sampling() {
         .output()
         .await
         .expect("run the Python client");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "python client failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: Value = serde_json::from_str(stdout.lines().last().expect("a summary line"))
-        .expect("the summary is JSON");
+    let summary = success_summary("python client", &output);
     assert_eq!(summary["serverName"], "smart-tools");
     assert_eq!(summary["protocolVersion"], "2025-11-25");
     assert_eq!(

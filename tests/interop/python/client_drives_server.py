@@ -6,7 +6,7 @@ Usage:
 
 Launches the given command as an MCP server over stdio, answers the server's
 sampling and roots requests, records log and progress notifications, calls
-`seed_tool` and `add`, and prints a single JSON summary object as the last
+`scenario` and `add`, and prints a single JSON summary object as the last
 line on stdout. Values are not asserted here beyond basic sanity: the Rust
 test that runs this script asserts on the JSON.
 
@@ -91,8 +91,8 @@ async def run(command: list[str]) -> dict[str, Any]:
             listed = await session.list_tools()
             tool_names = sorted(tool.name for tool in listed.tools)
 
-            seed = await session.call_tool(
-                "seed_tool",
+            scenario = await session.call_tool(
+                "scenario",
                 {"text": "hello interop"},
                 progress_callback=progress_callback,
             )
@@ -107,8 +107,8 @@ async def run(command: list[str]) -> dict[str, Any]:
         "protocolVersion": init.protocol_version,
         "serverName": init.server_info.name,
         "tools": tool_names,
-        "seedText": _result_text(seed),
-        "seedIsError": bool(seed.is_error),
+        "scenarioText": _result_text(scenario),
+        "scenarioIsError": bool(scenario.is_error),
         "logs": logs,
         "progress": progress,
         "addText": _result_text(add),

@@ -6,7 +6,7 @@ Usage:
 Serves over stdio as "python-peer" using the SDK's high-level `MCPServer`
 (the 2.x name of v1's FastMCP). Tools:
 
-* `seed_tool(text)`: logs "starting", reports progress 1/3, asks the client to
+* `scenario(text)`: logs "starting", reports progress 1/3, asks the client to
   sample "Summarize: <text>", reports 2/3, lists the client's roots, reports
   3/3 "done", logs "finished", and returns
   "summary=<sampled text>; roots=<comma-separated root URIs>".
@@ -29,7 +29,7 @@ server = MCPServer("python-peer", version="0.1.0", log_level="WARNING")
 
 
 @server.tool()
-async def seed_tool(text: str, ctx: Context) -> str:
+async def scenario(text: str, ctx: Context) -> str:
     """Exercise logging, progress, sampling and roots against the calling client."""
     request_id = ctx.request_context.request_id
     await ctx.info("starting")

@@ -4,7 +4,7 @@
 // Usage: node client_http.mjs <endpoint URL>
 // The SDK is loaded from FERROMCP_TS_SDK_DIR (a node_modules folder; scripts/setup-node.sh
 // installs the pinned version into .cache/ts-sdk/node_modules). Answers sampling and
-// roots, records logs and progress, calls `seed_tool` and `add`, and prints one JSON
+// roots, records logs and progress, calls `scenario` and `add`, and prints one JSON
 // summary line. Exit 0 on success, 1 on error.
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -54,8 +54,8 @@ try {
   const transport = new StreamableHTTPClientTransport(new URL(url));
   await client.connect(transport);
   const tools = (await client.listTools()).tools.map((t) => t.name).sort();
-  const seed = await client.callTool(
-    { name: "seed_tool", arguments: { text: "hello interop" } },
+  const scenario = await client.callTool(
+    { name: "scenario", arguments: { text: "hello interop" } },
     undefined,
     { onprogress: (p) => progress.push([p.progress, p.total ?? null, p.message ?? null]) },
   );
@@ -66,8 +66,8 @@ try {
     protocolVersion: transport.protocolVersion ?? null,
     serverName: client.getServerVersion()?.name ?? null,
     tools,
-    seedText: text(seed),
-    seedIsError: Boolean(seed.isError),
+    scenarioText: text(scenario),
+    scenarioIsError: Boolean(scenario.isError),
     logs,
     progress,
     addText: text(add),

@@ -12,11 +12,12 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use ferromcp_http::server::{serve, HttpServerConfig, HttpServerHandle};
 use ferromcp_server::{Context, McpServer, NoArguments, ToolDef};
+use ferromcp_test_support::mcp_http;
 use futures::{Stream, StreamExt};
 use serde_json::{json, Value};
 
 pub const VERSION: &str = "2025-11-25";
-pub const ACCEPT_BOTH: &str = "application/json, text/event-stream";
+pub use ferromcp_test_support::mcp_http::ACCEPT_BOTH;
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 pub struct Steps {
@@ -181,17 +182,7 @@ impl TestServer {
 
     /// A POST whose `MCP-Protocol-Version` (sent with a session) is `version`.
     pub fn post_at(&self, session: Option<&str>, version: &str) -> reqwest::RequestBuilder {
-        let mut request = self
-            .http
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header("accept", ACCEPT_BOTH);
-        if let Some(session) = session {
-            request = request
-                .header("mcp-session-id", session)
-                .header("mcp-protocol-version", version);
-        }
-        request
+        mcp_http::post(&self.http, &self.url, session, version)
     }
 
     pub async fn send(&self, session: Option<&str>, body: &Value) -> reqwest::Response {

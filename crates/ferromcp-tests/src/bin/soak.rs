@@ -5,10 +5,10 @@
 //! cargo run --release -p ferromcp-tests --bin soak -- --duration 3600
 //! ```
 //!
-//! It starts the seed server twice: as a Streamable HTTP server (`seed_server --http`) and
+//! It starts the example server twice: as a Streamable HTTP server (`example_server --http`) and
 //! as one long-lived stdio server. Workers then run until `--duration` is over:
 //! - HTTP workers (`--http-workers`, default 4) open a session, run a few rounds of calls
-//!   (the seed tool: sampling, logs, progress, roots; `slow` with progress; `add`; a
+//!   (the scenario tool: sampling, logs, progress, roots; `slow` with progress; `add`; a
 //!   resource read; a tool listing) and close the session, again and again;
 //! - one 2026-07-28 worker does the same statelessly (Multi Round-Trip sampling and roots);
 //! - one stdio worker calls the long-lived stdio server, and every 20th round also opens a
@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use ferromcp::client::{ClientBuilder, ClientSession, Era, RootsHandle};
 use ferromcp::transport::child::ChildProcessTransport;
 use ferromcp::types::LoggingLevel;
-use ferromcp_tests::{seed_client, Seen, SEED_TOOL_SAMPLE_PREFIX};
+use ferromcp_tests::{example_client, Seen, SCENARIO_SAMPLE_PREFIX};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -124,24 +124,24 @@ fn measure(pid: u32) -> Option<(u64, u64)> {
     Some((rss, fds))
 }
 
-/// The seed server's binary, built beside this one.
-fn seed_server() -> PathBuf {
+/// The example server's binary, built beside this one.
+fn example_server() -> PathBuf {
     let exe = std::env::current_exe().expect("the soak binary's path");
-    exe.with_file_name("seed_server")
+    exe.with_file_name("example_server")
 }
 
-/// The text the seed tool answers with for `text`.
-fn seed_answer(text: &str) -> String {
-    let roots: Vec<String> = seed_client::roots().into_iter().map(|r| r.uri).collect();
+/// The text the scenario tool answers with for `text`.
+fn scenario_answer(text: &str) -> String {
+    let roots: Vec<String> = example_client::roots().into_iter().map(|r| r.uri).collect();
     format!(
-        "summary=sampled: {SEED_TOOL_SAMPLE_PREFIX}{text}; roots={}",
+        "summary=sampled: {SCENARIO_SAMPLE_PREFIX}{text}; roots={}",
         roots.join(",")
     )
 }
 
 /// A client builder recording logs into `seen`.
 fn builder(seen: Arc<Mutex<Vec<Seen>>>) -> ClientBuilder {
-    seed_client::builder(seen, RootsHandle::new(seed_client::roots()))
+    example_client::builder(seen, RootsHandle::new(example_client::roots()))
 }
 
 /// One round of calls on a session; `strict` also checks every log and progress message.
@@ -157,18 +157,18 @@ async fn round(
     let text = format!("{label} {}", counters.calls.load(Ordering::Relaxed));
     let result = client
         .call_tool_with(
-            "seed_tool",
+            "scenario",
             json!({ "text": text }),
-            seed_client::recording_progress(seen.clone()),
+            example_client::recording_progress(seen.clone()),
         )
         .await
-        .map_err(|e| fail("seed_tool", e.to_string()))?;
-    if result.is_error == Some(true) || result.text() != seed_answer(&text) {
-        return Err(fail("seed_tool answered", result.text()));
+        .map_err(|e| fail("scenario", e.to_string()))?;
+    if result.is_error == Some(true) || result.text() != scenario_answer(&text) {
+        return Err(fail("scenario answered", result.text()));
     }
-    if strict && *seen.lock().unwrap() != seed_client::expected_events() {
+    if strict && *seen.lock().unwrap() != example_client::expected_events() {
         return Err(fail(
-            "seed_tool's logs and progress",
+            "scenario's logs and progress",
             format!("{:?}", seen.lock().unwrap()),
         ));
     }
@@ -177,7 +177,7 @@ async fn round(
         .call_tool_with(
             "slow",
             json!({"millis": 50}),
-            seed_client::recording_progress(seen.clone()),
+            example_client::recording_progress(seen.clone()),
         )
         .await
         .map_err(|e| fail("slow", e.to_string()))?;
@@ -257,7 +257,7 @@ async fn stdio_worker(client: ClientSession, seen: Arc<Mutex<Vec<Seen>>>, counte
         if rounds.is_multiple_of(20) {
             let short_seen = Arc::new(Mutex::new(Vec::new()));
             match builder(short_seen.clone())
-                .connect_stdio(Command::new(seed_server()))
+                .connect_stdio(Command::new(example_server()))
                 .await
             {
                 Ok(short) => {
@@ -275,9 +275,9 @@ async fn stdio_worker(client: ClientSession, seen: Arc<Mutex<Vec<Seen>>>, counte
     client.close().await;
 }
 
-/// Starts the HTTP seed server; returns the process and its endpoint.
+/// Starts the HTTP example server; returns the process and its endpoint.
 async fn start_http_server() -> (tokio::process::Child, String) {
-    let mut child = Command::new(seed_server())
+    let mut child = Command::new(example_server())
         .args([
             "--http",
             "127.0.0.1:0",
@@ -289,7 +289,7 @@ async fn start_http_server() -> (tokio::process::Child, String) {
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()
-        .expect("start seed_server (build it: cargo build -p ferromcp-tests --bins)");
+        .expect("start example_server (build it: cargo build -p ferromcp-tests --bins)");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
@@ -324,7 +324,7 @@ async fn main() {
     };
     let (http_child, url) = start_http_server().await;
     let http_pid = http_child.id().expect("the HTTP server runs");
-    let mut command = Command::new(seed_server());
+    let mut command = Command::new(example_server());
     command.args(["--max-sampling-per-minute", "100000"]);
     let transport = ChildProcessTransport::spawn(command).expect("start the stdio server");
     let stdio_pid = transport.pid().expect("the stdio server runs");

@@ -1,5 +1,5 @@
 //! Shared by `limits.rs` and `faults.rs`: a raw HTTP client over reqwest with an SSE
-//! reader, the seed server served in-process or as a child process over HTTP, and stdio
+//! reader, the example server served in-process or as a child process over HTTP, and stdio
 //! helpers. Raw on purpose where the wire behaviour is what is tested.
 #![allow(dead_code, missing_docs)]
 
@@ -10,17 +10,18 @@ use std::time::Duration;
 use ferromcp::server::ServerConfig;
 use ferromcp::transport::sse::{SseEvent, SseParser};
 use ferromcp_http::server::{serve, HttpServerConfig, HttpServerHandle};
-use ferromcp_tests::{seed, ANSWER_TIMEOUT};
+use ferromcp_test_support::mcp_http;
+use ferromcp_tests::{example_server, ANSWER_TIMEOUT};
 use futures::stream::BoxStream;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-pub const SERVER: &str = env!("CARGO_BIN_EXE_seed_server");
+pub const SERVER: &str = env!("CARGO_BIN_EXE_example_server");
 pub const VERSION: &str = "2025-11-25";
 pub const MODERN: &str = "2026-07-28";
-pub const ACCEPT_BOTH: &str = "application/json, text/event-stream";
+pub use ferromcp_test_support::mcp_http::ACCEPT_BOTH;
 
 /// Polls `check` every 20 ms for up to 10 s.
 pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
@@ -46,9 +47,9 @@ pub fn read_marker(path: &std::path::Path) -> String {
 
 // ---- servers --------------------------------------------------------------------------
 
-/// The seed server on an in-process Streamable HTTP server at 127.0.0.1.
-pub async fn start_seed(config: ServerConfig, http: HttpServerConfig) -> Http {
-    let handle = serve(seed::build_server(config), "127.0.0.1:0", http)
+/// The example server on an in-process Streamable HTTP server at 127.0.0.1.
+pub async fn start_example_server(config: ServerConfig, http: HttpServerConfig) -> Http {
+    let handle = serve(example_server::build_server(config), "127.0.0.1:0", http)
         .await
         .expect("bind");
     let mut client = Http::new(handle.local_addr());
@@ -63,9 +64,9 @@ pub fn http_config() -> HttpServerConfig {
         .disconnect_grace(Duration::from_secs(5))
 }
 
-/// The seed server as a child process serving HTTP on `addr` (port 0 for any); returns it
+/// The example server as a child process serving HTTP on `addr` (port 0 for any); returns it
 /// and the address it bound.
-pub async fn spawn_http_seed(addr: &str, args: &[&str]) -> (Child, SocketAddr) {
+pub async fn spawn_http_example_server(addr: &str, args: &[&str]) -> (Child, SocketAddr) {
     let mut child = Command::new(SERVER)
         .arg("--http")
         .arg(addr)
@@ -75,7 +76,7 @@ pub async fn spawn_http_seed(addr: &str, args: &[&str]) -> (Child, SocketAddr) {
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()
-        .expect("start the seed server");
+        .expect("start the example server");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
     tokio::time::timeout(ANSWER_TIMEOUT, BufReader::new(stdout).read_line(&mut line))
@@ -130,17 +131,7 @@ impl Http {
 
     /// A POST with the headers a well-behaved client sends.
     pub fn post(&self, session: Option<&str>) -> reqwest::RequestBuilder {
-        let mut request = self
-            .http
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header("accept", ACCEPT_BOTH);
-        if let Some(session) = session {
-            request = request
-                .header("mcp-session-id", session)
-                .header("mcp-protocol-version", VERSION);
-        }
-        request
+        mcp_http::post(&self.http, &self.url, session, VERSION)
     }
 
     pub async fn send(&self, session: Option<&str>, body: &Value) -> reqwest::Response {

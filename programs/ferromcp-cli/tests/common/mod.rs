@@ -3,15 +3,13 @@
 
 #![allow(dead_code)] // each test file uses its own part
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
+use ferromcp_test_support::process::PROVIDER_ENV_VARS;
+use ferromcp_test_support::{openai, Reply, StubProvider};
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
@@ -162,9 +160,9 @@ pub fn hostile_sampling_text() -> String {
     )
 }
 
-/// The seed fixture server of `crates/ferromcp-tests`.
-pub fn seed_server() -> PathBuf {
-    workspace_bin("ferromcp-tests", "seed_server")
+/// The example server of `crates/ferromcp-tests`.
+pub fn example_server() -> PathBuf {
+    workspace_bin("ferromcp-tests", "example_server")
 }
 
 /// What one run of the CLI printed.
@@ -286,16 +284,8 @@ impl Cli {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        for key in [
-            "ANTHROPIC_API_KEY",
-            "ANTHROPIC_BASE_URL",
-            "ANTHROPIC_MODEL",
-            "OPENAI_API_KEY",
-            "OPENAI_BASE_URL",
-            "OPENAI_MODEL",
-            "FERROMCP_MODEL_PATH",
-            "RUST_LOG",
-        ] {
+        let cli_vars = ["FERROMCP_MODEL_PATH", "RUST_LOG"];
+        for key in PROVIDER_ENV_VARS.into_iter().chain(cli_vars) {
             command.env_remove(key);
         }
         // Logins are kept under the configuration folder: a test uses its own, never the
@@ -343,9 +333,7 @@ pub struct StubScript {
 /// A local OpenAI-compatible server (`POST /v1/chat/completions`) that answers from a
 /// script and records every request body.
 pub struct StubLlm {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    requests: Arc<Mutex<Vec<Value>>>,
+    provider: StubProvider,
 }
 
 /// The model name the stub reports.
@@ -354,19 +342,11 @@ pub const STUB_MODEL: &str = "stub-model";
 impl StubLlm {
     /// Starts the stub on 127.0.0.1.
     pub async fn start(script: StubScript) -> StubLlm {
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let state = (Arc::new(script), requests.clone());
-        let app = Router::new()
-            .route("/v1/chat/completions", post(answer))
-            .with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the stub");
-        let addr = listener.local_addr().expect("stub address");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        StubLlm { addr, requests }
+        let provider = StubProvider::at(openai::CHAT_COMPLETIONS_PATH, move |request| {
+            Reply::json(200, answer(&script, &request.body))
+        })
+        .await;
+        StubLlm { provider }
     }
 
     /// A stub that answers every sampling request with `text` and never calls tools.
@@ -381,7 +361,7 @@ impl StubLlm {
 
     /// The base URL to give `--base-url`.
     pub fn base_url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        self.provider.openai_base_url()
     }
 
     /// The provider flags that point the CLI at this stub.
@@ -396,23 +376,12 @@ impl StubLlm {
 
     /// Every request body received so far.
     pub fn requests(&self) -> Vec<Value> {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.provider.bodies()
     }
 }
 
-type StubState = (Arc<StubScript>, Arc<Mutex<Vec<Value>>>);
-
-async fn answer(
-    State((script, requests)): State<StubState>,
-    Json(body): Json<Value>,
-) -> Json<Value> {
-    requests
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push(body.clone());
+/// The scripted Chat Completions answer to the request `body`.
+fn answer(script: &StubScript, body: &Value) -> Value {
     let messages = body["messages"].as_array().cloned().unwrap_or_default();
     let offers_tools = body["tools"].as_array().is_some_and(|t| !t.is_empty());
     let after_tools = messages.last().is_some_and(|m| m["role"] == "tool");
@@ -449,14 +418,7 @@ async fn answer(
     } else {
         "stop"
     };
-    Json(json!({
-        "id": "chatcmpl-stub",
-        "object": "chat.completion",
-        "created": 0,
-        "model": STUB_MODEL,
-        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
-    }))
+    openai::completion(STUB_MODEL, message, finish)
 }
 
 /// A temporary folder (canonical, so it matches the roots the CLI offers) and its

@@ -4,19 +4,18 @@
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::routing::post;
-use axum::Json as AxumJson;
 use ferromcp::client::{CallOptions, Client, ClientBuilder, ClientSession, Era, RootsHandle};
 use ferromcp::types::{
     CallToolResult, CreateMessageRequestParams, CreateMessageResult, LoggingLevel, Root,
 };
-use serde_json::{json, Value};
+use ferromcp_test_support::process::PROVIDER_ENV_VARS;
+use ferromcp_test_support::{openai, Reply, StubProvider};
+use serde_json::Value;
 use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -197,21 +196,14 @@ pub struct Server {
     env: Vec<(String, String)>,
 }
 
-/// Provider variables of the test's own environment must not leak into the server.
-const PROVIDER_VARS: [&str; 7] = [
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "ANTHROPIC_MODEL",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_MODEL",
-    "LLM_TIMEOUT_SECS",
-];
+/// Provider variables of the test's own environment must not leak into the server: these
+/// and [`PROVIDER_ENV_VARS`].
+const SERVER_PROVIDER_VARS: [&str; 1] = ["LLM_TIMEOUT_SECS"];
 
 pub fn command(args: &[String], env: &[(String, String)]) -> Command {
     let mut command = Command::new(BIN);
     command.args(args).kill_on_drop(true);
-    for var in PROVIDER_VARS {
+    for var in PROVIDER_ENV_VARS.into_iter().chain(SERVER_PROVIDER_VARS) {
         command.env_remove(var);
     }
     for (key, value) in env {
@@ -320,12 +312,12 @@ pub fn roots_of(fixture: &Fixture) -> Vec<Root> {
     vec![Root::new(fixture.root_uri(), "project")]
 }
 
-/// A stub OpenAI Chat Completions server on 127.0.0.1 that answers like an LLM and
-/// records the requests' bodies.
+/// A stub OpenAI Chat Completions provider on 127.0.0.1 that answers like an LLM.
 pub struct OpenAiStub {
+    /// The base URL to give `OPENAI_BASE_URL`.
     pub base_url: String,
-    pub requests: Arc<Mutex<Vec<Value>>>,
-    _task: tokio::task::JoinHandle<()>,
+    /// The stub itself, for the requests it received.
+    pub provider: StubProvider,
 }
 
 /// The model name the stub reports (not the one asked for, to prove who answered).
@@ -333,50 +325,25 @@ pub const STUB_SERVED_MODEL: &str = "stub-gpt-served";
 
 impl OpenAiStub {
     pub async fn start() -> OpenAiStub {
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let recorded = requests.clone();
-        let app = axum::Router::new().route(
-            "/v1/chat/completions",
-            post(move |AxumJson(body): AxumJson<Value>| {
-                let recorded = recorded.clone();
-                async move {
-                    let last = body["messages"]
-                        .as_array()
-                        .and_then(|m| m.last())
-                        .and_then(|m| m["content"].as_str())
-                        .unwrap_or_default()
-                        .to_owned();
-                    recorded.lock().unwrap().push(body);
-                    let answer = if last.starts_with("Summarize the file") {
-                        "Summary: Stub summary. Second sentence.\nKey points:\n- a\n- b\n- c\nPurpose: testing."
-                            .to_owned()
-                    } else {
-                        format!("stub answer to: {}", &last[..last.len().min(40)])
-                    };
-                    AxumJson(json!({
-                        "id": "chatcmpl-stub",
-                        "object": "chat.completion",
-                        "created": 0,
-                        "model": STUB_SERVED_MODEL,
-                        "choices": [{
-                            "index": 0,
-                            "message": {"role": "assistant", "content": answer},
-                            "finish_reason": "stop"
-                        }],
-                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
-                    }))
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr: SocketAddr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
+        let provider = StubProvider::at(openai::CHAT_COMPLETIONS_PATH, |request| {
+            let last = openai::last_message_text(&request.body);
+            let answer = if last.starts_with("Summarize the file") {
+                "Summary: Stub summary. Second sentence.\nKey points:\n- a\n- b\n- c\nPurpose: testing."
+                    .to_owned()
+            } else {
+                format!("stub answer to: {}", &last[..last.len().min(40)])
+            };
+            Reply::json(200, openai::text_completion(STUB_SERVED_MODEL, &answer))
+        })
+        .await;
         OpenAiStub {
-            base_url: format!("http://{addr}/v1"),
-            requests,
-            _task: task,
+            base_url: provider.openai_base_url(),
+            provider,
         }
+    }
+
+    /// The bodies of the requests received so far.
+    pub fn requests(&self) -> Vec<Value> {
+        self.provider.bodies()
     }
 }

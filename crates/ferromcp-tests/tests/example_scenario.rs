@@ -1,4 +1,4 @@
-//! The seed scenario end to end, between our own server and our own client: in one process
+//! The example scenario end to end, between our own server and our own client: in one process
 //! over the in-memory transport, and with the server as a real child process over stdio.
 
 use std::sync::{Arc, Mutex};
@@ -9,57 +9,57 @@ use ferromcp::server::ServerConfig;
 use ferromcp::types::{
     CompletionArgument, CompletionReference, Content, LoggingLevel, ResourceContents, Root,
 };
-use ferromcp_tests::seed_client::{self, expected_events};
-use ferromcp_tests::{seed, Seen};
+use ferromcp_tests::example_client::{self, expected_events};
+use ferromcp_tests::{example_server, Seen};
 use serde_json::json;
 use tokio::process::Command;
 
-const SERVER: &str = env!("CARGO_BIN_EXE_seed_server");
+const SERVER: &str = env!("CARGO_BIN_EXE_example_server");
 
 fn recorder() -> Arc<Mutex<Vec<Seen>>> {
     Arc::new(Mutex::new(Vec::new()))
 }
 
-async fn run_seed_tool(client: &ClientSession, seen: &Arc<Mutex<Vec<Seen>>>) -> String {
+async fn run_scenario(client: &ClientSession, seen: &Arc<Mutex<Vec<Seen>>>) -> String {
     let result = client
         .call_tool_with(
-            "seed_tool",
-            json!({"text": "hello seed"}),
-            seed_client::recording_progress(seen.clone()),
+            "scenario",
+            json!({"text": "hello scenario"}),
+            example_client::recording_progress(seen.clone()),
         )
         .await
-        .expect("seed_tool");
+        .expect("scenario");
     assert_ne!(result.is_error, Some(true), "{result:?}");
     result.text()
 }
 
-const EXPECTED_TEXT: &str = "summary=sampled: Summarize: hello seed; roots=file:///tmp/ferromcp-root-a,file:///tmp/ferromcp-root-b";
+const EXPECTED_TEXT: &str = "summary=sampled: Summarize: hello scenario; roots=file:///tmp/ferromcp-root-a,file:///tmp/ferromcp-root-b";
 
 #[tokio::test]
-async fn seed_scenario_in_memory() {
-    let server = seed::build_server(ServerConfig::default());
+async fn example_scenario_in_memory() {
+    let server = example_server::build_server(ServerConfig::default());
     let (server_end, client_end) = ferromcp::transport::memory::pair();
     let _connection = server.serve(server_end);
     let seen = recorder();
-    let client = seed_client::builder(seen.clone(), RootsHandle::new(seed_client::roots()))
+    let client = example_client::builder(seen.clone(), RootsHandle::new(example_client::roots()))
         .connect(client_end)
         .await
         .expect("connect");
-    assert_eq!(client.server_info().name, "seed-server");
-    let text = run_seed_tool(&client, &seen).await;
+    assert_eq!(client.server_info().name, "example-server");
+    let text = run_scenario(&client, &seen).await;
     assert_eq!(text, EXPECTED_TEXT);
     // Every log and progress message arrived, in order, before the result.
     assert_eq!(*seen.lock().unwrap(), expected_events());
 }
 
 #[tokio::test]
-async fn seed_scenario_over_stdio_child_process() {
+async fn example_scenario_over_stdio_child_process() {
     let seen = recorder();
-    let client = seed_client::builder(seen.clone(), RootsHandle::new(seed_client::roots()))
+    let client = example_client::builder(seen.clone(), RootsHandle::new(example_client::roots()))
         .connect_stdio(Command::new(SERVER))
         .await
         .expect("connect");
-    let text = run_seed_tool(&client, &seen).await;
+    let text = run_scenario(&client, &seen).await;
     assert_eq!(text, EXPECTED_TEXT);
     assert_eq!(*seen.lock().unwrap(), expected_events());
     client.close().await;
@@ -74,12 +74,12 @@ async fn memory_client(
     Arc<Mutex<Vec<Seen>>>,
     RootsHandle,
 ) {
-    let server = seed::build_server(config);
+    let server = example_server::build_server(config);
     let (server_end, client_end) = ferromcp::transport::memory::pair();
     let connection = server.serve(server_end);
     let seen = recorder();
-    let roots = RootsHandle::new(seed_client::roots());
-    let client = seed_client::builder(seen.clone(), roots.clone())
+    let roots = RootsHandle::new(example_client::roots());
+    let client = example_client::builder(seen.clone(), roots.clone())
         .connect(client_end)
         .await
         .expect("connect");
@@ -89,10 +89,10 @@ async fn memory_client(
 #[tokio::test]
 async fn roots_are_cached_and_refreshed_on_list_changed() {
     let (client, _server, _conn, seen, roots) = memory_client(ServerConfig::default()).await;
-    assert_eq!(run_seed_tool(&client, &seen).await, EXPECTED_TEXT);
+    assert_eq!(run_scenario(&client, &seen).await, EXPECTED_TEXT);
     roots.set(vec![Root::new("file:///tmp/elsewhere", "elsewhere")]);
     // The notification travels before the next call on the same ordered stream.
-    let text = run_seed_tool(&client, &seen).await;
+    let text = run_scenario(&client, &seen).await;
     assert!(text.ends_with("roots=file:///tmp/elsewhere"), "{text}");
 }
 
@@ -100,7 +100,7 @@ async fn roots_are_cached_and_refreshed_on_list_changed() {
 async fn set_log_level_filters_log_messages() {
     let (client, _server, _conn, seen, _roots) = memory_client(ServerConfig::default()).await;
     client.set_log_level(LoggingLevel::Warning).await.unwrap();
-    run_seed_tool(&client, &seen).await;
+    run_scenario(&client, &seen).await;
     assert!(seen
         .lock()
         .unwrap()
@@ -141,7 +141,7 @@ async fn cancelling_a_call_cancels_the_handler() {
 #[tokio::test]
 async fn progress_extends_a_timeout_and_silence_hits_it() {
     let (client, _server, _conn, seen, _roots) = memory_client(ServerConfig::default()).await;
-    let mut options = seed_client::recording_progress(seen.clone());
+    let mut options = example_client::recording_progress(seen.clone());
     options.timeout = Some(Duration::from_millis(300));
     let result = client
         .call_tool_with("slow", json!({"millis": 1000}), options)
@@ -212,7 +212,7 @@ async fn tools_resources_prompts_and_completion() {
     let resources = client.list_resources().await.unwrap();
     assert!(resources.iter().any(|r| r.uri == "docs://readme"));
     let read = client.read_resource("docs://readme").await.unwrap();
-    assert!(read.contents[0].as_text().unwrap().starts_with("# Seed"));
+    assert!(read.contents[0].as_text().unwrap().starts_with("# Example"));
     let read = client.read_resource("docs://logo").await.unwrap();
     assert!(
         matches!(&read.contents[0], ResourceContents::Blob(b) if b.mime_type.as_deref() == Some("image/png"))
@@ -251,13 +251,13 @@ async fn tools_resources_prompts_and_completion() {
 
 #[tokio::test]
 async fn run_time_registration_notifies_clients() {
-    let server = seed::build_server(ServerConfig::default());
+    let server = example_server::build_server(ServerConfig::default());
     let (server_end, client_end) = ferromcp::transport::memory::pair();
     let _connection = server.serve(server_end);
     let changes = Arc::new(Mutex::new(Vec::new()));
     let updates = Arc::new(Mutex::new(Vec::new()));
     let (c, u) = (changes.clone(), updates.clone());
-    let client = seed_client::builder(recorder(), RootsHandle::new(vec![]))
+    let client = example_client::builder(recorder(), RootsHandle::new(vec![]))
         .on_list_changed(move |change| c.lock().unwrap().push(change))
         .on_resource_updated(move |uri| u.lock().unwrap().push(uri))
         .connect(client_end)
@@ -282,7 +282,7 @@ async fn run_time_registration_notifies_clients() {
 
 #[tokio::test]
 async fn missing_client_capabilities_give_clear_tool_errors() {
-    let server = seed::build_server(ServerConfig::default());
+    let server = example_server::build_server(ServerConfig::default());
     let (server_end, client_end) = ferromcp::transport::memory::pair();
     let _connection = server.serve(server_end);
     let client = ferromcp::client::Client::builder("bare", "1")
@@ -290,7 +290,7 @@ async fn missing_client_capabilities_give_clear_tool_errors() {
         .await
         .unwrap();
     let result = client
-        .call_tool("seed_tool", json!({"text": "x"}))
+        .call_tool("scenario", json!({"text": "x"}))
         .await
         .unwrap();
     assert_eq!(result.is_error, Some(true));
@@ -309,7 +309,7 @@ async fn missing_client_capabilities_give_clear_tool_errors() {
 
 #[tokio::test]
 async fn elicitation_returns_a_typed_answer() {
-    let server = seed::build_server(ServerConfig::default());
+    let server = example_server::build_server(ServerConfig::default());
     let (server_end, client_end) = ferromcp::transport::memory::pair();
     let _connection = server.serve(server_end);
     let client = ferromcp::client::Client::builder("asker", "1")
@@ -334,7 +334,7 @@ async fn elicitation_returns_a_typed_answer() {
 
 #[tokio::test]
 async fn an_unanswered_sampling_request_times_out_with_a_clear_error() {
-    let server = seed::build_server(ServerConfig {
+    let server = example_server::build_server(ServerConfig {
         client_request_timeout: Duration::from_millis(200),
         ..Default::default()
     });
@@ -353,7 +353,7 @@ async fn an_unanswered_sampling_request_times_out_with_a_clear_error() {
         .await
         .unwrap();
     let result = client
-        .call_tool("seed_tool", json!({"text": "x"}))
+        .call_tool("scenario", json!({"text": "x"}))
         .await
         .unwrap();
     assert_eq!(result.is_error, Some(true));

@@ -1,9 +1,9 @@
-//! The seed scenario's server: a tool that samples, logs, reports progress and lists roots,
+//! The example scenario's server: a tool that samples, logs, reports progress and lists roots,
 //! plus one of every other feature, so tests can drive every message kind.
 
 use std::time::Duration;
 
-use crate::SEED_TOOL_SAMPLE_PREFIX;
+use crate::SCENARIO_SAMPLE_PREFIX;
 use ferromcp::prelude::*;
 use ferromcp::server::{PromptArguments, ResourceRequest, ServerConfig};
 use ferromcp::types::{ElicitRequestParams, ResourceLink};
@@ -71,12 +71,12 @@ struct Contact {
     name: String,
 }
 
-/// The seed scenario: log, progress, sample, progress, roots, progress, log, answer.
-async fn seed_tool(ctx: Context, args: TextArgs) -> Result<String, McpError> {
+/// The example scenario: log, progress, sample, progress, roots, progress, log, answer.
+async fn scenario(ctx: Context, args: TextArgs) -> Result<String, McpError> {
     ctx.info("starting");
     ctx.report_progress(1.0, Some(3.0), None);
     let summary = ctx
-        .sample(format!("{SEED_TOOL_SAMPLE_PREFIX}{}", args.text))
+        .sample(format!("{SCENARIO_SAMPLE_PREFIX}{}", args.text))
         .await?;
     ctx.report_progress(2.0, Some(3.0), None);
     let roots = ctx.list_roots().await?;
@@ -91,7 +91,7 @@ async fn seed_tool(ctx: Context, args: TextArgs) -> Result<String, McpError> {
 async fn survey(ctx: Context, args: TextArgs) -> Result<String, McpError> {
     ctx.info("survey started");
     let summary = ctx
-        .sample(format!("{SEED_TOOL_SAMPLE_PREFIX}{}", args.text))
+        .sample(format!("{SCENARIO_SAMPLE_PREFIX}{}", args.text))
         .await?;
     let name = match ctx.elicit::<Contact>("What is your name?").await? {
         Elicitation::Accepted(contact) => contact.name,
@@ -119,9 +119,9 @@ async fn read_file(ctx: Context, args: PathArgs) -> Result<String, McpError> {
         .map_err(|e| McpError::tool(e.to_string()))
 }
 
-/// The seed server with the given limits.
+/// The example server with the given limits.
 pub fn build_server(config: ServerConfig) -> McpServer {
-    McpServer::builder("seed-server", env!("CARGO_PKG_VERSION"))
+    McpServer::builder("example-server", env!("CARGO_PKG_VERSION"))
         .instructions("A test server exercising every MCP feature.")
         .config(config)
         .tool(
@@ -138,7 +138,7 @@ pub fn build_server(config: ServerConfig) -> McpServer {
             .description("Returns its input."),
         )
         .tool(
-            ToolDef::new("seed_tool", seed_tool).description(
+            ToolDef::new("scenario", scenario).description(
                 "Samples a summary, logs, reports progress and lists the client's roots.",
             ),
         )
@@ -216,7 +216,7 @@ pub fn build_server(config: ServerConfig) -> McpServer {
                             annotations: None,
                             meta: None,
                         }),
-                        Content::resource(ResourceContents::text("docs://readme", "# Seed")),
+                        Content::resource(ResourceContents::text("docs://readme", "# Example")),
                     ]
                 },
             )
@@ -277,7 +277,7 @@ pub fn build_server(config: ServerConfig) -> McpServer {
             ResourceDef::new(
                 "docs://readme",
                 "readme",
-                |_ctx: Context, _r: ResourceRequest| async { "# Seed server\nA test server." },
+                |_ctx: Context, _r: ResourceRequest| async { "# Example server\nA test server." },
             )
             .description("The readme.")
             .mime_type("text/markdown"),

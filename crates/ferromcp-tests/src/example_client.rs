@@ -1,4 +1,4 @@
-//! A client for the seed scenario: samples with a stub model that echoes the prompt,
+//! A client for the example scenario: samples with a stub model that echoes the prompt,
 //! supplies two roots, and records every log and progress message in order.
 use std::sync::{Arc, Mutex};
 
@@ -10,7 +10,7 @@ use super::Seen;
 /// The model name the stub sampler reports.
 pub const STUB_MODEL: &str = "stub-model";
 
-/// The roots the seed client offers.
+/// The roots the example client offers.
 pub fn roots() -> Vec<Root> {
     vec![
         Root::new("file:///tmp/ferromcp-root-a", "a"),
@@ -20,7 +20,7 @@ pub fn roots() -> Vec<Root> {
 
 /// A client builder with the stub sampler, the roots, and a recorder of logs.
 pub fn builder(seen: Arc<Mutex<Vec<Seen>>>, roots: RootsHandle) -> ClientBuilder {
-    Client::builder("seed-client", "1.0.0")
+    Client::builder("example-client", "1.0.0")
         .sampling_handler(
             |params: ferromcp::types::CreateMessageRequestParams| async move {
                 let prompt = params.last_user_text().unwrap_or_default().to_string();
@@ -54,7 +54,7 @@ pub fn recording_progress(seen: Arc<Mutex<Vec<Seen>>>) -> CallOptions {
     }
 }
 
-/// What the seed tool must have produced, in order.
+/// What the scenario tool must have produced, in order.
 pub fn expected_events() -> Vec<Seen> {
     use serde_json::json;
     vec![

@@ -1,4 +1,4 @@
-//! The seed scenario's server over stdio (see `ferromcp_tests::seed`), or over Streamable
+//! The example scenario's server over stdio (see `ferromcp_tests::example_server`), or over Streamable
 //! HTTP with `--http ADDR`.
 //!
 //! Options, for the limit tests: `--page-size N`, `--max-message-bytes N`,
@@ -56,7 +56,7 @@ async fn main() -> std::io::Result<()> {
         config.max_sampling_per_minute = Some(n as u32);
     }
     config.request_state_single_use = flag("--single-use-state");
-    let server = ferromcp_tests::seed::build_server(config);
+    let server = ferromcp_tests::example_server::build_server(config);
     let Some(addr) = text("--http") else {
         return server.run_stdio().await;
     };

@@ -1,15 +1,37 @@
-//! The `ferromcp` binary against the seed fixture server (`crates/ferromcp-tests`), a real
+//! The `ferromcp` binary against the example server (`crates/ferromcp-tests`), a real
 //! child process over stdio: every one-shot subcommand, `--json`, the `--` form, sampling
 //! answered by a local stub of an OpenAI-compatible LLM, the rate limit, the refusals, and
 //! roots.
 
 mod common;
 
-use common::{cli, seed_server, temp_root, StubLlm, STUB_MODEL};
+use std::path::Path;
+
+use common::{cli, example_server, temp_root, Run, StubLlm, STUB_MODEL};
+
+/// Runs `ferromcp COMMAND... SERVER REST...` and expects it to succeed.
+async fn succeeds(server: &Path, command: &[&str], rest: &[&str]) -> Run {
+    cli(command)
+        .arg_path(server)
+        .args(rest)
+        .run()
+        .await
+        .success()
+}
+
+/// Runs `ferromcp COMMAND... SERVER REST...` and expects it to fail (exit 1).
+async fn fails(server: &Path, command: &[&str], rest: &[&str]) -> Run {
+    cli(command)
+        .arg_path(server)
+        .args(rest)
+        .run()
+        .await
+        .failure()
+}
 
 #[tokio::test]
 async fn list_shows_tools_resources_templates_and_prompts() {
-    let run = cli(["list"]).arg_path(&seed_server()).run().await.success();
+    let run = succeeds(&example_server(), &["list"], &[]).await;
     for expected in [
         "tools (",
         "add ",
@@ -32,13 +54,13 @@ async fn list_shows_tools_resources_templates_and_prompts() {
 #[tokio::test]
 async fn list_one_kind_as_json_through_every_page() {
     // The server command after `--`, with a page size that forces six `tools/list` pages.
-    let server = seed_server();
-    let run = cli(["list", "tools", "--json", "--"])
-        .arg_path(&server)
-        .args(["--page-size", "2"])
-        .run()
-        .await
-        .success();
+    let server = example_server();
+    let run = succeeds(
+        &server,
+        &["list", "tools", "--json", "--"],
+        &["--page-size", "2"],
+    )
+    .await;
     let json = run.json();
     let names: Vec<&str> = json["tools"]
         .as_array()
@@ -47,12 +69,7 @@ async fn list_one_kind_as_json_through_every_page() {
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     // Every page was followed: the same tools as one big page.
-    let all = cli(["list"])
-        .arg_path(&server)
-        .args(["tools", "--json"])
-        .run()
-        .await
-        .success();
+    let all = succeeds(&server, &["list"], &["tools", "--json"]).await;
     assert_eq!(json["tools"], all.json()["tools"]);
     assert!(names.len() > 10, "{names:?}");
     assert!(names.contains(&"add") && names.contains(&"add_tool"));
@@ -62,65 +79,45 @@ async fn list_one_kind_as_json_through_every_page() {
 
 #[tokio::test]
 async fn call_with_key_values_json_objects_and_args() {
-    let server = seed_server();
-    let run = cli(["call"])
-        .arg_path(&server)
-        .args(["add", "a=2", "b=40"])
-        .run()
-        .await
-        .success();
+    let server = example_server();
+    let run = succeeds(&server, &["call"], &["add", "a=2", "b=40"]).await;
     assert_eq!(run.stdout.trim(), "42");
 
-    let run = cli(["call", "--json"])
-        .arg_path(&server)
-        .args(["add", r#"{"a": 1, "b": 2}"#])
-        .run()
-        .await
-        .success();
+    let run = succeeds(
+        &server,
+        &["call", "--json"],
+        &["add", r#"{"a": 1, "b": 2}"#],
+    )
+    .await;
     assert_eq!(run.json()["content"][0]["text"], "3");
 
-    let run = cli(["call"])
-        .arg_path(&server)
-        .args(["add", "--args", r#"{"a": 5, "b": 5}"#, "b=6"])
-        .run()
-        .await
-        .success();
+    let run = succeeds(
+        &server,
+        &["call"],
+        &["add", "--args", r#"{"a": 5, "b": 5}"#, "b=6"],
+    )
+    .await;
     assert_eq!(run.stdout.trim(), "11");
 
     // A value that is not JSON stays a string.
-    let run = cli(["call"])
-        .arg_path(&server)
-        .args(["echo", "text=hello world"])
-        .run()
-        .await
-        .success();
+    let run = succeeds(&server, &["call"], &["echo", "text=hello world"]).await;
     assert_eq!(run.stdout.trim(), "hello world");
 }
 
 #[tokio::test]
 async fn structured_results_and_every_content_type() {
-    let server = seed_server();
-    let run = cli(["call", "--json"])
-        .arg_path(&server)
-        .args(["weather", "city=Paris"])
-        .run()
-        .await
-        .success();
+    let server = example_server();
+    let run = succeeds(&server, &["call", "--json"], &["weather", "city=Paris"]).await;
     let json = run.json();
     assert_eq!(json["structuredContent"]["city"], "Paris");
     assert_eq!(json["structuredContent"]["celsius"], 21.5);
 
-    let run = cli(["call"])
-        .arg_path(&server)
-        .arg("media")
-        .run()
-        .await
-        .success();
+    let run = succeeds(&server, &["call"], &["media"]).await;
     for expected in [
         "[image image/png",
         "[audio audio/wav",
         "[resource link docs://readme",
-        "# Seed",
+        "# Example",
     ] {
         assert!(
             run.stdout.contains(expected),
@@ -131,12 +128,7 @@ async fn structured_results_and_every_content_type() {
 
 #[tokio::test]
 async fn a_tool_error_prints_its_text_and_exits_1() {
-    let run = cli(["call"])
-        .arg_path(&seed_server())
-        .arg("fail")
-        .run()
-        .await
-        .failure();
+    let run = fails(&example_server(), &["call"], &["fail"]).await;
     assert!(run.stdout.contains("the tool failed on purpose"), "{run}");
     assert!(
         run.stderr.contains("the tool fail reported an error"),
@@ -146,24 +138,14 @@ async fn a_tool_error_prints_its_text_and_exits_1() {
 
 #[tokio::test]
 async fn bad_invocations_are_explained() {
-    let server = seed_server();
-    let run = cli(["call"]).arg_path(&server).run().await.failure();
+    let server = example_server();
+    let run = fails(&server, &["call"], &[]).await;
     assert!(run.stderr.contains("name the tool"), "{run}");
 
-    let run = cli(["call"])
-        .arg_path(&server)
-        .args(["add", "a"])
-        .run()
-        .await
-        .failure();
+    let run = fails(&server, &["call"], &["add", "a"]).await;
     assert!(run.stderr.contains("expected KEY=VALUE"), "{run}");
 
-    let run = cli(["call"])
-        .arg_path(&server)
-        .args(["no_such_tool"])
-        .run()
-        .await
-        .failure();
+    let run = fails(&server, &["call"], &["no_such_tool"]).await;
     assert!(run.stderr.to_lowercase().contains("no_such_tool"), "{run}");
 
     let run = cli(["list", "/no/such/program --flag"])
@@ -194,91 +176,56 @@ async fn bad_invocations_are_explained() {
         .failure();
     assert!(run.stderr.contains("write it as 'Name: value'"), "{run}");
 
-    let run = cli(["list"])
-        .arg_path(&server)
-        .arg("widgets")
-        .run()
-        .await
-        .failure();
+    let run = fails(&server, &["list"], &["widgets"]).await;
     assert!(run.stderr.contains("choose tools, resources"), "{run}");
 }
 
 #[tokio::test]
 async fn read_text_templated_and_binary_resources() {
-    let server = seed_server();
-    let run = cli(["read"])
-        .arg_path(&server)
-        .arg("docs://readme")
-        .run()
-        .await
-        .success();
-    assert!(run.stdout.starts_with("# Seed server"), "{run}");
+    let server = example_server();
+    let run = succeeds(&server, &["read"], &["docs://readme"]).await;
+    assert!(run.stdout.starts_with("# Example server"), "{run}");
 
-    let run = cli(["read"])
-        .arg_path(&server)
-        .arg("weather://Oslo/now")
-        .run()
-        .await
-        .success();
+    let run = succeeds(&server, &["read"], &["weather://Oslo/now"]).await;
     assert_eq!(run.stdout.trim(), "Sunny in Oslo");
 
-    let run = cli(["read"])
-        .arg_path(&server)
-        .arg("docs://logo")
-        .run()
-        .await
-        .success();
+    let run = succeeds(&server, &["read"], &["docs://logo"]).await;
     assert!(
         run.stdout.contains("[binary image/png from docs://logo"),
         "{run}"
     );
-    let run = cli(["read", "--json"])
-        .arg_path(&server)
-        .arg("docs://logo")
-        .run()
-        .await
-        .success();
+    let run = succeeds(&server, &["read", "--json"], &["docs://logo"]).await;
     assert_eq!(run.json()["contents"][0]["blob"], "iVBORw==");
 
-    let run = cli(["read"])
-        .arg_path(&server)
-        .arg("docs://missing")
-        .run()
-        .await
-        .failure();
+    let run = fails(&server, &["read"], &["docs://missing"]).await;
     assert!(run.stderr.contains("docs://missing"), "{run}");
 }
 
 #[tokio::test]
 async fn prompts_are_filled_in() {
-    let server = seed_server();
-    let run = cli(["prompt"])
-        .arg_path(&server)
-        .args(["review", "code=fn main() {}", "language=rust"])
-        .run()
-        .await
-        .success();
+    let server = example_server();
+    let run = succeeds(
+        &server,
+        &["prompt"],
+        &["review", "code=fn main() {}", "language=rust"],
+    )
+    .await;
     assert!(
         run.stdout.contains("user: Review this rust:\nfn main() {}"),
         "{run}"
     );
     assert!(run.stdout.contains("assistant: I will review it."), "{run}");
 
-    let run = cli(["prompt", "--json"])
-        .arg_path(&server)
-        .args(["review", "code=x"])
-        .run()
-        .await
-        .success();
+    let run = succeeds(&server, &["prompt", "--json"], &["review", "code=x"]).await;
     assert_eq!(run.json()["messages"][0]["role"], "user");
 }
 
 #[tokio::test]
 async fn inspect_shows_identity_capabilities_and_schemas() {
-    let server = seed_server();
-    let run = cli(["inspect"]).arg_path(&server).run().await.success();
+    let server = example_server();
+    let run = succeeds(&server, &["inspect"], &[]).await;
     for expected in [
-        "server:    seed-server",
+        "server:    example-server",
         "protocol:  2025-11-25 (legacy era)",
         "instructions: A test server exercising every MCP feature.",
         "capabilities:",
@@ -295,13 +242,9 @@ async fn inspect_shows_identity_capabilities_and_schemas() {
         );
     }
 
-    let run = cli(["inspect", "--json"])
-        .arg_path(&server)
-        .run()
-        .await
-        .success();
+    let run = succeeds(&server, &["inspect", "--json"], &[]).await;
     let json = run.json();
-    assert_eq!(json["serverInfo"]["name"], "seed-server");
+    assert_eq!(json["serverInfo"]["name"], "example-server");
     assert_eq!(json["protocolVersion"], "2025-11-25");
     assert!(json["capabilities"]["tools"].is_object());
     let weather = json["tools"]
@@ -321,19 +264,20 @@ async fn inspect_shows_identity_capabilities_and_schemas() {
 
 #[tokio::test]
 async fn inspect_speaks_the_modern_era_too() {
-    let run = cli(["inspect", "--json", "--era", "stateless"])
-        .arg_path(&seed_server())
-        .run()
-        .await
-        .success();
+    let run = succeeds(
+        &example_server(),
+        &["inspect", "--json", "--era", "stateless"],
+        &[],
+    )
+    .await;
     let json = run.json();
     assert_eq!(json["protocolVersion"], "2026-07-28");
     assert_eq!(json["era"], "modern");
     let tools = json["tools"].as_array().unwrap();
-    assert!(tools.iter().any(|t| t["name"] == "seed_tool"), "{tools:?}");
+    assert!(tools.iter().any(|t| t["name"] == "scenario"), "{tools:?}");
 }
 
-/// The seed scenario through the CLI: the tool logs, reports progress, samples (answered by
+/// The example scenario through the CLI: the tool logs, reports progress, samples (answered by
 /// the stub LLM after `--yes`), lists the roots (the `--root` folder) and answers.
 #[tokio::test]
 async fn sampling_is_answered_by_the_provider_with_roots_logs_and_progress() {
@@ -341,8 +285,8 @@ async fn sampling_is_answered_by_the_provider_with_roots_logs_and_progress() {
     let (_dir, _path, uri) = temp_root();
     let run = cli(["call", "--yes", "--root", _path.to_str().unwrap()])
         .args(stub.flags())
-        .arg_path(&seed_server())
-        .args(["seed_tool", "text=the quick brown fox"])
+        .arg_path(&example_server())
+        .args(["scenario", "text=the quick brown fox"])
         .run()
         .await
         .success();
@@ -351,14 +295,14 @@ async fn sampling_is_answered_by_the_provider_with_roots_logs_and_progress() {
         format!("summary=a short stub summary; roots={uri}")
     );
     for expected in [
-        "[info] seed-server: starting",
-        "[progress] seed-server: 1/3",
-        "[progress] seed-server: 3/3 done",
-        "── sampling request from seed-server ──",
+        "[info] example-server: starting",
+        "[progress] example-server: 1/3",
+        "[progress] example-server: 3/3 done",
+        "── sampling request from example-server ──",
         "user: Summarize: the quick brown fox",
         "max tokens:",
         &format!("answered (model {STUB_MODEL})"),
-        "[info] seed-server: finished",
+        "[info] example-server: finished",
     ] {
         assert!(
             run.stderr.contains(expected),
@@ -387,8 +331,8 @@ async fn sampling_works_over_the_modern_era_with_the_environment_provider() {
     let stub = StubLlm::text("modern summary").await;
     let (dir, path, uri) = temp_root();
     let run = cli(["call", "--yes", "--era", "stateless"])
-        .arg_path(&seed_server())
-        .args(["seed_tool", "text=abc"])
+        .arg_path(&example_server())
+        .args(["scenario", "text=abc"])
         .env("OPENAI_BASE_URL", &stub.base_url())
         .env("OPENAI_MODEL", "env-model")
         .dir(&path)
@@ -409,8 +353,8 @@ async fn over_the_rate_limit_the_server_gets_an_error() {
     let stub = StubLlm::text("never used").await;
     let run = cli(["call", "--yes", "--max-samples-per-minute", "0"])
         .args(stub.flags())
-        .arg_path(&seed_server())
-        .args(["seed_tool", "text=x"])
+        .arg_path(&example_server())
+        .args(["scenario", "text=x"])
         .run()
         .await
         .failure();
@@ -427,12 +371,12 @@ async fn over_the_rate_limit_the_server_gets_an_error() {
 
 #[tokio::test]
 async fn without_a_provider_sampling_is_declined_with_how_to_configure_one() {
-    let run = cli(["call", "--yes"])
-        .arg_path(&seed_server())
-        .args(["seed_tool", "text=x"])
-        .run()
-        .await
-        .failure();
+    let run = fails(
+        &example_server(),
+        &["call", "--yes"],
+        &["scenario", "text=x"],
+    )
+    .await;
     assert!(run.stdout.contains("JSON-RPC error -1"), "{run}");
     assert!(
         run.stdout.contains("no LLM provider is configured"),
@@ -447,8 +391,8 @@ async fn without_yes_and_without_a_terminal_sampling_is_declined() {
     let stub = StubLlm::text("never used").await;
     let run = cli(["call"])
         .args(stub.flags())
-        .arg_path(&seed_server())
-        .args(["seed_tool", "text=x"])
+        .arg_path(&example_server())
+        .args(["scenario", "text=x"])
         .stdin("y\n")
         .run()
         .await
@@ -462,7 +406,7 @@ async fn without_yes_and_without_a_terminal_sampling_is_declined() {
 async fn roots_confine_the_servers_file_access() {
     let (_dir, path, _uri) = temp_root();
     std::fs::write(path.join("note.txt"), "inside the root").unwrap();
-    let server = seed_server();
+    let server = example_server();
     let root = path.to_str().unwrap();
     let run = cli(["call", "--root", root])
         .arg_path(&server)
@@ -493,12 +437,12 @@ async fn roots_confine_the_servers_file_access() {
         "the error lists no root:\n{run}"
     );
 
-    let run = cli(["call", "--root", "/no/such/folder"])
-        .arg_path(&server)
-        .args(["add", "a=1", "b=1"])
-        .run()
-        .await
-        .failure();
+    let run = fails(
+        &server,
+        &["call", "--root", "/no/such/folder"],
+        &["add", "a=1", "b=1"],
+    )
+    .await;
     assert!(run.stderr.contains("--root /no/such/folder"), "{run}");
 }
 
@@ -537,16 +481,11 @@ fn help_explains_servers_and_examples() {
 
 #[tokio::test]
 async fn without_a_terminal_forms_are_declined() {
-    let run = cli(["call"])
-        .arg_path(&seed_server())
-        .arg("ask_name")
-        .run()
-        .await
-        .success();
+    let run = succeeds(&example_server(), &["call"], &["ask_name"]).await;
     assert_eq!(run.stdout.trim(), "declined", "{run}");
     assert!(
         run.stderr
-            .contains("── seed-server asks ── What is your name?"),
+            .contains("── example-server asks ── What is your name?"),
         "{run}"
     );
     assert!(run.stderr.contains("[elicitation] declined"), "{run}");
