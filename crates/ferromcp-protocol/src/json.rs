@@ -16,7 +16,8 @@
 //! the owned hand-over must keep its text); should either fail (a serde_json release changed
 //! them), every call for the rest of the process goes straight to serde_json instead
 //! (`serde_json::to_string`, `serde_json::value::to_raw_value`): slower, never wrong. This
-//! crate has no logger; [`fast_path_active`] says which way it went, for a caller to log.
+//! crate has no logger; [`fast_path_active`] says which way it went, and `McpServer::builder`
+//! logs a warning once when it is the slow way.
 
 use serde::ser::{self, Error as _, Serialize};
 use serde_json::value::RawValue;

@@ -194,6 +194,7 @@ impl ServerBuilder {
 
     /// Builds the server.
     pub fn build(mut self) -> McpServer {
+        warn_if_json_fast_path_is_off();
         if let Some(provider) = self.sampling_provider {
             self.config.sampling_provider = Some(provider);
         }
@@ -218,4 +219,19 @@ impl ServerBuilder {
         }
         server
     }
+}
+
+/// The protocol crate writes results with its own JSON writer after checking, once per
+/// process, that serde_json still behaves as it assumes; when it does not, every result goes
+/// through serde_json instead: correct, but slower, which an operator should hear about once.
+fn warn_if_json_fast_path_is_off() {
+    static CHECKED: std::sync::Once = std::sync::Once::new();
+    CHECKED.call_once(|| {
+        if !ferromcp_protocol::json::fast_path_active() {
+            tracing::warn!(
+                "serde_json's raw-value handling differs from what ferromcp's JSON writer \
+                 expects; results are written through serde_json (slower, still correct)"
+            );
+        }
+    });
 }
