@@ -4,10 +4,8 @@
 
 mod common;
 
-use std::sync::Arc;
 
 use common::*;
-use ferromcp::client::Era;
 use serde_json::json;
 
 /// The file content inside a prompt: what follows `marker`, up to the cut note if any.
@@ -30,15 +28,7 @@ async fn the_prompt_cap_limits_file_content_in_every_prompt() {
         .count();
     assert!(long_chars > 10 * CAP);
     let server = Server::start(Wire::Stdio, &["--max-prompt-chars", "300"], &[]).await;
-    let seen = Arc::new(Seen::default());
-    let client = server
-        .connect(client(
-            Era::Stateful,
-            roots_of(&fixture),
-            seen.clone(),
-            true,
-        ))
-        .await;
+    let (client, seen) = stateful_client(&server, &fixture).await;
 
     let (read, _) = call(&client, "smart_read", json!({"path": "long.md"})).await;
     assert_ne!(read.is_error, Some(true), "{}", read.text());
@@ -78,15 +68,7 @@ async fn the_prompt_cap_limits_file_content_in_every_prompt() {
 async fn without_the_flag_a_small_file_is_sent_whole() {
     let fixture = Fixture::new();
     let server = Server::start(Wire::Stdio, &[], &[]).await;
-    let seen = Arc::new(Seen::default());
-    let client = server
-        .connect(client(
-            Era::Stateful,
-            roots_of(&fixture),
-            seen.clone(),
-            true,
-        ))
-        .await;
+    let (client, seen) = stateful_client(&server, &fixture).await;
     let (read, _) = call(&client, "smart_read", json!({"path": "long.md"})).await;
     assert_ne!(read.is_error, Some(true), "{}", read.text());
     let prompt = seen.sampling.lock().unwrap()[0]

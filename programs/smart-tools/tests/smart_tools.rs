@@ -428,15 +428,7 @@ async fn the_operator_ceiling_narrows_the_clients_roots() {
 async fn the_summary_threshold_is_configurable() {
     let fixture = Fixture::new();
     let server = Server::start(Wire::Stdio, &["--summarize-over", "10"], &[]).await;
-    let seen = Arc::new(Seen::default());
-    let client = server
-        .connect(client(
-            Era::Stateful,
-            roots_of(&fixture),
-            seen.clone(),
-            true,
-        ))
-        .await;
+    let (client, seen) = stateful_client(&server, &fixture).await;
     let (result, _) = call(&client, "smart_read", json!({"path": "short.txt"})).await;
     let text = ok_text(&result, "threshold 10");
     assert!(

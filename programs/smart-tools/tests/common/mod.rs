@@ -308,6 +308,16 @@ pub async fn call(
 }
 
 /// The roots list of a client that shares the fixture's root.
+/// A stateful client of `server` that shares the fixture's folder as its root and answers
+/// sampling, with what it saw: the set-up most tests start from.
+pub async fn stateful_client(server: &Server, fixture: &Fixture) -> (ClientSession, Arc<Seen>) {
+    let seen = Arc::new(Seen::default());
+    let session = server
+        .connect(client(Era::Stateful, roots_of(fixture), seen.clone(), true))
+        .await;
+    (session, seen)
+}
+
 pub fn roots_of(fixture: &Fixture) -> Vec<Root> {
     vec![Root::new(fixture.root_uri(), "project")]
 }
