@@ -1,21 +1,19 @@
 //! The Anthropic Messages API.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::Duration;
 
 use ferromcp_protocol::types::{
     Content, CreateMessageRequestParams, CreateMessageResult, Role, SamplingContent, TextContent,
     ToolResultContent, ToolUseContent,
 };
-use futures::future::BoxFuture;
-use futures::stream::BoxStream;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::http::HttpSettings;
-use crate::sse::{Interpreter, SseEvent, StreamEvent};
+use crate::sse::{Interpreter, SseEvent};
+use crate::stream::StreamEvent;
 use crate::tools::{ToolMode, ToolNames};
-use crate::{LlmError, LlmProvider};
+use crate::LlmError;
 
 const PROVIDER: &str = "anthropic";
 /// The default Anthropic API base URL.
@@ -61,22 +59,20 @@ impl AnthropicProvider {
         self
     }
 
-    /// The whole-request timeout (default 120 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.http.timeout = timeout;
-        self
+    crate::hosted::http_settings_methods!();
+}
+
+impl crate::hosted::WireFormat for AnthropicProvider {
+    const PROVIDER: &'static str = PROVIDER;
+    type Answer = MessagesResponse;
+    type StreamReader = StreamReader;
+
+    fn http(&self) -> &HttpSettings {
+        &self.http
     }
 
-    /// The longest a `retry-after` may delay the single retry (default 10 s).
-    pub fn max_retry_delay(mut self, delay: Duration) -> Self {
-        self.http.max_retry_delay = delay;
-        self
-    }
-
-    /// Uses a caller-supplied `reqwest::Client` (for shared pools, proxies, TLS settings).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http.client = client;
-        self
+    fn model(&self) -> &str {
+        &self.model
     }
 
     fn body(
@@ -151,7 +147,7 @@ impl AnthropicProvider {
         Ok(body)
     }
 
-    fn request(&self, body: Value) -> impl Fn() -> reqwest::RequestBuilder {
+    fn request(&self, body: Value) -> impl Fn() -> reqwest::RequestBuilder + Send + 'static {
         let url = format!("{}/v1/messages", self.base_url);
         let client = self.http.client.clone();
         let key = self.api_key.clone();
@@ -165,32 +161,35 @@ impl AnthropicProvider {
         }
     }
 
-    /// Streams the answer as text deltas (`stream: true`, `content_block_delta` events,
-    /// ending at `message_stop`). Text only, so a request offering tools is refused; use
-    /// [`complete_stream_events`](Self::complete_stream_events) for those.
-    pub fn complete_stream(
-        &self,
-        params: CreateMessageRequestParams,
-    ) -> BoxFuture<'static, Result<BoxStream<'static, Result<String, LlmError>>, LlmError>> {
-        crate::sse::stream_text(PROVIDER, params, |params| {
-            self.complete_stream_events(params)
-        })
+    fn stream_reader(names: ToolNames) -> StreamReader {
+        StreamReader::new(names)
     }
 
-    /// Streams the answer as [`StreamEvent`]s: text deltas, each tool call once its
-    /// streamed arguments are complete, and the stop reason last.
-    pub fn complete_stream_events(
-        &self,
-        params: CreateMessageRequestParams,
-    ) -> BoxFuture<'static, Result<BoxStream<'static, Result<StreamEvent, LlmError>>, LlmError>>
-    {
-        let request = |names: &ToolNames| self.body(&params, names, true).map(|b| self.request(b));
-        crate::sse::stream_events(&self.http, &params, request, StreamReader::new)
+    fn result(
+        answer: MessagesResponse,
+        names: &ToolNames,
+        model: String,
+    ) -> Result<CreateMessageResult, LlmError> {
+        let mut content = Vec::with_capacity(answer.content.len());
+        for block in answer.content {
+            content.extend(map_block(block, names)?);
+        }
+        if content.is_empty() {
+            // e.g. a stop sequence hit at once: an empty answer, not an error.
+            content.push(SamplingContent::Text(TextContent::new("")));
+        }
+        Ok(CreateMessageResult {
+            role: Role::Assistant,
+            content,
+            model: answer.model.unwrap_or(model),
+            stop_reason: answer.stop_reason.as_deref().map(map_stop_reason),
+            meta: None,
+        })
     }
 }
 
 /// The state of one Messages API stream: tool-use blocks being assembled, by index.
-struct StreamReader {
+pub(crate) struct StreamReader {
     names: ToolNames,
     tool_blocks: HashMap<u64, (String, String, String)>,
     stop_reason: Option<String>,
@@ -284,7 +283,7 @@ impl Interpreter for StreamReader {
 }
 
 #[derive(Deserialize)]
-struct MessagesResponse {
+pub(crate) struct MessagesResponse {
     content: Vec<ContentBlock>,
     model: Option<String>,
     stop_reason: Option<String>,
@@ -378,41 +377,4 @@ fn map_stop_reason(reason: &str) -> String {
     }
 }
 
-impl LlmProvider for AnthropicProvider {
-    fn name(&self) -> &str {
-        PROVIDER
-    }
-
-    fn model(&self) -> &str {
-        &self.model
-    }
-
-    fn complete(
-        &self,
-        params: CreateMessageRequestParams,
-    ) -> BoxFuture<'static, Result<CreateMessageResult, LlmError>> {
-        let names = ToolNames::new(&params);
-        let prepared = self.body(&params, &names, false).map(|b| self.request(b));
-        let http = self.http.clone();
-        let model = self.model.clone();
-        Box::pin(async move {
-            let build = prepared?;
-            let resp: MessagesResponse = http.send_json(build).await?;
-            let mut content = Vec::with_capacity(resp.content.len());
-            for block in resp.content {
-                content.extend(map_block(block, &names)?);
-            }
-            if content.is_empty() {
-                // e.g. a stop sequence hit at once: an empty answer, not an error.
-                content.push(SamplingContent::Text(TextContent::new("")));
-            }
-            Ok(CreateMessageResult {
-                role: Role::Assistant,
-                content,
-                model: resp.model.unwrap_or(model),
-                stop_reason: resp.stop_reason.as_deref().map(map_stop_reason),
-                meta: None,
-            })
-        })
-    }
-}
+crate::hosted::impl_llm_provider!(AnthropicProvider);

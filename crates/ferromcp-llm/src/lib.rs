@@ -101,6 +101,8 @@
 mod anthropic;
 mod error;
 #[cfg(feature = "http-providers")]
+mod hosted;
+#[cfg(feature = "http-providers")]
 mod http;
 #[cfg(feature = "local-model")]
 mod local;
@@ -108,6 +110,7 @@ mod local;
 mod openai;
 #[cfg(feature = "http-providers")]
 mod sse;
+mod stream;
 #[cfg(feature = "http-providers")]
 mod tools;
 
@@ -126,8 +129,7 @@ pub use local::{
 };
 #[cfg(feature = "http-providers")]
 pub use openai::{OpenAiCompatibleProvider, DEFAULT_OPENAI_BASE_URL};
-#[cfg(feature = "http-providers")]
-pub use sse::StreamEvent;
+pub use stream::{EventStream, StreamEvent, TextStream};
 
 /// The Claude model [`provider_from_env`] uses when `ANTHROPIC_MODEL` is unset.
 pub const DEFAULT_ANTHROPIC_MODEL: &str = "claude-sonnet-4-5";
@@ -145,37 +147,68 @@ pub trait LlmProvider: Send + Sync {
         &self,
         params: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<CreateMessageResult, LlmError>>;
-}
 
-impl<P: LlmProvider + ?Sized> LlmProvider for Box<P> {
-    fn name(&self) -> &str {
-        (**self).name()
-    }
-    fn model(&self) -> &str {
-        (**self).model()
-    }
-    fn complete(
+    /// Streams the answer as [`StreamEvent`]s: text deltas, each tool call once its
+    /// streamed arguments are complete, and the stop reason last. A provider that cannot
+    /// stream answers [`LlmError::Unsupported`] (the default).
+    fn complete_stream_events(
         &self,
         params: CreateMessageRequestParams,
-    ) -> BoxFuture<'static, Result<CreateMessageResult, LlmError>> {
-        (**self).complete(params)
+    ) -> BoxFuture<'static, Result<EventStream, LlmError>> {
+        drop(params);
+        let error = LlmError::unsupported(self.name(), "streamed completions");
+        Box::pin(async move { Err(error) })
+    }
+
+    /// Streams the answer's text. Text only, so a request offering tools is refused; use
+    /// [`complete_stream_events`](Self::complete_stream_events) for those.
+    fn complete_stream(
+        &self,
+        params: CreateMessageRequestParams,
+    ) -> BoxFuture<'static, Result<TextStream, LlmError>> {
+        let refused = stream::refuse_tools_when_streaming(self.name(), &params);
+        let events = self.complete_stream_events(params);
+        Box::pin(async move {
+            refused?;
+            Ok(stream::text_only(events.await?))
+        })
     }
 }
 
-impl<P: LlmProvider + ?Sized> LlmProvider for std::sync::Arc<P> {
-    fn name(&self) -> &str {
-        (**self).name()
-    }
-    fn model(&self) -> &str {
-        (**self).model()
-    }
-    fn complete(
-        &self,
-        params: CreateMessageRequestParams,
-    ) -> BoxFuture<'static, Result<CreateMessageResult, LlmError>> {
-        (**self).complete(params)
-    }
+/// A boxed or shared provider is a provider: every method goes to the one inside (the
+/// streaming ones too, so a provider's own streaming is not lost behind the pointer).
+macro_rules! forward_llm_provider {
+    ($pointer:ty) => {
+        impl<P: LlmProvider + ?Sized> LlmProvider for $pointer {
+            fn name(&self) -> &str {
+                (**self).name()
+            }
+            fn model(&self) -> &str {
+                (**self).model()
+            }
+            fn complete(
+                &self,
+                params: CreateMessageRequestParams,
+            ) -> BoxFuture<'static, Result<CreateMessageResult, LlmError>> {
+                (**self).complete(params)
+            }
+            fn complete_stream_events(
+                &self,
+                params: CreateMessageRequestParams,
+            ) -> BoxFuture<'static, Result<EventStream, LlmError>> {
+                (**self).complete_stream_events(params)
+            }
+            fn complete_stream(
+                &self,
+                params: CreateMessageRequestParams,
+            ) -> BoxFuture<'static, Result<TextStream, LlmError>> {
+                (**self).complete_stream(params)
+            }
+        }
+    };
 }
+forward_llm_provider!(Box<P>);
+forward_llm_provider!(std::sync::Arc<P>);
 
 /// A provider configured from the process environment; see [`provider_from_vars`].
 #[cfg(feature = "http-providers")]
@@ -267,5 +300,39 @@ fn kind_of(content: &SamplingContent) -> &'static str {
         SamplingContent::Audio(_) => "audio content in sampling messages (text only)",
         SamplingContent::ToolUse(_) => "tool_use content in sampling messages (text only)",
         SamplingContent::ToolResult(_) => "tool_result content in sampling messages (text only)",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A provider that only completes.
+    struct Plain;
+
+    impl LlmProvider for Plain {
+        fn name(&self) -> &str {
+            "plain"
+        }
+        fn model(&self) -> &str {
+            "m"
+        }
+        fn complete(
+            &self,
+            _: CreateMessageRequestParams,
+        ) -> BoxFuture<'static, Result<CreateMessageResult, LlmError>> {
+            Box::pin(async { Err(LlmError::Config("unused".into())) })
+        }
+    }
+
+    #[test]
+    fn a_provider_without_streaming_says_so() {
+        let params = CreateMessageRequestParams::from_prompt("hi", 8);
+        let events = futures::executor::block_on(Plain.complete_stream_events(params.clone()));
+        assert!(
+            matches!(events, Err(LlmError::Unsupported { ref provider, .. }) if provider == "plain")
+        );
+        let text = futures::executor::block_on(Plain.complete_stream(params));
+        assert!(matches!(text, Err(LlmError::Unsupported { .. })));
     }
 }

@@ -1,21 +1,19 @@
 //! OpenAI-compatible `chat/completions` (OpenAI, llama.cpp, vLLM, Ollama, LM Studio, …).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::Duration;
 
 use ferromcp_protocol::types::{
     CreateMessageRequestParams, CreateMessageResult, Role, SamplingContent, TextContent,
     ToolUseContent,
 };
-use futures::future::BoxFuture;
-use futures::stream::BoxStream;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::http::HttpSettings;
-use crate::sse::{Interpreter, SseEvent, StreamEvent};
+use crate::sse::{Interpreter, SseEvent};
+use crate::stream::StreamEvent;
 use crate::tools::{ToolMode, ToolNames};
-use crate::{LlmError, LlmProvider};
+use crate::LlmError;
 
 const PROVIDER: &str = "openai-compatible";
 /// OpenAI's own base URL.
@@ -56,22 +54,20 @@ impl OpenAiCompatibleProvider {
         }
     }
 
-    /// The whole-request timeout (default 120 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.http.timeout = timeout;
-        self
+    crate::hosted::http_settings_methods!();
+}
+
+impl crate::hosted::WireFormat for OpenAiCompatibleProvider {
+    const PROVIDER: &'static str = PROVIDER;
+    type Answer = ChatResponse;
+    type StreamReader = StreamReader;
+
+    fn http(&self) -> &HttpSettings {
+        &self.http
     }
 
-    /// The longest a `retry-after` may delay the single retry (default 10 s).
-    pub fn max_retry_delay(mut self, delay: Duration) -> Self {
-        self.http.max_retry_delay = delay;
-        self
-    }
-
-    /// Uses a caller-supplied `reqwest::Client`.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http.client = client;
-        self
+    fn model(&self) -> &str {
+        &self.model
     }
 
     fn body(
@@ -183,7 +179,7 @@ impl OpenAiCompatibleProvider {
         Ok(body)
     }
 
-    fn request(&self, body: Value) -> impl Fn() -> reqwest::RequestBuilder {
+    fn request(&self, body: Value) -> impl Fn() -> reqwest::RequestBuilder + Send + 'static {
         let url = format!("{}/chat/completions", self.base_url);
         let client = self.http.client.clone();
         let key = self.api_key.clone();
@@ -199,32 +195,50 @@ impl OpenAiCompatibleProvider {
         }
     }
 
-    /// Streams the answer as text deltas (`stream: true`; `data: {choices:[{delta:{content}}]}`
-    /// events ending with `data: [DONE]`). Text only, so a request offering tools is
-    /// refused; use [`complete_stream_events`](Self::complete_stream_events) for those.
-    pub fn complete_stream(
-        &self,
-        params: CreateMessageRequestParams,
-    ) -> BoxFuture<'static, Result<BoxStream<'static, Result<String, LlmError>>, LlmError>> {
-        crate::sse::stream_text(PROVIDER, params, |params| {
-            self.complete_stream_events(params)
-        })
+    fn stream_reader(names: ToolNames) -> StreamReader {
+        StreamReader::new(names)
     }
 
-    /// Streams the answer as [`StreamEvent`]s: text deltas, then the tool calls (their
-    /// arguments arrive in pieces and are assembled first), and the stop reason last.
-    pub fn complete_stream_events(
-        &self,
-        params: CreateMessageRequestParams,
-    ) -> BoxFuture<'static, Result<BoxStream<'static, Result<StreamEvent, LlmError>>, LlmError>>
-    {
-        let request = |names: &ToolNames| self.body(&params, names, true).map(|b| self.request(b));
-        crate::sse::stream_events(&self.http, &params, request, StreamReader::new)
+    fn result(
+        answer: ChatResponse,
+        names: &ToolNames,
+        model: String,
+    ) -> Result<CreateMessageResult, LlmError> {
+        let choice = answer
+            .choices
+            .into_iter()
+            .next()
+            .ok_or_else(|| LlmError::invalid(PROVIDER, "response has no choices"))?;
+        let text = choice.message.content.unwrap_or_default();
+        let calls = choice.message.tool_calls.unwrap_or_default();
+        let mut content = Vec::with_capacity(calls.len() + 1);
+        if !text.is_empty() || calls.is_empty() {
+            content.push(SamplingContent::Text(TextContent::new(text)));
+        }
+        for call in calls {
+            content.push(map_tool_call(call, names)?);
+        }
+        let has_tool_use = content
+            .iter()
+            .any(|c| matches!(c, SamplingContent::ToolUse(_)));
+        let stop_reason = match choice.finish_reason.as_deref() {
+            // Some compatible servers finish a tool-calling turn with `stop`; MCP says
+            // `toolUse` whenever the answer asks for tools.
+            Some("stop") | None if has_tool_use => Some("toolUse".to_owned()),
+            other => other.map(map_finish_reason),
+        };
+        Ok(CreateMessageResult {
+            role: Role::Assistant,
+            content,
+            model: answer.model.unwrap_or(model),
+            stop_reason,
+            meta: None,
+        })
     }
 }
 
 /// The state of one Chat Completions stream: tool calls being assembled, by index.
-struct StreamReader {
+pub(crate) struct StreamReader {
     names: ToolNames,
     /// index → (id, name, arguments so far).
     calls: BTreeMap<u64, (String, String, String)>,
@@ -307,7 +321,7 @@ impl Interpreter for StreamReader {
 }
 
 #[derive(Deserialize)]
-struct ChatResponse {
+pub(crate) struct ChatResponse {
     choices: Vec<Choice>,
     model: Option<String>,
 }
@@ -380,56 +394,4 @@ fn map_finish_reason(reason: &str) -> String {
     }
 }
 
-impl LlmProvider for OpenAiCompatibleProvider {
-    fn name(&self) -> &str {
-        PROVIDER
-    }
-
-    fn model(&self) -> &str {
-        &self.model
-    }
-
-    fn complete(
-        &self,
-        params: CreateMessageRequestParams,
-    ) -> BoxFuture<'static, Result<CreateMessageResult, LlmError>> {
-        let names = ToolNames::new(&params);
-        let prepared = self.body(&params, &names, false).map(|b| self.request(b));
-        let http = self.http.clone();
-        let model = self.model.clone();
-        Box::pin(async move {
-            let build = prepared?;
-            let resp: ChatResponse = http.send_json(build).await?;
-            let choice = resp
-                .choices
-                .into_iter()
-                .next()
-                .ok_or_else(|| LlmError::invalid(PROVIDER, "response has no choices"))?;
-            let text = choice.message.content.unwrap_or_default();
-            let calls = choice.message.tool_calls.unwrap_or_default();
-            let mut content = Vec::with_capacity(calls.len() + 1);
-            if !text.is_empty() || calls.is_empty() {
-                content.push(SamplingContent::Text(TextContent::new(text)));
-            }
-            for call in calls {
-                content.push(map_tool_call(call, &names)?);
-            }
-            let has_tool_use = content
-                .iter()
-                .any(|c| matches!(c, SamplingContent::ToolUse(_)));
-            let stop_reason = match choice.finish_reason.as_deref() {
-                // Some compatible servers finish a tool-calling turn with `stop`; MCP says
-                // `toolUse` whenever the answer asks for tools.
-                Some("stop") | None if has_tool_use => Some("toolUse".to_owned()),
-                other => other.map(map_finish_reason),
-            };
-            Ok(CreateMessageResult {
-                role: Role::Assistant,
-                content,
-                model: resp.model.unwrap_or(model),
-                stop_reason,
-                meta: None,
-            })
-        })
-    }
-}
+crate::hosted::impl_llm_provider!(OpenAiCompatibleProvider);

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use ferromcp_protocol::types::{CreateMessageRequestParams, ToolUseContent};
+use ferromcp_protocol::types::CreateMessageRequestParams;
 pub(crate) use ferromcp_transport::sse::SseEvent;
 use ferromcp_transport::sse::SseParser;
 use futures::future::BoxFuture;
@@ -11,22 +11,9 @@ use futures::stream::BoxStream;
 use futures::StreamExt;
 
 use crate::http::HttpSettings;
+use crate::stream::{EventStream, StreamEvent};
 use crate::tools::ToolNames;
 use crate::LlmError;
-
-/// One piece of a streamed completion.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum StreamEvent {
-    /// More text of the answer.
-    Text(String),
-    /// A complete tool call: the provider streams a call's arguments in pieces, which are
-    /// assembled (and checked to be a JSON object) before this is yielded.
-    ToolUse(ToolUseContent),
-    /// The answer is complete, with its MCP stop reason (`endTurn`, `maxTokens`,
-    /// `stopSequence`, `toolUse`, …) when the provider gave one. Always the last event.
-    Stop(Option<String>),
-}
 
 /// A provider's reading of its own stream, one SSE event at a time.
 pub(crate) trait Interpreter: Send + 'static {
@@ -119,12 +106,6 @@ pub(crate) fn event_stream(
     .boxed()
 }
 
-/// A streamed completion, event by event.
-pub(crate) type EventStream = BoxStream<'static, Result<StreamEvent, LlmError>>;
-
-/// A streamed completion's text.
-pub(crate) type TextStream = BoxStream<'static, Result<String, LlmError>>;
-
 /// `complete_stream_events` of an HTTP provider: prepares the streaming request with
 /// `request` (given the tool names of `params`), sends it, and reads the response's events
 /// with the provider's interpreter, which `reader` makes from those names.
@@ -146,34 +127,6 @@ where
         let response = http.send(build).await?;
         Ok(event_stream(http.provider, http.timeout, response, reader))
     })
-}
-
-/// `complete_stream` of an HTTP provider: the text of the events `events` streams for
-/// `params`. Text only, so a request offering tools is refused.
-pub(crate) fn stream_text(
-    provider: &'static str,
-    params: CreateMessageRequestParams,
-    events: impl FnOnce(CreateMessageRequestParams) -> BoxFuture<'static, Result<EventStream, LlmError>>,
-) -> BoxFuture<'static, Result<TextStream, LlmError>> {
-    let refused = crate::tools::refuse_tools_when_streaming(provider, &params);
-    let events = events(params);
-    Box::pin(async move {
-        refused?;
-        Ok(text_only(events.await?))
-    })
-}
-
-/// Only the text of an event stream.
-pub(crate) fn text_only(events: EventStream) -> TextStream {
-    events
-        .filter_map(|item| async move {
-            match item {
-                Ok(StreamEvent::Text(t)) => Some(Ok(t)),
-                Ok(_) => None,
-                Err(e) => Some(Err(e)),
-            }
-        })
-        .boxed()
 }
 
 /// Streamed tool-call arguments, once complete, as a JSON object (empty text is `{}`).

@@ -44,23 +44,6 @@ pub(crate) fn tool_mode(
     }))
 }
 
-/// The text stream carries no tool calls, so a request that lets the model call tools must
-/// use `complete` (tool blocks in the history are fine, and so is `toolChoice: none`).
-pub(crate) fn refuse_tools_when_streaming(
-    provider: &str,
-    params: &CreateMessageRequestParams,
-) -> Result<(), LlmError> {
-    let offers_tools = params.tools.as_ref().is_some_and(|t| !t.is_empty())
-        && params.tool_choice.as_ref().and_then(|c| c.mode.as_deref()) != Some("none");
-    if offers_tools {
-        return Err(LlmError::unsupported(
-            provider,
-            "tools in a streamed completion (use complete, which returns tool calls)",
-        ));
-    }
-    Ok(())
-}
-
 /// Enforces the specification's rules for tool blocks in a conversation ("Message Content
 /// Constraints"), so a bad request fails here with a clear message instead of as an opaque
 /// provider error: tool uses come from the assistant and tool results from the user; a

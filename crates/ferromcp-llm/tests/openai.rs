@@ -209,6 +209,36 @@ async fn streaming_yields_deltas_until_done() {
     assert_eq!(s.requests()[0].body["stream"], json!(true));
 }
 
+/// Streaming is part of `LlmProvider`, so a provider behind `Box<dyn LlmProvider>` (what
+/// `provider_from_env` returns) still streams, and still refuses tools on the text stream.
+#[tokio::test]
+async fn a_boxed_provider_streams() {
+    let sse = concat!(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"boxed\"}}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+        "data: [DONE]\n\n",
+    );
+    let s = StubProvider::scripted(vec![Reply::event_stream(sse)]).await;
+    let boxed: Box<dyn LlmProvider> = Box::new(provider(&s.url(), None));
+    let parts: Vec<String> = boxed
+        .complete_stream(params())
+        .await
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    assert_eq!(parts, ["boxed"]);
+
+    let mut with_tools = params();
+    with_tools.tools = Some(vec![serde_json::from_value(
+        json!({"name": "t", "inputSchema": {"type": "object"}}),
+    )
+    .unwrap()]);
+    let refused = boxed.complete_stream(with_tools).await.err().unwrap();
+    assert!(matches!(refused, LlmError::Unsupported { .. }), "{refused}");
+    assert_eq!(s.request_count(), 1, "the refused request is never sent");
+}
+
 #[tokio::test]
 async fn streaming_http_error_fails_before_the_stream() {
     let s = StubProvider::scripted(vec![Reply::json(
