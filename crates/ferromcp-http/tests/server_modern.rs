@@ -38,7 +38,7 @@ async fn discover_is_answered_with_json_and_no_session() {
         .unwrap();
     assert_eq!(status_and_body(response).await.0, 200);
     assert_eq!(t.handle.session_count(), 0);
-    assert_eq!(t.handle.stats().modern_requests, 0);
+    assert_eq!(t.handle.stats().stateless_requests, 0);
 }
 
 #[tokio::test]
@@ -370,7 +370,7 @@ async fn modern_requests_and_a_legacy_session_share_the_endpoint() {
     assert_eq!(t.handle.session_count(), 1);
 
     // With 2026-07-28 turned off, its requests are refused as the stateful path would.
-    let off = start(test_config().modern(false)).await;
+    let off = start(test_config().stateless_revision(false)).await;
     let response = off.modern(json!(1), "server/discover", json!({})).await;
     assert_eq!(response.status(), 400);
 }

@@ -34,7 +34,7 @@ fn late_tool() -> ToolDef {
 async fn all_gone(t: &TestServer) {
     eventually("every 2026-07-28 request and engine is gone", || {
         let stats = t.handle.stats();
-        stats.modern_requests == 0
+        stats.stateless_requests == 0
             && stats.listen_streams == 0
             && t.server.listener_count() == 0
             && t.server.session_count() == 0
@@ -218,7 +218,7 @@ fn authenticating() -> HttpServerConfig {
 async fn disconnect_cancels_a_modern_request() {
     let t = start(test_config()).await;
     let sse = hang(&t, "h", Some("Bearer a")).await;
-    assert_eq!(t.handle.stats().modern_requests, 1);
+    assert_eq!(t.handle.stats().stateless_requests, 1);
     drop(sse);
     eventually("the handler is cancelled", || t.cancellations.count() == 1).await;
     all_gone(&t).await;
@@ -234,7 +234,7 @@ async fn notifications_cancelled_reaches_only_its_principals_request() {
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(t.cancellations.count(), 0);
-    assert_eq!(t.handle.stats().modern_requests, 1);
+    assert_eq!(t.handle.stats().stateless_requests, 1);
 
     // The same principal with a renewed token: the request is its own.
     assert_eq!(
@@ -286,7 +286,7 @@ async fn an_anonymous_cancel_does_not_reach_another_anonymous_clients_request() 
     assert_eq!(cancel_from_elsewhere(&t, "victim-2", None).await, 202);
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(t.cancellations.count(), 0);
-    assert_eq!(t.handle.stats().modern_requests, 1);
+    assert_eq!(t.handle.stats().stateless_requests, 1);
     drop(sse);
     eventually("the handler is cancelled", || t.cancellations.count() == 1).await;
     all_gone(&t).await;

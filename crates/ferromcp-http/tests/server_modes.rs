@@ -10,7 +10,7 @@ use support::*;
 
 #[tokio::test]
 async fn stateless_mode_serves_each_request_alone() {
-    let t = start(test_config().stateless(true)).await;
+    let t = start(test_config().sessionless(true)).await;
     let response = t.send(None, &initialize_body(1, VERSION)).await;
     assert_eq!(response.status(), 200);
     assert!(response.headers().get("mcp-session-id").is_none());
@@ -93,7 +93,7 @@ async fn json_response_mode_never_streams() {
 
 #[tokio::test]
 async fn legacy_http_sse_transport() {
-    let t = start(test_config().legacy_sse(true)).await;
+    let t = start(test_config().http_sse(true)).await;
     let response = t
         .http
         .get(format!("{}/sse", t.base))
@@ -111,7 +111,7 @@ async fn legacy_http_sse_transport() {
         endpoint.data
     );
     let messages = format!("{}{}", t.base, endpoint.data);
-    assert_eq!(t.handle.stats().legacy_sessions, 1);
+    assert_eq!(t.handle.stats().http_sse_sessions, 1);
 
     let post = |body: serde_json::Value| {
         t.http
@@ -178,7 +178,7 @@ async fn the_router_mounts_into_an_existing_app() {
         .merge(router(server.clone(), HttpServerConfig::default()))
         .nest(
             "/api",
-            router(server, HttpServerConfig::default().legacy_sse(true)),
+            router(server, HttpServerConfig::default().http_sse(true)),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

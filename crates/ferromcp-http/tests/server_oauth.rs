@@ -95,7 +95,7 @@ async fn serve_with(
         .with_scopes(["files:read"]);
     let oauth = ResourceServerConfig::from_arc(verifier(&resource), metadata).unwrap();
     let mut config = HttpServerConfig::default().oauth(oauth);
-    config.legacy_sse = true;
+    config.http_sse = true;
     config.json_response = true;
     let app = router(mcp_server(), config);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -299,7 +299,7 @@ async fn a_slow_legacy_sse_consumer_is_cut_off_at_the_buffer_and_its_session_end
     const COUNT: usize = 1500;
     const SIZE: usize = 24 * 1024;
     let logged = Arc::new(AtomicUsize::new(0));
-    let config = http_config().sse_buffer_events(8).legacy_sse(true);
+    let config = http_config().sse_buffer_events(8).http_sse(true);
     let handle = serve(flood_server(logged.clone()), "127.0.0.1:0", config)
         .await
         .unwrap();
@@ -905,7 +905,7 @@ async fn a_request_state_answers_only_the_principal_it_was_issued_to() {
 
 #[tokio::test]
 async fn the_legacy_sse_transport_authenticates_and_binds_its_sessions_too() {
-    let t = start_example_server(ServerConfig::default(), authenticated().legacy_sse(true)).await;
+    let t = start_example_server(ServerConfig::default(), authenticated().http_sse(true)).await;
     let base = format!("http://{}", t.addr);
     let anonymous = t
         .http

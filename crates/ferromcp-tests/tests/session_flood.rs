@@ -474,7 +474,7 @@ async fn open_legacy(client: &Client) -> (u16, Option<Sse>) {
 #[tokio::test]
 async fn legacy_sessions_count_against_the_caps_and_make_room_like_any_newcomer() {
     let config = http_config()
-        .legacy_sse(true)
+        .http_sse(true)
         .max_sessions(4)
         .max_sessions_per_address(Some(2));
     let t = start_example_server(ServerConfig::default(), config).await;
@@ -506,7 +506,7 @@ async fn legacy_sessions_count_against_the_caps_and_make_room_like_any_newcomer(
     assert_eq!(idle.ping(&sessions[0]).await, 404);
     assert_eq!(idle.ping(&sessions[1]).await, 200);
     let stats = t.handle().stats();
-    assert_eq!((stats.sessions, stats.legacy_sessions), (1, 3));
+    assert_eq!((stats.sessions, stats.http_sse_sessions), (1, 3));
     // A table of streams in use: 503.
     let (_, other) = open_legacy(&Client::from(&t, "127.0.0.5")).await;
     assert!(other.is_some(), "the last idle session made room");

@@ -481,11 +481,11 @@ pub(crate) async fn inspect(args: InspectArgs) -> Result<ExitCode, CliError> {
     one_shot(args.host, &spec, |c, json| async move {
         let outcome = Catalog::fetch(&c.session, Kinds::ALL).await.map(|catalog| {
             let session = &c.session;
-            // The values scripts have read since the first release.
+            // The names `--era` takes.
             let era = if session.is_stateless() {
-                "modern"
+                "stateless"
             } else {
-                "legacy"
+                "stateful"
             };
             if json {
                 return Outcome::ok(pretty(&json!({

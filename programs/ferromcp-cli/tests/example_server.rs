@@ -226,7 +226,7 @@ async fn inspect_shows_identity_capabilities_and_schemas() {
     let run = succeeds(&server, &["inspect"], &[]).await;
     for expected in [
         "server:    example-server",
-        "protocol:  2025-11-25 (legacy era)",
+        "protocol:  2025-11-25 (stateful era)",
         "instructions: A test server exercising every MCP feature.",
         "capabilities:",
         "\"tools\"",
@@ -272,7 +272,7 @@ async fn inspect_speaks_the_modern_era_too() {
     .await;
     let json = run.json();
     assert_eq!(json["protocolVersion"], "2026-07-28");
-    assert_eq!(json["era"], "modern");
+    assert_eq!(json["era"], "stateless");
     let tools = json["tools"].as_array().unwrap();
     assert!(tools.iter().any(|t| t["name"] == "scenario"), "{tools:?}");
 }

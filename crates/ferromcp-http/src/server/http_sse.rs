@@ -1,5 +1,5 @@
 //! The HTTP+SSE transport of 2024-11-05 (called "legacy" in the settings:
-//! [`legacy_sse`](crate::server::HttpServerConfig::legacy_sse)), for clients that predate
+//! [`http_sse`](crate::server::HttpServerConfig::http_sse)), for clients that predate
 //! Streamable HTTP.
 //!
 //! `GET /sse` opens the session's one stream; its first event (`endpoint`) names the URL to

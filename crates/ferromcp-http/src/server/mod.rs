@@ -1,6 +1,6 @@
 //! The Streamable HTTP server: the stateful revisions 2025-03-26 to 2025-11-25 and the
 //! stateless 2026-07-28 on one endpoint, with the HTTP+SSE transport of 2024-11-05 on
-//! request ([`legacy_sse`](HttpServerConfig::legacy_sse)).
+//! request ([`http_sse`](HttpServerConfig::http_sse)).
 //!
 //! [`router()`] turns an [`McpServer`] into an axum [`Router`] serving one endpoint (default
 //! `/mcp`) that you can merge or nest into your own app; [`serve`] and [`run`] bind a socket
@@ -180,7 +180,7 @@ pub use handle::{run, serve, serve_listener, HttpServerHandle};
 pub use stats::HttpStats;
 
 /// An axum [`Router`] serving `server` at `config.endpoint` (plus `/sse` and `/messages`
-/// with [`legacy_sse`](HttpServerConfig::legacy_sse)). Merge it into an app, or nest it
+/// with [`http_sse`](HttpServerConfig::http_sse)). Merge it into an app, or nest it
 /// under a prefix. Sessions live as long as the router (and its clones).
 ///
 /// ```

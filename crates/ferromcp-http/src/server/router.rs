@@ -30,7 +30,7 @@ pub(crate) fn build(server: McpServer, config: HttpServerConfig) -> (Router, Arc
     if !endpoint.starts_with('/') {
         endpoint.insert(0, '/');
     }
-    let http_sse = config.legacy_sse;
+    let http_sse = config.http_sse;
     let oauth = config.oauth.as_ref().map(|o| OAuth::new(o, &endpoint));
     let metadata_paths = oauth.as_ref().map(|o| o.paths.clone()).unwrap_or_default();
     let state = Arc::new(AppState::new(server, config, oauth));
@@ -77,7 +77,7 @@ async fn dispatch(
 ) -> Result<Response, HttpError> {
     let config = &state.config;
     security::check(&config.allowed_hosts, &config.allowed_origins, parts)?;
-    let allow = if config.stateless {
+    let allow = if config.sessionless {
         "POST"
     } else {
         "GET, POST, DELETE"
@@ -96,8 +96,8 @@ async fn dispatch(
         Method::GET | Method::DELETE if stateless::refuses(state, &parts.headers) => {
             Err(HttpError::method_not_allowed("POST"))
         }
-        Method::GET if !config.stateless => stateful::get::handle(state, parts).await,
-        Method::DELETE if !config.stateless => stateful::delete(state, parts),
+        Method::GET if !config.sessionless => stateful::get::handle(state, parts).await,
+        Method::DELETE if !config.sessionless => stateful::delete(state, parts),
         _ => Err(HttpError::method_not_allowed(allow)),
     }
 }

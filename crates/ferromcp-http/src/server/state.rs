@@ -193,7 +193,7 @@ impl AppState {
     pub(crate) fn stats(&self) -> HttpStats {
         let mut stats = HttpStats {
             sessions: self.sessions.len(),
-            legacy_sessions: self.http_sse.len(),
+            http_sse_sessions: self.http_sse.len(),
             sessions_evicted: self.limits.evicted(),
             requests_in_flight: self.in_flight.load(Ordering::Acquire),
             ..HttpStats::default()
@@ -209,7 +209,7 @@ impl AppState {
             stats.handlers_in_flight += session.in_flight();
         }
         let (requests, listens, handlers) = self.stateless_requests.counts();
-        stats.modern_requests = requests;
+        stats.stateless_requests = requests;
         stats.listen_streams = listens;
         stats.handlers_in_flight += handlers;
         stats

@@ -6,7 +6,7 @@ pub struct HttpStats {
     /// Streamable HTTP sessions open.
     pub sessions: usize,
     /// HTTP+SSE (2024-11-05) sessions open.
-    pub legacy_sessions: usize,
+    pub http_sse_sessions: usize,
     /// Sessions ended so far to make room for new ones under
     /// [`max_sessions`](crate::server::HttpServerConfig::max_sessions) or a per-address or
     /// per-principal cap (idle, or never set up).
@@ -23,7 +23,7 @@ pub struct HttpStats {
     pub attached_streams: usize,
     /// 2026-07-28 requests whose answer (JSON or SSE stream) is not finished, listens
     /// included.
-    pub modern_requests: usize,
+    pub stateless_requests: usize,
     /// 2026-07-28 `subscriptions/listen` streams open.
     pub listen_streams: usize,
 }

@@ -26,7 +26,7 @@ async fn main() -> std::io::Result<()> {
         .init();
     let port: u16 = value("--port").and_then(|p| p.parse().ok()).unwrap_or(3001);
     let config = HttpServerConfig {
-        stateless: flag("--stateless"),
+        sessionless: flag("--stateless"),
         json_response: flag("--json-response"),
         ..Default::default()
     };

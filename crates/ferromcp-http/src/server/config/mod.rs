@@ -46,12 +46,12 @@ pub struct HttpServerConfig {
     /// `true`: no sessions, no `Mcp-Session-Id`; each POST is served on its own and GET and
     /// DELETE answer 405. Default `false`. (Concerns the stateful revisions only: 2026-07-28
     /// requests never have sessions.)
-    pub stateless: bool,
+    pub sessionless: bool,
     /// Also serve revision 2026-07-28 on the endpoint: a POST whose `MCP-Protocol-Version`
     /// is not a stateful revision, or whose `params._meta` names
     /// `io.modelcontextprotocol/protocolVersion`, is answered statelessly. Default `true`;
     /// `false` answers such requests as the stateful revisions would (400).
-    pub modern: bool,
+    pub stateless_revision: bool,
     /// How strictly the 2026-07-28 request headers (`MCP-Protocol-Version`, `Mcp-Method`,
     /// `Mcp-Name`, `Mcp-Param-*`) are checked against the body. Default
     /// [`HeaderValidation::Strict`].
@@ -123,7 +123,7 @@ pub struct HttpServerConfig {
     pub disconnect_grace: Duration,
     /// Also serve the 2024-11-05 HTTP+SSE transport at `/sse` and `/messages`. Default
     /// `false`.
-    pub legacy_sse: bool,
+    pub http_sse: bool,
     /// How long a graceful shutdown waits for requests in flight before closing every
     /// session anyway. Default 10 s.
     pub shutdown_timeout: Duration,
@@ -162,8 +162,8 @@ impl Default for HttpServerConfig {
         HttpServerConfig {
             endpoint: "/mcp".to_string(),
             json_response: false,
-            stateless: false,
-            modern: true,
+            sessionless: false,
+            stateless_revision: true,
             header_validation: HeaderValidation::Strict,
             allowed_hosts: hosts.iter().map(|h| h.to_string()).collect(),
             allowed_origins: ["http", "https"]
@@ -181,7 +181,7 @@ impl Default for HttpServerConfig {
             sse_keep_alive: Some(Duration::from_secs(15)),
             sse_retry: None,
             disconnect_grace: Duration::from_secs(30),
-            legacy_sse: false,
+            http_sse: false,
             shutdown_timeout: Duration::from_secs(10),
             sse_buffer_events: 1024,
             authenticate: None,
@@ -195,8 +195,8 @@ impl fmt::Debug for HttpServerConfig {
         f.debug_struct("HttpServerConfig")
             .field("endpoint", &self.endpoint)
             .field("json_response", &self.json_response)
-            .field("stateless", &self.stateless)
-            .field("modern", &self.modern)
+            .field("sessionless", &self.sessionless)
+            .field("stateless_revision", &self.stateless_revision)
             .field("header_validation", &self.header_validation)
             .field("allowed_hosts", &self.allowed_hosts)
             .field("allowed_origins", &self.allowed_origins)
@@ -214,7 +214,7 @@ impl fmt::Debug for HttpServerConfig {
             .field("sse_keep_alive", &self.sse_keep_alive)
             .field("sse_retry", &self.sse_retry)
             .field("disconnect_grace", &self.disconnect_grace)
-            .field("legacy_sse", &self.legacy_sse)
+            .field("http_sse", &self.http_sse)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("sse_buffer_events", &self.sse_buffer_events)
             .field("authenticate", &self.authenticate.is_some())
@@ -236,16 +236,28 @@ impl HttpServerConfig {
         self
     }
 
-    /// Serves without sessions.
-    pub fn stateless(mut self, on: bool) -> Self {
-        self.stateless = on;
+    /// Serves the stateful revisions without sessions.
+    pub fn sessionless(mut self, on: bool) -> Self {
+        self.sessionless = on;
+        self
+    }
+
+    /// Serves the stateful revisions without sessions.
+    #[deprecated(note = "renamed `sessionless`: 2026-07-28 is the stateless revision")]
+    pub fn stateless(self, on: bool) -> Self {
+        self.sessionless(on)
+    }
+
+    /// Serves (or not) revision 2026-07-28, the stateless one, beside the stateful ones.
+    pub fn stateless_revision(mut self, on: bool) -> Self {
+        self.stateless_revision = on;
         self
     }
 
     /// Serves (or not) revision 2026-07-28 beside the stateful ones.
-    pub fn modern(mut self, on: bool) -> Self {
-        self.modern = on;
-        self
+    #[deprecated(note = "renamed `stateless_revision`")]
+    pub fn modern(self, on: bool) -> Self {
+        self.stateless_revision(on)
     }
 
     /// Sets how strictly 2026-07-28 request headers are checked.
@@ -344,9 +356,15 @@ impl HttpServerConfig {
     }
 
     /// Also serves the HTTP+SSE transport of 2024-11-05.
-    pub fn legacy_sse(mut self, on: bool) -> Self {
-        self.legacy_sse = on;
+    pub fn http_sse(mut self, on: bool) -> Self {
+        self.http_sse = on;
         self
+    }
+
+    /// Also serves the HTTP+SSE transport of 2024-11-05.
+    #[deprecated(note = "renamed `http_sse`")]
+    pub fn legacy_sse(self, on: bool) -> Self {
+        self.http_sse(on)
     }
 
     /// Sets how long a graceful shutdown waits for requests in flight.

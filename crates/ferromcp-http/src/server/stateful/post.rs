@@ -57,7 +57,7 @@ pub(crate) async fn handle(
     parsed: Parsed,
 ) -> Result<Response, HttpError> {
     let version = header_version(&parts.headers)?;
-    if state.config.stateless {
+    if state.config.sessionless {
         return without_session(state, parts, parsed, version).await;
     }
     let Some(id) = session_header(&parts.headers)? else {

@@ -57,7 +57,7 @@ use crate::sse::encode_event;
 
 /// Whether a POST is served as 2026-07-28 (here, not by `stateful/`).
 pub(crate) fn serves(state: &AppState, headers: &HeaderMap, parsed: &Parsed) -> bool {
-    if !state.config.modern || in_live_session(state, headers) {
+    if !state.config.stateless_revision || in_live_session(state, headers) {
         return false;
     }
     if stateless_header(headers) {
@@ -74,7 +74,7 @@ pub(crate) fn serves(state: &AppState, headers: &HeaderMap, parsed: &Parsed) -> 
 
 /// Whether a GET or DELETE speaks 2026-07-28, which has neither (405).
 pub(crate) fn refuses(state: &AppState, headers: &HeaderMap) -> bool {
-    state.config.modern && stateless_header(headers) && !in_live_session(state, headers)
+    state.config.stateless_revision && stateless_header(headers) && !in_live_session(state, headers)
 }
 
 /// Whether `Mcp-Session-Id` names a live session, of any principal: a session of another
