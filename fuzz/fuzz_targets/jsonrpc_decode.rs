@@ -97,7 +97,7 @@ fn typed_params(params: Option<&RawValue>) {
     }
     if let Some(p) = parse::<CallToolRequestParams>(params) {
         let _ = RequestMeta::from_meta(p.meta.as_ref());
-        let _ = RequestMeta::is_modern(p.meta.as_ref());
+        let _ = RequestMeta::is_stateless(p.meta.as_ref());
     }
     let _ = parse::<PaginatedRequestParams>(params);
     let _ = parse::<ResourceRequestParams>(params);

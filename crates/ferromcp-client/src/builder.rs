@@ -247,7 +247,7 @@ impl ClientBuilder {
         let mut version = self.stateful_version();
         if era != Era::Stateful {
             let stateless = Stateless::new(
-                ProtocolVersion::MODERN,
+                ProtocolVersion::LATEST_STATELESS,
                 &stateless_capabilities(self.capabilities()),
                 &self.client_info,
                 self.max_input_rounds,

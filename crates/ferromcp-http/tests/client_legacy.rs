@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use ferromcp_client::{Client, ClientBuilder};
-use ferromcp_http::client::{connect, LegacySseTransport};
+use ferromcp_http::client::{connect, HttpSseTransport};
 use ferromcp_http::sse::encode_event;
 use ferromcp_protocol::types::{CreateMessageRequestParams, CreateMessageResult};
 use ferromcp_protocol::ProtocolVersion;
@@ -220,7 +220,7 @@ async fn legacy_transport_answers_server_requests() {
             StatusCode::METHOD_NOT_ALLOWED,
         )
         .await;
-        let transport = LegacySseTransport::connect(&url).await.unwrap();
+        let transport = HttpSseTransport::connect(&url).await.unwrap();
         assert!(transport
             .endpoint()
             .as_str()
@@ -263,7 +263,7 @@ async fn endpoint_on_another_origin_is_refused() {
             StatusCode::NOT_FOUND,
         )
         .await;
-        let error = LegacySseTransport::connect(&url).await.unwrap_err();
+        let error = HttpSseTransport::connect(&url).await.unwrap_err();
         assert!(error.to_string().contains("origin"), "{error}");
     })
     .await

@@ -67,8 +67,14 @@ impl RequestMeta {
     }
 
     /// Whether a `_meta` object marks its request as 2026-07-28 (the protocol version key).
-    pub fn is_modern(meta: Option<&Meta>) -> bool {
+    pub fn is_stateless(meta: Option<&Meta>) -> bool {
         meta.is_some_and(|m| m.contains_key(PROTOCOL_VERSION))
+    }
+
+    /// Whether a `_meta` object marks its request as 2026-07-28.
+    #[deprecated(note = "renamed `is_stateless`")]
+    pub fn is_modern(meta: Option<&Meta>) -> bool {
+        Self::is_stateless(meta)
     }
 }
 

@@ -45,7 +45,11 @@ impl ProtocolVersion {
     pub const LATEST: ProtocolVersion = ProtocolVersion::V2025_11_25;
 
     /// The newest revision of all, the stateless one.
-    pub const MODERN: ProtocolVersion = ProtocolVersion::V2026_07_28;
+    pub const LATEST_STATELESS: ProtocolVersion = ProtocolVersion::V2026_07_28;
+
+    /// The newest revision of all, the stateless one.
+    #[deprecated(note = "renamed `LATEST_STATELESS`")]
+    pub const MODERN: ProtocolVersion = ProtocolVersion::LATEST_STATELESS;
 
     /// The date string used on the wire.
     pub const fn as_str(self) -> &'static str {
@@ -117,7 +121,7 @@ pub fn unsupported_version_error(requested: &str) -> crate::ErrorObject {
         format!(
             "Unsupported protocol version: {requested} is spoken only after `initialize`; \
              per-request `_meta` needs {}",
-            ProtocolVersion::MODERN
+            ProtocolVersion::LATEST_STATELESS
         )
     } else {
         format!(

@@ -152,7 +152,7 @@ impl ServerSession {
         let params = request.params.as_deref()?.get();
         let tool = self.server().find_tool(leading_name(params)?).ok()?;
         let call = tool.handler.prepare_call(params)?;
-        (!RequestMeta::is_modern(call.meta())).then_some(call)
+        (!RequestMeta::is_stateless(call.meta())).then_some(call)
     }
 
     /// A tool's outcome as the answer to `tools/call`.

@@ -14,8 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::core::Core;
 use super::http::parse_url;
+use super::http_sse::{self, HttpSseWriter};
 use super::inbox::{self, body_snippet, error_object_of, HttpReader, Peek};
-use super::legacy::{self, LegacySseWriter};
 use super::streamable::{close_core, write_frame};
 use super::HttpClientConfig;
 
@@ -88,7 +88,7 @@ pub struct AutoWriter {
 enum State {
     Undecided(Arc<Core>),
     Streamable(Arc<Core>),
-    Legacy(Box<LegacySseWriter>),
+    HttpSse(Box<HttpSseWriter>),
 }
 
 impl std::fmt::Debug for State {
@@ -96,19 +96,26 @@ impl std::fmt::Debug for State {
         f.write_str(match self {
             State::Undecided(_) => "Undecided",
             State::Streamable(_) => "Streamable",
-            State::Legacy(_) => "Legacy",
+            State::HttpSse(_) => "HttpSse",
         })
     }
 }
 
 impl AutoWriter {
-    /// Which transport the server speaks: `None` before the first frame was sent.
-    pub fn is_legacy(&self) -> Option<bool> {
+    /// Whether the server speaks the HTTP+SSE transport of 2024-11-05 (rather than
+    /// Streamable HTTP): `None` before the first frame was sent.
+    pub fn is_http_sse(&self) -> Option<bool> {
         match self.state {
             State::Undecided(_) => None,
             State::Streamable(_) => Some(false),
-            State::Legacy(_) => Some(true),
+            State::HttpSse(_) => Some(true),
         }
+    }
+
+    /// Whether the server speaks the HTTP+SSE transport of 2024-11-05.
+    #[deprecated(note = "renamed `is_http_sse`")]
+    pub fn is_legacy(&self) -> Option<bool> {
+        self.is_http_sse()
     }
 
     /// Sends the first frame and settles on a transport.
@@ -150,7 +157,7 @@ impl AutoWriter {
             return;
         }
         let (body, _) = body_snippet(response).await;
-        let legacy = legacy::open(
+        let legacy = http_sse::open(
             core.url.clone(),
             core.config.clone(),
             core.http.clone(),
@@ -162,7 +169,7 @@ impl AutoWriter {
             Ok(legacy) => {
                 tracing::info!(url = %core.url, "the server speaks the legacy HTTP+SSE transport");
                 legacy.write_frame(frame).await;
-                self.state = State::Legacy(Box::new(legacy));
+                self.state = State::HttpSse(Box::new(legacy));
             }
             Err(error) => {
                 fail_both(&core, &id, status, &body, error).await;
@@ -263,7 +270,7 @@ impl FrameWriter for AutoWriter {
                 self.first(core, message.frame).await;
             }
             State::Streamable(core) => write_frame(core, message.frame).await,
-            State::Legacy(legacy) => legacy.write_frame(message.frame).await,
+            State::HttpSse(legacy) => legacy.write_frame(message.frame).await,
         }
         Ok(())
     }
@@ -276,7 +283,7 @@ impl FrameWriter for AutoWriter {
         match &mut self.state {
             State::Undecided(_) => self.done.cancel(),
             State::Streamable(core) => close_core(core).await,
-            State::Legacy(legacy) => legacy.close().await?,
+            State::HttpSse(legacy) => legacy.close().await?,
         }
         Ok(())
     }

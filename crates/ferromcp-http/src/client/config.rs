@@ -7,7 +7,7 @@ use ferromcp_auth::client::HttpAuth;
 use reqwest::header::HeaderMap;
 
 /// Settings of [`StreamableHttpTransport`](super::StreamableHttpTransport),
-/// [`LegacySseTransport`](super::LegacySseTransport) and [`AutoTransport`](super::AutoTransport).
+/// [`HttpSseTransport`](super::HttpSseTransport) and [`AutoTransport`](super::AutoTransport).
 ///
 /// ```
 /// use std::time::Duration;

@@ -3,7 +3,7 @@
 //! - [`StreamableHttpTransport`]: MCP's Streamable HTTP (revisions 2025-03-26 and later):
 //!   POST per message, JSON or SSE answers, the standalone GET stream, sessions, resuming
 //!   dropped streams with `Last-Event-ID`, a new session when the server forgets the old one.
-//! - [`LegacySseTransport`]: the HTTP+SSE transport of 2024-11-05.
+//! - [`HttpSseTransport`]: the HTTP+SSE transport of 2024-11-05.
 //! - [`connect_auto`]: tries Streamable HTTP and falls back to HTTP+SSE, as the
 //!   specification's backwards-compatibility section describes.
 //! - [`connect`]: the one-call version for hosts: a [`ClientBuilder`] and a URL in, an
@@ -38,8 +38,8 @@ mod auto;
 mod config;
 mod core;
 mod http;
+mod http_sse;
 mod inbox;
-mod legacy;
 mod modern;
 mod param_headers;
 mod renew;
@@ -50,8 +50,14 @@ use ferromcp_client::{ClientBuilder, ClientError, ClientSession};
 
 pub use auto::{connect_auto, connect_auto_with_config, AutoTransport, AutoWriter};
 pub use config::HttpClientConfig;
+pub use http_sse::{HttpSseTransport, HttpSseWriter};
 pub use inbox::HttpReader;
-pub use legacy::{LegacySseTransport, LegacySseWriter};
+/// The HTTP+SSE transport's former name.
+#[deprecated(note = "renamed `HttpSseTransport`")]
+pub type LegacySseTransport = HttpSseTransport;
+/// The HTTP+SSE writer's former name.
+#[deprecated(note = "renamed `HttpSseWriter`")]
+pub type LegacySseWriter = HttpSseWriter;
 pub use streamable::{StreamableHttpTransport, StreamableHttpWriter};
 
 /// Connects `builder`'s client to the MCP server at `url`, over Streamable HTTP or, for an

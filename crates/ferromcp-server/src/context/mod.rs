@@ -162,7 +162,7 @@ impl Context {
     pub fn protocol_version(&self) -> ProtocolVersion {
         match &self.inner.era {
             Era::Stateful => self.inner.session.version(),
-            Era::Stateless(_) => ProtocolVersion::MODERN,
+            Era::Stateless(_) => ProtocolVersion::LATEST_STATELESS,
         }
     }
 

@@ -165,7 +165,7 @@ pub(crate) async fn handle(
         methods::TOOLS_LIST => {
             let mut result =
                 server.list_tools_page(&stateless.parse::<PaginatedRequestParams>()?)?;
-            result.adapt_to(ProtocolVersion::MODERN);
+            result.adapt_to(ProtocolVersion::LATEST_STATELESS);
             for tool in &mut result.tools {
                 tool.execution = None; // tasks are an extension in 2026-07-28
             }
@@ -173,17 +173,17 @@ pub(crate) async fn handle(
         }
         methods::PROMPTS_LIST => {
             let mut result = server.list_prompts_page(&stateless.parse()?)?;
-            result.adapt_to(ProtocolVersion::MODERN);
+            result.adapt_to(ProtocolVersion::LATEST_STATELESS);
             stateless.complete(&result, lists)
         }
         methods::RESOURCES_LIST => {
             let mut result = server.list_resources_page(&stateless.parse()?)?;
-            result.adapt_to(ProtocolVersion::MODERN);
+            result.adapt_to(ProtocolVersion::LATEST_STATELESS);
             stateless.complete(&result, lists)
         }
         methods::RESOURCES_TEMPLATES_LIST => {
             let mut result = server.list_templates_page(&stateless.parse()?)?;
-            result.adapt_to(ProtocolVersion::MODERN);
+            result.adapt_to(ProtocolVersion::LATEST_STATELESS);
             stateless.complete(&result, lists)
         }
         methods::COMPLETION_COMPLETE => {
@@ -419,7 +419,7 @@ impl StatelessRequest<'_> {
             Err(McpError::Protocol(error)) => return Err(error),
             Err(error) => CallToolResult::error(error.to_string()),
         };
-        result.adapt_to(ProtocolVersion::MODERN);
+        result.adapt_to(ProtocolVersion::LATEST_STATELESS);
         self.complete_call(result)
     }
 
@@ -475,7 +475,7 @@ impl StatelessRequest<'_> {
         if result.description.is_none() {
             result.description = prompt.prompt.description.clone();
         }
-        result.adapt_to(ProtocolVersion::MODERN);
+        result.adapt_to(ProtocolVersion::LATEST_STATELESS);
         self.complete(&result, None)
     }
 

@@ -204,7 +204,7 @@ fn validate_meta(meta: Option<MetaFields<'_>>) -> Result<RequestView, ErrorObjec
                 "`_meta` lacks `{CLIENT_CAPABILITIES}` (an object; `{{}}` declares none)"
             ))
         })?;
-    if ProtocolVersion::parse(version) != Some(ProtocolVersion::MODERN) {
+    if ProtocolVersion::parse(version) != Some(ProtocolVersion::LATEST_STATELESS) {
         return Err(ferromcp_protocol::version::unsupported_version_error(
             version,
         ));
@@ -252,7 +252,7 @@ pub(crate) fn check_method(
                 ErrorCode::METHOD_NOT_FOUND,
                 format!(
                     "Method not found: {removed} is not part of protocol {}",
-                    ProtocolVersion::MODERN
+                    ProtocolVersion::LATEST_STATELESS
                 ),
             ))
         }

@@ -22,28 +22,28 @@ use crate::sse::SseParser;
 
 /// A client transport for servers that speak the legacy HTTP+SSE transport (2024-11-05).
 ///
-/// [`connect`](LegacySseTransport::connect) opens the SSE stream and waits for its
+/// [`connect`](HttpSseTransport::connect) opens the SSE stream and waits for its
 /// `endpoint` event; then every frame is POSTed to that endpoint and every message arrives
 /// on the stream. The reader ends when the server ends the stream.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), ferromcp_client::ClientError> {
 /// use ferromcp_client::Client;
-/// use ferromcp_http::client::LegacySseTransport;
+/// use ferromcp_http::client::HttpSseTransport;
 ///
-/// let transport = LegacySseTransport::connect("http://127.0.0.1:8080/sse").await?;
+/// let transport = HttpSseTransport::connect("http://127.0.0.1:8080/sse").await?;
 /// println!("posting to {}", transport.endpoint());
 /// let session = Client::builder("my-host", "1.0.0").connect(transport).await?;
 /// println!("{}", session.protocol_version());
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
-pub struct LegacySseTransport {
-    writer: LegacySseWriter,
+pub struct HttpSseTransport {
+    writer: HttpSseWriter,
     reader: HttpReader,
 }
 
-impl LegacySseTransport {
+impl HttpSseTransport {
     /// Opens the SSE stream at `url` with default settings and waits for the endpoint.
     pub async fn connect(url: &str) -> io::Result<Self> {
         Self::connect_with_config(url, HttpClientConfig::default()).await
@@ -56,7 +56,7 @@ impl LegacySseTransport {
         let (inbox, reader) = inbox::channel(done.clone());
         let http = config.http_client();
         let writer = open(url, config, http, inbox, done).await?;
-        Ok(LegacySseTransport { writer, reader })
+        Ok(HttpSseTransport { writer, reader })
     }
 
     /// The URL messages are POSTed to, from the server's `endpoint` event.
@@ -65,18 +65,18 @@ impl LegacySseTransport {
     }
 }
 
-impl Transport for LegacySseTransport {
+impl Transport for HttpSseTransport {
     type Reader = HttpReader;
-    type Writer = LegacySseWriter;
+    type Writer = HttpSseWriter;
 
-    fn split(self) -> (HttpReader, LegacySseWriter) {
+    fn split(self) -> (HttpReader, HttpSseWriter) {
         (self.reader, self.writer)
     }
 }
 
-/// The writing half of [`LegacySseTransport`]: every frame is POSTed to the endpoint.
+/// The writing half of [`HttpSseTransport`]: every frame is POSTed to the endpoint.
 #[derive(Debug)]
-pub struct LegacySseWriter {
+pub struct HttpSseWriter {
     http: reqwest::Client,
     endpoint: Url,
     config: HttpClientConfig,
@@ -96,7 +96,7 @@ pub(crate) async fn open(
     http: reqwest::Client,
     inbox: Inbox,
     done: CancellationToken,
-) -> io::Result<LegacySseWriter> {
+) -> io::Result<HttpSseWriter> {
     let request = http
         .get(url.clone())
         .header(ACCEPT, EVENT_STREAM)
@@ -133,7 +133,7 @@ pub(crate) async fn open(
         tracing::debug!("the server ended its HTTP+SSE stream");
         ended.cancel();
     });
-    Ok(LegacySseWriter {
+    Ok(HttpSseWriter {
         http,
         endpoint,
         config,
@@ -181,7 +181,7 @@ async fn read_messages(response: &mut Response, parser: &mut SseParser, inbox: &
     }
 }
 
-impl LegacySseWriter {
+impl HttpSseWriter {
     /// POSTs one frame; a request the server refuses fails with a JSON-RPC error.
     pub(crate) async fn write_frame(&self, frame: Bytes) {
         let id = Peek::of(&frame).request_id();
@@ -218,7 +218,7 @@ impl LegacySseWriter {
     }
 }
 
-impl FrameWriter for LegacySseWriter {
+impl FrameWriter for HttpSseWriter {
     async fn write(&mut self, message: Outgoing) -> io::Result<()> {
         if self.done.is_cancelled() {
             return Err(io::Error::new(
@@ -240,7 +240,7 @@ impl FrameWriter for LegacySseWriter {
     }
 }
 
-impl Drop for LegacySseWriter {
+impl Drop for HttpSseWriter {
     fn drop(&mut self) {
         self.done.cancel();
     }
