@@ -1,6 +1,6 @@
 //! The Anthropic Messages API.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use ferromcp_protocol::types::{
     Content, CreateMessageRequestParams, CreateMessageResult, Role, SamplingContent, TextContent,
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::http::HttpSettings;
-use crate::sse::{Interpreter, SseEvent};
+use crate::sse::{Interpreter, SseEvent, StreamState};
 use crate::stream::StreamEvent;
 use crate::tools::{ToolMode, ToolNames};
 use crate::LlmError;
@@ -81,7 +81,6 @@ impl crate::hosted::WireFormat for AnthropicProvider {
         names: &ToolNames,
         stream: bool,
     ) -> Result<Value, LlmError> {
-        crate::tools::validate_tool_flow(PROVIDER, params)?;
         let mut messages = Vec::with_capacity(params.messages.len());
         for m in &params.messages {
             let role = match m.role {
@@ -162,7 +161,7 @@ impl crate::hosted::WireFormat for AnthropicProvider {
     }
 
     fn stream_reader(names: ToolNames) -> StreamReader {
-        StreamReader::new(names)
+        StreamReader(StreamState::new(names))
     }
 
     fn result(
@@ -188,22 +187,8 @@ impl crate::hosted::WireFormat for AnthropicProvider {
     }
 }
 
-/// The state of one Messages API stream: tool-use blocks being assembled, by index.
-pub(crate) struct StreamReader {
-    names: ToolNames,
-    tool_blocks: HashMap<u64, (String, String, String)>,
-    stop_reason: Option<String>,
-}
-
-impl StreamReader {
-    fn new(names: ToolNames) -> Self {
-        StreamReader {
-            names,
-            tool_blocks: HashMap::new(),
-            stop_reason: None,
-        }
-    }
-}
+/// Reads one Messages API stream: tool-use blocks being assembled, by index.
+pub(crate) struct StreamReader(StreamState);
 
 impl Interpreter for StreamReader {
     fn event(&mut self, ev: &SseEvent, out: &mut VecDeque<StreamEvent>) -> Result<bool, LlmError> {
@@ -231,7 +216,8 @@ impl Interpreter for StreamReader {
                                 )
                             })
                     };
-                    self.tool_blocks
+                    self.0
+                        .calls
                         .insert(index, (field("id")?, field("name")?, String::new()));
                 }
             }
@@ -241,7 +227,7 @@ impl Interpreter for StreamReader {
                 } else if let Some(json) =
                     data.pointer("/delta/partial_json").and_then(Value::as_str)
                 {
-                    match self.tool_blocks.get_mut(&index) {
+                    match self.0.calls.get_mut(&index) {
                         Some((_, _, input)) => input.push_str(json),
                         None => {
                             return Err(LlmError::invalid(
@@ -253,11 +239,11 @@ impl Interpreter for StreamReader {
                 }
             }
             "content_block_stop" => {
-                if let Some((id, name, input)) = self.tool_blocks.remove(&index) {
+                if let Some((id, name, input)) = self.0.calls.remove(&index) {
                     let input = crate::sse::parse_streamed_input(PROVIDER, &name, &input)?;
                     out.push_back(StreamEvent::ToolUse(ToolUseContent {
                         id,
-                        name: self.names.mcp(&name),
+                        name: self.0.names.mcp(&name),
                         input,
                         meta: None,
                     }));
@@ -265,11 +251,11 @@ impl Interpreter for StreamReader {
             }
             "message_delta" => {
                 if let Some(reason) = data.pointer("/delta/stop_reason").and_then(Value::as_str) {
-                    self.stop_reason = Some(map_stop_reason(reason));
+                    self.0.stop_reason = Some(map_stop_reason(reason));
                 }
             }
             "message_stop" => {
-                out.push_back(StreamEvent::Stop(self.stop_reason.take()));
+                out.push_back(StreamEvent::Stop(self.0.stop_reason.take()));
                 return Ok(true);
             }
             "error" => {

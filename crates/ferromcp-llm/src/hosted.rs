@@ -26,7 +26,8 @@ pub(crate) trait WireFormat: Send + Sync {
     fn http(&self) -> &HttpSettings;
     /// The model asked for.
     fn model(&self) -> &str;
-    /// The request body for `params`, with tool names as `names` puts them on the wire.
+    /// The request body for `params` (whose tool flow [`request_body`] has checked), with
+    /// tool names as `names` puts them on the wire.
     fn body(
         &self,
         params: &CreateMessageRequestParams,
@@ -51,7 +52,7 @@ pub(crate) fn complete<W: WireFormat>(
     params: CreateMessageRequestParams,
 ) -> BoxFuture<'static, Result<CreateMessageResult, LlmError>> {
     let names = ToolNames::new(&params);
-    let prepared = api.body(&params, &names, false).map(|b| api.request(b));
+    let prepared = request_body(api, &params, &names, false).map(|b| api.request(b));
     let http = api.http().clone();
     let model = api.model().to_owned();
     Box::pin(async move {
@@ -60,12 +61,25 @@ pub(crate) fn complete<W: WireFormat>(
     })
 }
 
+/// The body of a request, once the conversation's tool blocks are known to follow the
+/// specification's rules (checked before anything is sent, for every provider alike).
+fn request_body<W: WireFormat>(
+    api: &W,
+    params: &CreateMessageRequestParams,
+    names: &ToolNames,
+    stream: bool,
+) -> Result<Value, LlmError> {
+    crate::tools::validate_tool_flow(W::PROVIDER, params)?;
+    api.body(params, names, stream)
+}
+
 /// `LlmProvider::complete_stream_events` of a hosted provider.
 pub(crate) fn complete_stream_events<W: WireFormat>(
     api: &W,
     params: CreateMessageRequestParams,
 ) -> BoxFuture<'static, Result<EventStream, LlmError>> {
-    let request = |names: &ToolNames| api.body(&params, names, true).map(|b| api.request(b));
+    let request =
+        |names: &ToolNames| request_body(api, &params, names, true).map(|b| api.request(b));
     crate::sse::stream_events(api.http(), &params, request, W::stream_reader)
 }
 

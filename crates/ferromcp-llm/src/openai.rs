@@ -1,6 +1,6 @@
 //! OpenAI-compatible `chat/completions` (OpenAI, llama.cpp, vLLM, Ollama, LM Studio, …).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use ferromcp_protocol::types::{
     CreateMessageRequestParams, CreateMessageResult, Role, SamplingContent, TextContent,
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::http::HttpSettings;
-use crate::sse::{Interpreter, SseEvent};
+use crate::sse::{Interpreter, SseEvent, StreamState};
 use crate::stream::StreamEvent;
 use crate::tools::{ToolMode, ToolNames};
 use crate::LlmError;
@@ -76,7 +76,6 @@ impl crate::hosted::WireFormat for OpenAiCompatibleProvider {
         names: &ToolNames,
         stream: bool,
     ) -> Result<Value, LlmError> {
-        crate::tools::validate_tool_flow(PROVIDER, params)?;
         let mut messages = Vec::with_capacity(params.messages.len() + 1);
         if let Some(system) = &params.system_prompt {
             messages.push(json!({"role": "system", "content": system}));
@@ -196,7 +195,7 @@ impl crate::hosted::WireFormat for OpenAiCompatibleProvider {
     }
 
     fn stream_reader(names: ToolNames) -> StreamReader {
-        StreamReader::new(names)
+        StreamReader(StreamState::new(names))
     }
 
     fn result(
@@ -237,28 +236,13 @@ impl crate::hosted::WireFormat for OpenAiCompatibleProvider {
     }
 }
 
-/// The state of one Chat Completions stream: tool calls being assembled, by index.
-pub(crate) struct StreamReader {
-    names: ToolNames,
-    /// index → (id, name, arguments so far).
-    calls: BTreeMap<u64, (String, String, String)>,
-    finish_reason: Option<String>,
-}
-
-impl StreamReader {
-    fn new(names: ToolNames) -> Self {
-        StreamReader {
-            names,
-            calls: BTreeMap::new(),
-            finish_reason: None,
-        }
-    }
-}
+/// Reads one Chat Completions stream: tool calls being assembled, by index.
+pub(crate) struct StreamReader(StreamState);
 
 impl Interpreter for StreamReader {
     fn event(&mut self, ev: &SseEvent, out: &mut VecDeque<StreamEvent>) -> Result<bool, LlmError> {
         if ev.data.trim() == "[DONE]" {
-            let calls = std::mem::take(&mut self.calls);
+            let calls = std::mem::take(&mut self.0.calls);
             let has_calls = !calls.is_empty();
             for (_, (id, name, arguments)) in calls {
                 let call = ToolCall {
@@ -268,12 +252,12 @@ impl Interpreter for StreamReader {
                         arguments: Value::String(arguments),
                     },
                 };
-                out.push_back(match map_tool_call(call, &self.names)? {
+                out.push_back(match map_tool_call(call, &self.0.names)? {
                     SamplingContent::ToolUse(u) => StreamEvent::ToolUse(u),
                     _ => unreachable!("map_tool_call makes tool uses"),
                 });
             }
-            let reason = match self.finish_reason.take().as_deref() {
+            let reason = match self.0.stop_reason.take().as_deref() {
                 Some("stop") | None if has_calls => Some("toolUse".to_owned()),
                 other => other.map(map_finish_reason),
             };
@@ -302,7 +286,7 @@ impl Interpreter for StreamReader {
             .flatten()
         {
             let index = call.get("index").and_then(Value::as_u64).unwrap_or(0);
-            let entry = self.calls.entry(index).or_default();
+            let entry = self.0.calls.entry(index).or_default();
             if let Some(id) = call.get("id").and_then(Value::as_str) {
                 entry.0 = id.to_owned();
             }
@@ -314,7 +298,7 @@ impl Interpreter for StreamReader {
             }
         }
         if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
-            self.finish_reason = Some(reason.to_owned());
+            self.0.stop_reason = Some(reason.to_owned());
         }
         Ok(false)
     }

@@ -15,6 +15,24 @@ use crate::stream::{EventStream, StreamEvent};
 use crate::tools::ToolNames;
 use crate::LlmError;
 
+/// What a provider's stream reader keeps between events: the tool calls being assembled,
+/// by their index in the answer (id, name, arguments so far), and the stop reason.
+pub(crate) struct StreamState {
+    pub names: ToolNames,
+    pub calls: std::collections::BTreeMap<u64, (String, String, String)>,
+    pub stop_reason: Option<String>,
+}
+
+impl StreamState {
+    pub fn new(names: ToolNames) -> Self {
+        StreamState {
+            names,
+            calls: Default::default(),
+            stop_reason: None,
+        }
+    }
+}
+
 /// A provider's reading of its own stream, one SSE event at a time.
 pub(crate) trait Interpreter: Send + 'static {
     /// Pushes what `event` means onto `out`; returns `true` when the stream is complete.
