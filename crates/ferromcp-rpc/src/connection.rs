@@ -165,9 +165,9 @@ async fn read_loop<R: FrameReader, S: Service>(
     dispatcher.finish();
 }
 
-/// What a request's future does with its answer.
+/// What a request's future does with its response.
 #[derive(Clone, Copy)]
-enum Answer {
+enum ResponseDelivery {
     /// Sends it to the peer (a single request).
     Send,
     /// Returns it (a request in a batch, whose answers go out together).
@@ -271,7 +271,7 @@ impl<S: Service> Dispatcher<S> {
     pub(crate) fn request(&self, request: Request) {
         // The request's own future sends its answer: a wrapper awaiting it would hold it
         // twice over (its capture and its awaitee), doubling what each request moves.
-        if let Some(task) = self.start_request(request, Answer::Send) {
+        if let Some(task) = self.start_request(request, ResponseDelivery::Send) {
             run_inline_or_spawn(task, self.spare.as_ref());
         }
     }
@@ -292,7 +292,7 @@ impl<S: Service> Dispatcher<S> {
             match item {
                 Err(error) => answers.push(encode_error(error.id.as_ref(), &error.error)),
                 Ok(Message::Request(request)) => {
-                    if let Some(task) = self.start_request(request, Answer::Return) {
+                    if let Some(task) = self.start_request(request, ResponseDelivery::Return) {
                         running.push(tokio::spawn(task));
                     }
                 }
@@ -326,11 +326,11 @@ impl<S: Service> Dispatcher<S> {
 
     /// Registers an incoming request and returns the future that answers it, or answers
     /// at once when it cannot run (duplicate id, too many in flight). The future sends
-    /// the answer itself, or returns it, as `answer` says.
+    /// the answer itself, or returns it, as `delivery` says.
     fn start_request(
         &self,
         request: Request,
-        answer: Answer,
+        delivery: ResponseDelivery,
     ) -> Option<impl std::future::Future<Output = Option<(RequestId, Bytes)>> + Send + 'static>
     {
         let id = request.id.clone();
@@ -419,9 +419,9 @@ impl<S: Service> Dispatcher<S> {
                 Ok(result) => encode_response_owned(&id, result),
                 Err(error) => encode_error(Some(&id), &error),
             };
-            match answer {
-                Answer::Return => Some((id, frame)),
-                Answer::Send => {
+            match delivery {
+                ResponseDelivery::Return => Some((id, frame)),
+                ResponseDelivery::Send => {
                     let _ = peer.send(Outgoing {
                         frame,
                         related_request: Some(id),

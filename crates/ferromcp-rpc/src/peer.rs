@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::RpcError;
-use crate::state::{lock, Answer, Outbound, ProgressCallback, ProgressRoute, Shared};
+use crate::state::{lock, Outbound, PeerAnswer, ProgressCallback, ProgressRoute, Shared};
 
 /// How to send one request.
 #[derive(Clone, Default)]
@@ -246,7 +246,7 @@ impl Peer {
         lock(&self.shared.in_flight).len()
     }
 
-    pub(crate) fn complete(&self, id: &RequestId, answer: Answer) -> bool {
+    pub(crate) fn complete(&self, id: &RequestId, answer: PeerAnswer) -> bool {
         match lock(&self.shared.pending).remove(id) {
             Some(tx) => {
                 let _ = tx.send(answer);

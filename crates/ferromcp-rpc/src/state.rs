@@ -31,7 +31,7 @@ pub type OutgoingSink = Box<dyn Fn(Outgoing) + Send + Sync>;
 pub(crate) type IdMap<V> = HashMap<RequestId, V, foldhash::fast::RandomState>;
 
 /// What completes a pending request: its result, or why there is none.
-pub(crate) type Answer = Result<Box<RawValue>, RpcError>;
+pub(crate) type PeerAnswer = Result<Box<RawValue>, RpcError>;
 
 /// Where progress about one request this side sent goes, and when it last came.
 pub(crate) struct ProgressRoute {
@@ -53,7 +53,7 @@ pub(crate) struct Shared {
     /// Where outgoing messages go.
     pub(crate) outbound: Outbound,
     /// Requests this side sent, waiting for their answers.
-    pub(crate) pending: Mutex<IdMap<oneshot::Sender<Answer>>>,
+    pub(crate) pending: Mutex<IdMap<oneshot::Sender<PeerAnswer>>>,
     /// Progress callbacks of the pending requests that asked for them.
     pub(crate) progress: Mutex<IdMap<Arc<ProgressRoute>>>,
     /// Requests from the other side whose handlers are running.
