@@ -26,14 +26,21 @@ struct Pool {
     bytes: usize,
 }
 
-static POOL: Mutex<Pool> = Mutex::new(Pool {
+/// A pool behind its lock; the process has one ([`POOL`]), tests their own.
+type SharedPool = Mutex<Pool>;
+
+static POOL: SharedPool = Mutex::new(Pool {
     buffers: Vec::new(),
     bytes: 0,
 });
 
 /// An empty buffer from the pool, or a new empty one when the pool has none.
 pub(crate) fn take() -> Vec<u8> {
-    let Ok(mut pool) = POOL.lock() else {
+    take_from(&POOL)
+}
+
+fn take_from(pool: &SharedPool) -> Vec<u8> {
+    let Ok(mut pool) = pool.lock() else {
         return Vec::new();
     };
     match pool.buffers.pop() {
@@ -45,14 +52,14 @@ pub(crate) fn take() -> Vec<u8> {
     }
 }
 
-/// Gives `buf` to the pool (or to the allocator when it is small, huge or the pool is full).
-pub(crate) fn give(mut buf: Vec<u8>) {
+/// Gives `buf` to `pool` (or to the allocator when it is small, huge or the pool is full).
+fn give_to(pool: &SharedPool, mut buf: Vec<u8>) {
     let capacity = buf.capacity();
     if !(POOLED_FROM..=KEEP_AT_MOST).contains(&capacity) {
         return;
     }
     buf.clear();
-    if let Ok(mut pool) = POOL.lock() {
+    if let Ok(mut pool) = pool.lock() {
         if pool.bytes + capacity <= POOL_BYTES {
             pool.bytes += capacity;
             pool.buffers.push(buf);
@@ -63,20 +70,27 @@ pub(crate) fn give(mut buf: Vec<u8>) {
 /// `frame` as [`Bytes`] for a transport; when the transport drops the last reference, the
 /// buffer goes back to the pool.
 pub(crate) fn into_bytes(frame: Vec<u8>) -> Bytes {
-    Bytes::from_owner(Pooled(frame))
+    into_bytes_for(&POOL, frame)
 }
 
-struct Pooled(Vec<u8>);
+fn into_bytes_for(pool: &'static SharedPool, frame: Vec<u8>) -> Bytes {
+    Bytes::from_owner(Pooled { frame, pool })
+}
+
+struct Pooled {
+    frame: Vec<u8>,
+    pool: &'static SharedPool,
+}
 
 impl AsRef<[u8]> for Pooled {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        &self.frame
     }
 }
 
 impl Drop for Pooled {
     fn drop(&mut self) {
-        give(std::mem::take(&mut self.0));
+        give_to(self.pool, std::mem::take(&mut self.frame));
     }
 }
 
@@ -84,34 +98,54 @@ impl Drop for Pooled {
 mod tests {
     use super::*;
 
+    /// A pool of the test's own: the process-wide one is shared with every test that
+    /// encodes a large result, which may take this test's buffer first.
+    fn own_pool() -> &'static SharedPool {
+        Box::leak(Box::new(Mutex::new(Pool {
+            buffers: Vec::new(),
+            bytes: 0,
+        })))
+    }
+
     #[test]
     fn a_frame_comes_back_to_the_pool_when_its_bytes_are_dropped() {
+        let pool = own_pool();
         let mut frame = Vec::with_capacity(64 * 1024);
         frame.extend_from_slice(b"{}");
         let address = frame.as_ptr();
-        let bytes = into_bytes(frame);
+        let bytes = into_bytes_for(pool, frame);
         let copy = bytes.clone();
         assert_eq!(&copy[..], b"{}");
         drop(bytes);
+        assert!(
+            take_from(pool).capacity() == 0,
+            "back only when the last copy goes"
+        );
         drop(copy);
-        // Other tests may use the pool at the same time: look for this buffer among a few.
-        let taken: Vec<Vec<u8>> = (0..64).map(|_| take()).collect();
-        let back = taken.iter().find(|b| b.as_ptr() == address);
-        assert!(back.is_some_and(|b| b.is_empty() && b.capacity() >= 64 * 1024));
-        taken.into_iter().for_each(give);
+        let back = take_from(pool);
+        assert_eq!(back.as_ptr(), address);
+        assert!(back.is_empty() && back.capacity() >= 64 * 1024);
     }
 
     #[test]
     fn small_and_huge_buffers_are_not_kept() {
+        let pool = own_pool();
         for capacity in [100, KEEP_AT_MOST + 1] {
-            let buf = Vec::<u8>::with_capacity(capacity);
-            let address = buf.as_ptr();
-            give(buf);
-            let taken: Vec<Vec<u8>> = (0..64).map(|_| take()).collect();
-            assert!(taken
-                .iter()
-                .all(|b| b.as_ptr() != address || b.capacity() == 0));
-            taken.into_iter().for_each(give);
+            give_to(pool, Vec::<u8>::with_capacity(capacity));
+            assert_eq!(take_from(pool).capacity(), 0, "{capacity}");
         }
+    }
+
+    #[test]
+    fn the_pool_holds_a_bounded_amount() {
+        let pool = own_pool();
+        let each = KEEP_AT_MOST;
+        for _ in 0..(POOL_BYTES / each + 3) {
+            give_to(pool, Vec::<u8>::with_capacity(each));
+        }
+        let kept = std::iter::from_fn(|| Some(take_from(pool)))
+            .take_while(|b| b.capacity() > 0)
+            .count();
+        assert_eq!(kept, POOL_BYTES / each);
     }
 }
