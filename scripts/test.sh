@@ -65,6 +65,18 @@ for features in server,macros client http-client http-server,macros; do
 done
 cargo clippy -p ferromcp-server -p ferromcp-llm -p ferromcp-http --no-default-features \
     --lib --locked -- -D warnings
+# What the features promise: a stdio-only server (`server,macros`) pulls in no HTTP stack,
+# no LLM client, no JSON Schema engine and no filesystem layer.
+stdio_only="$(cargo tree -p ferromcp --no-default-features --features server,macros \
+    -e normal --prefix none --locked | awk '{print $1}' | sort -u)"
+for crate in reqwest hyper axum jsonschema cap-std ignore ferromcp-http ferromcp-fs; do
+    if grep -qx "$crate" <<<"$stdio_only"; then
+        echo "the stdio-only feature set (server,macros) depends on $crate" >&2
+        exit 1
+    fi
+done
+# The bare server's unit tests, so the paths taken without `schema-validation` and `fs` run.
+cargo test -p ferromcp-server --no-default-features --lib --locked
 
 echo "== cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
