@@ -9,6 +9,11 @@ out=target/feature-sizes
 rm -rf "$out"
 mkdir -p "$out"
 
+# A file's size in MiB (awk: bc is not on every machine).
+mib() {
+    stat -c %s "$1" | awk '{printf "%.1f", $1 / 1048576}'
+}
+
 measure() {
     local label=$1
     shift
@@ -26,8 +31,7 @@ measure() {
     strip -o "$out/$label.stripped" "$bin"
     printf '%-18s crates %4d   cold release build %6.1f s wall, %6.1f s CPU   binary %5.1f MiB (stripped %4.1f MiB)\n' \
         "$label" "$crates" "$wall" "$cpu" \
-        "$(echo "scale=1; $(stat -c %s "$bin") / 1048576" | bc)" \
-        "$(echo "scale=1; $(stat -c %s "$out/$label.stripped") / 1048576" | bc)"
+        "$(mib "$bin")" "$(mib "$out/$label.stripped")"
 }
 
 measure default-features
