@@ -213,7 +213,12 @@ async fn login_call_step_up_refresh_status_and_logout() {
     )
     .await;
     assert_eq!(logins, 1, "{run}");
-    assert!(!run.stderr.contains("403"), "{run}");
+    // The refusal the step-up answered must not surface. Not a bare "403": the login URL
+    // printed on stderr holds random ports (a run with port 40389 failed on it).
+    assert!(
+        !run.stderr.contains("403 Forbidden") && !run.stderr.contains("insufficient_scope"),
+        "{run}"
+    );
     assert!(run.stdout.contains("notes.txt"), "the tool ran: {run}");
     let (run, _) = run_as_user(
         &["auth", "status", url, "--json"],
